@@ -1,0 +1,30 @@
+# The two commands the README promises: `make demo` and `make test`. Both set everything up.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_DIR := demo-output
+
+.PHONY: demo test venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The stamp is rebuilt whenever pyproject.toml changes, so new dependencies are picked up.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	@rm -rf $(DEMO_DIR)
+	$(BIN)/antifraud synth --out $(DEMO_DIR)/export --seed 7 --orders 50000
+	$(BIN)/antifraud validate $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run
+	$(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --profile taobao --out $(DEMO_DIR)/taobao-run
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache

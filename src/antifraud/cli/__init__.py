@@ -1,0 +1,1 @@
+"""The ``antifraud`` command line (typer). Heavy modules are imported inside commands."""

@@ -1,0 +1,86 @@
+"""What the commands print: progress while working, then a summary a person can read."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from antifraud.ingest import IngestResult
+
+__all__ = ["console", "stage_progress", "print_ingest_summary"]
+
+
+@functools.cache
+def console() -> Console:
+    """The stdout console (plain text when not a terminal)."""
+    return Console(highlight=False)
+
+
+@contextlib.contextmanager
+def stage_progress() -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr showing the current stage and the time spent; yields its updater."""
+    err = Console(stderr=True)
+    start = time.perf_counter()
+    with err.status("starting") as status:
+
+        def update(message: str) -> None:
+            status.update(f"{message} [dim]({time.perf_counter() - start:.1f} s)[/dim]")
+
+        yield update
+
+
+def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None:
+    """Print files, row accounting, quarantine reasons, signals and credit-code checks."""
+    out = console()
+    files = Table(title="Input", title_justify="left", show_edge=False)
+    for col in ("file", "format", "encoding", "read", "accepted", "quarantined"):
+        files.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
+    for f in result.files:
+        files.add_row(
+            str(f.path), f.format, f.encoding or "-", f"{f.rows_read:,}", f"{f.rows_accepted:,}",
+            f"{sum(f.quarantined.values()):,}",
+        )
+    out.print(files)
+
+    reasons = result.quarantined_by_reason
+    total_q = sum(reasons.values())
+    out.print(
+        f"\nrows: {result.rows_read:,} read = {len(result.orders):,} accepted + {total_q:,} quarantined"
+    )
+    if reasons:
+        table = Table(title="Quarantined rows by reason", title_justify="left", show_edge=False)
+        table.add_column("reason")
+        table.add_column("rows", justify="right")
+        for reason, n in reasons.most_common():
+            table.add_row(reason, f"{n:,}")
+        out.print(table)
+
+    signals = result.signals()
+    available = [s for s, missing in signals.items() if not missing]
+    out.print(f"\nsignals available ({len(available)}): " + ", ".join(available))
+    for name, missing in signals.items():
+        if missing:
+            out.print(f"  [yellow]cannot use[/yellow] {name}: needs {', '.join(missing)}")
+
+    if result.uscc.get("present"):
+        by = result.uscc["by_status"]
+        out.print(
+            f"\nseller credit codes: {result.uscc['distinct_codes']:,} distinct, "
+            + ", ".join(f"{k} {v:,}" for k, v in by.items())
+        )
+        for ex in result.uscc["invalid_examples"][:3]:
+            out.print(f"  invalid {ex['code']}: {ex['reasons']}")
+    personal = [c for c in result.columns if c in ("buyer_ip", "device_id", "ship_phone", "ship_address")]
+    if personal:
+        out.print(
+            f"\npseudonymised: {', '.join(personal)} (HMAC-SHA256, key id "
+            f"{result.pseudonymizer.key_id}, {result.pseudonymizer.source})"
+        )
+    if written:
+        out.print("\nwrote " + ", ".join(str(p) for p in written.values()))

@@ -1,0 +1,196 @@
+"""Column profiles: which header in a platform's export holds which canonical column.
+
+Built-in profiles are ``generic`` (the canonical names themselves), ``taobao`` (the Chinese
+headers of a Taobao-style order report and its review columns) and ``yelp`` (the
+``user_id, product_id, rating, date`` layout of the YelpChi research data). A user describes
+their own export in a TOML file::
+
+    name = "myshop"
+    timezone = "+08:00"          # optional; how to read times without an offset
+    encoding = "gbk"             # optional; otherwise detected
+    delimiter = ","              # optional
+
+    [columns]
+    buyer_id = ["用户名", "buyer"]   # one header or a list of accepted headers
+    seller_id = "shop"
+    created_at = "下单时间"
+
+or overrides single columns with ``--map canonical=source``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from antifraud.ingest.errors import InputError
+from antifraud.schema import NAMES, REQUIRED
+
+__all__ = ["Profile", "PROFILES", "load_profile", "resolve_columns"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How to read one kind of export.
+
+    Parameters
+    ----------
+    name : str
+        Profile name, recorded in the run manifest.
+    columns : mapping of str to tuple of str
+        For each canonical column, the source headers that may hold it, in order of preference.
+    timezone : str
+        UTC offset of timestamps that carry none (China time by default).
+    encoding : str or None
+        Text encoding; ``None`` means detect.
+    delimiter : str
+        Field delimiter of delimited text.
+    """
+
+    name: str
+    columns: Mapping[str, tuple[str, ...]]
+    timezone: str = "+08:00"
+    encoding: str | None = None
+    delimiter: str = ","
+    source: str = field(default="built-in", compare=False)
+
+    def with_overrides(self, mapping: Mapping[str, str]) -> Profile:
+        """Return a copy in which each canonical column in ``mapping`` is read from that header."""
+        unknown = sorted(set(mapping) - set(NAMES))
+        if unknown:
+            raise ValueError(f"unknown canonical column(s) in --map: {', '.join(unknown)}")
+        columns = dict(self.columns)
+        columns.update({canon: (src,) for canon, src in mapping.items()})
+        return replace(self, columns=columns)
+
+
+_GENERIC = {name: (name,) for name in NAMES}
+
+_TAOBAO = {
+    "order_id": ("订单编号", "订单号", "主订单编号"),
+    "buyer_id": ("买家会员名", "买家昵称", "买家账号"),
+    "seller_id": ("店铺Id", "店铺ID", "店铺id", "卖家Id"),
+    "item_id": ("宝贝ID", "商品ID", "宝贝Id", "商品编号"),
+    "amount": ("买家实际支付金额", "实付金额", "支付金额"),
+    "created_at": ("订单创建时间", "下单时间", "创建时间"),
+    "paid_at": ("订单付款时间", "付款时间"),
+    "confirmed_at": ("确认收货时间", "交易成功时间"),
+    "status": ("订单状态",),
+    "refund_amount": ("退款金额",),
+    "rating": ("评价", "评价等级", "评分"),
+    "review_text": ("评价内容",),
+    "reviewed_at": ("评价时间",),
+    "buyer_ip": ("买家IP", "下单IP"),
+    "device_id": ("设备号", "设备ID"),
+    "ship_phone": ("联系手机", "收货人手机", "联系电话"),
+    "ship_address": ("收货地址",),
+    "carrier": ("物流公司",),
+    "tracking_no": ("物流单号", "运单号"),
+    "parcel_weight_kg": ("包裹重量", "包裹重量(kg)", "重量"),
+    "seller_uscc": ("统一社会信用代码", "营业执照号"),
+    "seller_name": ("店铺名称",),
+    "buyer_registered_at": ("买家注册时间", "注册时间"),
+}
+
+_YELP = {
+    "buyer_id": ("user_id",),
+    "seller_id": ("product_id",),
+    "rating": ("rating",),
+    "created_at": ("date",),
+}
+
+PROFILES: dict[str, Profile] = {
+    "generic": Profile("generic", _GENERIC),
+    "taobao": Profile("taobao", _TAOBAO),
+    "yelp": Profile("yelp", _YELP),
+}
+
+
+def load_profile(name_or_path: str) -> Profile:
+    """Return a built-in profile by name, or read a user's profile from a TOML file.
+
+    Examples
+    --------
+    >>> load_profile("taobao").columns["buyer_id"][0]
+    '买家会员名'
+    """
+    if name_or_path in PROFILES:
+        return PROFILES[name_or_path]
+    path = Path(name_or_path)
+    if not path.is_file():
+        known = ", ".join(PROFILES)
+        raise InputError(path, f"no such profile: give one of {known} or a TOML profile file")
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(path, f"not a valid TOML profile: {exc}") from exc
+    raw = doc.get("columns")
+    if not isinstance(raw, dict) or not raw:
+        raise InputError(path, "a profile needs a [columns] table mapping canonical names to headers")
+    columns: dict[str, tuple[str, ...]] = {}
+    for canon, headers in raw.items():
+        if canon not in NAMES:
+            close = difflib.get_close_matches(canon, NAMES, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise InputError(path, f"unknown canonical column '{canon}'{hint}")
+        headers = [headers] if isinstance(headers, str) else headers
+        if not headers or not all(isinstance(h, str) for h in headers):
+            raise InputError(path, f"columns.{canon} must be a header name or a list of them")
+        columns[canon] = tuple(headers)
+    return Profile(
+        name=str(doc.get("name", path.stem)),
+        columns=columns,
+        timezone=str(doc.get("timezone", "+08:00")),
+        encoding=doc.get("encoding"),
+        delimiter=str(doc.get("delimiter", ",")),
+        source=str(path),
+    )
+
+
+def _norm(header: str) -> str:
+    return unicodedata.normalize("NFKC", header).strip().lstrip("\ufeff").casefold()
+
+
+def resolve_columns(header: Iterable[str], profile: Profile, path: str | Path) -> dict[str, str]:
+    """Map canonical column names to the source headers that hold them.
+
+    Headers are matched after NFKC normalisation, trimming and case folding, so full-width or
+    padded headers still match. A missing required column raises :class:`InputError` naming it and
+    the closest header present.
+
+    Examples
+    --------
+    >>> resolve_columns(["买家会员名", " 店铺Id", "订单创建时间", "备注"], PROFILES["taobao"], "x.csv")
+    {'buyer_id': '买家会员名', 'seller_id': ' 店铺Id', 'created_at': '订单创建时间'}
+    """
+    header = list(header)
+    by_norm: dict[str, str] = {}
+    for h in header:
+        by_norm.setdefault(_norm(h), h)
+    found: dict[str, str] = {}
+    for canon in NAMES:
+        for alias in profile.columns.get(canon, ()):
+            if _norm(alias) in by_norm:
+                found[canon] = by_norm[_norm(alias)]
+                break
+    for canon in REQUIRED:
+        if canon not in found:
+            wanted = profile.columns.get(canon, (canon,))
+            guesses = {
+                g for w in wanted for g in difflib.get_close_matches(_norm(w), by_norm, n=1, cutoff=0.4)
+            }
+            if guesses:
+                hint = "; closest header present: " + ", ".join(repr(by_norm[g]) for g in sorted(guesses))
+            else:
+                hint = "; headers present: " + ", ".join(repr(h) for h in header[:12])
+            raise InputError(
+                path,
+                f"required column '{canon}' is missing (profile '{profile.name}' looks for "
+                f"{' / '.join(repr(w) for w in wanted)}){hint}; map it with --map {canon}=HEADER",
+                line=1,
+            )
+    return found

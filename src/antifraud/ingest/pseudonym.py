@@ -1,0 +1,151 @@
+"""Keyed pseudonyms for personal fields (HMAC-SHA256).
+
+Phones, addresses, IPs and device ids may link accounts, but raw values must never reach an
+output. Each value is normalised (so ``138-0013-8000`` and ``+86 13800138000`` agree) and replaced
+by ``<kind>_<hex>``: the first 96 bits of HMAC-SHA256 under a secret key, with the field kind mixed
+in so a phone and a device id never collide. Equal values give equal pseudonyms under the same
+key, so linking by equality still works; without the key they cannot be reversed or guessed by
+hashing candidate phone numbers.
+
+The key comes from ``ANTIFRAUD_PSEUDONYM_KEY`` (hex, or any text of 16 bytes or more) or the file
+named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``; otherwise a random key is generated for the run (its
+pseudonyms then link only within that run). The key itself is never written anywhere: the run
+manifest records only its key id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+__all__ = ["Pseudonymizer", "normalize_personal", "KEY_ENV", "KEY_FILE_ENV"]
+
+KEY_ENV = "ANTIFRAUD_PSEUDONYM_KEY"
+KEY_FILE_ENV = "ANTIFRAUD_PSEUDONYM_KEY_FILE"
+_PREFIX = {"buyer_ip": "ip", "device_id": "dev", "ship_phone": "ph", "ship_address": "addr"}
+_DIGEST_HEX = 24
+
+
+def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Normalise raw personal values so that spellings of the same value agree.
+
+    NFKC (full-width to ASCII), trimmed, case-folded; phones lose separators and a ``+86``/``86``
+    country prefix; addresses have runs of whitespace collapsed.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> normalize_personal("ship_phone", pa.array(["+86 138-0013-8000", "１３８００１３８０００"])).to_pylist()
+    ['13800138000', '13800138000']
+    """
+    out = pc.utf8_lower(pc.utf8_trim_whitespace(pc.utf8_normalize(values, form="NFKC")))
+    if kind == "ship_phone":
+        out = pc.replace_substring_regex(out, r"[\s\-()]", "")
+        out = pc.replace_substring_regex(out, r"^(\+?86)(1\d{10})$", r"\2")
+    elif kind == "ship_address":
+        out = pc.replace_substring_regex(out, r"\s+", " ")
+    return out
+
+
+class Pseudonymizer:
+    """Replace personal values by keyed pseudonyms.
+
+    Parameters
+    ----------
+    key : bytes
+        Secret key, at least 16 bytes.
+    source : str
+        Where the key came from, for the run manifest.
+
+    Examples
+    --------
+    >>> p = Pseudonymizer(b"k" * 32)
+    >>> p.pseudonymize("ship_phone", ["13800138000"]) == p.pseudonymize("ship_phone", ["13800138000"])
+    True
+    >>> p.pseudonymize("ship_phone", ["13800138000"])[0].startswith("ph_")
+    True
+    """
+
+    def __init__(self, key: bytes, source: str = "given") -> None:
+        if len(key) < 16:
+            raise ValueError("a pseudonymisation key needs at least 16 bytes")
+        self._key = key
+        self.source = source
+        self.key_id = hashlib.sha256(b"antifraud-key-id\x00" + key).hexdigest()[:16]
+        block = key if len(key) <= 64 else hashlib.sha256(key).digest()
+        block = block.ljust(64, b"\x00")
+        self._inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
+        self._outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+
+    def __repr__(self) -> str:  # never show the key
+        return f"Pseudonymizer(key_id={self.key_id!r}, source={self.source!r})"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Pseudonymizer:
+        """Build from ``ANTIFRAUD_PSEUDONYM_KEY(_FILE)``, or generate a key for this run."""
+        if environ.get(KEY_ENV):
+            return cls(_parse_key(environ[KEY_ENV]), source=f"environment {KEY_ENV}")
+        if environ.get(KEY_FILE_ENV):
+            text = Path(environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip()
+            return cls(_parse_key(text), source=f"key file {KEY_FILE_ENV}")
+        return cls(secrets.token_bytes(32), source="generated run key")
+
+    def pseudonymize(self, kind: str, values: Sequence[str]) -> list[str]:
+        """Return the pseudonym of every already-normalised value in ``values``.
+
+        The HMAC is computed with precomputed inner and outer key states, which equals
+        :func:`hmac.new` with SHA-256 (tested) at about half the cost per value.
+        """
+        prefix = _PREFIX.get(kind, kind) + "_"
+        tag = (kind + "\x1f").encode()
+        inner, outer = self._inner, self._outer
+        out = []
+        for value in values:
+            h = inner.copy()
+            h.update(tag + value.encode("utf-8"))
+            o = outer.copy()
+            o.update(h.digest())
+            out.append(prefix + o.hexdigest()[:_DIGEST_HEX])
+        return out
+
+    def reference(self, kind: str, value: str) -> str:
+        """Slow, obvious pseudonym of one value with :mod:`hmac` (the tests' oracle)."""
+        digest = hmac.new(self._key, (kind + "\x1f" + value).encode("utf-8"), hashlib.sha256)
+        return _PREFIX.get(kind, kind) + "_" + digest.hexdigest()[:_DIGEST_HEX]
+
+    def pseudonymize_array(self, kind: str, values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+        """Normalise and pseudonymise an Arrow column, hashing each distinct value once.
+
+        Nulls and values that are empty after normalisation stay null.
+        """
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        if pa.types.is_dictionary(values.type):
+            values = values.cast(values.type.value_type)
+        if not pa.types.is_string(values.type):
+            values = values.cast(pa.string())
+        norm = normalize_personal(kind, values)
+        norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
+        encoded = pc.dictionary_encode(norm)
+        uniques = encoded.dictionary.to_pylist()
+        return pa.DictionaryArray.from_arrays(
+            encoded.indices, pa.array(self.pseudonymize(kind, uniques), pa.string())
+        )
+
+
+def _parse_key(text: str) -> bytes:
+    text = text.strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        key = text.encode("utf-8")
+    if len(key) < 16:
+        raise ValueError(f"the pseudonymisation key in {KEY_ENV} must be at least 16 bytes")
+    return key

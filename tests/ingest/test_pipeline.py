@@ -1,0 +1,114 @@
+import pandas as pd
+import pytest
+
+from antifraud.ingest import PROFILES, Pseudonymizer, ingest
+from antifraud.schema import PERSONAL
+
+
+def test_broken_fixture_quarantines_exactly_the_listed_rows(fixtures, tmp_path):
+    result = ingest([fixtures / "broken" / "orders.csv"], PROFILES["generic"])
+    expected = pd.read_csv(fixtures / "broken" / "expected_quarantine.csv", dtype=str, keep_default_na=False)
+    got = result.quarantine.select(["line", "column", "reason"]).to_pandas().astype(str)
+    assert got.to_dict("records") == expected.to_dict("records")
+    assert result.rows_read == len(result.orders) + result.quarantine.num_rows == 20
+    manifest = result.manifest()
+    rows = manifest["rows"]
+    assert rows["read"] == rows["accepted"] + rows["quarantined"]
+    assert rows["quarantined"] == sum(rows["quarantined_by_reason"].values())
+    assert manifest["inputs"][0]["rows"] == rows
+
+
+def test_quarantine_keeps_raw_values_but_not_personal_data(fixtures, tmp_path):
+    result = ingest([fixtures / "broken" / "orders.csv"], PROFILES["generic"])
+    paths = result.write(tmp_path)
+    text = paths["quarantine"].read_text(encoding="utf-8")
+    assert "-12.00" in text and "2024-13-45 25:00:00" in text  # the bad values as written
+    assert "13800138001" not in text and "ph_" in text
+    assert "13800138000" not in (tmp_path / "run.json").read_text(encoding="utf-8")
+    # review text that a spreadsheet would run is escaped
+    assert '"\'=HYPERLINK' in text
+
+
+def test_gbk_fixture_canonical_types(fixtures):
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+    orders = result.orders
+    assert result.quarantine.num_rows == 0 and len(orders) == 21
+    assert orders["seller_id"].iloc[0] == "00731"  # leading zeros kept
+    assert "00088user" in set(orders["buyer_id"])  # full-width normalised
+    assert orders.loc[orders["order_id"] == "20241100003", "amount"].item() == 129.0
+    first = orders.iloc[0]
+    assert first["created_at"] == pd.Timestamp("2024-11-01 01:05:00", tz="UTC")  # 09:05 China time
+    assert first["rating"] == 5 and first["status"] == "completed"
+    assert set(orders["rating"].dropna().unique()) == {1, 3, 5}
+    assert orders["ship_phone"].str.startswith("ph_").all()
+    # the two spellings of 137-0000-1111 link to one pseudonym
+    wang = orders.loc[orders["buyer_id"] == "tb_老王", "ship_phone"].unique()
+    assert len(wang) == 1
+    assert result.uscc["by_status"] == {"invalid": 1, "valid": 3}
+
+
+def test_pseudonyms_stable_under_one_key_and_differ_under_another(fixtures):
+    path = fixtures / "taobao_gbk" / "orders.csv"
+    a = ingest([path], PROFILES["taobao"], pseudonymizer=Pseudonymizer(b"a" * 32))
+    b = ingest([path], PROFILES["taobao"], pseudonymizer=Pseudonymizer(b"a" * 32))
+    c = ingest([path], PROFILES["taobao"], pseudonymizer=Pseudonymizer(b"c" * 32))
+    assert a.orders["ship_phone"].tolist() == b.orders["ship_phone"].tolist()
+    assert set(a.orders["ship_phone"]).isdisjoint(set(c.orders["ship_phone"]))
+
+
+def test_duplicates_across_files(tmp_path):
+    header = "order_id,buyer_id,seller_id,created_at\n"
+    (tmp_path / "a.csv").write_text(header + "o1,b1,s1,2024-01-01 10:00:00\no2,b2,s1,2024-01-01 11:00:00\n")
+    (tmp_path / "b.csv").write_text(header + "o2,b2,s1,2024-01-01 11:00:00\no3,b3,s2,2024-01-02\n")
+    result = ingest([tmp_path / "a.csv", tmp_path / "b.csv"], PROFILES["generic"])
+    assert result.orders["order_id"].tolist() == ["o1", "o2", "o3"]
+    q = result.quarantine.to_pylist()
+    assert [(r["source_file"].endswith("b.csv"), r["line"], r["reason"]) for r in q] == [(True, 2, "exact_duplicate")]
+    assert "a.csv:3" in q[0]["detail"]
+    assert [f.rows_accepted for f in result.files] == [2, 1]
+    assert result.files[1].quarantined == {"exact_duplicate": 1}
+
+
+def test_exact_duplicates_without_order_id(tmp_path):
+    (tmp_path / "r.csv").write_text("user_id,product_id,rating,date\n1,7,5.0,2011-06-08\n1,7,5.0,2011-06-08\n2,7,4.0,2011-06-09\n")
+    result = ingest([tmp_path / "r.csv"], PROFILES["yelp"])
+    assert len(result.orders) == 2
+    assert result.quarantine.column("reason").to_pylist() == ["exact_duplicate"]
+
+
+def test_parquet_with_native_types(tmp_path):
+    df = pd.DataFrame({
+        "buyer_id": ["001", "002"],
+        "seller_id": ["s", "s"],
+        "created_at": pd.to_datetime(["2024-11-11 08:00", "2024-11-11 09:00"]),
+        "amount": [10.0, -1.0],
+    })
+    df.to_parquet(tmp_path / "o.parquet")
+    result = ingest([tmp_path / "o.parquet"], PROFILES["generic"])
+    assert result.orders["created_at"].iloc[0] == pd.Timestamp("2024-11-11 00:00", tz="UTC")
+    assert result.quarantine.column("reason").to_pylist() == ["negative_amount"]
+    assert result.quarantine.column("line").to_pylist() == [2]
+
+
+def test_signals_follow_columns(fixtures):
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+    signals = result.signals()
+    assert signals["shared_identity"] == ()
+    assert signals["account_age"] == ("buyer_registered_at",)
+    assert set(result.manifest()["pseudonymisation"]["fields"]) == {"ship_phone", "ship_address"} <= set(PERSONAL)
+
+
+def test_manifest_never_holds_the_key(fixtures, monkeypatch):
+    monkeypatch.setenv("ANTIFRAUD_PSEUDONYM_KEY", "my-very-secret-alliance-key")
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+    assert "my-very-secret" not in str(result.manifest())
+    assert result.manifest()["pseudonymisation"]["key_source"].startswith("environment")
+
+
+@pytest.mark.parametrize("tz,expected", [("+08:00", "2024-11-11 00:00"), ("UTC", "2024-11-11 08:00")])
+def test_timezone(tmp_path, tz, expected):
+    from dataclasses import replace
+
+    (tmp_path / "o.csv").write_text("buyer_id,seller_id,created_at\nb,s,2024-11-11 08:00:00\n")
+    result = ingest([tmp_path / "o.csv"], replace(PROFILES["generic"], timezone=tz))
+    assert result.orders["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")

@@ -1,0 +1,41 @@
+import pyarrow as pa
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from antifraud.ingest.pseudonym import Pseudonymizer
+
+
+@given(st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=20))
+def test_fast_hmac_equals_reference(values):
+    p = Pseudonymizer(b"0123456789abcdef-key")
+    assert p.pseudonymize("device_id", values) == [p.reference("device_id", v) for v in values]
+
+
+def test_long_key_hashed_like_hmac():
+    p = Pseudonymizer(b"k" * 100)
+    assert p.pseudonymize("buyer_ip", ["1.2.3.4"]) == [p.reference("buyer_ip", "1.2.3.4")]
+
+
+def test_domain_separation_and_nulls():
+    p = Pseudonymizer(b"k" * 32)
+    phone = p.pseudonymize_array("ship_phone", pa.array(["13800138000", None, "  "]))
+    device = p.pseudonymize_array("device_id", pa.array(["13800138000"]))
+    assert phone.to_pylist()[1:] == [None, None]
+    assert phone.to_pylist()[0][3:] != device.to_pylist()[0][4:]
+
+
+def test_key_from_environment():
+    env = {"ANTIFRAUD_PSEUDONYM_KEY": "ab" * 16}
+    assert Pseudonymizer.from_environment(env).key_id == Pseudonymizer(bytes.fromhex("ab" * 16)).key_id
+    assert Pseudonymizer.from_environment({}).source == "generated run key"
+    with pytest.raises(ValueError):
+        Pseudonymizer.from_environment({"ANTIFRAUD_PSEUDONYM_KEY": "short"})
+    assert "ab" * 16 not in repr(Pseudonymizer.from_environment(env))
+
+
+def test_key_file(tmp_path):
+    key = tmp_path / "alliance.key"
+    key.write_text("cd" * 32)
+    p = Pseudonymizer.from_environment({"ANTIFRAUD_PSEUDONYM_KEY_FILE": str(key)})
+    assert p.key_id == Pseudonymizer(bytes.fromhex("cd" * 32)).key_id

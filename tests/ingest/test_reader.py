@@ -1,0 +1,118 @@
+import gzip
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from antifraud.ingest import PROFILES, InputError
+from antifraud.ingest.reader import read_file
+
+GENERIC = PROFILES["generic"]
+HEADER = "order_id,buyer_id,seller_id,created_at\n"
+
+
+def write(tmp_path, name, data: bytes):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("empty.csv", b"", "the file is empty"),
+        ("blank.csv", b"\n\n  \n", "the file is empty"),
+        ("header.csv", HEADER.encode(), "header but no data rows"),
+        ("bin.csv", b"\x00\x01\x02garbage\x00" * 20, "binary file"),
+        ("book.csv", b"PK\x03\x04" + b"\x00" * 50, "ZIP archive"),
+        ("cut.csv", (HEADER + 'o1,b1,s1,2024-01-01 00:00:00\no2,"b2').encode(), "truncated"),
+        ("cut2.csv", (HEADER + "o1,b1,s1,2024-01-01 00:00:00\no2,b2").encode(), "truncated"),
+        ("latin.csv", (HEADER + "o1,b1,s1,2024-01-01\n").encode() + b"o2,\xff\xfe\x80\x80,s,2024\n", "cannot decode"),
+        ("utf16.csv", HEADER.encode("utf-16"), "UTF-16"),
+    ],
+)
+def test_unreadable_files_raise_one_line_errors(tmp_path, name, data, message):
+    path = write(tmp_path, name, data)
+    with pytest.raises(InputError) as err:
+        read_file(path, GENERIC)
+    text = str(err.value)
+    assert message in text
+    assert str(path) in text
+    assert "\n" not in text
+
+
+def test_truncated_gzip(tmp_path):
+    full = gzip.compress((HEADER + "o1,b1,s1,2024-01-01 00:00:00\n" * 5000).encode())
+    path = write(tmp_path, "cut.csv.gz", full[: len(full) // 2])
+    with pytest.raises(InputError, match="cut.csv.gz"):
+        read_file(path, GENERIC)
+
+
+def test_truncated_names_the_line(tmp_path):
+    path = write(tmp_path, "cut.csv", (HEADER + 'o1,b1,s1,2024-01-01\no2,b2,s2,"2024\n').encode())
+    with pytest.raises(InputError) as err:
+        read_file(path, GENERIC)
+    assert err.value.line == 3
+
+
+def test_missing_required_column_suggests_closest(tmp_path):
+    path = write(tmp_path, "x.csv", b"order_id,buyer,seller_id,created_at\no1,b1,s1,2024-01-01\n")
+    with pytest.raises(InputError) as err:
+        read_file(path, GENERIC)
+    assert "'buyer_id'" in str(err.value) and "'buyer'" in str(err.value)
+
+
+def test_missing_file():
+    with pytest.raises(InputError, match="no such file"):
+        read_file("/nonexistent/orders.csv", GENERIC)
+
+
+def test_gbk_chinese_headers(fixtures):
+    raw = read_file(fixtures / "taobao_gbk" / "orders.csv", PROFILES["taobao"])
+    assert raw.encoding == "gbk"
+    assert raw.columns["buyer_id"] == "买家会员名"
+    assert raw.columns["seller_id"] == "店铺Id"
+    assert "收货人姓名" in raw.ignored_columns
+    assert "tb_小明2019" in raw.table.column("buyer_id").to_pylist()
+
+
+def test_bom_crlf_and_multiline_values(tmp_path):
+    text = HEADER.replace("\n", "\r\n") + 'o1,"b\r\n1",s1,2024-01-01\r\no2,b2,s2,2024-01-02\r\n'
+    raw = read_file(write(tmp_path, "x.csv", b"\xef\xbb\xbf" + text.encode()), GENERIC)
+    assert raw.encoding == "utf-8-sig"
+    assert raw.columns["order_id"] == "order_id"
+    assert raw.lines.tolist() == [2, 4]
+
+
+def test_bare_cr_line_endings(tmp_path):
+    raw = read_file(write(tmp_path, "mac.csv", (HEADER + "o1,b1,s1,2024-01-01\n").replace("\n", "\r").encode()), GENERIC)
+    assert raw.table.num_rows == 1 and raw.lines.tolist() == [2]
+
+
+def test_wrong_field_count_is_reported_not_fatal(tmp_path):
+    path = write(tmp_path, "x.csv", (HEADER + "o1,b1,s1,2024-01-01\no2,b2\no3,b3,s3,2024-01-02,extra\no4,b4,s4,2024-01-03\n").encode())
+    raw = read_file(path, GENERIC)
+    assert raw.lines.tolist() == [2, 5]
+    assert [(b.line, b.reason) for b in raw.bad_records] == [(3, "wrong_field_count"), (4, "wrong_field_count")]
+    assert raw.rows_read == 4
+
+
+def test_parquet_and_jsonl(tmp_path):
+    table = pa.table({"buyer_id": ["007", "008"], "seller_id": ["s1", "s2"], "created_at": ["2024-01-01 10:00:00", "x"]})
+    pq.write_table(table, tmp_path / "o.parquet")
+    raw = read_file(tmp_path / "o.parquet", GENERIC)
+    assert raw.format == "parquet" and raw.table.column("buyer_id").to_pylist() == ["007", "008"]
+    path = write(tmp_path, "o.jsonl", b'{"buyer_id": "007", "seller_id": "s1", "created_at": "2024-01-01"}\n\n'
+                 b'{"buyer_id": "008", "seller_id": "s2", "created_at": "2024-01-02"}\n')
+    raw = read_file(path, GENERIC)
+    assert raw.format == "jsonl" and raw.lines.tolist() == [1, 3]
+
+
+def test_not_parquet(tmp_path):
+    with pytest.raises(InputError, match="Parquet"):
+        read_file(write(tmp_path, "o.parquet", b"PAR1 this is not really parquet"), GENERIC)
+
+
+def test_malformed_jsonl(tmp_path):
+    with pytest.raises(InputError, match="JSON"):
+        read_file(write(tmp_path, "o.jsonl", b'{"buyer_id": "1", "seller_id": \n'), GENERIC)

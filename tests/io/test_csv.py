@@ -1,0 +1,54 @@
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from antifraud.io import atomic_path, escape_formulas, write_csv
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("=SUM(A1:A2)", "'=SUM(A1:A2)"),
+        ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(1)", "'@SUM(1)"),
+        ("\t=1", "'\t=1"),
+        ("-12.5", "-12.5"),
+        ("+86", "+86"),
+        ("1e-3", "1e-3"),
+        ("好评", "好评"),
+        ("a=b", "a=b"),
+    ],
+)
+def test_escape_formulas(value, expected):
+    assert escape_formulas(pa.table({"t": [value]})).column("t").to_pylist() == [expected]
+
+
+def test_numeric_and_dictionary_columns(tmp_path):
+    table = pa.table({
+        "n": pa.array([-1.5, 2.0]),
+        "d": pa.array(["=x", "y"]).dictionary_encode(),
+    })
+    out = tmp_path / "o.csv"
+    write_csv(table, out)
+    back = pd.read_csv(out, dtype=str)
+    assert back["n"].tolist() == ["-1.5", "2"]
+    assert back["d"].tolist() == ["'=x", "y"]
+
+
+def test_atomic_path_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "result.csv"
+    with pytest.raises(RuntimeError):
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("crash")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_path_replaces_existing(tmp_path):
+    target = tmp_path / "result.csv"
+    target.write_text("old")
+    with atomic_path(target) as tmp:
+        tmp.write_text("new")
+    assert target.read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["result.csv"]
