@@ -10,6 +10,7 @@ Types in the canonical table (a :class:`pandas.DataFrame`):
 kind                      representation
 ========================  ==============================================================
 ``id``                    ``category`` of strings (leading zeros kept; codes are dense ints)
+``key``                   string, nearly unique per row (order and tracking numbers)
 ``timestamp``             ``datetime64[s, UTC]``; naive source times are local (UTC+8 default)
 ``amount``                ``float64`` yuan, never negative
 ``rating``                ``Int8`` 1-5 (好评/中评/差评 -> 5/3/1), missing where no review
@@ -47,7 +48,7 @@ class Column:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("order_id", "id", "platform order number (订单编号)"),
+    Column("order_id", "key", "platform order number (订单编号)"),
     Column("buyer_id", "id", "buyer account (买家会员名)"),
     Column("seller_id", "id", "shop / merchant id (店铺Id)"),
     Column("item_id", "id", "item (宝贝) id"),
@@ -65,7 +66,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("ship_phone", "personal", "consignee phone (联系手机)"),
     Column("ship_address", "personal", "shipping address (收货地址)"),
     Column("carrier", "label", "logistics company (物流公司)"),
-    Column("tracking_no", "id", "tracking number (物流单号)"),
+    Column("tracking_no", "key", "tracking number (物流单号)"),
     Column("parcel_weight_kg", "weight", "parcel weight, kilograms"),
     Column("seller_uscc", "uscc", "merchant's unified social credit code (统一社会信用代码)"),
     Column("seller_name", "text", "shop name (店铺名称)"),

@@ -5,9 +5,24 @@ import pyarrow.parquet as pq
 import pytest
 
 from antifraud.ingest import PROFILES, InputError
-from antifraud.ingest.reader import read_file
+from antifraud.ingest.reader import open_export
 
 GENERIC = PROFILES["generic"]
+
+
+class Read:
+    """Everything read from one file: the export, its rows as one table, and the summary."""
+
+    def __init__(self, path, profile):
+        with open_export(path, profile) as export:
+            batches = list(export.batches())
+            self.summary = export.finish()
+        self.export = export
+        self.table = pa.Table.from_batches(batches) if batches else None
+
+
+def read_file(path, profile):
+    return Read(path, profile)
 HEADER = "order_id,buyer_id,seller_id,created_at\n"
 
 
@@ -69,43 +84,44 @@ def test_missing_file():
 
 def test_gbk_chinese_headers(fixtures):
     raw = read_file(fixtures / "taobao_gbk" / "orders.csv", PROFILES["taobao"])
-    assert raw.encoding == "gbk"
-    assert raw.columns["buyer_id"] == "买家会员名"
-    assert raw.columns["seller_id"] == "店铺Id"
-    assert "收货人姓名" in raw.ignored_columns
+    assert raw.export.encoding == "gbk"
+    assert raw.export.columns["buyer_id"] == "买家会员名"
+    assert raw.export.columns["seller_id"] == "店铺Id"
+    assert "收货人姓名" in raw.export.ignored_columns
     assert "tb_小明2019" in raw.table.column("buyer_id").to_pylist()
 
 
 def test_bom_crlf_and_multiline_values(tmp_path):
     text = HEADER.replace("\n", "\r\n") + 'o1,"b\r\n1",s1,2024-01-01\r\no2,b2,s2,2024-01-02\r\n'
     raw = read_file(write(tmp_path, "x.csv", b"\xef\xbb\xbf" + text.encode()), GENERIC)
-    assert raw.encoding == "utf-8-sig"
-    assert raw.columns["order_id"] == "order_id"
-    assert raw.lines.tolist() == [2, 4]
+    assert raw.export.encoding == "utf-8-sig"
+    assert raw.export.columns["order_id"] == "order_id"
+    assert raw.summary.lines.tolist() == [2, 4]
 
 
 def test_bare_cr_line_endings(tmp_path):
     raw = read_file(write(tmp_path, "mac.csv", (HEADER + "o1,b1,s1,2024-01-01\n").replace("\n", "\r").encode()), GENERIC)
-    assert raw.table.num_rows == 1 and raw.lines.tolist() == [2]
+    assert raw.table.num_rows == 1 and raw.summary.lines.tolist() == [2]
 
 
 def test_wrong_field_count_is_reported_not_fatal(tmp_path):
     path = write(tmp_path, "x.csv", (HEADER + "o1,b1,s1,2024-01-01\no2,b2\no3,b3,s3,2024-01-02,extra\no4,b4,s4,2024-01-03\n").encode())
     raw = read_file(path, GENERIC)
-    assert raw.lines.tolist() == [2, 5]
-    assert [(b.line, b.reason) for b in raw.bad_records] == [(3, "wrong_field_count"), (4, "wrong_field_count")]
-    assert raw.rows_read == 4
+    assert raw.summary.lines.tolist() == [2, 5]
+    assert [(b.line, b.reason) for b in raw.summary.bad_records] == [(3, "wrong_field_count"), (4, "wrong_field_count")]
+    assert raw.summary.rows_read == 4
+    assert raw.summary.sha256 == __import__("hashlib").sha256(path.read_bytes()).hexdigest()
 
 
 def test_parquet_and_jsonl(tmp_path):
     table = pa.table({"buyer_id": ["007", "008"], "seller_id": ["s1", "s2"], "created_at": ["2024-01-01 10:00:00", "x"]})
     pq.write_table(table, tmp_path / "o.parquet")
     raw = read_file(tmp_path / "o.parquet", GENERIC)
-    assert raw.format == "parquet" and raw.table.column("buyer_id").to_pylist() == ["007", "008"]
+    assert raw.export.format == "parquet" and raw.table.column("buyer_id").to_pylist() == ["007", "008"]
     path = write(tmp_path, "o.jsonl", b'{"buyer_id": "007", "seller_id": "s1", "created_at": "2024-01-01"}\n\n'
                  b'{"buyer_id": "008", "seller_id": "s2", "created_at": "2024-01-02"}\n')
     raw = read_file(path, GENERIC)
-    assert raw.format == "jsonl" and raw.lines.tolist() == [1, 3]
+    assert raw.export.format == "jsonl" and raw.summary.lines.tolist() == [1, 3]
 
 
 def test_not_parquet(tmp_path):

@@ -97,30 +97,52 @@ def clean_strings(arr: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
 
 
-def to_dictionary(arr: pa.Array, mapping: dict[str, str] | None = None) -> pa.DictionaryArray:
-    """Dictionary-encode an id or label column, cleaning each distinct value once.
+def to_dictionary(
+    arr: pa.Array, clean: Callable[[pa.Array], pa.Array] = clean_strings
+) -> pa.DictionaryArray:
+    """Dictionary-encode a column, cleaning each distinct value once with ``clean``.
 
-    ``mapping`` renames cleaned values (e.g. Chinese order statuses to canonical words).
+    Distinct raw spellings that clean to the same value (``"007"``, ``" 007"``, ``"００７"``)
+    share one dictionary entry.
     """
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
     encoded = pc.dictionary_encode(arr)
-    values = clean_strings(encoded.dictionary)
-    if mapping:
-        keys = pa.array(list(mapping), pa.string())
-        hit = pc.index_in(values, value_set=keys)
-        renamed = pc.take(pa.array(list(mapping.values()), pa.string()), hit)
-        values = pc.coalesce(renamed, values)
-    # Distinct raw spellings may clean to the same value: re-encode the cleaned dictionary.
-    recoded = pc.dictionary_encode(values)
-    indices = pc.take(recoded.indices, encoded.indices)
-    return pa.DictionaryArray.from_arrays(indices, recoded.dictionary)
+    recoded = pc.dictionary_encode(clean(encoded.dictionary))
+    return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, encoded.indices), recoded.dictionary)
+
+
+def _parse_times(text: pa.Array, utc_offset_s: int, formats: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+    """Try ``formats`` in turn on ``text``; return seconds, parsed and had-an-offset masks."""
+    n = len(text)
+    out = np.zeros(n, dtype=np.int64)
+    ok_all = np.zeros(n, dtype=bool)
+    zoned = np.zeros(n, dtype=bool)
+    pending = np.flatnonzero(text.is_valid().to_numpy(zero_copy_only=False))
+    for fmt in formats:
+        if pending.size == 0:
+            break
+        subset = text if pending.size == n else text.take(pa.array(pending))
+        parsed = pc.strptime(subset, format=fmt, unit="s", error_is_null=True)
+        ok = parsed.is_valid().to_numpy(zero_copy_only=False)
+        if ok.any():
+            rows = pending[ok]
+            secs = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)[ok]
+            out[rows] = secs if "%z" in fmt else secs - utc_offset_s
+            ok_all[rows] = True
+            zoned[rows] = "%z" in fmt
+        pending = pending[~ok]
+    return out, ok_all, zoned
 
 
 def to_timestamp(arr: pa.Array, utc_offset_s: int) -> tuple[pa.Array, list[Issue]]:
     """Parse times to ``timestamp[s, UTC]``; naive times are local at ``utc_offset_s``.
+
+    The usual ``YYYY-MM-DD HH:MM:SS`` is tried on the raw text first; only values it does not
+    parse are cleaned (full-width digits, spaces) and tried against every format in
+    :data:`TIME_FORMATS`. Impossible days (``2024-02-30``) are rejected.
 
     Examples
     --------
@@ -128,41 +150,28 @@ def to_timestamp(arr: pa.Array, utc_offset_s: int) -> tuple[pa.Array, list[Issue
     >>> ts.to_pylist()[0].isoformat(), issues[0].reason
     ('2024-11-11T00:00:00+00:00', 'bad_timestamp')
     """
-    n = len(arr)
     if pa.types.is_timestamp(arr.type):
-        seconds = arr.cast(pa.timestamp("s", tz=arr.type.tz)).cast(pa.int64())
-        out = seconds.to_numpy(zero_copy_only=False).astype(np.int64, copy=True)
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        out = arr.cast(pa.timestamp("s", tz=arr.type.tz)).cast(pa.int64())
+        out = out.to_numpy(zero_copy_only=False).astype(np.int64, copy=True)
         if arr.type.tz is None:
             out -= utc_offset_s
-        raw = arr
+        present = valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        shown = arr.cast(pa.string())
     else:
-        raw = clean_strings(arr)
-        out = np.zeros(n, dtype=np.int64)
-        valid = np.zeros(n, dtype=bool)
-        pending = np.flatnonzero(raw.is_valid().to_numpy(zero_copy_only=False))
-        subset = raw
-        for fmt in TIME_FORMATS:
-            if pending.size == 0:
-                break
-            if subset is not raw or pending.size != n:
-                subset = raw.take(pa.array(pending))
-            parsed = pc.strptime(subset, format=fmt, unit="s", error_is_null=True)
-            ok = parsed.is_valid().to_numpy(zero_copy_only=False)
-            if ok.any():
-                secs = parsed.cast(pa.int64()).to_numpy(zero_copy_only=False)[ok]
-                out[pending[ok]] = secs if "%z" in fmt else secs - utc_offset_s
-                valid[pending[ok]] = True
-            pending = pending[~ok]
-            subset = None
-    present = raw.is_valid().to_numpy(zero_copy_only=False)
-    if not pa.types.is_timestamp(raw.type):
-        valid &= ~_impossible_dates(raw, out, valid, utc_offset_s)
+        shown = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+        out, valid, zoned = _parse_times(shown, utc_offset_s, TIME_FORMATS[:1])
+        present = shown.is_valid().to_numpy(zero_copy_only=False)
+        retry = np.flatnonzero(present & ~valid)
+        if retry.size:
+            cleaned = clean_strings(shown.take(pa.array(retry)))
+            present[retry] = cleaned.is_valid().to_numpy(zero_copy_only=False)
+            secs, ok, z = _parse_times(cleaned, utc_offset_s, TIME_FORMATS)
+            out[retry], valid[retry], zoned[retry] = secs, ok, z
+        valid &= ~_impossible_dates(shown, out, valid, zoned, utc_offset_s)
     unparsed = present & ~valid
     out_of_range = valid & ((out < _EARLIEST) | (out >= _LATEST))
     valid &= ~out_of_range
     result = pa.array(out, type=pa.int64(), mask=~valid).cast(pa.timestamp("s", tz="UTC"))
-    shown = raw if not pa.types.is_timestamp(raw.type) else raw.cast(pa.string())
     issues = [
         Issue(unparsed, "bad_timestamp", _show(shown, "is not a date and time")),
         Issue(out_of_range, "bad_timestamp", _show(shown, "is outside 1990-2099")),
@@ -170,15 +179,18 @@ def to_timestamp(arr: pa.Array, utc_offset_s: int) -> tuple[pa.Array, list[Issue
     return result, issues
 
 
-def _impossible_dates(text: pa.Array, seconds: np.ndarray, valid: np.ndarray, offset_s: int) -> np.ndarray:
+def _impossible_dates(
+    text: pa.Array, seconds: np.ndarray, valid: np.ndarray, zoned: np.ndarray, offset_s: int
+) -> np.ndarray:
     """Rows whose text names a day the month does not have (``2024-02-30``).
 
-    Arrow's ``strptime`` rolls such days over into the next month, so the parsed day is then
-    early in a month; only those rows (and month ends, for times with an offset) are re-read.
+    Arrow's ``strptime`` rolls such days over into the next month, so the parsed local day is
+    then one of the first three of a month; only those rows (and month ends, for times whose own
+    offset may differ from ``offset_s``) are re-read.
     """
     day = ((seconds + offset_s) // 86400).astype("datetime64[D]")
     dom = (day - day.astype("datetime64[M]")).astype(np.int64) + 1
-    rows = np.flatnonzero(valid & ((dom <= 3) | (dom >= 28)))
+    rows = np.flatnonzero(valid & ((dom <= 3) | (zoned & (dom >= 28))))
     bad = np.zeros(len(valid), dtype=bool)
     if rows.size == 0:
         return bad
@@ -201,11 +213,15 @@ def to_number(arr: pa.Array, what: str) -> tuple[pa.Array, list[Issue]]:
         shown = arr.cast(pa.string())
         bad = np.zeros(len(arr), dtype=bool)
     else:
-        shown = clean_strings(arr)
-        text = pc.replace_substring_regex(shown, _CURRENCY, "")
-        ok = pc.match_substring_regex(text, _NUMBER)
-        bad = _mask(pc.and_(shown.is_valid(), pc.invert(ok.fill_null(False))))
-        values = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
+        shown = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+        try:  # plain numbers, the usual case: one cast
+            values = pc.cast(shown, pa.float64())
+            bad = np.zeros(len(arr), dtype=bool)
+        except pa.ArrowInvalid:
+            text = pc.replace_substring_regex(clean_strings(shown), _CURRENCY, "")
+            ok = pc.match_substring_regex(text, _NUMBER)
+            bad = _mask(pc.and_(text.is_valid(), pc.invert(ok.fill_null(False))))
+            values = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
     nonfinite = _mask(pc.invert(pc.is_finite(values)))
     negative = _mask(pc.less(values, 0.0))
     usable = pc.invert(pa.array(bad | nonfinite | negative))
@@ -221,6 +237,8 @@ def to_number(arr: pa.Array, what: str) -> tuple[pa.Array, list[Issue]]:
 def to_rating(arr: pa.Array) -> tuple[pa.Array, list[Issue]]:
     """Parse ratings 1-5 to int8; 好评/中评/差评 become 5/3/1, ``5星`` or ``5.0`` become 5.
 
+    Work is done once per distinct value (a column has a handful).
+
     Examples
     --------
     >>> r, issues = to_rating(pa.array(["好评", "4", "5.0", "6", "great", None]))
@@ -229,29 +247,38 @@ def to_rating(arr: pa.Array) -> tuple[pa.Array, list[Issue]]:
     >>> [i.reason for i in issues if i.mask.any()]
     ['bad_rating', 'rating_out_of_range']
     """
-    shown = clean_strings(arr)
-    text = pc.replace_substring_regex(shown, r"\s*(星|分|stars?)$", "")
-    words = pa.array(list(RATING_WORDS), pa.string())
-    hit = pc.index_in(text, value_set=words)
+    shown = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
+    encoded = pc.dictionary_encode(shown)
+    values = clean_strings(encoded.dictionary)
+    text = pc.replace_substring_regex(values, r"\s*(星|分|stars?)$", "")
+    hit = pc.index_in(text, value_set=pa.array(list(RATING_WORDS), pa.string()))
     text = pc.coalesce(pc.take(pa.array(list(RATING_WORDS.values()), pa.string()), hit), text)
     ok = pc.match_substring_regex(text, _NUMBER).fill_null(False)
-    bad = _mask(pc.and_(shown.is_valid(), pc.invert(ok)))
     number = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
     in_range = pc.and_(
         pc.and_(pc.greater_equal(number, 1.0), pc.less_equal(number, 5.0)),
         pc.equal(pc.round(number), number),
-    )
-    out_of_range = _mask(pc.and_(number.is_valid(), pc.invert(in_range.fill_null(False))))
+    ).fill_null(False)
+    bad = pc.and_(values.is_valid(), pc.invert(ok))
+    out_of_range = pc.and_(number.is_valid(), pc.invert(in_range))
     rating = pc.if_else(in_range, number, pa.scalar(None, pa.float64())).cast(pa.int8())
-    return rating, [
-        Issue(bad, "bad_rating", _show(shown, "is not a rating")),
-        Issue(out_of_range, "rating_out_of_range", _show(shown, "is not a whole rating from 1 to 5")),
+    indices = encoded.indices
+    return pc.take(rating, indices), [
+        Issue(_mask(pc.take(bad, indices)), "bad_rating", _show(shown, "is not a rating")),
+        Issue(_mask(pc.take(out_of_range, indices)), "rating_out_of_range",
+              _show(shown, "is not a whole rating from 1 to 5")),
     ]
+
+
+def _status_words(values: pa.Array) -> pa.Array:
+    values = clean_strings(values)
+    hit = pc.index_in(values, value_set=pa.array(list(STATUS_WORDS), pa.string()))
+    return pc.coalesce(pc.take(pa.array(list(STATUS_WORDS.values()), pa.string()), hit), values)
 
 
 def to_status(arr: pa.Array) -> pa.DictionaryArray:
     """Order statuses, with common Chinese statuses renamed to canonical English words."""
-    return to_dictionary(arr, STATUS_WORDS)
+    return to_dictionary(arr, _status_words)
 
 
 def parse_utc_offset(text: str) -> int:

@@ -8,10 +8,10 @@ add up: ``read == accepted + quarantined``, per file and in total.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from antifraud import uscc
 from antifraud.ingest.convert import (
     Issue,
+    clean_strings,
     parse_utc_offset,
     to_dictionary,
     to_number,
@@ -33,9 +34,9 @@ from antifraud.ingest.convert import (
 )
 from antifraud.ingest.manifest import now_iso, sha256_file, toolkit_info
 from antifraud.ingest.profiles import Profile
-from antifraud.ingest.pseudonym import Pseudonymizer
-from antifraud.ingest.reader import RawFile, read_file
-from antifraud.io import atomic_path, write_csv, write_json
+from antifraud.ingest.pseudonym import Pseudonymizer, normalize_personal
+from antifraud.ingest.reader import Export, ReadSummary, open_export
+from antifraud.io import write_csv, write_json
 from antifraud.schema import COLUMN_BY_NAME, NAMES, REQUIRED, signal_availability
 
 __all__ = ["ingest", "IngestResult", "FileReport", "QUARANTINE_COLUMNS"]
@@ -183,7 +184,7 @@ class IngestResult:
 
 
 class _Problems:
-    """The first problem of every row: column, reason and detail."""
+    """The first problem of every row of a batch: column, reason and detail."""
 
     def __init__(self, n: int) -> None:
         self.code = np.full(n, -1, dtype=np.int32)
@@ -203,6 +204,11 @@ class _Problems:
     def bad(self) -> np.ndarray:
         return self.code >= 0
 
+    def entries(self) -> list[tuple[str, str, str]]:
+        """(column, reason, detail) of the bad rows, in row order."""
+        idx = np.flatnonzero(self.bad)
+        return [(*self.kinds[c], self.details[i]) for c, i in zip(self.code[idx], idx.tolist())]
+
 
 def _text(arr: pa.Array) -> pa.Array:
     arr = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
@@ -216,19 +222,33 @@ def _uscc_dictionary(arr: pa.Array) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, encoded.indices), recoded.dictionary)
 
 
-def _convert(raw: RawFile, pseudo: Pseudonymizer, offset_s: int) -> tuple[pa.Table, _Problems]:
-    """Canonical typed columns of ``raw`` and the first problem of each row."""
-    n = raw.table.num_rows
-    problems = _Problems(n)
+def _missing(values: pa.Array, issues: list[Issue]) -> Issue:
+    """Rows where a required column is empty (and not already reported as unparseable)."""
+    mask = values.is_null().to_numpy(zero_copy_only=False)
+    for issue in issues:
+        mask &= ~issue.mask
+    return Issue(mask, "missing_value", lambda idx: ["required value is empty"] * len(idx))
+
+
+def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array], _Problems]:
+    """Canonical typed columns of a raw batch and the first problem of each row.
+
+    Personal columns come back normalised and dictionary-encoded but not yet pseudonymised:
+    that is done once over all batches (:func:`_pseudonymise`), so each distinct value is hashed
+    once.
+    """
+    problems = _Problems(batch.num_rows)
     converted: dict[str, pa.Array] = {}
     for name in NAMES:
-        if name not in raw.table.column_names:
+        if name not in batch.schema.names:
             continue
-        arr = raw.table.column(name).combine_chunks()
+        arr = batch.column(name)
         kind = COLUMN_BY_NAME[name].kind
         issues: list[Issue] = []
         if kind == "id":
             out = to_dictionary(arr)
+        elif kind == "key":
+            out = clean_strings(arr)
         elif kind == "label":
             out = to_status(arr) if name == "status" else to_dictionary(arr)
         elif kind == "timestamp":
@@ -238,20 +258,17 @@ def _convert(raw: RawFile, pseudo: Pseudonymizer, offset_s: int) -> tuple[pa.Tab
         elif kind == "rating":
             out, issues = to_rating(arr)
         elif kind == "personal":
-            out = pseudo.pseudonymize_array(name, arr)
+            out = to_dictionary(arr, functools.partial(normalize_personal, name))
         elif kind == "uscc":
             out = _uscc_dictionary(arr)
         else:
             out = _text(arr)
         if name in REQUIRED:
-            missing = out.is_null().to_numpy(zero_copy_only=False) & ~np.any(
-                [i.mask for i in issues], axis=0
-            ) if issues else out.is_null().to_numpy(zero_copy_only=False)
-            issues = [Issue(missing, "missing_value", lambda idx: ["required value is empty"] * len(idx)), *issues]
+            issues.insert(0, _missing(out, issues))
         for issue in issues:
             problems.add(name, issue)
         converted[name] = out
-    return pa.table(converted), problems
+    return converted, problems
 
 
 def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -262,53 +279,124 @@ def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
     return arr.cast(pa.string())
 
 
-def _row_texts(raw: pa.Table, converted: pa.Table, idx: np.ndarray) -> dict[str, pa.Array]:
-    """Rows ``idx`` as text for the quarantine: raw values as written, except personal fields,
-    which are shown only as their pseudonyms."""
+def _entries_table(
+    ordinals: np.ndarray, entries: list[tuple[str, str, str]], values: dict[str, pa.Array]
+) -> pa.Table:
+    """Quarantine entries; ``ordinal`` (row number within the file) becomes a line later."""
+    return pa.table({
+        "ordinal": pa.array(ordinals, pa.int64()),
+        "column": pa.array([e[0] for e in entries], pa.string()),
+        "reason": pa.array([e[1] for e in entries], pa.string()),
+        "detail": pa.array([e[2] for e in entries], pa.string()),
+        **{name: _as_text(arr) for name, arr in values.items()},
+    })
+
+
+def _batch_quarantine(
+    raw: pa.RecordBatch, converted: dict[str, pa.Array], problems: _Problems, first_row: int
+) -> pa.Table | None:
+    """Quarantine entries of one batch: raw values as written, personal ones normalised
+    (pseudonymised later), never raw."""
+    idx = np.flatnonzero(problems.bad)
+    if idx.size == 0:
+        return None
     take = pa.array(idx, pa.int64())
-    return {
-        name: _as_text((converted if COLUMN_BY_NAME[name].kind == "personal" else raw).column(name).take(take))
-        for name in converted.column_names
+    values = {
+        name: (converted[name] if COLUMN_BY_NAME[name].kind == "personal" else raw.column(name)).take(take)
+        for name in converted
     }
+    return _entries_table(first_row + idx, problems.entries(), values)
 
 
-def _duplicates(table: pa.Table, keep: np.ndarray, where: Callable[[int], str]) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
+@dataclass
+class _FileParts:
+    """One file's converted batches and quarantine entries while it is being read."""
+
+    batches: list[pa.RecordBatch] = field(default_factory=list)
+    quarantine: list[pa.Table] = field(default_factory=list)
+    bad: list[np.ndarray] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+    rows: int = 0
+
+
+def _read_one(path: Path, profile: Profile, encoding: str | None, offset_s: int,
+              say: Callable[[str], None]) -> tuple[Export, ReadSummary, _FileParts]:
+    parts = _FileParts()
+    with open_export(path, profile, encoding) as export:
+        for raw in export.batches():
+            converted, problems = _convert(raw, offset_s)
+            entries = _batch_quarantine(raw, converted, problems, parts.rows)
+            if entries is not None:
+                parts.quarantine.append(entries)
+            parts.reasons.update(reason for _, reason, _ in problems.entries())
+            parts.batches.append(pa.RecordBatch.from_pydict(converted))
+            parts.bad.append(problems.bad)
+            parts.rows += raw.num_rows
+            say(f"reading {path.name}: {parts.rows:,} rows")
+        summary = export.finish()
+    parts.reasons.update(r.reason for r in summary.bad_records)
+    return export, summary, parts
+
+
+def _duplicates(
+    table: pa.Table, keep: np.ndarray, where: Callable[[int], str]
+) -> tuple[np.ndarray, list[tuple[str, str, str]]]:
     """Find repeated orders among the rows ``keep``; the first occurrence stays.
 
     With ``order_id``, a repeat with identical content is ``exact_duplicate`` and one that
     differs is ``conflicting_order_id``; without it, only identical rows are duplicates.
     Returns the positions of the repeats and their (column, reason, detail).
     """
-    candidates = np.flatnonzero(keep)
-    if candidates.size == 0:
-        return candidates, []
-    sub = table.take(pa.array(candidates))
     if "order_id" in table.column_names:
-        key = pc.dictionary_encode(sub.column("order_id").combine_chunks().dictionary_decode()).indices
-        codes = key.to_numpy(zero_copy_only=False).astype(np.int64)
-        if key.null_count:
-            codes = np.where(key.is_valid().to_numpy(zero_copy_only=False), codes, -1 - np.arange(len(codes)))
+        encoded = pc.dictionary_encode(table.column("order_id")).combine_chunks()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        keep = keep & (codes >= 0)
     else:
-        frame = sub.to_pandas()
-        codes = pd.util.hash_pandas_object(frame, index=False).to_numpy().view(np.int64)
-    _, first, inverse, counts = np.unique(codes, return_index=True, return_inverse=True, return_counts=True)
-    repeat = (counts[inverse] > 1) & (np.arange(len(codes)) != first[inverse])
-    rows = np.flatnonzero(repeat)
-    if rows.size == 0:
-        return rows, []
-    firsts = first[inverse[rows]]
-    both = sub.take(pa.array(np.concatenate([rows, firsts]))).to_pylist()
+        codes = np.zeros(len(keep), dtype=np.int64)
+        if keep.any():
+            frame = table.filter(pa.array(keep)).to_pandas()
+            codes[keep] = pd.util.hash_pandas_object(frame, index=False).to_numpy().view(np.int64)
+    candidates = np.flatnonzero(keep)
+    labels = pd.factorize(codes[candidates])[0]
+    repeated = candidates[np.bincount(labels)[labels] > 1]
+    if repeated.size == 0:
+        return repeated, []
+    _, first, inverse = np.unique(codes[repeated], return_index=True, return_inverse=True)
+    is_repeat = np.arange(repeated.size) != first[inverse]
+    rows, firsts = repeated[is_repeat], repeated[first[inverse[is_repeat]]]
+    both = table.take(pa.array(np.concatenate([rows, firsts]))).to_pylist()
     reports = []
-    for k, (r, f) in enumerate(zip(rows.tolist(), firsts.tolist())):
+    for k in range(len(rows)):
         mine, theirs = both[k], both[k + len(rows)]
         differs = [c for c in mine if mine[c] != theirs[c]]
-        origin = where(int(candidates[f]))
+        origin = where(int(firsts[k]))
         if differs:
             reports.append(("order_id", "conflicting_order_id",
                             f"order {mine['order_id']!r} also at {origin} with different {', '.join(differs)}"))
         else:
             reports.append(("order_id" if "order_id" in mine else "", "exact_duplicate", f"same as {origin}"))
-    return candidates[rows], reports
+    return rows, reports
+
+
+def _pseudonymise(table: pa.Table, quarantine: pa.Table, pseudo: Pseudonymizer) -> tuple[pa.Table, pa.Table]:
+    """Replace normalised personal values by pseudonyms, hashing each distinct value once."""
+    for name in table.column_names:
+        if COLUMN_BY_NAME[name].kind != "personal":
+            continue
+        column = table.column(name)  # dictionaries already unified across chunks
+        if column.num_chunks == 0:
+            continue
+        dictionary = column.chunk(0).dictionary
+        hashed = pa.array(pseudo.pseudonymize(name, dictionary.to_pylist()), pa.string())
+        chunks = [pa.DictionaryArray.from_arrays(c.indices, hashed) for c in column.chunks]
+        table = table.set_column(table.schema.get_field_index(name), name, pa.chunked_array(chunks))
+        if name in quarantine.column_names:
+            values = quarantine.column(name).to_pylist()
+            present = [v for v in values if v is not None]
+            mapped = iter(pseudo.pseudonymize(name, present))
+            replaced = pa.array([None if v is None else next(mapped) for v in values], pa.string())
+            quarantine = quarantine.set_column(quarantine.schema.get_field_index(name), name, replaced)
+    return table, quarantine
 
 
 def ingest(
@@ -321,6 +409,8 @@ def ingest(
 ) -> IngestResult:
     """Read, validate and pseudonymise export files into one canonical order table.
 
+    Files are read in batches, so memory holds the canonical table, not the raw text.
+
     Parameters
     ----------
     paths : sequence of path
@@ -332,7 +422,7 @@ def ingest(
     pseudonymizer : Pseudonymizer, optional
         Keyed pseudonyms for personal fields; from the environment when omitted.
     progress : callable, optional
-        Called with a short description as each stage starts.
+        Called with a short description as work advances.
 
     Returns
     -------
@@ -341,72 +431,86 @@ def ingest(
     Examples
     --------
     >>> from antifraud.ingest import PROFILES
-    >>> result = ingest(["fixtures/generic/orders.csv"], PROFILES["generic"])  # doctest: +SKIP
-    >>> result.rows_read == len(result.orders) + result.quarantine.num_rows  # doctest: +SKIP
+    >>> result = ingest(["fixtures/broken/orders.csv"], PROFILES["generic"])
+    >>> result.rows_read == len(result.orders) + result.quarantine.num_rows
     True
     """
     started = now_iso()
     say = progress or (lambda _msg: None)
     pseudo = pseudonymizer or Pseudonymizer.from_environment()
     offset = parse_utc_offset(profile.timezone)
-    timings = {"read": 0.0, "convert": 0.0, "duplicates": 0.0}
     paths = [Path(p) for p in paths]
-    with ThreadPoolExecutor(max_workers=1) as hasher:
-        hashes = [hasher.submit(sha256_file, p) if p.is_file() else None for p in paths]
-        tables, bad_masks, reports, line_arrays, parts = [], [], [], [], []
-        for path, digest in zip(paths, hashes):
-            say(f"reading {path.name}")
-            t0 = time.perf_counter()
-            raw = read_file(path, profile, encoding)
-            t1 = time.perf_counter()
-            say(f"validating {path.name}")
-            table, problems = _convert(raw, pseudo, offset)
-            timings["read"] += t1 - t0
-            timings["convert"] += time.perf_counter() - t1
-            report = FileReport(path, raw.format, raw.encoding, "", path.stat().st_size, raw.columns,
-                                raw.ignored_columns, raw.rows_read)
-            report.quarantined.update(r.reason for r in raw.bad_records)
-            report.quarantined.update(problems.kinds[c][1] for c in problems.code[problems.bad])
-            parts.append(_problem_rows(raw, table, problems))
-            tables.append(table)
-            bad_masks.append(problems.bad)
-            reports.append(report)
-            line_arrays.append(raw.lines)
-        for report, digest in zip(reports, hashes):
-            report.sha256 = digest.result() if digest else ""
+    t0 = time.perf_counter()
+    reports: list[FileReport] = []
+    all_parts: list[_FileParts] = []
+    line_arrays: list[np.ndarray] = []
+    quarantine_parts: list[pa.Table] = []
+    for path in paths:
+        export, summary, parts = _read_one(path, profile, encoding, offset, say)
+        reports.append(FileReport(path, export.format, export.encoding, summary.sha256, path.stat().st_size,
+                                  export.columns, export.ignored_columns, summary.rows_read, 0, parts.reasons))
+        all_parts.append(parts)
+        line_arrays.append(summary.lines)
+        file_q = list(parts.quarantine)
+        if summary.bad_records:
+            bad = summary.bad_records
+            file_q.append(pa.table({
+                "line": pa.array([b.line for b in bad], pa.int64()),
+                "column": pa.array([""] * len(bad), pa.string()),
+                "reason": pa.array([b.reason for b in bad], pa.string()),
+                "detail": pa.array([b.detail for b in bad], pa.string()),
+            }))
+        for q in file_q:
+            if "ordinal" in q.column_names:
+                q = q.append_column("line", pa.array(summary.lines[q.column("ordinal").to_numpy()]))
+                q = q.drop_columns(["ordinal"])
+            quarantine_parts.append(q.add_column(0, "source_file", pa.array([str(path)] * q.num_rows, pa.string())))
+    timings = {"read_and_convert": time.perf_counter() - t0}
 
     say("checking duplicates")
     t0 = time.perf_counter()
-    columns = [c for c in NAMES if all(c in t.column_names for t in tables)]
-    combined = pa.concat_tables([t.select(columns) for t in tables], promote_options="permissive").unify_dictionaries()
-    file_index = np.concatenate([np.full(t.num_rows, i, dtype=np.int32) for i, t in enumerate(tables)])
+    columns = [c for c in NAMES if all(c in p.batches[0].schema.names for p in all_parts if p.batches)]
+    combined = pa.Table.from_batches(
+        [b.select(columns) for p in all_parts for b in p.batches]
+    ).unify_dictionaries()
+    for p in all_parts:
+        p.batches.clear()
+    file_index = np.concatenate([np.full(p.rows, i, dtype=np.int32) for i, p in enumerate(all_parts)])
     lines = np.concatenate(line_arrays)
-    bad = np.concatenate(bad_masks)
+    bad = np.concatenate([b for p in all_parts for b in p.bad]) if len(file_index) else np.zeros(0, bool)
 
     def where(row: int) -> str:
         return f"{paths[file_index[row]].name}:{lines[row]}"
 
     dup_rows, dup_reports = _duplicates(combined, ~bad, where)
-    timings["duplicates"] = time.perf_counter() - t0
-
-    say("assembling the canonical table")
     for row, (_, reason, _) in zip(dup_rows.tolist(), dup_reports):
         reports[file_index[row]].quarantined[reason] += 1
     if dup_rows.size:
-        parts.append(_quarantine_part(
-            [str(paths[f]) for f in file_index[dup_rows]], lines[dup_rows], dup_reports,
-            {name: _as_text(combined.column(name).take(pa.array(dup_rows))) for name in combined.column_names},
-        ))
-    quarantine = pa.concat_tables(parts, promote_options="permissive")
-    quarantine = quarantine.take(pc.sort_indices(quarantine, sort_keys=[("source_file", "ascending"), ("line", "ascending")]))
+        values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
+        dup_q = _entries_table(dup_rows, dup_reports, values).drop_columns(["ordinal"])
+        dup_q = dup_q.add_column(0, "source_file", pa.array([str(paths[f]) for f in file_index[dup_rows]]))
+        quarantine_parts.append(dup_q.append_column("line", pa.array(lines[dup_rows], pa.int64())))
+    timings["duplicates"] = time.perf_counter() - t0
+
+    say("pseudonymising personal fields")
+    t0 = time.perf_counter()
+    quarantine = _assemble_quarantine(quarantine_parts, combined.column_names)
+    combined, quarantine = _pseudonymise(combined, quarantine, pseudo)
+    timings["pseudonymise"] = time.perf_counter() - t0
+
+    say("assembling the canonical table")
+    t0 = time.perf_counter()
     accepted = ~bad
     accepted[dup_rows] = False
     for i, report in enumerate(reports):
         report.rows_accepted = int(accepted[file_index == i].sum())
-    keep = pa.array(accepted)
-    orders = combined.filter(keep).to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get)
+    orders = combined.filter(pa.array(accepted)).to_pandas(
+        types_mapper={pa.int8(): pd.Int8Dtype()}.get, self_destruct=True, split_blocks=True
+    )
+    del combined
     orders["source_file"] = pd.Categorical.from_codes(file_index[accepted], categories=[str(p) for p in paths])
     orders["source_line"] = lines[accepted]
+    timings["assemble"] = time.perf_counter() - t0
     return IngestResult(
         orders=orders,
         quarantine=quarantine,
@@ -419,31 +523,23 @@ def ingest(
     )
 
 
-def _problem_rows(raw: RawFile, converted: pa.Table, problems: _Problems) -> pa.Table:
-    """The quarantine entries of one file: rows with a bad value and unparseable records."""
-    idx = np.flatnonzero(problems.bad)
-    bad = raw.bad_records
-    entries = [(*problems.kinds[c], problems.details[i]) for c, i in zip(problems.code[idx], idx.tolist())]
-    entries += [("", b.reason, b.detail) for b in bad]
-    values = {
-        name: pa.concat_arrays([arr, pa.nulls(len(bad), pa.string())])
-        for name, arr in _row_texts(raw.table, converted, idx).items()
-    }
-    lines = np.concatenate([raw.lines[idx], np.array([b.line for b in bad], dtype=np.int64)])
-    return _quarantine_part([str(raw.path)] * len(entries), lines, entries, values)
-
-
-def _quarantine_part(
-    files: list[str], lines: np.ndarray, entries: list[tuple[str, str, str]], values: dict[str, pa.Array]
-) -> pa.Table:
-    cols: dict[str, pa.Array] = {
-        "source_file": pa.array(files, pa.string()),
-        "line": pa.array(lines, pa.int64()),
-        "column": pa.array([e[0] for e in entries], pa.string()),
-        "reason": pa.array([e[1] for e in entries], pa.string()),
-        "detail": pa.array([e[2] for e in entries], pa.string()),
-    }
-    return pa.table({**cols, **values})
+def _assemble_quarantine(parts: list[pa.Table], columns: list[str]) -> pa.Table:
+    """All rejected rows in one table, ordered by file and line, with a fixed column order."""
+    schema = pa.schema(
+        [("source_file", pa.string()), ("line", pa.int64()), ("column", pa.string()),
+         ("reason", pa.string()), ("detail", pa.string())]
+        + [(name, pa.string()) for name in columns]
+    )
+    aligned = []
+    for part in parts:
+        if part.num_rows == 0:
+            continue
+        aligned.append(pa.table({
+            f.name: part.column(f.name).cast(f.type) if f.name in part.column_names else pa.nulls(part.num_rows, f.type)
+            for f in schema
+        }, schema=schema))
+    table = pa.concat_tables(aligned) if aligned else schema.empty_table()
+    return table.take(pc.sort_indices(table, sort_keys=[("source_file", "ascending"), ("line", "ascending")]))
 
 
 def _uscc_summary(codes: pd.Series) -> dict[str, Any]:

@@ -15,6 +15,7 @@ manifest records only its key id.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from antifraud.ingest.convert import to_dictionary
 
 __all__ = ["Pseudonymizer", "normalize_personal", "KEY_ENV", "KEY_FILE_ENV"]
 
@@ -37,7 +40,7 @@ def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Arra
     """Normalise raw personal values so that spellings of the same value agree.
 
     NFKC (full-width to ASCII), trimmed, case-folded; phones lose separators and a ``+86``/``86``
-    country prefix; addresses have runs of whitespace collapsed.
+    country prefix; addresses have runs of whitespace collapsed; empty values become null.
 
     Examples
     --------
@@ -51,7 +54,7 @@ def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Arra
         out = pc.replace_substring_regex(out, r"^(\+?86)(1\d{10})$", r"\2")
     elif kind == "ship_address":
         out = pc.replace_substring_regex(out, r"\s+", " ")
-    return out
+    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
 
 class Pseudonymizer:
@@ -127,17 +130,9 @@ class Pseudonymizer:
         """
         if isinstance(values, pa.ChunkedArray):
             values = values.combine_chunks()
-        if pa.types.is_dictionary(values.type):
-            values = values.cast(values.type.value_type)
-        if not pa.types.is_string(values.type):
-            values = values.cast(pa.string())
-        norm = normalize_personal(kind, values)
-        norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.string()), norm)
-        encoded = pc.dictionary_encode(norm)
-        uniques = encoded.dictionary.to_pylist()
-        return pa.DictionaryArray.from_arrays(
-            encoded.indices, pa.array(self.pseudonymize(kind, uniques), pa.string())
-        )
+        encoded = to_dictionary(values, functools.partial(normalize_personal, kind))
+        hashed = self.pseudonymize(kind, encoded.dictionary.to_pylist())
+        return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(hashed, pa.string()))
 
 
 def _parse_key(text: str) -> bytes:
