@@ -74,3 +74,12 @@ def test_bad_files_one_line_exit_2_no_traceback(tmp_path, data, problem):
 def test_unknown_profile_is_usage_error(fixtures):
     result = run("validate", fixtures / "broken" / "orders.csv", "--profile", "nope")
     assert result.exit_code == 2
+
+
+def test_synth_writes_export_and_truth(tmp_path):
+    result = run("synth", "--out", tmp_path / "x", "--seed", 5, "--orders", 3000)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "orders.csv").is_file()
+    assert (tmp_path / "x" / "truth" / "rings.jsonl").is_file()
+    check = run("validate", tmp_path / "x" / "orders.csv")
+    assert check.exit_code == 0 and "0 quarantined" in check.stdout

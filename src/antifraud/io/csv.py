@@ -19,7 +19,7 @@ from antifraud.io.atomic import atomic_path
 
 __all__ = ["escape_formulas", "write_csv"]
 
-_FORMULA_START = r"^[=+\-@\t\r]"
+_FORMULA_START = pa.array(["=", "+", "-", "@", "\t", "\r"])
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
@@ -28,12 +28,11 @@ def _escape_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
         arr = arr.cast(arr.type.value_type)
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         return arr
-    risky = pc.and_(
-        pc.match_substring_regex(arr, _FORMULA_START),
-        pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER)),
-    )
-    if not pc.any(risky).as_py():
+    # A cheap test of the first character first; the number pattern only where it matters.
+    starts = pc.is_in(pc.utf8_slice_codeunits(arr, 0, 1), value_set=_FORMULA_START)
+    if not pc.any(starts).as_py():
         return arr
+    risky = pc.and_(starts, pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER)))
     return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
 
 

@@ -1,0 +1,297 @@
+"""Generating a synthetic export in memory and writing it to disk."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+import antifraud
+from antifraud.io import write_csv, write_json, write_text
+from antifraud.schema import COLUMN_BY_NAME
+from antifraud.synth.background import honest_orders
+from antifraud.synth.buyers import honest_accounts
+from antifraud.synth.config import RING_KINDS, SynthConfig
+from antifraud.synth.fulfilment import fulfil
+from antifraud.synth.identity import AddressBook
+from antifraud.synth.orders import Ids, render_orders
+from antifraud.synth.plan import OrderPlan
+from antifraud.synth.reviews import review
+from antifraud.synth.rings import plan_rings
+from antifraud.synth.shops import make_shops
+from antifraud.synth.timeline import epoch_seconds
+from antifraud.synth.truth import build_truth
+
+__all__ = ["SyntheticExport", "generate", "write_synthetic_export"]
+
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # rings.jsonl periods; CSV writes timestamp[s] this way
+
+
+def _two_decimals(column: pa.ChunkedArray) -> pa.Array:
+    """Numbers rounded to cents as ``decimal128(19, 2)``, which CSV renders as ``12.50``."""
+    values = column.to_numpy(zero_copy_only=False).astype(np.float64)
+    missing = np.isnan(values)
+    cents = pa.array(np.rint(np.where(missing, 0.0, values) * 100).astype(np.int64), mask=missing)
+    return cents.cast(pa.decimal128(19, 0)).view(pa.decimal128(19, 2))
+
+
+def _export_table(orders: pd.DataFrame) -> pa.Table:
+    """The order frame typed for export text: naive timestamps in whole seconds (written
+    ``YYYY-MM-DD HH:MM:SS``), money and weights as two-decimal numbers."""
+    table = pa.Table.from_pandas(orders, preserve_index=False)
+    columns = {}
+    for name in table.column_names:
+        column = table.column(name)
+        kind = COLUMN_BY_NAME[name].kind if name in COLUMN_BY_NAME else None
+        if pa.types.is_timestamp(column.type):
+            column = column.cast(pa.timestamp("s"))
+        elif kind in ("amount", "weight"):
+            column = _two_decimals(column)
+        columns[name] = column
+    return pa.table(columns)
+
+
+@dataclass(frozen=True)
+class SyntheticExport:
+    """A synthetic order/review export with its ground truth, in memory.
+
+    Attributes
+    ----------
+    config : SynthConfig
+        The resolved configuration that produced it.
+    orders : pandas.DataFrame
+        The export: canonical columns of :mod:`antifraud.schema` in order, one row per order
+        sorted by creation time. Ids and personal values are raw strings; times are naive local
+        China time (``datetime64[s]``); money is ``float64`` yuan; ``rating`` is ``Int8``, missing
+        where there is no review.
+    accounts : pandas.DataFrame
+        ``account_id, is_fraud, role, ring_ids`` for every buyer in ``orders``; role is
+        ``honest``, ``paid_buyer``, ``hijacked``, ``farm``, ``operator`` or ``attacker``.
+    merchants : pandas.DataFrame
+        ``seller_id, is_fraud, role, ring_ids`` for every shop; role is ``honest``, ``brushing``
+        or ``victim`` (target of a one-star attack, not fraudulent).
+    order_labels : pandas.DataFrame
+        ``order_id, is_fraud, ring_id`` aligned with ``orders``. Camouflage orders (ring accounts
+        buying at honest shops) carry their ring id with ``is_fraud`` 0.
+    rings : pandas.DataFrame
+        ``ring_id, kind, difficulty, accounts, merchants, victims, orders, start, end``; lists of
+        ids, and the period of the ring's fraud orders.
+
+    ``ring_ids`` are ``;``-joined ring ids, empty when none.
+
+    Examples
+    --------
+    >>> export = generate(SynthConfig(n_orders=5_000, seed=1))
+    >>> len(export.orders), sorted(export.rings["kind"].unique()) == sorted(RING_KINDS)
+    (5000, True)
+    """
+
+    config: SynthConfig
+    orders: pd.DataFrame
+    accounts: pd.DataFrame
+    merchants: pd.DataFrame
+    order_labels: pd.DataFrame
+    rings: pd.DataFrame
+
+    def counts(self) -> dict[str, Any]:
+        """Sizes of the export and its truth, as written to ``truth/synth.json``.
+
+        Examples
+        --------
+        >>> generate(SynthConfig(n_orders=5_000, seed=1)).counts()["orders"]
+        5000
+        """
+        labels = self.order_labels
+        return {
+            "orders": len(self.orders),
+            "fraud_orders": int(labels["is_fraud"].sum()),
+            "camouflage_orders": int(((labels["ring_id"] != "") & (labels["is_fraud"] == 0)).sum()),
+            "reviews": int(self.orders["rating"].notna().sum()),
+            "accounts": len(self.accounts),
+            "fraud_accounts": int(self.accounts["is_fraud"].sum()),
+            "merchants": len(self.merchants),
+            "fraud_merchants": int(self.merchants["is_fraud"].sum()),
+            "victim_merchants": int((self.merchants["role"] == "victim").sum()),
+            "rings": {kind: int((self.rings["kind"] == kind).sum()) for kind in RING_KINDS},
+            "hard_rings": int((self.rings["difficulty"] == "hard").sum()),
+        }
+
+    def write(self, out_dir: str | os.PathLike[str]) -> Path:
+        """Write ``orders.csv`` and ``truth/`` into ``out_dir`` (created if needed); return it.
+
+        ``orders.csv`` is UTF-8 with the canonical header, local times as
+        ``YYYY-MM-DD HH:MM:SS``, money and weights with two decimals and empty cells where a
+        value is missing. ``truth/`` holds ``accounts.csv``, ``merchants.csv``, ``orders.csv``,
+        ``rings.jsonl`` (one ring per line, ``period`` as ``[start, end]``) and ``synth.json``
+        (configuration, seed, counts, toolkit version). Every file is written atomically.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> out = generate(SynthConfig(n_orders=5_000)).write(tempfile.mkdtemp())
+        >>> sorted(p.name for p in (out / "truth").iterdir())
+        ['accounts.csv', 'merchants.csv', 'orders.csv', 'rings.jsonl', 'synth.json']
+        """
+        out = Path(out_dir)
+        truth = out / "truth"
+        write_csv(_export_table(self.orders), out / "orders.csv")
+        write_csv(self.accounts, truth / "accounts.csv")
+        write_csv(self.merchants, truth / "merchants.csv")
+        write_csv(self.order_labels, truth / "orders.csv")
+        lines = []
+        for ring in self.rings.itertuples(index=False):
+            lines.append(
+                json.dumps(
+                    {
+                        "ring_id": ring.ring_id,
+                        "kind": ring.kind,
+                        "difficulty": ring.difficulty,
+                        "accounts": ring.accounts,
+                        "merchants": ring.merchants,
+                        "victims": ring.victims,
+                        "orders": ring.orders,
+                        "period": [
+                            ring.start.strftime(_TIME_FORMAT),
+                            ring.end.strftime(_TIME_FORMAT),
+                        ],
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        write_text(truth / "rings.jsonl", "".join(line + "\n" for line in lines))
+        write_json(
+            truth / "synth.json",
+            {
+                "generator": "antifraud.synth",
+                "version": antifraud.__version__,
+                "seed": self.config.seed,
+                "config": self.config.to_dict(),
+                "counts": self.counts(),
+            },
+        )
+        return out
+
+
+def generate(config: SynthConfig | None = None) -> SyntheticExport:
+    """Generate a synthetic export with planted brushing rings, in memory.
+
+    Builds the shops and the honest buyer population, plans the rings of every kind, fills the
+    rest of ``n_orders`` with honest background orders, then renders payment, logistics, reviews
+    and identifiers. Everything is vectorised; the same configuration gives the same frames.
+
+    Parameters
+    ----------
+    config : SynthConfig, optional
+        What to generate; the defaults of :class:`SynthConfig` when omitted.
+
+    Returns
+    -------
+    SyntheticExport
+
+    Examples
+    --------
+    >>> export = generate(SynthConfig(n_orders=5_000, seed=7))
+    >>> export.orders["order_id"].iloc[0], export.orders["created_at"].is_monotonic_increasing
+    ('o000000000', True)
+    >>> set(export.merchants["role"]) == {"honest", "brushing", "victim"}
+    True
+    """
+    cfg = (config or SynthConfig()).resolved()
+    rng = np.random.default_rng(cfg.seed)
+    population, ring_rng, background_rng, fulfil_rng, review_rng, render_rng = rng.spawn(6)
+    start, end = epoch_seconds(cfg.start), epoch_seconds(cfg.end)
+    festival = epoch_seconds(cfg.festival_day) if cfg.festival_day is not None else None
+
+    shops = make_shops(population, cfg.n_shops, cfg.n_orders)
+    addresses = AddressBook()
+    accounts = honest_accounts(
+        population,
+        cfg.n_buyers,
+        start,
+        addresses,
+        household_share=cfg.household_share,
+        buyers_per_nat_ip=cfg.buyers_per_nat_ip,
+        fresh_share=cfg.fresh_share,
+        loyal_share=cfg.loyal_share,
+        shop_popularity=shops.popularity,
+    )
+    ring_plan, rings = plan_rings(
+        ring_rng,
+        rings_per_kind=cfg.rings_per_kind if cfg.fraud_share > 0 else 0,
+        hard_share=cfg.hard_share,
+        fraud_orders=cfg.fraud_share * cfg.n_orders,
+        accounts=accounts,
+        n_honest_accounts=cfg.n_buyers,
+        addresses=addresses,
+        shops=shops,
+        window=(start, end),
+    )
+    if len(ring_plan) > cfg.n_orders // 2:
+        raise ValueError(
+            f"the rings need {len(ring_plan)} of {cfg.n_orders} orders; "
+            "raise n_orders or lower fraud_share / rings_per_kind"
+        )
+    background = honest_orders(
+        background_rng,
+        cfg.n_orders - len(ring_plan),
+        accounts,
+        cfg.n_buyers,
+        shops,
+        (start, end),
+        festival,
+        cfg.festival_share,
+    )
+    plan = OrderPlan.concat([background, ring_plan])
+    plan = plan.take(np.argsort(plan.created, kind="stable"))
+
+    done = fulfil(fulfil_rng, plan, shops, end, festival)
+    reviews = review(review_rng, plan, done, shops.quality, end, cfg.review_share)
+    ids = Ids.assign(render_rng, n_orders=len(plan), n_accounts=accounts.size, n_shops=len(shops))
+    truth = build_truth(plan, rings, ids)
+    table = render_orders(
+        render_rng,
+        plan,
+        ids,
+        accounts,
+        accounts.registration(plan.buyer, plan.created),
+        addresses,
+        shops,
+        shops.uscc(render_rng, cfg.invalid_uscc_share),
+        done,
+        reviews,
+        cfg.mobile_share,
+    )
+    del plan, done, reviews  # the order table is the big object from here on
+    return SyntheticExport(
+        config=cfg,
+        orders=table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, self_destruct=True),
+        accounts=truth.accounts,
+        merchants=truth.merchants,
+        order_labels=truth.orders,
+        rings=truth.rings,
+    )
+
+
+def write_synthetic_export(
+    out_dir: str | os.PathLike[str], seed: int = 0, n_orders: int = 100_000, **overrides: Any
+) -> Path:
+    """Generate a synthetic export and write it to ``out_dir``; return ``out_dir``.
+
+    ``overrides`` are further :class:`SynthConfig` fields (``fraud_share=0.05``,
+    ``festival_day="2024-11-11"``, ...).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = write_synthetic_export(tempfile.mkdtemp(), seed=3, n_orders=5_000, hard_share=1.0)
+    >>> import pandas as pd
+    >>> pd.read_csv(out / "orders.csv", dtype=str)["seller_id"].str.len().unique().tolist()
+    [6]
+    """
+    return generate(SynthConfig(n_orders=n_orders, seed=seed, **overrides)).write(out_dir)

@@ -1,0 +1,122 @@
+"""The order plan: who orders where and when, and how each order behaves afterwards."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["OrderPlan", "Style"]
+
+
+class Style(enum.IntEnum):
+    """How an order behaves after it is placed (payment, delivery, confirmation, review)."""
+
+    HONEST = 0
+    #: paid brushing order: fast confirmation, 5-star templated review
+    BRUSH = 1
+    #: brushing with an empty parcel: tiny weight, confirmed minutes after delivery
+    EMPTY_PARCEL = 2
+    #: malicious bad review (恶意差评) on a competitor
+    ATTACK = 3
+
+
+@dataclass
+class OrderPlan:
+    """Orders before they are rendered, as columns of equal length.
+
+    Attributes
+    ----------
+    buyer, shop : numpy.ndarray
+        Account row and shop row.
+    created : numpy.ndarray
+        Creation time, local seconds (see :mod:`antifraud.synth.timeline`).
+    style : numpy.ndarray
+        :class:`Style` code.
+    hard : numpy.ndarray
+        The order belongs to a hard ring: its behaviour is closer to honest.
+    ring : numpy.ndarray
+        Index of the ring that placed the order, -1 for honest buyers.
+    fraud : numpy.ndarray
+        The order fakes reputation (ring orders that are not camouflage).
+    device, ip : numpy.ndarray
+        Device and IP used for this order, 0 for the account's own.
+    carrier, tracking : numpy.ndarray
+        Carrier and tracking serial, -1 for the shop's usual carrier and a random number.
+    weight : numpy.ndarray
+        Parcel weight in kilograms, NaN for the item's weight.
+
+    Examples
+    --------
+    >>> p = OrderPlan.build(buyer=np.array([3]), shop=np.array([1]), created=np.array([0]))
+    >>> len(OrderPlan.concat([p, p])), int(p.ring[0]), int(p.carrier[0])
+    (2, -1, -1)
+    """
+
+    buyer: np.ndarray
+    shop: np.ndarray
+    created: np.ndarray
+    style: np.ndarray
+    hard: np.ndarray
+    ring: np.ndarray
+    fraud: np.ndarray
+    device: np.ndarray
+    ip: np.ndarray
+    carrier: np.ndarray
+    tracking: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        buyer: np.ndarray,
+        shop: np.ndarray,
+        created: np.ndarray,
+        *,
+        style: Style = Style.HONEST,
+        hard: bool = False,
+        ring: int = -1,
+        fraud: bool = False,
+        **overrides: np.ndarray,
+    ) -> OrderPlan:
+        """A plan where every order shares ``style``, ``hard``, ``ring`` and ``fraud``.
+
+        ``overrides`` gives per-order ``device``, ``ip``, ``carrier``, ``tracking`` or ``weight``.
+        """
+        n = len(buyer)
+        columns = {
+            "buyer": np.asarray(buyer, dtype=np.int64),
+            "shop": np.asarray(shop, dtype=np.int64),
+            "created": np.asarray(created, dtype=np.int64),
+            "style": np.full(n, style, dtype=np.int8),
+            "hard": np.full(n, hard),
+            "ring": np.full(n, ring, dtype=np.int32),
+            "fraud": np.full(n, fraud),
+            "device": np.zeros(n, dtype=np.uint64),
+            "ip": np.zeros(n, dtype=np.uint32),
+            "carrier": np.full(n, -1, dtype=np.int8),
+            "tracking": np.full(n, -1, dtype=np.int64),
+            "weight": np.full(n, np.nan),
+        }
+        for name, values in overrides.items():
+            columns[name] = np.asarray(values, dtype=columns[name].dtype)
+        return cls(**columns)
+
+    def __len__(self) -> int:
+        return len(self.buyer)
+
+    @classmethod
+    def concat(cls, plans: list[OrderPlan]) -> OrderPlan:
+        """All orders of ``plans``, in order."""
+        return cls(
+            **{
+                f.name: np.concatenate([getattr(p, f.name) for p in plans])
+                for f in dataclasses.fields(cls)
+            }
+        )
+
+    def take(self, index: np.ndarray) -> OrderPlan:
+        """The orders at ``index`` (a permutation sorts the plan)."""
+        return OrderPlan(**{f.name: getattr(self, f.name)[index] for f in dataclasses.fields(self)})
