@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from antifraud.ingest import IngestResult
@@ -23,14 +23,27 @@ def console() -> Console:
 
 
 @contextlib.contextmanager
-def stage_progress() -> Iterator[Callable[[str], None]]:
-    """A spinner on stderr showing the current stage and the time spent; yields its updater."""
-    err = Console(stderr=True)
-    start = time.perf_counter()
-    with err.status("starting") as status:
+def stage_progress() -> Iterator[Callable[..., None]]:
+    """A progress bar on stderr for the current stage; yields ``update(message, fraction=None)``.
 
-        def update(message: str) -> None:
-            status.update(f"{message} [dim]({time.perf_counter() - start:.1f} s)[/dim]")
+    ``fraction`` (0-1) fills the bar when the stage knows how far it is; elapsed time is shown
+    either way. Nothing is drawn when stderr is not a terminal.
+    """
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def update(message: str, fraction: float | None = None) -> None:
+            if fraction is None:
+                bar.update(task, description=message, total=None)
+            else:
+                bar.update(task, description=message, total=1.0, completed=min(fraction, 1.0))
 
         yield update
 
@@ -51,7 +64,7 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
     reasons = result.quarantined_by_reason
     total_q = sum(reasons.values())
     out.print(
-        f"\nrows: {result.rows_read:,} read = {len(result.orders):,} accepted + {total_q:,} quarantined"
+        f"\nrows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + {total_q:,} quarantined"
     )
     if reasons:
         table = Table(title="Quarantined rows by reason", title_justify="left", show_edge=False)

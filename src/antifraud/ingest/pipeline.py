@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,9 +85,12 @@ class IngestResult:
 
     Attributes
     ----------
-    orders : pandas.DataFrame
+    table : pyarrow.Table
         Accepted rows in the canonical schema (:mod:`antifraud.schema`), plus ``source_file``
-        and ``source_line`` naming where each came from.
+        and ``source_line`` naming where each came from. Ids, labels and pseudonyms are
+        dictionary-encoded: their indices are dense integer codes.
+    orders : pandas.DataFrame
+        The same as a DataFrame (ids as categoricals), converted on first use.
     quarantine : pyarrow.Table
         Rejected rows: ``source_file, line, column, reason, detail`` and the row's canonical
         values as text (personal fields pseudonymised).
@@ -99,7 +103,7 @@ class IngestResult:
         Seconds spent per stage.
     """
 
-    orders: pd.DataFrame
+    table: pa.Table
     quarantine: pa.Table
     files: list[FileReport]
     profile: Profile
@@ -107,6 +111,16 @@ class IngestResult:
     pseudonymizer: Pseudonymizer
     timings: dict[str, float]
     started_at: str
+
+    @functools.cached_property
+    def orders(self) -> pd.DataFrame:
+        """The accepted orders as a DataFrame (ids, labels and pseudonyms as categoricals)."""
+        return self.table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, split_blocks=True)
+
+    @property
+    def rows_accepted(self) -> int:
+        """Rows accepted into the canonical table."""
+        return self.table.num_rows
 
     @property
     def rows_read(self) -> int:
@@ -147,7 +161,7 @@ class IngestResult:
             "inputs": [f.to_dict() for f in self.files],
             "rows": {
                 "read": self.rows_read,
-                "accepted": len(self.orders),
+                "accepted": self.rows_accepted,
                 "quarantined": sum(quarantined.values()),
                 "quarantined_by_reason": dict(sorted(quarantined.items())),
             },
@@ -319,20 +333,39 @@ class _FileParts:
     rows: int = 0
 
 
+def _convert_batch(
+    raw: pa.RecordBatch, offset_s: int, first_row: int
+) -> tuple[pa.RecordBatch, np.ndarray, pa.Table | None, list[str]]:
+    """Convert one raw batch: typed batch, bad-row mask, quarantine entries, reasons."""
+    converted, problems = _convert(raw, offset_s)
+    entries = _batch_quarantine(raw, converted, problems, first_row)
+    reasons = [reason for _, reason, _ in problems.entries()]
+    return pa.RecordBatch.from_pydict(converted), problems.bad, entries, reasons
+
+
 def _read_one(path: Path, profile: Profile, encoding: str | None, offset_s: int,
-              say: Callable[[str], None]) -> tuple[Export, ReadSummary, _FileParts]:
+              say: Callable[..., None]) -> tuple[Export, ReadSummary, _FileParts]:
+    """Read and convert one file; a worker thread converts a batch while the next is parsed."""
     parts = _FileParts()
-    with open_export(path, profile, encoding) as export:
+
+    def collect(done: Future) -> None:
+        batch, bad, entries, reasons = done.result()
+        parts.batches.append(batch)
+        parts.bad.append(bad)
+        if entries is not None:
+            parts.quarantine.append(entries)
+        parts.reasons.update(reasons)
+
+    with open_export(path, profile, encoding) as export, ThreadPoolExecutor(1, "antifraud-convert") as pool:
+        pending: deque[Future] = deque()
         for raw in export.batches():
-            converted, problems = _convert(raw, offset_s)
-            entries = _batch_quarantine(raw, converted, problems, parts.rows)
-            if entries is not None:
-                parts.quarantine.append(entries)
-            parts.reasons.update(reason for _, reason, _ in problems.entries())
-            parts.batches.append(pa.RecordBatch.from_pydict(converted))
-            parts.bad.append(problems.bad)
+            pending.append(pool.submit(_convert_batch, raw, offset_s, parts.rows))
             parts.rows += raw.num_rows
-            say(f"reading {path.name}: {parts.rows:,} rows")
+            while len(pending) > 1:
+                collect(pending.popleft())
+            say(f"reading {path.name}: {parts.rows:,} rows", export.fraction_done)
+        while pending:
+            collect(pending.popleft())
         summary = export.finish()
     parts.reasons.update(r.reason for r in summary.bad_records)
     return export, summary, parts
@@ -348,7 +381,7 @@ def _duplicates(
     Returns the positions of the repeats and their (column, reason, detail).
     """
     if "order_id" in table.column_names:
-        encoded = pc.dictionary_encode(table.column("order_id")).combine_chunks()
+        encoded = pc.dictionary_encode(table.column("order_id").combine_chunks())
         codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
         keep = keep & (codes >= 0)
     else:
@@ -405,7 +438,7 @@ def ingest(
     *,
     encoding: str | None = None,
     pseudonymizer: Pseudonymizer | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[..., None] | None = None,
 ) -> IngestResult:
     """Read, validate and pseudonymise export files into one canonical order table.
 
@@ -422,7 +455,8 @@ def ingest(
     pseudonymizer : Pseudonymizer, optional
         Keyed pseudonyms for personal fields; from the environment when omitted.
     progress : callable, optional
-        Called with a short description as work advances.
+        Called as work advances with a short description and, where known, the fraction of the
+        current stage done (0-1).
 
     Returns
     -------
@@ -432,11 +466,11 @@ def ingest(
     --------
     >>> from antifraud.ingest import PROFILES
     >>> result = ingest(["fixtures/broken/orders.csv"], PROFILES["generic"])
-    >>> result.rows_read == len(result.orders) + result.quarantine.num_rows
+    >>> result.rows_read == result.rows_accepted + result.quarantine.num_rows
     True
     """
     started = now_iso()
-    say = progress or (lambda _msg: None)
+    say = progress or (lambda *_args: None)
     pseudo = pseudonymizer or Pseudonymizer.from_environment()
     offset = parse_utc_offset(profile.timezone)
     paths = [Path(p) for p in paths]
@@ -504,19 +538,19 @@ def ingest(
     accepted[dup_rows] = False
     for i, report in enumerate(reports):
         report.rows_accepted = int(accepted[file_index == i].sum())
-    orders = combined.filter(pa.array(accepted)).to_pandas(
-        types_mapper={pa.int8(): pd.Int8Dtype()}.get, self_destruct=True, split_blocks=True
-    )
+    table = combined if accepted.all() else combined.filter(pa.array(accepted))
     del combined
-    orders["source_file"] = pd.Categorical.from_codes(file_index[accepted], categories=[str(p) for p in paths])
-    orders["source_line"] = lines[accepted]
+    table = table.append_column(
+        "source_file",
+        pa.DictionaryArray.from_arrays(pa.array(file_index[accepted]), pa.array([str(p) for p in paths])),
+    ).append_column("source_line", pa.array(lines[accepted], pa.int64()))
     timings["assemble"] = time.perf_counter() - t0
     return IngestResult(
-        orders=orders,
+        table=table,
         quarantine=quarantine,
         files=reports,
         profile=profile,
-        uscc=_uscc_summary(orders["seller_uscc"]) if "seller_uscc" in orders else {"present": False},
+        uscc=_uscc_summary(table.column("seller_uscc")) if "seller_uscc" in table.column_names else {"present": False},
         pseudonymizer=pseudo,
         timings=timings,
         started_at=started,
@@ -542,16 +576,16 @@ def _assemble_quarantine(parts: list[pa.Table], columns: list[str]) -> pa.Table:
     return table.take(pc.sort_indices(table, sort_keys=[("source_file", "ascending"), ("line", "ascending")]))
 
 
-def _uscc_summary(codes: pd.Series) -> dict[str, Any]:
+def _uscc_summary(codes: pa.ChunkedArray) -> dict[str, Any]:
     """Seller credit codes by validation status, with up to ten examples of invalid ones."""
-    distinct = codes.dropna().unique()
-    checked = uscc.validate_many(list(distinct))
+    distinct = pc.unique(codes.combine_chunks().dictionary_decode()).drop_null().to_pylist()
+    checked = uscc.validate_many(distinct)
     counts = checked["status"].value_counts().to_dict()
     bad = checked[checked["status"] == "invalid"].head(10)
     return {
         "present": True,
-        "distinct_codes": int(len(distinct)),
+        "distinct_codes": len(distinct),
         "by_status": {str(k): int(v) for k, v in sorted(counts.items()) if v},
-        "orders_without_code": int(codes.isna().sum()),
+        "orders_without_code": codes.null_count,
         "invalid_examples": [{"code": c, "reasons": r} for c, r in zip(bad["code"], bad["reasons"])],
     }

@@ -107,6 +107,7 @@ class Export:
         self._digest = hashlib.sha256()
         self._rows = 0
         self._lines: list[np.ndarray] = []
+        self._bytes_done = 0
         self._bad: list[BadRecord] = []
         try:
             if self.format == "csv":
@@ -124,6 +125,15 @@ class Export:
 
     def __exit__(self, *exc: type[BaseException] | BaseException | TracebackType | None) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    @property
+    def fraction_done(self) -> float | None:
+        """How much of the file has been read (0-1), where that is known."""
+        if self.format == "csv" and self.path.suffix != ".gz":
+            return self._bytes_done / max(self.path.stat().st_size, 1)
+        if self.format == "parquet":
+            return self._rows / max(self._parquet.metadata.num_rows, 1)
+        return None
 
     @property
     def ignored_columns(self) -> list[str]:
@@ -214,8 +224,7 @@ class Export:
             for chunk in chunks:
                 table = self._parse_chunk(chunk, first, read_options, convert_options)
                 first = False
-                table = table.rename_columns(sources)
-                yield from table.to_batches()
+                yield from table.rename_columns(sources).combine_chunks().to_batches()
         except Truncated as exc:
             raise InputError(self.path, "the file ends inside a quoted field; it looks truncated",
                              line=exc.line) from None
@@ -243,6 +252,7 @@ class Export:
         data = chunk.data[int(chunk.ends[0]) if first else 0 :]
         lines, n_fields = chunk.start_line[skip:], chunk.n_fields[skip:]
         n_cols = len(self.header)
+        self._bytes_done += len(chunk.data)
         good = n_fields == n_cols
         self._lines.append(lines[good])
         self._bad.extend(
