@@ -39,3 +39,4 @@ def test_key_file(tmp_path):
     key.write_text("cd" * 32)
     p = Pseudonymizer.from_environment({"ANTIFRAUD_PSEUDONYM_KEY_FILE": str(key)})
     assert p.key_id == Pseudonymizer(bytes.fromhex("cd" * 32)).key_id
+

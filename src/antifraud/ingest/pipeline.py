@@ -247,9 +247,9 @@ def _missing(values: pa.Array, issues: list[Issue]) -> Issue:
 def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array], _Problems]:
     """Canonical typed columns of a raw batch and the first problem of each row.
 
-    Personal columns come back normalised and dictionary-encoded but not yet pseudonymised:
-    that is done once over all batches (:func:`_pseudonymise`), so each distinct value is hashed
-    once.
+    Personal columns come back dictionary-encoded as written: they are normalised and
+    pseudonymised once over all batches (:func:`_pseudonymise`), so each distinct value is
+    handled once.
     """
     problems = _Problems(batch.num_rows)
     converted: dict[str, pa.Array] = {}
@@ -272,7 +272,7 @@ def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array],
         elif kind == "rating":
             out, issues = to_rating(arr)
         elif kind == "personal":
-            out = to_dictionary(arr, functools.partial(normalize_personal, name))
+            out = pc.dictionary_encode(arr)  # normalised and hashed once over all batches
         elif kind == "uscc":
             out = _uscc_dictionary(arr)
         else:
@@ -309,8 +309,8 @@ def _entries_table(
 def _batch_quarantine(
     raw: pa.RecordBatch, converted: dict[str, pa.Array], problems: _Problems, first_row: int
 ) -> pa.Table | None:
-    """Quarantine entries of one batch: raw values as written, personal ones normalised
-    (pseudonymised later), never raw."""
+    """Quarantine entries of one batch, values as written; personal ones are replaced by their
+    pseudonyms later (:func:`_pseudonymise`) and never written raw."""
     idx = np.flatnonzero(problems.bad)
     if idx.size == 0:
         return None
@@ -412,24 +412,41 @@ def _duplicates(
 
 
 def _pseudonymise(table: pa.Table, quarantine: pa.Table, pseudo: Pseudonymizer) -> tuple[pa.Table, pa.Table]:
-    """Replace normalised personal values by pseudonyms, hashing each distinct value once."""
+    """Replace raw personal values by pseudonyms of their normalised form.
+
+    Each distinct raw value is normalised once and each distinct normalised value hashed once.
+    """
     for name in table.column_names:
         if COLUMN_BY_NAME[name].kind != "personal":
             continue
         column = table.column(name)  # dictionaries already unified across chunks
-        if column.num_chunks == 0:
-            continue
-        dictionary = column.chunk(0).dictionary
-        hashed = pa.array(pseudo.pseudonymize(name, dictionary.to_pylist()), pa.string())
-        chunks = [pa.DictionaryArray.from_arrays(c.indices, hashed) for c in column.chunks]
-        table = table.set_column(table.schema.get_field_index(name), name, pa.chunked_array(chunks))
-        if name in quarantine.column_names:
-            values = quarantine.column(name).to_pylist()
+        if column.num_chunks:
+            normal = pc.dictionary_encode(normalize_personal(name, column.chunk(0).dictionary))
+            hashed = pa.array(pseudo.pseudonymize(name, normal.dictionary.to_pylist()), pa.string())
+            chunks = [
+                pa.DictionaryArray.from_arrays(pc.take(normal.indices, c.indices), hashed) for c in column.chunks
+            ]
+            table = table.set_column(table.schema.get_field_index(name), name, pa.chunked_array(chunks))
+        if name in quarantine.column_names and quarantine.num_rows:
+            values = normalize_personal(name, quarantine.column(name).combine_chunks()).to_pylist()
             present = [v for v in values if v is not None]
             mapped = iter(pseudo.pseudonymize(name, present))
             replaced = pa.array([None if v is None else next(mapped) for v in values], pa.string())
             quarantine = quarantine.set_column(quarantine.schema.get_field_index(name), name, replaced)
     return table, quarantine
+
+
+def _unify_dictionaries(table: pa.Table) -> pa.Table:
+    """Give every dictionary column one dictionary across chunks, a column per thread."""
+    names = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+
+    def unify(name: str) -> pa.ChunkedArray:
+        return pa.table({name: table.column(name)}).unify_dictionaries().column(0)
+
+    with ThreadPoolExecutor(2, "antifraud-unify") as pool:
+        for name, column in zip(names, pool.map(unify, names)):
+            table = table.set_column(table.schema.get_field_index(name), name, column)
+    return table
 
 
 def ingest(
@@ -504,9 +521,7 @@ def ingest(
     say("checking duplicates")
     t0 = time.perf_counter()
     columns = [c for c in NAMES if all(c in p.batches[0].schema.names for p in all_parts if p.batches)]
-    combined = pa.Table.from_batches(
-        [b.select(columns) for p in all_parts for b in p.batches]
-    ).unify_dictionaries()
+    combined = _unify_dictionaries(pa.Table.from_batches([b.select(columns) for p in all_parts for b in p.batches]))
     for p in all_parts:
         p.batches.clear()
     file_index = np.concatenate([np.full(p.rows, i, dtype=np.int32) for i, p in enumerate(all_parts)])
