@@ -112,3 +112,14 @@ def test_timezone(tmp_path, tz, expected):
     (tmp_path / "o.csv").write_text("buyer_id,seller_id,created_at\nb,s,2024-11-11 08:00:00\n")
     result = ingest([tmp_path / "o.csv"], replace(PROFILES["generic"], timezone=tz))
     assert result.orders["created_at"].iloc[0] == pd.Timestamp(expected, tz="UTC")
+
+
+def test_generic_fixture_is_accepted_whole_and_matches_its_truth(fixtures):
+    result = ingest([fixtures / "generic" / "orders.csv"], PROFILES["generic"])
+    assert result.rows_read == result.rows_accepted == 2000
+    assert not [s for s, missing in result.signals().items() if missing]  # every signal usable
+    truth = pd.read_csv(fixtures / "generic" / "truth" / "orders.csv", dtype={"order_id": str})
+    ids = set(result.table.column("order_id").to_pylist())
+    assert set(truth["order_id"]) == ids
+    merchants = pd.read_csv(fixtures / "generic" / "truth" / "merchants.csv", dtype=str)
+    assert result.uscc["distinct_codes"] == len(merchants)

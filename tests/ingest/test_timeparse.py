@@ -1,7 +1,6 @@
 import datetime as dt
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

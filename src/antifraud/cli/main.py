@@ -7,7 +7,7 @@ input errors (always one line on stderr, never a traceback).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -48,15 +48,15 @@ ProfileOpt = Annotated[
     typer.Option("--profile", "-p", help="Column profile: generic, taobao, yelp, or a TOML profile file."),
 ]
 MapOpt = Annotated[
-    Optional[list[str]],
+    list[str] | None,
     typer.Option("--map", "-m", help="Map one column: canonical=source header (repeatable)."),
 ]
 EncodingOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--encoding", "-e", help="Text encoding (utf-8, gbk, gb18030); detected when omitted."),
 ]
 TimezoneOpt = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--timezone", help="UTC offset of times without one, e.g. +08:00 (the profile's by default)."),
 ]
 
@@ -89,7 +89,7 @@ def validate(
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Write run.json and quarantine.csv to this folder.")
+        Path | None, typer.Option("--out", "-o", help="Write run.json and quarantine.csv to this folder.")
     ] = None,
     fail_on_quarantine: Annotated[
         bool, typer.Option("--fail-on-quarantine", help="Exit 1 when any row is quarantined.")

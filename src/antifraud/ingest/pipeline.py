@@ -33,7 +33,7 @@ from antifraud.ingest.convert import (
     to_status,
     to_timestamp,
 )
-from antifraud.ingest.manifest import now_iso, sha256_file, toolkit_info
+from antifraud.ingest.manifest import now_iso, toolkit_info
 from antifraud.ingest.profiles import Profile
 from antifraud.ingest.pseudonym import Pseudonymizer, normalize_personal
 from antifraud.ingest.reader import Export, ReadSummary, open_export
@@ -229,13 +229,6 @@ def _text(arr: pa.Array) -> pa.Array:
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
 
 
-def _uscc_dictionary(arr: pa.Array) -> pa.DictionaryArray:
-    encoded = to_dictionary(arr)
-    normalised = [uscc.normalize(v) for v in encoded.dictionary.to_pylist()]
-    recoded = pc.dictionary_encode(pa.array(normalised, pa.string()))
-    return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, encoded.indices), recoded.dictionary)
-
-
 def _missing(values: pa.Array, issues: list[Issue]) -> Issue:
     """Rows where a required column is empty (and not already reported as unparseable)."""
     mask = values.is_null().to_numpy(zero_copy_only=False)
@@ -247,9 +240,9 @@ def _missing(values: pa.Array, issues: list[Issue]) -> Issue:
 def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array], _Problems]:
     """Canonical typed columns of a raw batch and the first problem of each row.
 
-    Personal columns come back dictionary-encoded as written: they are normalised and
-    pseudonymised once over all batches (:func:`_pseudonymise`), so each distinct value is
-    handled once.
+    Personal and credit-code columns come back dictionary-encoded as written: they are
+    normalised (and personal ones pseudonymised) once over all batches (:func:`_finish_column`),
+    so each distinct value is handled once.
     """
     problems = _Problems(batch.num_rows)
     converted: dict[str, pa.Array] = {}
@@ -271,10 +264,8 @@ def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array],
             out, issues = to_number(arr, kind)
         elif kind == "rating":
             out, issues = to_rating(arr)
-        elif kind == "personal":
-            out = pc.dictionary_encode(arr)  # normalised and hashed once over all batches
-        elif kind == "uscc":
-            out = _uscc_dictionary(arr)
+        elif kind in ("personal", "uscc"):
+            out = pc.dictionary_encode(arr)  # normalised once over all batches: _finish_column
         else:
             out = _text(arr)
         if name in REQUIRED:
@@ -310,7 +301,7 @@ def _batch_quarantine(
     raw: pa.RecordBatch, converted: dict[str, pa.Array], problems: _Problems, first_row: int
 ) -> pa.Table | None:
     """Quarantine entries of one batch, values as written; personal ones are replaced by their
-    pseudonyms later (:func:`_pseudonymise`) and never written raw."""
+    pseudonyms later (:func:`_pseudonymise_quarantine`) and never written raw."""
     idx = np.flatnonzero(problems.bad)
     if idx.size == 0:
         return None
@@ -411,42 +402,36 @@ def _duplicates(
     return rows, reports
 
 
-def _pseudonymise(table: pa.Table, quarantine: pa.Table, pseudo: Pseudonymizer) -> tuple[pa.Table, pa.Table]:
-    """Replace raw personal values by pseudonyms of their normalised form.
+def _finish_column(column: pa.ChunkedArray, name: str, pseudo: Pseudonymizer) -> pa.ChunkedArray:
+    """Give a dictionary column one dictionary across chunks; normalise credit codes and
+    pseudonymise personal values, each distinct value once."""
+    column = pa.table({name: column}).unify_dictionaries().column(0)
+    kind = COLUMN_BY_NAME[name].kind
+    if kind not in ("personal", "uscc") or column.num_chunks == 0:
+        return column
+    raw = column.chunk(0).dictionary
+    if kind == "uscc":
+        codes = [uscc.normalize(v) or None for v in raw.to_pylist()]
+        normal = pc.dictionary_encode(pa.array(codes, pa.string()))
+        values = normal.dictionary
+    else:
+        normal = pc.dictionary_encode(normalize_personal(name, raw))
+        values = pa.array(pseudo.pseudonymize(name, normal.dictionary.to_pylist()), pa.string())
+    return pa.chunked_array(
+        [pa.DictionaryArray.from_arrays(pc.take(normal.indices, c.indices), values) for c in column.chunks]
+    )
 
-    Each distinct raw value is normalised once and each distinct normalised value hashed once.
-    """
-    for name in table.column_names:
-        if COLUMN_BY_NAME[name].kind != "personal":
+
+def _pseudonymise_quarantine(quarantine: pa.Table, pseudo: Pseudonymizer) -> pa.Table:
+    """Replace the raw personal values of quarantined rows by their pseudonyms."""
+    for name in quarantine.column_names:
+        if name not in COLUMN_BY_NAME or COLUMN_BY_NAME[name].kind != "personal" or not quarantine.num_rows:
             continue
-        column = table.column(name)  # dictionaries already unified across chunks
-        if column.num_chunks:
-            normal = pc.dictionary_encode(normalize_personal(name, column.chunk(0).dictionary))
-            hashed = pa.array(pseudo.pseudonymize(name, normal.dictionary.to_pylist()), pa.string())
-            chunks = [
-                pa.DictionaryArray.from_arrays(pc.take(normal.indices, c.indices), hashed) for c in column.chunks
-            ]
-            table = table.set_column(table.schema.get_field_index(name), name, pa.chunked_array(chunks))
-        if name in quarantine.column_names and quarantine.num_rows:
-            values = normalize_personal(name, quarantine.column(name).combine_chunks()).to_pylist()
-            present = [v for v in values if v is not None]
-            mapped = iter(pseudo.pseudonymize(name, present))
-            replaced = pa.array([None if v is None else next(mapped) for v in values], pa.string())
-            quarantine = quarantine.set_column(quarantine.schema.get_field_index(name), name, replaced)
-    return table, quarantine
-
-
-def _unify_dictionaries(table: pa.Table) -> pa.Table:
-    """Give every dictionary column one dictionary across chunks, a column per thread."""
-    names = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
-
-    def unify(name: str) -> pa.ChunkedArray:
-        return pa.table({name: table.column(name)}).unify_dictionaries().column(0)
-
-    with ThreadPoolExecutor(2, "antifraud-unify") as pool:
-        for name, column in zip(names, pool.map(unify, names)):
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-    return table
+        values = normalize_personal(name, quarantine.column(name).combine_chunks()).to_pylist()
+        mapped = iter(pseudo.pseudonymize(name, [v for v in values if v is not None]))
+        replaced = pa.array([None if v is None else next(mapped) for v in values], pa.string())
+        quarantine = quarantine.set_column(quarantine.schema.get_field_index(name), name, replaced)
+    return quarantine
 
 
 def ingest(
@@ -518,10 +503,10 @@ def ingest(
             quarantine_parts.append(q.add_column(0, "source_file", pa.array([str(path)] * q.num_rows, pa.string())))
     timings = {"read_and_convert": time.perf_counter() - t0}
 
-    say("checking duplicates")
+    say("checking duplicates and pseudonymising personal fields")
     t0 = time.perf_counter()
     columns = [c for c in NAMES if all(c in p.batches[0].schema.names for p in all_parts if p.batches)]
-    combined = _unify_dictionaries(pa.Table.from_batches([b.select(columns) for p in all_parts for b in p.batches]))
+    combined = pa.Table.from_batches([b.select(columns) for p in all_parts for b in p.batches])
     for p in all_parts:
         p.batches.clear()
     file_index = np.concatenate([np.full(p.rows, i, dtype=np.int32) for i, p in enumerate(all_parts)])
@@ -531,21 +516,25 @@ def ingest(
     def where(row: int) -> str:
         return f"{paths[file_index[row]].name}:{lines[row]}"
 
-    dup_rows, dup_reports = _duplicates(combined, ~bad, where)
+    # The slow personal columns first, so that both cores stay busy until the end.
+    by_cost = sorted(
+        (f.name for f in combined.schema if pa.types.is_dictionary(f.type)),
+        key=lambda n: COLUMN_BY_NAME[n].kind != "personal",
+    )
+    with ThreadPoolExecutor(2, "antifraud-finish") as pool:
+        finishing = {n: pool.submit(_finish_column, combined.column(n), n, pseudo) for n in by_cost}
+        dup_rows, dup_reports = pool.submit(_duplicates, combined, ~bad, where).result()
+        if dup_rows.size:  # values as read, before the columns are replaced
+            values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
+            dup_q = _entries_table(dup_rows, dup_reports, values).drop_columns(["ordinal"])
+            dup_q = dup_q.add_column(0, "source_file", pa.array([str(paths[f]) for f in file_index[dup_rows]]))
+            quarantine_parts.append(dup_q.append_column("line", pa.array(lines[dup_rows], pa.int64())))
+        for name, done in finishing.items():
+            combined = combined.set_column(combined.schema.get_field_index(name), name, done.result())
     for row, (_, reason, _) in zip(dup_rows.tolist(), dup_reports):
         reports[file_index[row]].quarantined[reason] += 1
-    if dup_rows.size:
-        values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
-        dup_q = _entries_table(dup_rows, dup_reports, values).drop_columns(["ordinal"])
-        dup_q = dup_q.add_column(0, "source_file", pa.array([str(paths[f]) for f in file_index[dup_rows]]))
-        quarantine_parts.append(dup_q.append_column("line", pa.array(lines[dup_rows], pa.int64())))
-    timings["duplicates"] = time.perf_counter() - t0
-
-    say("pseudonymising personal fields")
-    t0 = time.perf_counter()
-    quarantine = _assemble_quarantine(quarantine_parts, combined.column_names)
-    combined, quarantine = _pseudonymise(combined, quarantine, pseudo)
-    timings["pseudonymise"] = time.perf_counter() - t0
+    quarantine = _pseudonymise_quarantine(_assemble_quarantine(quarantine_parts, columns), pseudo)
+    timings["duplicates_and_pseudonyms"] = time.perf_counter() - t0
 
     say("assembling the canonical table")
     t0 = time.perf_counter()

@@ -35,9 +35,9 @@ import pyarrow.csv as pacsv
 
 from antifraud.ingest.encoding import detect_encoding, detect_format, read_sample
 from antifraud.ingest.errors import InputError
-from antifraud.ingest.records import RecordChunk, Truncated, iter_record_chunks
 from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.profiles import Profile, resolve_columns
+from antifraud.ingest.records import RecordChunk, Truncated, iter_record_chunks
 
 __all__ = ["BadRecord", "Export", "ReadSummary", "open_export"]
 

@@ -144,7 +144,7 @@ class _HashingReader:
         self._digest.update(data)
         return data
 
-    def readinto(self, buffer: memoryview) -> int:  # used by gzip's buffered reader
+    def readinto(self, buffer: memoryview) -> int:
         n = self._raw.readinto(buffer)
         self._digest.update(memoryview(buffer)[:n])
         return n
@@ -185,9 +185,12 @@ def iter_record_chunks(
         carry = b""
         line, after_cr = 1, False
         while True:
-            data = stream.read(block)
-            eof = not data
-            buf = memoryview(carry + data) if carry else memoryview(data)
+            # One buffer per block, the unfinished record carried over at its front.
+            whole = bytearray(len(carry) + block)
+            whole[: len(carry)] = carry
+            got = stream.readinto(memoryview(whole)[len(carry) :])
+            eof = not got
+            buf = memoryview(whole)[: len(carry) + got]
             while len(buf):
                 arr = np.frombuffer(buf, dtype=np.uint8)
                 capacity = arr.shape[0] // 16 + 16
