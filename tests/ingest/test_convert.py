@@ -1,7 +1,14 @@
 import pyarrow as pa
 import pytest
 
-from antifraud.ingest.convert import parse_utc_offset, to_dictionary, to_number, to_rating, to_status, to_timestamp
+from antifraud.ingest.convert import (
+    parse_utc_offset,
+    to_dictionary,
+    to_number,
+    to_rating,
+    to_status,
+    to_timestamp,
+)
 
 CN = 8 * 3600
 

@@ -123,3 +123,19 @@ def test_generic_fixture_is_accepted_whole_and_matches_its_truth(fixtures):
     assert set(truth["order_id"]) == ids
     merchants = pd.read_csv(fixtures / "generic" / "truth" / "merchants.csv", dtype=str)
     assert result.uscc["distinct_codes"] == len(merchants)
+
+
+def test_file_whose_every_row_is_malformed(tmp_path):
+    (tmp_path / "o.csv").write_text("buyer_id,seller_id,created_at\nb1,s1\nb2\n")
+    result = ingest([tmp_path / "o.csv"], PROFILES["generic"])
+    assert result.rows_read == 2 and result.rows_accepted == 0
+    assert result.quarantine.column("reason").to_pylist() == ["wrong_field_count"] * 2
+    assert result.table.schema.field("created_at").type == __import__("pyarrow").timestamp("s", tz="UTC")
+
+
+def test_quarantine_keeps_columns_of_every_file(tmp_path):
+    (tmp_path / "a.csv").write_text("buyer_id,seller_id,created_at,rating\nb1,s1,2024-01-01,9\n")
+    (tmp_path / "b.csv").write_text("buyer_id,seller_id,created_at\nb2,s2,2024-01-02\n")
+    result = ingest([tmp_path / "a.csv", tmp_path / "b.csv"], PROFILES["generic"])
+    assert result.quarantine.column("rating").to_pylist() == ["9"]
+    assert "rating" not in result.table.column_names  # not in every file

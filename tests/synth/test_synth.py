@@ -13,7 +13,12 @@ import pytest
 
 import antifraud
 from antifraud.schema import NAMES
-from antifraud.synth import SynthConfig, SyntheticExport, generate, write_synthetic_export
+from antifraud.synth import (
+    SynthConfig,
+    SyntheticExport,
+    generate,
+    write_synthetic_export,
+)
 from antifraud.synth.config import RING_KINDS
 
 N_ORDERS = 20_000

@@ -5,7 +5,12 @@
 """
 
 from antifraud.ingest.errors import InputError
-from antifraud.ingest.pipeline import QUARANTINE_COLUMNS, FileReport, IngestResult, ingest
+from antifraud.ingest.pipeline import (
+    QUARANTINE_COLUMNS,
+    FileReport,
+    IngestResult,
+    ingest,
+)
 from antifraud.ingest.profiles import PROFILES, Profile, load_profile, resolve_columns
 from antifraud.ingest.pseudonym import Pseudonymizer
 

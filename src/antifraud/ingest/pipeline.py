@@ -285,11 +285,13 @@ def _as_text(arr: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _entries_table(
-    ordinals: np.ndarray, entries: list[tuple[str, str, str]], values: dict[str, pa.Array]
+    files: str | list[str], lines: np.ndarray, entries: list[tuple[str, str, str]], values: dict[str, pa.Array]
 ) -> pa.Table:
-    """Quarantine entries; ``ordinal`` (row number within the file) becomes a line later."""
+    """Quarantine entries: where each row came from, (column, reason, detail), and its values."""
+    n = len(entries)
     return pa.table({
-        "ordinal": pa.array(ordinals, pa.int64()),
+        "source_file": pa.array([files] * n if isinstance(files, str) else files, pa.string()),
+        "line": pa.array(lines, pa.int64()),
         "column": pa.array([e[0] for e in entries], pa.string()),
         "reason": pa.array([e[1] for e in entries], pa.string()),
         "detail": pa.array([e[2] for e in entries], pa.string()),
@@ -297,11 +299,20 @@ def _entries_table(
     })
 
 
-def _batch_quarantine(
+@dataclass
+class _Rejected:
+    """Rows of one batch that failed a check: positions in the file, problems, values."""
+
+    ordinals: np.ndarray
+    entries: list[tuple[str, str, str]]
+    values: dict[str, pa.Array]
+
+
+def _batch_rejects(
     raw: pa.RecordBatch, converted: dict[str, pa.Array], problems: _Problems, first_row: int
-) -> pa.Table | None:
-    """Quarantine entries of one batch, values as written; personal ones are replaced by their
-    pseudonyms later (:func:`_pseudonymise_quarantine`) and never written raw."""
+) -> _Rejected | None:
+    """Rejected rows of one batch with their values as written; personal ones are replaced by
+    their pseudonyms later (:func:`_pseudonymise_quarantine`) and never written raw."""
     idx = np.flatnonzero(problems.bad)
     if idx.size == 0:
         return None
@@ -310,28 +321,37 @@ def _batch_quarantine(
         name: (converted[name] if COLUMN_BY_NAME[name].kind == "personal" else raw.column(name)).take(take)
         for name in converted
     }
-    return _entries_table(first_row + idx, problems.entries(), values)
+    return _Rejected(first_row + idx, problems.entries(), values)
 
 
 @dataclass
 class _FileParts:
-    """One file's converted batches and quarantine entries while it is being read."""
+    """One file's converted batches and quarantine entries."""
 
     batches: list[pa.RecordBatch] = field(default_factory=list)
-    quarantine: list[pa.Table] = field(default_factory=list)
+    rejected: list[_Rejected] = field(default_factory=list)
     bad: list[np.ndarray] = field(default_factory=list)
     reasons: Counter = field(default_factory=Counter)
     rows: int = 0
 
+    def quarantine(self, path: Path, summary: ReadSummary) -> list[pa.Table]:
+        """Quarantine tables of this file, now that the line of every row is known."""
+        tables = [_entries_table(str(path), summary.lines[r.ordinals], r.entries, r.values) for r in self.rejected]
+        if summary.bad_records:
+            bad = summary.bad_records
+            tables.append(_entries_table(str(path), np.array([b.line for b in bad]),
+                                         [("", b.reason, b.detail) for b in bad], {}))
+        return tables
+
 
 def _convert_batch(
     raw: pa.RecordBatch, offset_s: int, first_row: int
-) -> tuple[pa.RecordBatch, np.ndarray, pa.Table | None, list[str]]:
-    """Convert one raw batch: typed batch, bad-row mask, quarantine entries, reasons."""
+) -> tuple[pa.RecordBatch, np.ndarray, _Rejected | None, list[str]]:
+    """Convert one raw batch: typed batch, bad-row mask, rejected rows, reasons."""
     converted, problems = _convert(raw, offset_s)
-    entries = _batch_quarantine(raw, converted, problems, first_row)
+    rejected = _batch_rejects(raw, converted, problems, first_row)
     reasons = [reason for _, reason, _ in problems.entries()]
-    return pa.RecordBatch.from_pydict(converted), problems.bad, entries, reasons
+    return pa.RecordBatch.from_pydict(converted), problems.bad, rejected, reasons
 
 
 def _read_one(path: Path, profile: Profile, encoding: str | None, offset_s: int,
@@ -339,12 +359,12 @@ def _read_one(path: Path, profile: Profile, encoding: str | None, offset_s: int,
     """Read and convert one file; a worker thread converts a batch while the next is parsed."""
     parts = _FileParts()
 
-    def collect(done: Future) -> None:
-        batch, bad, entries, reasons = done.result()
+    def collect(result: tuple[pa.RecordBatch, np.ndarray, _Rejected | None, list[str]]) -> None:
+        batch, bad, rejected, reasons = result
         parts.batches.append(batch)
         parts.bad.append(bad)
-        if entries is not None:
-            parts.quarantine.append(entries)
+        if rejected is not None:
+            parts.rejected.append(rejected)
         parts.reasons.update(reasons)
 
     with open_export(path, profile, encoding) as export, ThreadPoolExecutor(1, "antifraud-convert") as pool:
@@ -353,11 +373,14 @@ def _read_one(path: Path, profile: Profile, encoding: str | None, offset_s: int,
             pending.append(pool.submit(_convert_batch, raw, offset_s, parts.rows))
             parts.rows += raw.num_rows
             while len(pending) > 1:
-                collect(pending.popleft())
+                collect(pending.popleft().result())
             say(f"reading {path.name}: {parts.rows:,} rows", export.fraction_done)
         while pending:
-            collect(pending.popleft())
+            collect(pending.popleft().result())
         summary = export.finish()
+    if not parts.batches:  # every record was malformed: keep the canonical types all the same
+        empty = pa.RecordBatch.from_pydict({c: pa.array([], pa.string()) for c in export.columns})
+        collect(_convert_batch(empty, offset_s, 0))
     parts.reasons.update(r.reason for r in summary.bad_records)
     return export, summary, parts
 
@@ -487,31 +510,18 @@ def ingest(
                                   export.columns, export.ignored_columns, summary.rows_read, 0, parts.reasons))
         all_parts.append(parts)
         line_arrays.append(summary.lines)
-        file_q = list(parts.quarantine)
-        if summary.bad_records:
-            bad = summary.bad_records
-            file_q.append(pa.table({
-                "line": pa.array([b.line for b in bad], pa.int64()),
-                "column": pa.array([""] * len(bad), pa.string()),
-                "reason": pa.array([b.reason for b in bad], pa.string()),
-                "detail": pa.array([b.detail for b in bad], pa.string()),
-            }))
-        for q in file_q:
-            if "ordinal" in q.column_names:
-                q = q.append_column("line", pa.array(summary.lines[q.column("ordinal").to_numpy()]))
-                q = q.drop_columns(["ordinal"])
-            quarantine_parts.append(q.add_column(0, "source_file", pa.array([str(path)] * q.num_rows, pa.string())))
+        quarantine_parts.extend(parts.quarantine(path, summary))
     timings = {"read_and_convert": time.perf_counter() - t0}
 
     say("checking duplicates and pseudonymising personal fields")
     t0 = time.perf_counter()
-    columns = [c for c in NAMES if all(c in p.batches[0].schema.names for p in all_parts if p.batches)]
+    columns = [c for c in NAMES if all(c in r.columns for r in reports)]  # in every file
     combined = pa.Table.from_batches([b.select(columns) for p in all_parts for b in p.batches])
     for p in all_parts:
         p.batches.clear()
     file_index = np.concatenate([np.full(p.rows, i, dtype=np.int32) for i, p in enumerate(all_parts)])
     lines = np.concatenate(line_arrays)
-    bad = np.concatenate([b for p in all_parts for b in p.bad]) if len(file_index) else np.zeros(0, bool)
+    bad = np.concatenate([b for p in all_parts for b in p.bad])
 
     def where(row: int) -> str:
         return f"{paths[file_index[row]].name}:{lines[row]}"
@@ -526,14 +536,14 @@ def ingest(
         dup_rows, dup_reports = pool.submit(_duplicates, combined, ~bad, where).result()
         if dup_rows.size:  # values as read, before the columns are replaced
             values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
-            dup_q = _entries_table(dup_rows, dup_reports, values).drop_columns(["ordinal"])
-            dup_q = dup_q.add_column(0, "source_file", pa.array([str(paths[f]) for f in file_index[dup_rows]]))
-            quarantine_parts.append(dup_q.append_column("line", pa.array(lines[dup_rows], pa.int64())))
+            files = [str(paths[f]) for f in file_index[dup_rows]]
+            quarantine_parts.append(_entries_table(files, lines[dup_rows], dup_reports, values))
         for name, done in finishing.items():
             combined = combined.set_column(combined.schema.get_field_index(name), name, done.result())
     for row, (_, reason, _) in zip(dup_rows.tolist(), dup_reports):
         reports[file_index[row]].quarantined[reason] += 1
-    quarantine = _pseudonymise_quarantine(_assemble_quarantine(quarantine_parts, columns), pseudo)
+    present = [c for c in NAMES if any(c in r.columns for r in reports)]  # in any file
+    quarantine = _pseudonymise_quarantine(_assemble_quarantine(quarantine_parts, present), pseudo)
     timings["duplicates_and_pseudonyms"] = time.perf_counter() - t0
 
     say("assembling the canonical table")
@@ -564,8 +574,7 @@ def ingest(
 def _assemble_quarantine(parts: list[pa.Table], columns: list[str]) -> pa.Table:
     """All rejected rows in one table, ordered by file and line, with a fixed column order."""
     schema = pa.schema(
-        [("source_file", pa.string()), ("line", pa.int64()), ("column", pa.string()),
-         ("reason", pa.string()), ("detail", pa.string())]
+        [(name, pa.int64() if name == "line" else pa.string()) for name in QUARANTINE_COLUMNS]
         + [(name, pa.string()) for name in columns]
     )
     aligned = []

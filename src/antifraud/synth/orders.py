@@ -11,7 +11,12 @@ import pyarrow.compute as pc
 from antifraud.schema import NAMES
 from antifraud.synth.buyers import Accounts
 from antifraud.synth.fulfilment import STATUSES, Fulfilment
-from antifraud.synth.identity import AddressBook, format_devices, format_ips, format_phones
+from antifraud.synth.identity import (
+    AddressBook,
+    format_devices,
+    format_ips,
+    format_phones,
+)
 from antifraud.synth.logistics import CARRIERS, format_tracking
 from antifraud.synth.plan import OrderPlan
 from antifraud.synth.reviews import Reviews
