@@ -1,0 +1,16 @@
+"""Canonical tables -> graphs in CSR arrays: accounts x merchants, and accounts linked by
+shared identity attributes."""
+
+from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph
+from antifraud.graphs.codes import Codes, encode
+from antifraud.graphs.shared import identity_links, shared_links
+
+__all__ = [
+    "BipartiteGraph",
+    "Codes",
+    "build_bipartite",
+    "encode",
+    "identity_links",
+    "order_graph",
+    "shared_links",
+]
