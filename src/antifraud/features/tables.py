@@ -1,0 +1,176 @@
+"""Per-account and per-merchant feature tables of a canonical order table.
+
+Each feature is computed only when the columns it needs are present (see
+:func:`antifraud.schema.signal_availability`); the tables say in ``attrs["skipped"]`` which
+were left out and why. Rows are aligned with the order graph's rows (accounts) and columns
+(merchants).
+
+Account features:
+
+======================  =========================================================================
+``n_orders``            orders placed
+``n_shops``             distinct shops ordered from
+``top3_share``          share of orders that went to the account's three most used shops
+``burst_1h``            most orders inside any one hour
+``gap_median_h``        median hours between consecutive orders (NaN with fewer than two)
+``shop_popularity``     mean log number of buyers of the shops it ordered from (rings favour
+                        small shops, camouflage adds popular ones)
+``age_first_order_d``   days from registration to first order (needs ``buyer_registered_at``)
+``five_star_share``     share of its reviews with 5 stars (needs ``rating``)
+``rating_extremity``    mean absolute difference between its ratings and the shop's mean rating
+``review_delay_h``      median hours from receipt (or payment) to review
+``identity_degree``     weighted links to other accounts through shared devices, IPs, phones,
+                        addresses (see :mod:`antifraud.graphs.shared`)
+======================  =========================================================================
+
+Merchant features: ``n_orders``, ``n_buyers``, ``burst_1h``, ``top_buyer_share`` (share of orders
+from its five most active buyers), ``fresh_buyer_share`` (buyers less than 7 days old at their
+first order), ``mean_rating``, ``five_star_share``, ``one_star_share``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from antifraud.features.kernels import (
+    gap_quantile,
+    group_by,
+    group_mean,
+    group_quantile,
+    max_in_window,
+    top_k_share,
+)
+from antifraud.graphs import BipartiteGraph, encode, identity_links
+from antifraud.schema import PERSONAL
+
+__all__ = ["account_features", "merchant_features"]
+
+HOUR, DAY = 3600, 86400
+
+
+def _seconds(table: pa.Table, name: str) -> np.ndarray:
+    """A timestamp column as float seconds with NaN for missing."""
+    col = table.column(name).cast(pa.int64())
+    out = col.to_numpy(zero_copy_only=False).astype(np.float64)
+    if col.null_count:
+        out[~col.is_valid().to_numpy(zero_copy_only=False)] = np.nan
+    return out
+
+
+def _ratings(table: pa.Table) -> np.ndarray:
+    col = table.column("rating").cast(pa.float64())
+    return col.fill_null(np.nan).to_numpy(zero_copy_only=False)
+
+
+def _edge_cols(graph: BipartiteGraph) -> np.ndarray:
+    """Per-order merchant code (-1 where the order has no edge)."""
+    cols = np.full(len(graph.order_edge), -1, dtype=np.int32)
+    ok = graph.order_edge >= 0
+    cols[ok] = graph.indices[graph.order_edge[ok]]
+    return cols
+
+
+def _order_rows(graph: BipartiteGraph) -> np.ndarray:
+    rows = np.full(len(graph.order_edge), -1, dtype=np.int32)
+    ok = graph.order_edge >= 0
+    rows[ok] = graph.edge_rows[graph.order_edge[ok]]
+    return rows
+
+
+def account_features(table: pa.Table, graph: BipartiteGraph) -> pd.DataFrame:
+    """Account feature table (see the module docs), one row per graph row.
+
+    Parameters
+    ----------
+    table : pyarrow.Table
+        Canonical orders, in the order the graph was built from.
+    graph : BipartiteGraph
+        From :func:`antifraud.graphs.order_graph` on the same table.
+    """
+    names = set(table.column_names)
+    rows, cols = _order_rows(graph), _edge_cols(graph)
+    created = _seconds(table, "created_at")
+    indptr, order = group_by(rows, graph.n_rows, times=created)
+    times = created[order]
+    degree = np.diff(graph.indptr)
+    shop_buyers = np.bincount(graph.indices, minlength=graph.n_cols)
+    popularity = np.log1p(shop_buyers[graph.indices]).astype(np.float64)
+    edge_ptr = graph.indptr
+    features: dict[str, np.ndarray] = {
+        "n_orders": np.diff(indptr).astype(np.int32),
+        "n_shops": degree.astype(np.int32),
+        "top3_share": top_k_share(edge_ptr, graph.count, 3),
+        "burst_1h": max_in_window(indptr, times, HOUR),
+        "gap_median_h": gap_quantile(indptr, times, 0.5) / HOUR,
+        "shop_popularity": group_mean(edge_ptr, np.arange(graph.n_edges), popularity),
+    }
+    skipped: dict[str, str] = {}
+    if "buyer_registered_at" in names:
+        features["age_first_order_d"] = _age_at_first_order(table, indptr, order, times)
+    else:
+        skipped["age_first_order_d"] = "needs buyer_registered_at"
+    if "rating" in names:
+        rating = _ratings(table)
+        shop_mean = group_mean(*group_by(cols, graph.n_cols), rating)
+        extremity = np.abs(rating - np.where(cols >= 0, shop_mean[np.maximum(cols, 0)], np.nan))
+        features["five_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 5))
+        features["rating_extremity"] = group_mean(indptr, order, extremity)
+        received = next((c for c in ("confirmed_at", "paid_at") if c in names), None)
+        if "reviewed_at" in names and received:
+            delay = (_seconds(table, "reviewed_at") - _seconds(table, received)) / HOUR
+            features["review_delay_h"] = group_quantile(indptr, order, delay, 0.5)
+        else:
+            skipped["review_delay_h"] = "needs reviewed_at and confirmed_at or paid_at"
+    else:
+        skipped["five_star_share"] = skipped["rating_extremity"] = skipped["review_delay_h"] = "needs rating"
+    if any(c in names for c in PERSONAL):
+        links, _ = identity_links(table, encode(table.column("buyer_id")))
+        features["identity_degree"] = np.asarray(links.sum(axis=1)).ravel()
+    else:
+        skipped["identity_degree"] = "needs one of " + "/".join(PERSONAL)
+    frame = pd.DataFrame(features, index=pd.Index(graph.row_labels, name="account_id"))
+    frame.attrs["skipped"] = skipped
+    return frame
+
+
+def merchant_features(table: pa.Table, graph: BipartiteGraph, fresh_days: float = 7.0) -> pd.DataFrame:
+    """Merchant feature table (see the module docs), one row per graph column."""
+    names = set(table.column_names)
+    cols = _edge_cols(graph)
+    created = _seconds(table, "created_at")
+    indptr, order = group_by(cols, graph.n_cols, times=created)
+    csc = graph.to_scipy().tocsc()
+    features: dict[str, np.ndarray] = {
+        "n_orders": np.diff(indptr).astype(np.int32),
+        "n_buyers": np.diff(csc.indptr).astype(np.int32),
+        "burst_1h": max_in_window(indptr, created[order], HOUR),
+        "top_buyer_share": top_k_share(csc.indptr, csc.data, 5),
+    }
+    skipped: dict[str, str] = {}
+    if "buyer_registered_at" in names:
+        by_account, account_order = group_by(_order_rows(graph), graph.n_rows, times=created)
+        age = _age_at_first_order(table, by_account, account_order, created[account_order])
+        fresh = np.where(np.isnan(age), np.nan, age < fresh_days)
+        features["fresh_buyer_share"] = group_mean(csc.indptr, csc.indices, fresh)
+    else:
+        skipped["fresh_buyer_share"] = "needs buyer_registered_at"
+    if "rating" in names:
+        rating = _ratings(table)
+        features["mean_rating"] = group_mean(indptr, order, rating)
+        features["five_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 5))
+        features["one_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 1))
+    else:
+        skipped["mean_rating"] = skipped["five_star_share"] = skipped["one_star_share"] = "needs rating"
+    frame = pd.DataFrame(features, index=pd.Index(graph.col_labels, name="seller_id"))
+    frame.attrs["skipped"] = skipped
+    return frame
+
+
+def _age_at_first_order(table: pa.Table, indptr: np.ndarray, order: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Days from registration to first order of every group of orders sorted by time."""
+    first = np.full(len(indptr) - 1, np.nan)
+    has = np.diff(indptr) > 0
+    first[has] = times[indptr[:-1][has]]
+    return (first - group_mean(indptr, order, _seconds(table, "buyer_registered_at"))) / DAY

@@ -1,0 +1,41 @@
+import pandas as pd
+import pyarrow as pa
+
+from antifraud.features import account_features, merchant_features
+from antifraud.graphs import order_graph
+from antifraud.ingest import PROFILES, ingest
+
+
+def test_features_separate_the_fixture_ring(fixtures):
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+    graph = order_graph(result.table)
+    accounts = account_features(result.table, graph)
+    ring = accounts.index.str.startswith("shua_")
+    assert (accounts.loc[ring, "n_shops"] == 2).all()
+    assert (accounts.loc[ring, "identity_degree"] > accounts.loc[~ring, "identity_degree"].max()).all()
+    assert (accounts.loc[ring, "five_star_share"] == 1).all()
+    assert accounts.attrs["skipped"] == {"age_first_order_d": "needs buyer_registered_at"}
+    merchants = merchant_features(result.table, graph)
+    assert merchants.loc["00731", "burst_1h"] >= 5  # the ring's hour
+    assert "fresh_buyer_share" in merchants.attrs["skipped"]
+
+
+def test_fraud_accounts_differ_on_the_generic_fixture(fixtures):
+    result = ingest([fixtures / "generic" / "orders.csv"], PROFILES["generic"])
+    graph = order_graph(result.table)
+    accounts = account_features(result.table, graph)
+    assert len(accounts) == graph.n_rows and not accounts.attrs["skipped"]
+    truth = pd.read_csv(fixtures / "generic" / "truth" / "accounts.csv", dtype={"account_id": str})
+    med = accounts.join(truth.set_index("account_id")["is_fraud"]).groupby("is_fraud").median()
+    assert med.loc[1, "review_delay_h"] < med.loc[0, "review_delay_h"] / 5
+    assert med.loc[1, "age_first_order_d"] < med.loc[0, "age_first_order_d"]
+
+
+def test_minimal_columns(tmp_path):
+    (tmp_path / "o.csv").write_text("buyer_id,seller_id,created_at\nb1,s1,2024-01-01 10:00:00\nb1,s2,2024-01-01 10:30:00\n")
+    result = ingest([tmp_path / "o.csv"], PROFILES["generic"])
+    accounts = account_features(result.table, order_graph(result.table))
+    assert accounts.loc["b1", "burst_1h"] == 2 and accounts.loc["b1", "gap_median_h"] == 0.5
+    assert set(accounts.attrs["skipped"]) == {"age_first_order_d", "five_star_share", "rating_extremity",
+                                              "review_delay_h", "identity_degree"}
+    assert isinstance(result.table, pa.Table)
