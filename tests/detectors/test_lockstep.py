@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from antifraud.detectors.lockstep import LockstepDetector, co_occurrences
+from antifraud.graphs import encode
+from antifraud.ingest import PROFILES, ingest
+from antifraud.synth import write_synthetic_export
+
+
+def reference(accounts, shops, times, n_accounts, window, max_crowd):
+    shared = {}
+    for s in set(shops.tolist()):
+        idx = sorted(np.flatnonzero(shops == s), key=lambda i: (times[i], i))
+        for pos, i in enumerate(idx):
+            crowd = [j for j in idx[pos:] if times[j] - times[i] < window]
+            if len(crowd) > max_crowd:
+                continue
+            for j in crowd[1:]:
+                a, b = accounts[i], accounts[j]
+                if a != b:
+                    shared.setdefault((min(a, b), max(a, b)), set()).add(s)
+    m = np.zeros((n_accounts, n_accounts), dtype=int)
+    for (a, b), ss in shared.items():
+        m[a, b] = m[b, a] = len(ss)
+    return m
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(2, 8), st.integers(1, 4), st.integers(0, 60), st.integers(2, 6), st.integers(0, 2**32 - 1))
+def test_co_occurrences_match_reference(n_accounts, n_shops, n, max_crowd, seed):
+    rng = np.random.default_rng(seed)
+    accounts, shops = rng.integers(0, n_accounts, n), rng.integers(0, n_shops, n)
+    times = rng.integers(0, 20, n).astype(float)
+    got = co_occurrences(accounts, shops, times, n_accounts, n_shops, 5, max_crowd).toarray()
+    assert (got == reference(accounts, shops, times, n_accounts, 5, max_crowd)).all()
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = write_synthetic_export(tmp_path_factory.mktemp("synth"), seed=11, n_orders=20_000)
+    table = ingest([out / "orders.csv"], PROFILES["generic"]).table
+    accounts, shops = encode(table.column("buyer_id")), encode(table.column("seller_id"))
+    X = np.c_[accounts.codes, shops.codes, table.column("created_at").cast("int64").to_numpy()]
+    truth = pd.read_csv(out / "truth" / "accounts.csv", dtype={"account_id": str}).set_index("account_id")
+    rings = [json.loads(line) for line in (out / "truth" / "rings.jsonl").read_text().splitlines()]
+    return X, accounts, shops, truth, rings
+
+
+def test_hijacked_accounts_found_in_lockstep(bench):
+    X, accounts, shops, truth, rings = bench
+    det = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
+    hijacked = {a for r in rings if r["kind"] == "hijacked" for a in r["accounts"]}
+    is_hijacked = np.isin(accounts.labels, list(hijacked))
+    honest = (truth.loc[accounts.labels, "is_fraud"] == 0).to_numpy()
+    flagged = det.scores_ >= 0.15
+    assert flagged[is_hijacked].mean() >= 0.8
+    assert flagged[honest].sum() <= 0.01 * honest.sum()
+    assert max(g.score for g in det.groups_ if honest[g.members].all()) < 0.15
+
+
+def test_deterministic(bench):
+    X, accounts, shops, _, _ = bench
+    a = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
+    b = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
+    assert (a.labels_ == b.labels_).all() and (a.scores_ == b.scores_).all()
+    assert [g.members.tolist() for g in a.groups_] == [g.members.tolist() for g in b.groups_]
