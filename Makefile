@@ -21,8 +21,8 @@ demo: venv
 	@rm -rf $(DEMO_DIR)
 	@echo "== a synthetic export with known brushing rings (truth in $(DEMO_DIR)/export/truth)"
 	$(BIN)/antifraud synth --out $(DEMO_DIR)/export --seed 7 --orders 50000
-	@echo "== validating it: every row accounted for, personal fields pseudonymised"
-	$(BIN)/antifraud validate $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run
+	@echo "== detecting brushing in it: scores, flagged entities and rings in $(DEMO_DIR)/run"
+	$(BIN)/antifraud detect $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run --seed 7
 	@echo "== a Taobao-style GBK report with Chinese headers"
 	$(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --profile taobao --out $(DEMO_DIR)/taobao-run
 	@echo "== a broken export: bad rows go to quarantine.csv with file, line, column and reason"

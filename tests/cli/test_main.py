@@ -83,3 +83,17 @@ def test_synth_writes_export_and_truth(tmp_path):
     assert (tmp_path / "x" / "truth" / "rings.jsonl").is_file()
     check = run("validate", tmp_path / "x" / "orders.csv")
     assert check.exit_code == 0 and "0 quarantined" in check.stdout
+
+
+def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
+    for name in ("a", "b"):
+        result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / name, "--seed", 1)
+        assert result.exit_code == 0, result.output
+    for name in ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    accounts = (tmp_path / "a" / "accounts.csv").read_text().splitlines()
+    assert accounts[0] == '"account_id","score","flagged","ring_ids"' and len(accounts) == 348
+    manifest = json.loads((tmp_path / "a" / "run.json").read_text())
+    assert manifest["command"] == "detect" and manifest["rows"]["read"] == 2000
+    ring = json.loads((tmp_path / "a" / "rings.jsonl").read_text().splitlines()[0])
+    assert {"ring_id", "accounts", "merchants", "orders", "score", "kind", "detectors", "signals", "period"} <= set(ring)

@@ -114,6 +114,44 @@ def validate(
 
 @app.command()
 @user_errors
+def detect(
+    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the findings, quarantine and run.json.")],
+    profile: ProfileOpt = "generic",
+    mapping: MapOpt = None,
+    encoding: EncodingOpt = None,
+    timezone: TimezoneOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of every randomised step; same seed, same files.")] = 0,
+    contamination: Annotated[
+        float,
+        typer.Option(min=0.0, max=0.5, help="Expected share of fraud; sets the flagging thresholds."),
+    ] = 0.05,
+    fail_on_findings: Annotated[
+        bool, typer.Option("--fail-on-findings", help="Exit 1 when any account or merchant is flagged.")
+    ] = False,
+) -> None:
+    """Find brushing rings and score every account, merchant and order.
+
+    Writes accounts.csv, merchants.csv, orders.csv, rings.jsonl, quarantine.csv and run.json.
+    """
+    from antifraud.cli.report import print_detection_summary, stage_progress
+    from antifraud.detect import detect as run_detection
+
+    prof = _profile(profile, mapping, timezone)
+    with stage_progress() as progress:
+        run = run_detection(
+            exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, progress=progress
+        )
+    print_detection_summary(run)
+    flagged = (run.ensemble.account_scores_ >= run.ensemble.threshold_["accounts"]).any() or (
+        run.ensemble.merchant_scores_ >= run.ensemble.threshold_["merchants"]
+    ).any()
+    if fail_on_findings and flagged:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+@app.command()
+@user_errors
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for orders.csv and truth/.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 0,

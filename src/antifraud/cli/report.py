@@ -18,9 +18,11 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from antifraud.detect import Detection
+from antifraud.findings import ring_ids
 from antifraud.ingest import IngestResult
 
-__all__ = ["console", "stage_progress", "print_ingest_summary"]
+__all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary"]
 
 
 @functools.cache
@@ -104,3 +106,34 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
         )
     if written:
         out.print("\nwrote " + ", ".join(str(p) for p in written.values()))
+
+
+def print_detection_summary(run: Detection) -> None:
+    """Print the accounting line, what was flagged, the best rings and where files went."""
+    out = console()
+    result, ens = run.ingest, run.ensemble
+    out.print(
+        f"rows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + "
+        f"{result.quarantine.num_rows:,} quarantined"
+    )
+    for name, reason in ens.skipped_.items():
+        out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
+    counts = {
+        kind: int((scores >= ens.threshold_[kind]).sum())
+        for kind, scores in (("accounts", ens.account_scores_), ("merchants", ens.merchant_scores_),
+                             ("orders", ens.order_scores_))
+    }
+    out.print(
+        f"flagged: {counts['accounts']:,} of {len(ens.account_scores_):,} accounts, "
+        f"{counts['merchants']:,} of {len(ens.merchant_scores_):,} merchants, "
+        f"{counts['orders']:,} of {len(ens.order_scores_):,} orders; {len(ens.rings_):,} rings"
+    )
+    table = Table(title="Strongest rings", title_justify="left", show_edge=False)
+    for col in ("ring", "score", "kind", "accounts", "merchants", "why"):
+        table.add_column(col, justify="right" if col in ("score", "accounts", "merchants") else "left")
+    for rid, ring in list(zip(ring_ids(ens.rings_), ens.rings_))[:5]:
+        why = ring.signals[0]["text"] if ring.signals else ""
+        table.add_row(rid, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)),
+                      str(len(ring.merchants) or len(ring.victims)), why)
+    out.print(table)
+    out.print("wrote " + ", ".join(p.name for p in run.paths.values()) + f" to {run.paths['manifest'].parent}")

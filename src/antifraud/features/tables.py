@@ -33,6 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import scipy.sparse as sp
 
 from antifraud.features.kernels import (
     gap_quantile,
@@ -79,7 +80,9 @@ def _order_rows(graph: BipartiteGraph) -> np.ndarray:
     return rows
 
 
-def account_features(table: pa.Table, graph: BipartiteGraph) -> pd.DataFrame:
+def account_features(
+    table: pa.Table, graph: BipartiteGraph, links: sp.csr_matrix | None = None
+) -> pd.DataFrame:
     """Account feature table (see the module docs), one row per graph row.
 
     Parameters
@@ -88,6 +91,8 @@ def account_features(table: pa.Table, graph: BipartiteGraph) -> pd.DataFrame:
         Canonical orders, in the order the graph was built from.
     graph : BipartiteGraph
         From :func:`antifraud.graphs.order_graph` on the same table.
+    links : scipy.sparse.csr_matrix, optional
+        Identity links of the graph's accounts, if already computed.
     """
     names = set(table.column_names)
     rows, cols = _order_rows(graph), _edge_cols(graph)
@@ -126,7 +131,8 @@ def account_features(table: pa.Table, graph: BipartiteGraph) -> pd.DataFrame:
     else:
         skipped["five_star_share"] = skipped["rating_extremity"] = skipped["review_delay_h"] = "needs rating"
     if any(c in names for c in PERSONAL):
-        links, _ = identity_links(table, encode(table.column("buyer_id")))
+        if links is None:
+            links, _ = identity_links(table, encode(table.column("buyer_id")))
         features["identity_degree"] = np.asarray(links.sum(axis=1)).ravel()
     else:
         skipped["identity_degree"] = "needs one of " + "/".join(PERSONAL)

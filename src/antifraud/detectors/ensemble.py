@@ -1,0 +1,292 @@
+"""The ensemble: runs the detectors, merges their rings and scores every entity.
+
+Each detector proposes groups of accounts with a score in [0, 1]:
+
+- :class:`DenseBlockDetector` on accounts x merchants (dense blocks, camouflage-resistant);
+- :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
+- :class:`IdentityCommunityDetector` on shared identities (account farms).
+
+A group becomes a ring with the merchants most of its members ordered from. Rings whose accounts
+overlap (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged ring keeps every
+detector that found it and the best score. A ring whose reviews at its merchants are mostly one
+star is an attack on those merchants (``one_star_attack``): they are its victims, not its
+beneficiaries, and are not scored for it.
+
+Scores:
+
+- account: ``1 - (1 - ring) * (1 - feature_weight * behaviour)``, where ``ring`` is the best score
+  of a ring the account is in and ``behaviour`` the mean population percentile of the account's
+  features in their suspicious direction (fast reviews, fresh account, bursts, small shops, ...);
+- merchant: the best score of a ring it benefits from, times the share of its orders that came
+  from that ring (a big shop with a few ring orders is not a brushing shop);
+- order: its account's score when the order is inside one of the account's rings, half of it
+  otherwise.
+
+``flagged`` is ``score >= threshold``, with the threshold taken from the score distribution: the
+``1 - contamination`` quantile, but never below ``min_score``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, clone
+
+from antifraud.detectors.dense_block import DenseBlockDetector
+from antifraud.detectors.identity_communities import IdentityCommunityDetector
+from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.features.data import DetectionData
+
+__all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
+
+#: +1 where a high value is suspicious, -1 where a low one is.
+SUSPICIOUS_DIRECTION = {
+    "top3_share": +1,
+    "burst_1h": +1,
+    "gap_median_h": -1,
+    "shop_popularity": -1,
+    "age_first_order_d": -1,
+    "five_star_share": +1,
+    "rating_extremity": +1,
+    "review_delay_h": -1,
+    "identity_degree": +1,
+}
+
+_WORDS = {
+    "top3_share": "share of orders at its three main shops",
+    "burst_1h": "most orders in one hour",
+    "gap_median_h": "median hours between orders",
+    "shop_popularity": "popularity of the shops ordered from (log buyers)",
+    "age_first_order_d": "account age at first order (days)",
+    "five_star_share": "share of 5-star reviews",
+    "rating_extremity": "distance of ratings from the shop's mean",
+    "review_delay_h": "median hours from receipt to review",
+    "identity_degree": "links to other accounts through shared identities",
+}
+
+
+@dataclass
+class Ring:
+    """A group of accounts and the merchants they brushed (or attacked)."""
+
+    accounts: np.ndarray
+    merchants: np.ndarray
+    score: float
+    kind: str
+    detectors: list[str]
+    victims: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    signals: list[dict] = field(default_factory=list)
+
+
+class BrushingEnsemble(BaseEstimator):
+    """Run the ring detectors on :class:`~antifraud.features.data.DetectionData` and score.
+
+    Parameters
+    ----------
+    dense_block, lockstep, communities : estimators or None
+        The detectors; ``None`` leaves one out. Each is cloned before fitting.
+    merge_jaccard : float
+        Rings whose account sets overlap at least this much become one.
+    ring_merchant_share : float
+        A ring's merchants are those ordered from by at least this share of its accounts.
+    feature_weight : float
+        Weight of the behaviour percentile in account scores.
+    contamination : float
+        Expected share of fraudulent entities; sets the flagging threshold.
+    min_score : float
+        Lowest threshold, whatever the contamination.
+    random_state : int or None
+        Passed to the detectors that use one.
+
+    Attributes
+    ----------
+    rings_ : list of Ring
+    account_scores_, merchant_scores_, order_scores_ : ndarray of float
+    threshold_ : dict
+        Threshold per entity kind.
+    skipped_ : dict
+        Detectors that could not run, with the reason.
+    """
+
+    def __init__(
+        self,
+        *,
+        dense_block: DenseBlockDetector | None = None,
+        lockstep: LockstepDetector | None = None,
+        communities: IdentityCommunityDetector | None = None,
+        merge_jaccard: float = 0.3,
+        ring_merchant_share: float = 0.5,
+        feature_weight: float = 0.5,
+        contamination: float = 0.05,
+        min_score: float = 0.5,
+        random_state: int | None = None,
+    ) -> None:
+        self.dense_block = dense_block
+        self.lockstep = lockstep
+        self.communities = communities
+        self.merge_jaccard = merge_jaccard
+        self.ring_merchant_share = ring_merchant_share
+        self.feature_weight = feature_weight
+        self.contamination = contamination
+        self.min_score = min_score
+        self.random_state = random_state
+
+    def fit(self, X: DetectionData, y: None = None) -> BrushingEnsemble:
+        """Detect rings in ``X`` and score its accounts, merchants and orders."""
+        data = X
+        orders = data.graph.to_scipy()
+        candidates, self.skipped_ = self._candidates(data, orders)
+        rings = _merge(candidates, self.merge_jaccard)
+        rings = [self._describe(ring, data, orders) for ring in rings]
+        self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
+        self._score(data, orders)
+        return self
+
+    # -- candidates --------------------------------------------------------------------------
+    def _candidates(self, data: DetectionData, orders: sp.csr_matrix) -> tuple[list[Ring], dict]:
+        skipped: dict[str, str] = {}
+        found: list[Ring] = []
+        dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(min_rows=3, min_cols=2)
+        det = clone(dense).set_params(random_state=self.random_state).fit(orders)
+        for block in det.blocks_:
+            found.append(Ring(block.rows, block.cols, float(min(1.0, block.density)), "dense", ["dense_block"]))
+        lockstep = self.lockstep if self.lockstep is not None else LockstepDetector()
+        X = np.c_[data.order_rows, data.order_cols, data.times]
+        det = clone(lockstep).set_params(random_state=self.random_state).fit(
+            X, n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols
+        )
+        found += [Ring(g.members, np.zeros(0, np.int64), g.score, "lockstep", ["lockstep"]) for g in det.groups_]
+        if data.links is None:
+            skipped["communities"] = "no personal columns (device, IP, phone, address) to link accounts"
+        else:
+            communities = self.communities if self.communities is not None else IdentityCommunityDetector()
+            age = data.accounts["age_first_order_d"].to_numpy() if "age_first_order_d" in data.accounts else None
+            det = clone(communities).set_params(random_state=self.random_state).fit(
+                data.links, orders=orders, first_order=data.first_order, age_days=age
+            )
+            found += [Ring(c.members, np.zeros(0, np.int64), c.score, "farm", ["communities"])
+                      for c in det.communities_]
+        return found, skipped
+
+    # -- rings ---------------------------------------------------------------------------------
+    def _describe(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
+        """Fill a ring's merchants, kind and signals from its accounts' behaviour."""
+        members = orders[ring.accounts]
+        share = np.asarray((members > 0).sum(axis=0)).ravel() / len(ring.accounts)
+        merchants = np.union1d(ring.merchants, np.flatnonzero(share >= self.ring_merchant_share)).astype(np.int64)
+        ring.merchants = merchants
+        if data.ratings is not None and merchants.size:
+            inside = np.isin(data.order_rows, ring.accounts) & np.isin(data.order_cols, merchants)
+            rated = data.ratings[inside]
+            rated = rated[~np.isnan(rated)]
+            if rated.size and np.mean(rated <= 2) > 0.5:
+                ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
+        ring.signals = _signals(data.accounts, ring.accounts)
+        return ring
+
+    # -- scores -------------------------------------------------------------------------------
+    def _score(self, data: DetectionData, orders: sp.csr_matrix) -> None:
+        n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
+        ring_score = np.zeros(n_accounts)
+        merchant = np.zeros(n_merchants)
+        in_ring = set()
+        per_merchant_orders = np.asarray(orders.sum(axis=0)).ravel()
+        for ring in self.rings_:
+            ring_score[ring.accounts] = np.maximum(ring_score[ring.accounts], ring.score)
+            if ring.merchants.size:
+                ring_orders = np.asarray(orders[ring.accounts][:, ring.merchants].sum(axis=0)).ravel()
+                share = ring_orders / np.maximum(per_merchant_orders[ring.merchants], 1)
+                merchant[ring.merchants] = np.maximum(merchant[ring.merchants], ring.score * np.minimum(1, 2 * share))
+                in_ring.update((int(a), int(m)) for a in ring.accounts for m in ring.merchants)
+        behaviour = _behaviour(data.accounts)
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * behaviour)
+        pair_keys = data.order_rows.astype(np.int64) * n_merchants + data.order_cols
+        ring_keys = np.array([a * n_merchants + m for a, m in in_ring], dtype=np.int64)
+        inside = np.isin(pair_keys, ring_keys)
+        self.account_scores_ = account
+        self.merchant_scores_ = merchant
+        self.order_scores_ = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
+        self.threshold_ = {
+            kind: self._threshold(scores)
+            for kind, scores in (("accounts", account), ("merchants", merchant), ("orders", self.order_scores_))
+        }
+
+    def _threshold(self, scores: np.ndarray) -> float:
+        quantile = float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
+        return max(self.min_score, quantile)
+
+
+def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
+    """Merge rings whose account sets overlap (union-find over pairs)."""
+    parent = list(range(len(rings)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    sets = [set(r.accounts.tolist()) for r in rings]
+    for i in range(len(rings)):
+        for j in range(i + 1, len(rings)):
+            if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= min_jaccard:
+                parent[root(j)] = root(i)
+    merged: dict[int, Ring] = {}
+    for i, ring in enumerate(rings):
+        r = root(i)
+        if r not in merged:
+            merged[r] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors))
+            continue
+        m = merged[r]
+        m.accounts = np.union1d(m.accounts, ring.accounts)
+        m.merchants = np.union1d(m.merchants, ring.merchants)
+        if ring.score > m.score:
+            m.score, m.kind = ring.score, ring.kind
+        m.detectors = sorted(set(m.detectors) | set(ring.detectors))
+    return list(merged.values())
+
+
+def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:
+    """Population percentile (0-1) of every account's features, NaN where unknown."""
+    return accounts.rank(pct=True, na_option="keep")
+
+
+def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
+    """Mean percentile of each account's features in their suspicious direction (0.5 if none)."""
+    cols = [c for c in SUSPICIOUS_DIRECTION if c in accounts]
+    if not cols:
+        return np.full(len(accounts), 0.5)
+    pct = _percentiles(accounts[cols])
+    for c in cols:
+        if SUSPICIOUS_DIRECTION[c] < 0:
+            pct[c] = 1 - pct[c]
+    return pct.mean(axis=1, skipna=True).fillna(0.5).to_numpy()
+
+
+def _signals(accounts: pd.DataFrame, members: np.ndarray, top: int = 4) -> list[dict]:
+    """The ring's most unusual features: median value, population percentile, in words."""
+    out = []
+    cols = [c for c in SUSPICIOUS_DIRECTION if c in accounts]
+    for c in cols:
+        values = accounts[c].to_numpy(dtype=np.float64)
+        median = np.nanmedian(values[members]) if np.isfinite(values[members]).any() else np.nan
+        population = values[np.isfinite(values)]
+        if np.isnan(median) or population.size == 0:
+            continue
+        pct = float(np.mean(population < median) + 0.5 * np.mean(population == median))
+        suspicious = pct if SUSPICIOUS_DIRECTION[c] > 0 else 1 - pct
+        side = "higher" if SUSPICIOUS_DIRECTION[c] > 0 else "lower"
+        out.append({
+            "signal": c,
+            "value": round(float(median), 4),
+            "percentile": round(100 * pct, 1),
+            "text": f"{_WORDS[c]}: median {median:.3g}, {side} than {100 * suspicious:.0f}% of accounts",
+            "_strength": suspicious,
+        })
+    out.sort(key=lambda s: -s["_strength"])
+    for s in out:
+        del s["_strength"]
+    return out[:top]

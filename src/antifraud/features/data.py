@@ -1,0 +1,78 @@
+"""Everything the detectors look at, computed once from a canonical order table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import scipy.sparse as sp
+
+from antifraud.features.tables import account_features, merchant_features
+from antifraud.graphs import BipartiteGraph, identity_links, order_graph
+from antifraud.schema import PERSONAL
+
+__all__ = ["DetectionData", "prepare"]
+
+
+@dataclass
+class DetectionData:
+    """A canonical order table with its graphs and features.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        Canonical orders.
+    graph : BipartiteGraph
+        Accounts x merchants; its row and column codes index everything below.
+    accounts, merchants : pandas.DataFrame
+        Feature tables (:mod:`antifraud.features.tables`).
+    links : scipy.sparse.csr_matrix or None
+        Account links through shared identity attributes, when the table has personal columns.
+    order_rows, order_cols : ndarray of int32
+        Account and merchant code of every order.
+    times : ndarray of int64
+        Creation time of every order (epoch seconds).
+    ratings : ndarray of float64 or None
+        Rating of every order (NaN without review), when the table has ratings.
+    """
+
+    table: pa.Table
+    graph: BipartiteGraph
+    accounts: pd.DataFrame
+    merchants: pd.DataFrame
+    links: sp.csr_matrix | None
+    order_rows: np.ndarray
+    order_cols: np.ndarray
+    times: np.ndarray
+    ratings: np.ndarray | None
+
+    @property
+    def first_order(self) -> np.ndarray:
+        """Time of each account's first order (seconds)."""
+        first = np.full(self.graph.n_rows, np.inf)
+        np.minimum.at(first, self.order_rows, self.times.astype(np.float64))
+        return first
+
+
+def prepare(table: pa.Table) -> DetectionData:
+    """Build the graphs and feature tables of ``table`` for the detectors."""
+    graph = order_graph(table)
+    edge = graph.order_edge
+    rows, cols = graph.edge_rows[edge], graph.indices[edge]
+    links = identity_links(table)[0] if any(c in table.column_names for c in PERSONAL) else None
+    ratings = None
+    if "rating" in table.column_names:
+        ratings = table.column("rating").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
+    return DetectionData(
+        table=table,
+        graph=graph,
+        accounts=account_features(table, graph, links),
+        merchants=merchant_features(table, graph),
+        links=links,
+        order_rows=rows.astype(np.int32),
+        order_cols=cols.astype(np.int32),
+        times=table.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False),
+        ratings=ratings,
+    )

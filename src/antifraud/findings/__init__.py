@@ -1,0 +1,5 @@
+"""Detectors -> findings: per-entity scores and rings, written as files for people and tools."""
+
+from antifraud.findings.outputs import ring_ids, write_findings
+
+__all__ = ["ring_ids", "write_findings"]

@@ -1,0 +1,105 @@
+"""Findings of a detection run as files: per-entity scores and the rings, atomically written.
+
+- ``accounts.csv``: ``account_id,score,flagged,ring_ids``, one row per account;
+- ``merchants.csv``: ``seller_id,score,flagged,ring_ids``, one row per merchant;
+- ``orders.csv``: ``order_id,score,flagged`` (orders without an id are numbered ``row:N``);
+- ``rings.jsonl``: one ring per line with its accounts, merchants (beneficiaries), victims,
+  orders, score, kind, detectors, signals in words and period.
+
+Scores are rounded to six decimals and rings numbered by decreasing score, so two runs with the
+same seed write identical files.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from antifraud.detectors.ensemble import BrushingEnsemble, Ring
+from antifraud.features.data import DetectionData
+from antifraud.io import atomic_path, write_csv
+
+__all__ = ["ring_ids", "write_findings"]
+
+
+def ring_ids(rings: list[Ring]) -> list[str]:
+    """Stable ring identifiers, ``R0001`` for the best ring."""
+    return [f"R{k + 1:04d}" for k in range(len(rings))]
+
+
+def _memberships(n: int, groups: list[np.ndarray], ids: list[str]) -> np.ndarray:
+    out = [[] for _ in range(n)]
+    for rid, members in zip(ids, groups):
+        for m in members.tolist():
+            out[m].append(rid)
+    return np.array([";".join(r) for r in out], dtype=object)
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(int(seconds), UTC).isoformat()
+
+
+def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path) -> dict[str, Path]:
+    """Write the per-entity score files and ``rings.jsonl`` to ``out_dir``; return their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    graph, rings = data.graph, ensemble.rings_
+    ids = ring_ids(rings)
+    thresholds = ensemble.threshold_
+    paths = {name: out / f"{name}.csv" for name in ("accounts", "merchants", "orders")}
+    accounts = pd.DataFrame({
+        "account_id": graph.row_labels,
+        "score": np.round(ensemble.account_scores_, 6),
+        "flagged": (ensemble.account_scores_ >= thresholds["accounts"]).astype(np.int8),
+        "ring_ids": _memberships(graph.n_rows, [r.accounts for r in rings], ids),
+    })
+    merchants = pd.DataFrame({
+        "seller_id": graph.col_labels,
+        "score": np.round(ensemble.merchant_scores_, 6),
+        "flagged": (ensemble.merchant_scores_ >= thresholds["merchants"]).astype(np.int8),
+        "ring_ids": _memberships(graph.n_cols, [r.merchants for r in rings], ids),
+    })
+    order_ids = _order_ids(data.table)
+    orders = pd.DataFrame({
+        "order_id": order_ids,
+        "score": np.round(ensemble.order_scores_, 6),
+        "flagged": (ensemble.order_scores_ >= thresholds["orders"]).astype(np.int8),
+    })
+    write_csv(accounts, paths["accounts"])
+    write_csv(merchants, paths["merchants"])
+    write_csv(orders, paths["orders"])
+    paths["rings"] = out / "rings.jsonl"
+    with atomic_path(paths["rings"]) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for rid, ring in zip(ids, rings):
+            fh.write(json.dumps(_ring_record(rid, ring, data, order_ids), ensure_ascii=False) + "\n")
+    return paths
+
+
+def _order_ids(table: pa.Table) -> np.ndarray:
+    if "order_id" in table.column_names:
+        return np.asarray(table.column("order_id").to_pylist(), dtype=object)
+    lines = table.column("source_line").to_numpy()
+    return np.array([f"row:{n}" for n in lines], dtype=object)
+
+
+def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: np.ndarray) -> dict:
+    involved = ring.merchants if ring.merchants.size else ring.victims
+    inside = np.isin(data.order_rows, ring.accounts) & np.isin(data.order_cols, involved)
+    times = data.times[inside]
+    return {
+        "ring_id": rid,
+        "accounts": data.graph.row_labels[ring.accounts].tolist(),
+        "merchants": data.graph.col_labels[ring.merchants].tolist(),
+        "victims": data.graph.col_labels[ring.victims].tolist(),
+        "orders": order_ids[inside].tolist(),
+        "score": round(float(ring.score), 6),
+        "kind": ring.kind,
+        "detectors": ring.detectors,
+        "signals": ring.signals,
+        "period": [_iso(times.min()), _iso(times.max())] if times.size else None,
+    }

@@ -1,0 +1,64 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+
+from antifraud.detectors.dense_block import DenseBlockDetector
+from antifraud.detectors.ensemble import BrushingEnsemble, Ring, _merge
+from antifraud.features.data import prepare
+from antifraud.ingest import PROFILES, ingest
+from antifraud.synth import write_synthetic_export
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    out = write_synthetic_export(tmp_path_factory.mktemp("synth"), seed=5, n_orders=20_000)
+    data = prepare(ingest([out / "orders.csv"], PROFILES["generic"]).table)
+    merchants = pd.read_csv(out / "truth" / "merchants.csv", dtype={"seller_id": str}).set_index("seller_id")
+    rings = [json.loads(line) for line in (out / "truth" / "rings.jsonl").read_text().splitlines()]
+    return data, merchants, rings
+
+
+def test_merge_unions_overlapping_rings():
+    rings = [
+        Ring(np.array([1, 2, 3]), np.array([0]), 0.4, "dense", ["dense_block"]),
+        Ring(np.array([2, 3, 4]), np.array([1]), 0.9, "lockstep", ["lockstep"]),
+        Ring(np.array([7, 8, 9]), np.array([2]), 0.5, "farm", ["communities"]),
+    ]
+    merged = _merge(rings, 0.3)
+    assert len(merged) == 2
+    big = next(r for r in merged if 1 in r.accounts)
+    assert big.accounts.tolist() == [1, 2, 3, 4] and big.merchants.tolist() == [0, 1]
+    assert big.score == 0.9 and big.kind == "lockstep" and big.detectors == ["dense_block", "lockstep"]
+
+
+def test_victims_of_one_star_attacks_are_never_flagged(bench):
+    data, merchants, rings = bench
+    ens = BrushingEnsemble(random_state=0).fit(data)
+    victims = merchants.index[merchants["role"] == "victim"]
+    codes = np.flatnonzero(np.isin(data.graph.col_labels, victims))
+    assert codes.size
+    assert (ens.merchant_scores_[codes] < ens.threshold_["merchants"]).all()
+    for ring in ens.rings_:
+        assert not np.isin(ring.merchants, codes).any() or ring.kind != "one_star_attack"
+
+
+def test_scores_in_range_thresholds_and_clone(bench):
+    data, _, _ = bench
+    ens = BrushingEnsemble(contamination=0.02, random_state=0).fit(data)
+    for scores in (ens.account_scores_, ens.merchant_scores_, ens.order_scores_):
+        assert ((scores >= 0) & (scores <= 1)).all()
+    assert all(t >= 0.5 for t in ens.threshold_.values())
+    assert (ens.account_scores_ > ens.threshold_["accounts"]).mean() <= 0.02  # ties at the quantile aside
+    params = clone(BrushingEnsemble(dense_block=DenseBlockDetector(n_blocks=5))).get_params()
+    assert params["dense_block__n_blocks"] == 5
+
+
+def test_same_seed_same_rings(bench):
+    data, _, _ = bench
+    a = BrushingEnsemble(random_state=3).fit(data)
+    b = BrushingEnsemble(random_state=3).fit(data)
+    assert [r.accounts.tolist() for r in a.rings_] == [r.accounts.tolist() for r in b.rings_]
+    assert (a.account_scores_ == b.account_scores_).all()
