@@ -169,7 +169,7 @@ def test_blocks_equal_reference(column_weighting):
 # --- plain density against networkx's densest-subgraph oracle -------------------------------
 #
 # nx's greedy++ with one iteration is Charikar's peeling, the same algorithm as ours without
-# weights, but its heap breaks ties by insertion order rather than node id, so on about 5 % of
+# weights, but its heap breaks ties by insertion order rather than node id, so on about 1 in 20
 # random graphs the two return different subsets, either one the denser. What holds whatever
 # the ties: peeling finds a subset with density >= k_max / 2 (k_max the largest core number),
 # and no subset is denser than k_max, so it is a 2-approximation of every oracle's answer.

@@ -152,6 +152,27 @@ def detect(
 
 @app.command()
 @user_errors
+def evaluate(
+    run_dir: Annotated[Path, typer.Argument(help="Folder written by antifraud detect.")],
+    truth: Annotated[Path, typer.Option("--truth", "-t", help="Ground truth folder (synth's truth/).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write the report as JSON here.")] = None,
+) -> None:
+    """Score a detection run against ground truth: ROC-AUC, AP, P/R/F1 and ring recall."""
+    from antifraud.cli.report import print_evaluation
+    from antifraud.evaluate import evaluate as run_evaluation
+    from antifraud.io import write_json
+
+    for path in (run_dir / "accounts.csv", truth / "accounts.csv"):
+        if not path.is_file():
+            raise ValueError(f"{path}: no such file")
+    report = run_evaluation(run_dir, truth)
+    if out:
+        write_json(out, report)
+    print_evaluation(report)
+
+
+@app.command()
+@user_errors
 def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for orders.csv and truth/.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 0,

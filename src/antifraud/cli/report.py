@@ -22,7 +22,7 @@ from antifraud.detect import Detection
 from antifraud.findings import ring_ids
 from antifraud.ingest import IngestResult
 
-__all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary"]
+__all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary", "print_evaluation"]
 
 
 @functools.cache
@@ -137,3 +137,27 @@ def print_detection_summary(run: Detection) -> None:
                       str(len(ring.merchants) or len(ring.victims)), why)
     out.print(table)
     out.print("wrote " + ", ".join(p.name for p in run.paths.values()) + f" to {run.paths['manifest'].parent}")
+
+
+def print_evaluation(report: dict) -> None:
+    """Print an evaluation report (:func:`antifraud.evaluate.evaluate`) as two tables."""
+    out = console()
+    table = Table(title="Entities", title_justify="left", show_edge=False)
+    for col in ("kind", "n", "fraud", "ROC-AUC", "AP", "precision", "recall", "F1"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind in ("accounts", "merchants", "orders"):
+        r = report[kind]
+        table.add_row(kind, f"{r['n']:,}", f"{r['positives']:,}", *(
+            f"{r[k]:.3f}" if k in r else "-" for k in ("roc_auc", "average_precision", "precision", "recall", "f1")
+        ))
+    out.print(table)
+    rings = report["rings"]
+    table = Table(title=f"Rings (Jaccard >= {rings['min_jaccard']})", title_justify="left", show_edge=False)
+    table.add_column("kind")
+    table.add_column("true rings", justify="right")
+    table.add_column("recall", justify="right")
+    for kind, r in rings["by_kind"].items():
+        table.add_row(kind, str(r["rings"]), f"{r['recall']:.2f}")
+    table.add_row("all", str(sum(r["rings"] for r in rings["by_kind"].values())), f"{rings['recall']:.2f}")
+    out.print(table)
+    out.print(f"found {rings['found']} rings, {rings['precision']:.2f} of them match a true ring")

@@ -94,40 +94,44 @@ def edge_weights(X: sp.csr_array, column_weighting: str | None = "log", log_offs
     return sp.csr_array((X.data * weights[X.indices], X.indices, X.indptr), shape=X.shape)
 
 
-@numba.njit(cache=True)
-def _less(prio, a, b):  # pragma: no cover - compiled
-    return prio[a] < prio[b] or (prio[a] == prio[b] and a < b)
+# The heap keeps each entry's key next to its node (``keys[i]``, ``nodes[i]``), so comparisons
+# read contiguous memory; ``pos[v]`` is node ``v``'s slot, -1 once removed. Keys only decrease.
 
 
-@numba.njit(cache=True)
-def _sift_up(heap, pos, prio, i):  # pragma: no cover - compiled
-    node = heap[i]
+@numba.njit(cache=True, inline="always")
+def _before(key_a, a, key_b, b):  # pragma: no cover - compiled
+    return key_a < key_b or (key_a == key_b and a < b)
+
+
+@numba.njit(cache=True, inline="always")
+def _sift_up(keys, nodes, pos, i):  # pragma: no cover - compiled
+    key, node = keys[i], nodes[i]
     while i > 0:
         parent = (i - 1) >> 1
-        if not _less(prio, node, heap[parent]):
+        if not _before(key, node, keys[parent], nodes[parent]):
             break
-        heap[i] = heap[parent]
-        pos[heap[i]] = i
+        keys[i], nodes[i] = keys[parent], nodes[parent]
+        pos[nodes[i]] = i
         i = parent
-    heap[i] = node
+    keys[i], nodes[i] = key, node
     pos[node] = i
 
 
-@numba.njit(cache=True)
-def _sift_down(heap, pos, prio, i, size):  # pragma: no cover - compiled
-    node = heap[i]
+@numba.njit(cache=True, inline="always")
+def _sift_down(keys, nodes, pos, i, size):  # pragma: no cover - compiled
+    key, node = keys[i], nodes[i]
     while True:
         child = 2 * i + 1
         if child >= size:
             break
-        if child + 1 < size and _less(prio, heap[child + 1], heap[child]):
+        if child + 1 < size and _before(keys[child + 1], nodes[child + 1], keys[child], nodes[child]):
             child += 1
-        if not _less(prio, heap[child], node):
+        if not _before(keys[child], nodes[child], key, node):
             break
-        heap[i] = heap[child]
-        pos[heap[i]] = i
+        keys[i], nodes[i] = keys[child], nodes[child]
+        pos[nodes[i]] = i
         i = child
-    heap[i] = node
+    keys[i], nodes[i] = key, node
     pos[node] = i
 
 
@@ -141,30 +145,31 @@ def _degrees(indptr, weights, out, first):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _release(u, indptr, indices, weights, offset, heap, pos, prio):  # pragma: no cover - compiled
+def _release(u, indptr, indices, weights, offset, keys, nodes, pos):  # pragma: no cover - compiled
     """Take node ``u``'s edges off its remaining neighbours (node ids ``offset + indices``)."""
     for p in range(indptr[u], indptr[u + 1]):
-        v = offset + indices[p]
-        if pos[v] >= 0:
-            prio[v] -= weights[p]
-            _sift_up(heap, pos, prio, pos[v])
+        i = pos[offset + indices[p]]
+        if i >= 0:
+            keys[i] -= weights[p]
+            _sift_up(keys, nodes, pos, i)
 
 
 @numba.njit(cache=True)
 def _peel(row_ptr, row_idx, row_w, col_ptr, col_idx, col_w, min_rows, min_cols):  # pragma: no cover - compiled
+    """Peel the graph given as CSR and CSC; return (removal order, best prefix length, its g)."""
     n_rows = row_ptr.shape[0] - 1
     n_cols = col_ptr.shape[0] - 1
     n = n_rows + n_cols
-    prio = np.empty(n, dtype=np.float64)
-    _degrees(row_ptr, row_w, prio, 0)
-    _degrees(col_ptr, col_w, prio, n_rows)
+    keys = np.empty(n, dtype=np.float64)
+    _degrees(row_ptr, row_w, keys, 0)
+    _degrees(col_ptr, col_w, keys, n_rows)
+    nodes = np.arange(n, dtype=np.int32)
+    pos = np.arange(n, dtype=np.int32)
+    for i in range(n // 2 - 1, -1, -1):
+        _sift_down(keys, nodes, pos, i, n)
     f = 0.0
     for p in range(row_w.shape[0]):
         f += row_w[p]
-    heap = np.arange(n, dtype=np.int32)
-    pos = np.arange(n, dtype=np.int32)
-    for i in range(n // 2 - 1, -1, -1):
-        _sift_down(heap, pos, prio, i, n)
     order = np.empty(n, dtype=np.int64)
     rows_left, cols_left, size = n_rows, n_cols, n
     best, best_score = -1, -np.inf
@@ -172,20 +177,19 @@ def _peel(row_ptr, row_idx, row_w, col_ptr, col_idx, col_w, min_rows, min_cols):
         g = f / (rows_left + cols_left)
         if g > best_score:
             best, best_score = n - size, g
-        u = heap[0]
+        u = nodes[0]
+        f -= keys[0]
+        order[n - size] = u
         size -= 1
-        heap[0] = heap[size]
-        pos[heap[0]] = 0
+        keys[0], nodes[0] = keys[size], nodes[size]
+        _sift_down(keys, nodes, pos, 0, size)
         pos[u] = -1
-        _sift_down(heap, pos, prio, 0, size)
-        order[n - size - 1] = u
-        f -= prio[u]
         if u < n_rows:
             rows_left -= 1
-            _release(u, row_ptr, row_idx, row_w, n_rows, heap, pos, prio)
+            _release(u, row_ptr, row_idx, row_w, n_rows, keys, nodes, pos)
         else:
             cols_left -= 1
-            _release(u - n_rows, col_ptr, col_idx, col_w, 0, heap, pos, prio)
+            _release(u - n_rows, col_ptr, col_idx, col_w, 0, keys, nodes, pos)
     return order[: n - size], best, best_score
 
 

@@ -8,15 +8,17 @@ Each detector proposes groups of accounts with a score in [0, 1]:
 
 A group becomes a ring with the merchants most of its members ordered from. Rings whose accounts
 overlap (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged ring keeps every
-detector that found it and the best score. A ring whose reviews at its merchants are mostly one
+detector that found it and the best score, which is then weighed by the median behaviour of its
+members (honest structures can be dense too: loyal regulars, households), and rings below
+``min_ring_score`` are dropped. A ring whose reviews at its merchants are mostly one
 star is an attack on those merchants (``one_star_attack``): they are its victims, not its
 beneficiaries, and are not scored for it.
 
 Scores:
 
 - account: ``1 - (1 - ring) * (1 - feature_weight * behaviour)``, where ``ring`` is the best score
-  of a ring the account is in and ``behaviour`` the mean population percentile of the account's
-  features in their suspicious direction (fast reviews, fresh account, bursts, small shops, ...);
+  of a ring the account is in and ``behaviour`` combines, by Fisher's method, how far in the
+  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops);
 - merchant: the best score of a ring it benefits from, times the share of its orders that came
   from that ring (a big shop with a few ring orders is not a brushing shop);
 - order: its account's score when the order is inside one of the account's rings, half of it
@@ -90,6 +92,8 @@ class BrushingEnsemble(BaseEstimator):
         The detectors; ``None`` leaves one out. Each is cloned before fitting.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
+    min_ring_score : float
+        Rings scoring below this (after weighing by behaviour) are not reported.
     ring_merchant_share : float
         A ring's merchants are those ordered from by at least this share of its accounts.
     feature_weight : float
@@ -104,6 +108,8 @@ class BrushingEnsemble(BaseEstimator):
     Attributes
     ----------
     rings_ : list of Ring
+    behaviour_ : ndarray of float
+        How far in the suspicious tails each account's features lie (Fisher's method).
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
         Threshold per entity kind.
@@ -118,6 +124,7 @@ class BrushingEnsemble(BaseEstimator):
         lockstep: LockstepDetector | None = None,
         communities: IdentityCommunityDetector | None = None,
         merge_jaccard: float = 0.3,
+        min_ring_score: float = 0.2,
         ring_merchant_share: float = 0.5,
         feature_weight: float = 0.5,
         contamination: float = 0.05,
@@ -128,6 +135,7 @@ class BrushingEnsemble(BaseEstimator):
         self.lockstep = lockstep
         self.communities = communities
         self.merge_jaccard = merge_jaccard
+        self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
         self.feature_weight = feature_weight
         self.contamination = contamination
@@ -138,9 +146,10 @@ class BrushingEnsemble(BaseEstimator):
         """Detect rings in ``X`` and score its accounts, merchants and orders."""
         data = X
         orders = data.graph.to_scipy()
+        self.behaviour_ = _behaviour(data.accounts)
         candidates, self.skipped_ = self._candidates(data, orders)
-        rings = _merge(candidates, self.merge_jaccard)
-        rings = [self._describe(ring, data, orders) for ring in rings]
+        rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
+        rings = [r for r in rings if r.score >= self.min_ring_score]
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
         self._score(data, orders)
         return self
@@ -149,7 +158,9 @@ class BrushingEnsemble(BaseEstimator):
     def _candidates(self, data: DetectionData, orders: sp.csr_matrix) -> tuple[list[Ring], dict]:
         skipped: dict[str, str] = {}
         found: list[Ring] = []
-        dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(min_rows=3, min_cols=2)
+        dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(
+            n_blocks=10, min_rows=3, min_cols=2
+        )
         det = clone(dense).set_params(random_state=self.random_state).fit(orders)
         for block in det.blocks_:
             found.append(Ring(block.rows, block.cols, float(min(1.0, block.density)), "dense", ["dense_block"]))
@@ -185,6 +196,9 @@ class BrushingEnsemble(BaseEstimator):
             if rated.size and np.mean(rated <= 2) > 0.5:
                 ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
         ring.signals = _signals(data.accounts, ring.accounts)
+        # Honest structure can be dense too (loyal customers, households): weigh the
+        # detector's evidence by how unusual the members' own behaviour is.
+        ring.score *= float(np.median(self.behaviour_[ring.accounts]))
         return ring
 
     # -- scores -------------------------------------------------------------------------------
@@ -201,8 +215,7 @@ class BrushingEnsemble(BaseEstimator):
                 share = ring_orders / np.maximum(per_merchant_orders[ring.merchants], 1)
                 merchant[ring.merchants] = np.maximum(merchant[ring.merchants], ring.score * np.minimum(1, 2 * share))
                 in_ring.update((int(a), int(m)) for a in ring.accounts for m in ring.merchants)
-        behaviour = _behaviour(data.accounts)
-        account = 1 - (1 - ring_score) * (1 - self.feature_weight * behaviour)
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_)
         pair_keys = data.order_rows.astype(np.int64) * n_merchants + data.order_cols
         ring_keys = np.array([a * n_merchants + m for a, m in in_ring], dtype=np.int64)
         inside = np.isin(pair_keys, ring_keys)
@@ -255,15 +268,25 @@ def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:
 
 
 def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
-    """Mean percentile of each account's features in their suspicious direction (0.5 if none)."""
+    """How far in the suspicious tails an account's features lie, in [0, 1].
+
+    Each known feature's population percentile in its suspicious direction is a tail
+    probability ``p = 1 - percentile``; Fisher's method combines them (``-2 sum log p`` is
+    chi-squared with ``2k`` degrees of freedom under the null of an ordinary account), so one
+    extreme feature counts for more than several mildly unusual ones. 0.5 when nothing is known.
+    """
+    from scipy.stats import chi2
+
     cols = [c for c in SUSPICIOUS_DIRECTION if c in accounts]
     if not cols:
         return np.full(len(accounts), 0.5)
-    pct = _percentiles(accounts[cols])
-    for c in cols:
-        if SUSPICIOUS_DIRECTION[c] < 0:
-            pct[c] = 1 - pct[c]
-    return pct.mean(axis=1, skipna=True).fillna(0.5).to_numpy()
+    pct = _percentiles(accounts[cols]).to_numpy()
+    signs = np.array([SUSPICIOUS_DIRECTION[c] for c in cols])
+    tail = np.where(signs > 0, 1 - pct, pct) + 0.5 / len(accounts)  # never exactly 0
+    known = ~np.isnan(tail)
+    stat = -2 * np.where(known, np.log(np.clip(tail, 1e-12, 1)), 0).sum(axis=1)
+    k = known.sum(axis=1)
+    return np.where(k > 0, chi2.cdf(stat, 2 * np.maximum(k, 1)), 0.5)
 
 
 def _signals(accounts: pd.DataFrame, members: np.ndarray, top: int = 4) -> list[dict]:
