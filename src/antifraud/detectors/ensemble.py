@@ -4,7 +4,9 @@ Each detector proposes groups of accounts with a score in [0, 1]:
 
 - :class:`DenseBlockDetector` on accounts x merchants (dense blocks, camouflage-resistant);
 - :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
-- :class:`IdentityCommunityDetector` on shared identities (account farms).
+- :class:`IdentityCommunityDetector` on shared identities (account farms);
+- :class:`LockstepDetector` again on one- and two-star reviews only, with a wider window and
+  one shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
 A group becomes a ring with the merchants most of its members ordered from. Rings whose accounts
 overlap (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged ring keeps every
@@ -88,8 +90,9 @@ class BrushingEnsemble(BaseEstimator):
 
     Parameters
     ----------
-    dense_block, lockstep, communities : estimators or None
-        The detectors; ``None`` leaves one out. Each is cloned before fitting.
+    dense_block, lockstep, communities, review_bursts : estimators or None
+        The detectors (``None`` uses the default configuration). Each is cloned before
+        fitting.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
     min_ring_score : float
@@ -123,6 +126,7 @@ class BrushingEnsemble(BaseEstimator):
         dense_block: DenseBlockDetector | None = None,
         lockstep: LockstepDetector | None = None,
         communities: IdentityCommunityDetector | None = None,
+        review_bursts: LockstepDetector | None = None,
         merge_jaccard: float = 0.3,
         min_ring_score: float = 0.2,
         ring_merchant_share: float = 0.5,
@@ -134,6 +138,7 @@ class BrushingEnsemble(BaseEstimator):
         self.dense_block = dense_block
         self.lockstep = lockstep
         self.communities = communities
+        self.review_bursts = review_bursts
         self.merge_jaccard = merge_jaccard
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
@@ -170,6 +175,18 @@ class BrushingEnsemble(BaseEstimator):
             X, n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols
         )
         found += [Ring(g.members, np.zeros(0, np.int64), g.score, "lockstep", ["lockstep"]) for g in det.groups_]
+        if data.ratings is None:
+            skipped["review_bursts"] = "no rating column"
+        else:
+            bursts = self.review_bursts if self.review_bursts is not None else LockstepDetector(
+                window=6 * 3600.0, min_shops=1, min_partners=2, max_crowd=1000
+            )
+            bad = data.ratings <= 2
+            det = clone(bursts).set_params(random_state=self.random_state).fit(
+                X[bad], n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols
+            )
+            found += [Ring(g.members, np.zeros(0, np.int64), g.score, "review_burst", ["review_bursts"])
+                      for g in det.groups_]
         if data.links is None:
             skipped["communities"] = "no personal columns (device, IP, phone, address) to link accounts"
         else:

@@ -12,9 +12,10 @@ ring's members are each in lockstep with several others, so the relation is prun
 ``min_partners``-core (every account keeps at least that many lockstep partners) before its
 Louvain communities with at least ``min_size`` accounts become the groups.
 
-Each group is scored by ``(1 - exp(-mean_shared / min_shops)) * density``, where
+Each group is scored by ``(1 - exp(-mean_shared / min_shops)) * cohesion``, where
 ``mean_shared`` is the mean number of shops a linked pair of the group shares (two give 0.63, four
-0.86) and ``density`` the share of member pairs that are linked.
+0.86) and ``cohesion`` the share of members that ordered from the group's most common shop: a
+ring is recruited for the same shops, while chance pairs of honest buyers meet at different ones.
 """
 
 from __future__ import annotations
@@ -112,6 +113,13 @@ def _communities(links: sp.csr_matrix, random_state: int | None) -> np.ndarray:
     if linked.size:
         out[linked] = Louvain(random_state=random_state).fit_predict(links[linked][:, linked])
     return out
+
+
+def _members_at_top_shop(accounts: np.ndarray, shops: np.ndarray, members: np.ndarray, n_shops: int) -> float:
+    """Share of the members that ordered from the shop most of them ordered from."""
+    mine = np.isin(accounts, members) & (shops >= 0)
+    pairs = np.unique(accounts[mine] * n_shops + shops[mine])
+    return float(np.bincount(pairs % n_shops, minlength=n_shops).max() / len(members))
 
 
 def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -224,11 +232,11 @@ class LockstepDetector(BaseEstimator):
             if block.nnz == 0:
                 continue
             mean_shared = block.sum() / block.nnz
-            density = block.nnz / (len(members) * (len(members) - 1))
-            score = float((1 - np.exp(-mean_shared / self.min_shops)) * density)
+            cohesion = _members_at_top_shop(accounts, shops, members, n_shops)
+            score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion)
             groups.append(LockstepGroup(members, score, {"size": float(len(members)),
                                                          "mean_shared_shops": float(mean_shared),
-                                                         "density": float(density)}))
+                                                         "cohesion": float(cohesion)}))
         groups.sort(key=lambda g: (-g.score, int(g.members[0])))
         for k, group in enumerate(groups):
             labels[group.members] = k
