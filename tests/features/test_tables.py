@@ -14,7 +14,7 @@ def test_features_separate_the_fixture_ring(fixtures):
     assert (accounts.loc[ring, "n_shops"] == 2).all()
     assert (accounts.loc[ring, "identity_degree"] > accounts.loc[~ring, "identity_degree"].max()).all()
     assert (accounts.loc[ring, "five_star_share"] == 1).all()
-    assert accounts.attrs["skipped"] == {"age_first_order_d": "needs buyer_registered_at"}
+    assert set(accounts.attrs["skipped"]) == {"age_first_order_d", "confirm_delay_h", "parcel_weight_kg"}
     merchants = merchant_features(result.table, graph)
     assert merchants.loc["00731", "burst_1h"] >= 5  # the ring's hour
     assert "fresh_buyer_share" in merchants.attrs["skipped"]
@@ -37,5 +37,6 @@ def test_minimal_columns(tmp_path):
     accounts = account_features(result.table, order_graph(result.table))
     assert accounts.loc["b1", "burst_1h"] == 2 and accounts.loc["b1", "gap_median_h"] == 0.5
     assert set(accounts.attrs["skipped"]) == {"age_first_order_d", "five_star_share", "rating_extremity",
-                                              "review_delay_h", "identity_degree"}
+                                              "review_delay_h", "identity_degree", "confirm_delay_h",
+                                              "parcel_weight_kg"}
     assert isinstance(result.table, pa.Table)

@@ -56,6 +56,8 @@ SUSPICIOUS_DIRECTION = {
     "five_star_share": +1,
     "rating_extremity": +1,
     "review_delay_h": -1,
+    "confirm_delay_h": -1,
+    "parcel_weight_kg": -1,
     "identity_degree": +1,
 }
 
@@ -68,6 +70,8 @@ _WORDS = {
     "five_star_share": "share of 5-star reviews",
     "rating_extremity": "distance of ratings from the shop's mean",
     "review_delay_h": "median hours from receipt to review",
+    "confirm_delay_h": "median hours from payment to confirmed receipt",
+    "parcel_weight_kg": "median parcel weight (kg)",
     "identity_degree": "links to other accounts through shared identities",
 }
 

@@ -19,6 +19,9 @@ Account features:
 ``five_star_share``     share of its reviews with 5 stars (needs ``rating``)
 ``rating_extremity``    mean absolute difference between its ratings and the shop's mean rating
 ``review_delay_h``      median hours from receipt (or payment) to review
+``confirm_delay_h``     median hours from payment to confirmed receipt (needs ``paid_at`` and
+                        ``confirmed_at``; empty parcels are confirmed at once)
+``parcel_weight_kg``    median parcel weight (needs ``parcel_weight_kg``; empty parcels are light)
 ``identity_degree``     weighted links to other accounts through shared devices, IPs, phones,
                         addresses (see :mod:`antifraud.graphs.shared`)
 ======================  =========================================================================
@@ -130,6 +133,16 @@ def account_features(
             skipped["review_delay_h"] = "needs reviewed_at and confirmed_at or paid_at"
     else:
         skipped["five_star_share"] = skipped["rating_extremity"] = skipped["review_delay_h"] = "needs rating"
+    if {"paid_at", "confirmed_at"} <= names:
+        delay = (_seconds(table, "confirmed_at") - _seconds(table, "paid_at")) / HOUR
+        features["confirm_delay_h"] = group_quantile(indptr, order, delay, 0.5)
+    else:
+        skipped["confirm_delay_h"] = "needs paid_at and confirmed_at"
+    if "parcel_weight_kg" in names:
+        weight = table.column("parcel_weight_kg").fill_null(np.nan).to_numpy(zero_copy_only=False)
+        features["parcel_weight_kg"] = group_quantile(indptr, order, weight.astype(np.float64), 0.5)
+    else:
+        skipped["parcel_weight_kg"] = "needs parcel_weight_kg"
     if any(c in names for c in PERSONAL):
         if links is None:
             links, _ = identity_links(table, encode(table.column("buyer_id")))
