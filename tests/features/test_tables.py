@@ -40,3 +40,17 @@ def test_minimal_columns(tmp_path):
                                               "review_delay_h", "identity_degree", "confirm_delay_h",
                                               "parcel_weight_kg"}
     assert isinstance(result.table, pa.Table)
+
+
+def test_orders_of_accounts_and_merchants(fixtures):
+    import numpy as np
+
+    from antifraud.features.data import prepare
+
+    data = prepare(ingest([fixtures / "generic" / "orders.csv"], PROFILES["generic"]).table)
+    accounts, merchants = np.array([0, 5, 9]), np.array([1, 2, 3])
+    expected = np.flatnonzero(np.isin(data.order_rows, accounts))
+    assert data.orders_of(accounts).tolist() == expected.tolist()
+    both = np.flatnonzero(np.isin(data.order_rows, accounts) & np.isin(data.order_cols, merchants))
+    assert data.orders_of(accounts, merchants).tolist() == both.tolist()
+    assert data.orders_of(np.array([], dtype=int)).size == 0

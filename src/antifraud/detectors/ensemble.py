@@ -117,6 +117,8 @@ class BrushingEnsemble(BaseEstimator):
     rings_ : list of Ring
     behaviour_ : ndarray of float
         How far in the suspicious tails each account's features lie (Fisher's method).
+    population_ : dict
+        Sorted finite values of every scored feature, for ring signals' percentiles.
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
         Threshold per entity kind.
@@ -156,6 +158,11 @@ class BrushingEnsemble(BaseEstimator):
         data = X
         orders = data.graph.to_scipy()
         self.behaviour_ = _behaviour(data.accounts)
+        self.population_ = {
+            c: np.sort(v[np.isfinite(v)])
+            for c in SUSPICIOUS_DIRECTION if c in data.accounts
+            for v in [data.accounts[c].to_numpy(dtype=np.float64)]
+        }
         candidates, self.skipped_ = self._candidates(data, orders)
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in rings if r.score >= self.min_ring_score]
@@ -211,12 +218,11 @@ class BrushingEnsemble(BaseEstimator):
         merchants = np.union1d(ring.merchants, np.flatnonzero(share >= self.ring_merchant_share)).astype(np.int64)
         ring.merchants = merchants
         if data.ratings is not None and merchants.size:
-            inside = np.isin(data.order_rows, ring.accounts) & np.isin(data.order_cols, merchants)
-            rated = data.ratings[inside]
+            rated = data.ratings[data.orders_of(ring.accounts, merchants)]
             rated = rated[~np.isnan(rated)]
             if rated.size and np.mean(rated <= 2) > 0.5:
                 ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
-        ring.signals = _signals(data.accounts, ring.accounts)
+        ring.signals = _signals(data.accounts, ring.accounts, self.population_)
         # Honest structure can be dense too (loyal customers, households): weigh the
         # detector's evidence by how unusual the members' own behaviour is.
         ring.score *= float(np.median(self.behaviour_[ring.accounts]))
@@ -227,7 +233,7 @@ class BrushingEnsemble(BaseEstimator):
         n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
         ring_score = np.zeros(n_accounts)
         merchant = np.zeros(n_merchants)
-        in_ring = set()
+        inside = np.zeros(len(data.order_rows), dtype=bool)
         per_merchant_orders = np.asarray(orders.sum(axis=0)).ravel()
         for ring in self.rings_:
             ring_score[ring.accounts] = np.maximum(ring_score[ring.accounts], ring.score)
@@ -235,11 +241,8 @@ class BrushingEnsemble(BaseEstimator):
                 ring_orders = np.asarray(orders[ring.accounts][:, ring.merchants].sum(axis=0)).ravel()
                 share = ring_orders / np.maximum(per_merchant_orders[ring.merchants], 1)
                 merchant[ring.merchants] = np.maximum(merchant[ring.merchants], ring.score * np.minimum(1, 2 * share))
-                in_ring.update((int(a), int(m)) for a in ring.accounts for m in ring.merchants)
+                inside[data.orders_of(ring.accounts, ring.merchants)] = True
         account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_)
-        pair_keys = data.order_rows.astype(np.int64) * n_merchants + data.order_cols
-        ring_keys = np.array([a * n_merchants + m for a, m in in_ring], dtype=np.int64)
-        inside = np.isin(pair_keys, ring_keys)
         self.account_scores_ = account
         self.merchant_scores_ = merchant
         self.order_scores_ = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
@@ -310,22 +313,27 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
     return np.where(k > 0, chi2.cdf(stat, 2 * np.maximum(k, 1)), 0.5)
 
 
-def _signals(accounts: pd.DataFrame, members: np.ndarray, top: int = 4) -> list[dict]:
-    """The ring's most unusual features: median value, population percentile, in words."""
+def _signals(accounts: pd.DataFrame, members: np.ndarray, population: dict[str, np.ndarray],
+             top: int = 4) -> list[dict]:
+    """The ring's most unusual features: median value, population percentile, in words.
+
+    ``population`` holds every feature's finite values, sorted.
+    """
     out = []
-    cols = [c for c in SUSPICIOUS_DIRECTION if c in accounts]
-    for c in cols:
-        values = accounts[c].to_numpy(dtype=np.float64)
-        median = np.nanmedian(values[members]) if np.isfinite(values[members]).any() else np.nan
-        population = values[np.isfinite(values)]
-        if np.isnan(median) or population.size == 0:
+    for c, values in population.items():
+        mine = accounts[c].to_numpy(dtype=np.float64)[members]
+        mine = mine[np.isfinite(mine)]
+        if mine.size == 0 or values.size == 0:
             continue
-        pct = float(np.mean(population < median) + 0.5 * np.mean(population == median))
+        median = float(np.median(mine))
+        below = np.searchsorted(values, median, side="left")
+        equal = np.searchsorted(values, median, side="right") - below
+        pct = (below + 0.5 * equal) / values.size
         suspicious = pct if SUSPICIOUS_DIRECTION[c] > 0 else 1 - pct
         side = "higher" if SUSPICIOUS_DIRECTION[c] > 0 else "lower"
         out.append({
             "signal": c,
-            "value": round(float(median), 4),
+            "value": round(median, 4),
             "percentile": round(100 * pct, 1),
             "text": f"{_WORDS[c]}: median {median:.3g}, {side} than {100 * suspicious:.0f}% of accounts",
             "_strength": suspicious,

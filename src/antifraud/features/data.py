@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 import pyarrow as pa
 import scipy.sparse as sp
 
+from antifraud.features.kernels import group_by
 from antifraud.features.tables import account_features, merchant_features
 from antifraud.graphs import BipartiteGraph, identity_links, order_graph
 from antifraud.schema import PERSONAL
@@ -47,6 +49,24 @@ class DetectionData:
     order_cols: np.ndarray
     times: np.ndarray
     ratings: np.ndarray | None
+
+    @functools.cached_property
+    def _by_account(self) -> tuple[np.ndarray, np.ndarray]:
+        return group_by(self.order_rows, self.graph.n_rows)
+
+    def orders_of(self, accounts: np.ndarray, merchants: np.ndarray | None = None) -> np.ndarray:
+        """Positions of the orders placed by ``accounts`` (at ``merchants``, if given), ascending."""
+        indptr, order = self._by_account
+        accounts = np.asarray(accounts, dtype=np.int64)
+        if accounts.size == 0:
+            return np.zeros(0, dtype=np.int64)
+        starts, ends = indptr[accounts], indptr[accounts + 1]
+        lengths = ends - starts
+        offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        positions = np.sort(order[np.arange(lengths.sum()) + offsets])
+        if merchants is not None:
+            positions = positions[np.isin(self.order_cols[positions], merchants)]
+        return positions
 
     @property
     def first_order(self) -> np.ndarray:

@@ -88,8 +88,7 @@ def _order_ids(table: pa.Table) -> np.ndarray:
 
 
 def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: np.ndarray) -> dict:
-    involved = ring.merchants if ring.merchants.size else ring.victims
-    inside = np.isin(data.order_rows, ring.accounts) & np.isin(data.order_cols, involved)
+    inside = data.orders_of(ring.accounts, ring.merchants if ring.merchants.size else ring.victims)
     times = data.times[inside]
     return {
         "ring_id": rid,
