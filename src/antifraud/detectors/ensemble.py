@@ -180,7 +180,7 @@ class BrushingEnsemble(BaseEstimator):
         det = clone(dense).set_params(random_state=self.random_state).fit(orders)
         for block in det.blocks_:
             found.append(Ring(block.rows, block.cols, float(min(1.0, block.density)), "dense", ["dense_block"]))
-        lockstep = self.lockstep if self.lockstep is not None else LockstepDetector()
+        lockstep = self.lockstep if self.lockstep is not None else LockstepDetector(resolution=2.0)
         X = np.c_[data.order_rows, data.order_cols, data.times]
         det = clone(lockstep).set_params(random_state=self.random_state).fit(
             X, n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols

@@ -104,14 +104,15 @@ def co_occurrences(
     return counts + counts.T
 
 
-def _communities(links: sp.csr_matrix, random_state: int | None) -> np.ndarray:
+def _communities(links: sp.csr_matrix, resolution: float, random_state: int | None) -> np.ndarray:
     """Louvain communities of the linked accounts (-1 for accounts without links)."""
     from sknetwork.clustering import Louvain
 
     out = np.full(links.shape[0], -1, dtype=np.int64)
     linked = np.flatnonzero(links.getnnz(axis=1) > 0)
     if linked.size:
-        out[linked] = Louvain(random_state=random_state).fit_predict(links[linked][:, linked])
+        louvain = Louvain(resolution=resolution, random_state=random_state)
+        out[linked] = louvain.fit_predict(links[linked][:, linked])
     return out
 
 
@@ -163,6 +164,8 @@ class LockstepDetector(BaseEstimator):
         Smallest group reported.
     max_crowd : int
         Windows with more orders than this at one shop are skipped (rushes).
+    resolution : float
+        Louvain resolution; higher splits neighbouring rings apart.
     random_state : int, RandomState or None
         Seeds Louvain's node order; the same seed gives the same groups.
 
@@ -186,6 +189,7 @@ class LockstepDetector(BaseEstimator):
         min_partners: int = 2,
         min_size: int = 3,
         max_crowd: int = 50,
+        resolution: float = 1.0,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.window = window
@@ -193,6 +197,7 @@ class LockstepDetector(BaseEstimator):
         self.min_partners = min_partners
         self.min_size = min_size
         self.max_crowd = max_crowd
+        self.resolution = resolution
         self.random_state = random_state
 
     def fit(
@@ -219,7 +224,7 @@ class LockstepDetector(BaseEstimator):
         n_shops = int(shops.max()) + 1 if n_shops is None else n_shops
         pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
-        component = _communities(strong, self.random_state)
+        component = _communities(strong, self.resolution, self.random_state)
         labels = np.full(n_accounts, -1, dtype=np.int64)
         scores = np.zeros(n_accounts)
         groups = []
