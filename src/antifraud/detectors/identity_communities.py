@@ -28,6 +28,8 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
+from antifraud.graphs.communities import louvain_labels
+
 __all__ = ["Community", "IdentityCommunityDetector"]
 
 HOUR = 3600.0
@@ -121,8 +123,6 @@ class IdentityCommunityDetector(BaseEstimator):
         age_days : array, shape (n_accounts,), optional
             Days from registration to first order; without it freshness is not used.
         """
-        from sknetwork.clustering import Louvain
-
         X = check_array(X, accept_sparse="csr", dtype=np.float64)
         n = X.shape[0]
         orders = sp.csr_matrix(orders)
@@ -130,16 +130,11 @@ class IdentityCommunityDetector(BaseEstimator):
         labels = np.full(n, -1, dtype=np.int64)
         scores = np.zeros(n)
         communities: list[Community] = []
-        linked = np.flatnonzero(X.getnnz(axis=1) > 0)
-        if linked.size:
-            sub = X[linked][:, linked]
-            louvain = Louvain(resolution=self.resolution, random_state=self.random_state)
-            found = louvain.fit_predict(sub)
-            for c in np.unique(found):
-                members = linked[found == c]
-                community = self._score(members, X, orders, first_order, age_days)
-                if community is not None:
-                    communities.append(community)
+        found = louvain_labels(X, self.resolution, self.random_state)
+        for c in np.unique(found[found >= 0]):
+            community = self._score(np.flatnonzero(found == c), X, orders, first_order, age_days)
+            if community is not None:
+                communities.append(community)
         communities.sort(key=lambda c: (-c.score, int(c.members.min())))
         for k, community in enumerate(communities):
             labels[community.members] = k

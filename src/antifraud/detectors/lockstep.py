@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from antifraud.features.kernels import group_by
+from antifraud.graphs.communities import louvain_labels
 
 __all__ = ["LockstepDetector", "LockstepGroup", "co_occurrences"]
 
@@ -102,18 +103,6 @@ def co_occurrences(
         (np.ones(triples.shape[1], dtype=np.int64), (triples[0], triples[1])), shape=(n_accounts, n_accounts)
     ).tocsr()
     return counts + counts.T
-
-
-def _communities(links: sp.csr_matrix, resolution: float, random_state: int | None) -> np.ndarray:
-    """Louvain communities of the linked accounts (-1 for accounts without links)."""
-    from sknetwork.clustering import Louvain
-
-    out = np.full(links.shape[0], -1, dtype=np.int64)
-    linked = np.flatnonzero(links.getnnz(axis=1) > 0)
-    if linked.size:
-        louvain = Louvain(resolution=resolution, random_state=random_state)
-        out[linked] = louvain.fit_predict(links[linked][:, linked])
-    return out
 
 
 def _members_at_top_shop(accounts: np.ndarray, shops: np.ndarray, members: np.ndarray, n_shops: int) -> float:
@@ -224,7 +213,7 @@ class LockstepDetector(BaseEstimator):
         n_shops = int(shops.max()) + 1 if n_shops is None else n_shops
         pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
-        component = _communities(strong, self.resolution, self.random_state)
+        component = louvain_labels(strong, self.resolution, self.random_state)
         labels = np.full(n_accounts, -1, dtype=np.int64)
         scores = np.zeros(n_accounts)
         groups = []

@@ -3,6 +3,7 @@ shared identity attributes."""
 
 from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph
 from antifraud.graphs.codes import Codes, encode
+from antifraud.graphs.communities import louvain_labels
 from antifraud.graphs.shared import identity_links, shared_links
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "build_bipartite",
     "encode",
     "identity_links",
+    "louvain_labels",
     "order_graph",
     "shared_links",
 ]

@@ -1,0 +1,32 @@
+"""Louvain communities of the linked nodes of a sparse graph (scikit-network, on CSR)."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["louvain_labels"]
+
+
+def louvain_labels(
+    links: sp.csr_matrix, resolution: float = 1.0, random_state: int | np.random.RandomState | None = None
+) -> np.ndarray:
+    """Community of every node with at least one link; -1 for isolated nodes.
+
+    Examples
+    --------
+    >>> import numpy as np, scipy.sparse as sp
+    >>> links = sp.csr_matrix(np.kron(np.eye(2), np.ones((3, 3))) - np.eye(6))
+    >>> links = sp.block_diag([links, sp.csr_matrix((1, 1))]).tocsr()
+    >>> labels = louvain_labels(links, random_state=0)
+    >>> len(set(labels[:3])), len(set(labels[3:6])), labels[6]
+    (1, 1, np.int64(-1))
+    """
+    from sknetwork.clustering import Louvain
+
+    out = np.full(links.shape[0], -1, dtype=np.int64)
+    linked = np.flatnonzero(links.getnnz(axis=1) > 0)
+    if linked.size:
+        louvain = Louvain(resolution=resolution, random_state=random_state)
+        out[linked] = louvain.fit_predict(links[linked][:, linked])
+    return out
