@@ -48,6 +48,7 @@ __all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
 
 #: +1 where a high value is suspicious, -1 where a low one is.
 SUSPICIOUS_DIRECTION = {
+    "n_orders": -1,
     "top3_share": +1,
     "burst_1h": +1,
     "gap_median_h": -1,
@@ -62,6 +63,7 @@ SUSPICIOUS_DIRECTION = {
 }
 
 _WORDS = {
+    "n_orders": "orders placed",
     "top3_share": "share of orders at its three main shops",
     "burst_1h": "most orders in one hour",
     "gap_median_h": "median hours between orders",
