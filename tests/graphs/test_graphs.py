@@ -7,7 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antifraud.graphs import build_bipartite, encode, identity_links, order_graph, shared_links
+from antifraud.graphs import (
+    build_bipartite,
+    encode,
+    identity_links,
+    order_graph,
+    shared_links,
+)
 from antifraud.ingest import PROFILES, ingest
 
 
