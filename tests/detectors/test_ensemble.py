@@ -62,3 +62,27 @@ def test_same_seed_same_rings(bench):
     b = BrushingEnsemble(random_state=3).fit(data)
     assert [r.accounts.tolist() for r in a.rings_] == [r.accounts.tolist() for r in b.rings_]
     assert (a.account_scores_ == b.account_scores_).all()
+
+
+def test_merge_equals_pairwise_union_find():
+    rng = np.random.default_rng(0)
+    rings = [Ring(np.unique(rng.integers(0, 60, rng.integers(1, 12))), np.array([k]), float(rng.random()),
+                  "dense", ["d"]) for k in range(40)]
+    # the obvious way: compare every pair, union transitively
+    parent = list(range(len(rings)))
+
+    def root(i):
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    for i in range(len(rings)):
+        for j in range(i + 1, len(rings)):
+            a, b = set(rings[i].accounts.tolist()), set(rings[j].accounts.tolist())
+            if len(a & b) / len(a | b) >= 0.3:
+                parent[root(j)] = root(i)
+    groups = {}
+    for i in range(len(rings)):
+        groups.setdefault(root(i), set()).update(rings[i].accounts.tolist())
+    expected = sorted(sorted(g) for g in groups.values())
+    assert sorted(r.accounts.tolist() for r in _merge(rings, 0.3)) == expected

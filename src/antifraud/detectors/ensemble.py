@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from sklearn.base import BaseEstimator, clone
 
 from antifraud.detectors.dense_block import DenseBlockDetector
@@ -259,27 +260,29 @@ class BrushingEnsemble(BaseEstimator):
 
 
 def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
-    """Merge rings whose account sets overlap (union-find over pairs)."""
-    parent = list(range(len(rings)))
+    """Merge rings whose account sets overlap by at least ``min_jaccard`` (transitively).
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    sets = [set(r.accounts.tolist()) for r in rings]
-    for i in range(len(rings)):
-        for j in range(i + 1, len(rings)):
-            if len(sets[i] & sets[j]) / len(sets[i] | sets[j]) >= min_jaccard:
-                parent[root(j)] = root(i)
+    Overlaps come from one sparse product of the ring x account incidence matrix, so only
+    pairs that share accounts are ever compared.
+    """
+    if not rings:
+        return []
+    sizes = np.array([len(r.accounts) for r in rings], dtype=np.float64)
+    incidence = sp.csr_matrix(
+        (np.ones(int(sizes.sum())), (np.repeat(np.arange(len(rings)), sizes.astype(np.int64)),
+                                     np.concatenate([r.accounts for r in rings]))),
+    )
+    shared = (incidence @ incidence.T).tocoo()
+    jaccard = shared.data / (sizes[shared.row] + sizes[shared.col] - shared.data)
+    keep = jaccard >= min_jaccard
+    links = sp.coo_matrix((np.ones(keep.sum()), (shared.row[keep], shared.col[keep])), shape=(len(rings),) * 2)
+    _, group = connected_components(links, directed=False)
     merged: dict[int, Ring] = {}
-    for i, ring in enumerate(rings):
-        r = root(i)
-        if r not in merged:
-            merged[r] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors))
+    for g, ring in zip(group.tolist(), rings):
+        if g not in merged:
+            merged[g] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors))
             continue
-        m = merged[r]
+        m = merged[g]
         m.accounts = np.union1d(m.accounts, ring.accounts)
         m.merchants = np.union1d(m.merchants, ring.merchants)
         if ring.score > m.score:
