@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
-from antifraud.graphs.communities import louvain_labels
+from antifraud.graphs.communities import louvain_labels, members_by_label
 
 __all__ = ["Community", "IdentityCommunityDetector"]
 
@@ -131,8 +131,8 @@ class IdentityCommunityDetector(BaseEstimator):
         scores = np.zeros(n)
         communities: list[Community] = []
         found = louvain_labels(X, self.resolution, self.random_state)
-        for c in np.unique(found[found >= 0]):
-            community = self._score(np.flatnonzero(found == c), X, orders, first_order, age_days)
+        for members in members_by_label(found, self.min_size):
+            community = self._score(members, X, orders, first_order, age_days)
             if community is not None:
                 communities.append(community)
         communities.sort(key=lambda c: (-c.score, int(c.members.min())))

@@ -28,7 +28,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from antifraud.features.kernels import group_by
-from antifraud.graphs.communities import louvain_labels
+from antifraud.graphs.communities import louvain_labels, members_by_label
 
 __all__ = ["LockstepDetector", "LockstepGroup", "co_occurrences"]
 
@@ -105,11 +105,9 @@ def co_occurrences(
     return counts + counts.T
 
 
-def _members_at_top_shop(accounts: np.ndarray, shops: np.ndarray, members: np.ndarray, n_shops: int) -> float:
+def _members_at_top_shop(incidence: sp.csr_matrix, members: np.ndarray) -> float:
     """Share of the members that ordered from the shop most of them ordered from."""
-    mine = np.isin(accounts, members) & (shops >= 0)
-    pairs = np.unique(accounts[mine] * n_shops + shops[mine])
-    return float(np.bincount(pairs % n_shops, minlength=n_shops).max() / len(members))
+    return float((incidence[members] > 0).sum(axis=0).max() / len(members))
 
 
 def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -214,19 +212,19 @@ class LockstepDetector(BaseEstimator):
         pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
         component = louvain_labels(strong, self.resolution, self.random_state)
+        ok = (accounts >= 0) & (shops >= 0)
+        incidence = sp.csr_matrix(
+            (np.ones(ok.sum()), (accounts[ok], shops[ok])), shape=(n_accounts, n_shops)
+        )
         labels = np.full(n_accounts, -1, dtype=np.int64)
         scores = np.zeros(n_accounts)
         groups = []
-        linked = np.flatnonzero(strong.getnnz(axis=1) > 0)
-        for c in np.unique(component[linked]):
-            members = np.flatnonzero(component == c)
-            if len(members) < self.min_size:
-                continue
+        for members in members_by_label(component, self.min_size):
             block = strong[members][:, members]
             if block.nnz == 0:
                 continue
             mean_shared = block.sum() / block.nnz
-            cohesion = _members_at_top_shop(accounts, shops, members, n_shops)
+            cohesion = _members_at_top_shop(incidence, members)
             score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion)
             groups.append(LockstepGroup(members, score, {"size": float(len(members)),
                                                          "mean_shared_shops": float(mean_shared),

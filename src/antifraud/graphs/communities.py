@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["louvain_labels"]
+__all__ = ["louvain_labels", "members_by_label"]
 
 
 def louvain_labels(
@@ -30,3 +30,22 @@ def louvain_labels(
         louvain = Louvain(resolution=resolution, random_state=random_state)
         out[linked] = louvain.fit_predict(links[linked][:, linked])
     return out
+
+
+def members_by_label(labels: np.ndarray, min_size: int = 1) -> list[np.ndarray]:
+    """Members (ascending) of every label >= 0 with at least ``min_size`` of them, in label order.
+
+    One sort for all labels, so a partition into many small groups stays linear-ish.
+
+    Examples
+    --------
+    >>> [m.tolist() for m in members_by_label(np.array([1, 0, 1, -1, 2, 1]), min_size=2)]
+    [[0, 2, 5]]
+    """
+    labels = np.asarray(labels)
+    order = np.argsort(labels, kind="stable")
+    order = order[labels[order] >= 0]
+    if order.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [g for g in np.split(order, cuts) if len(g) >= min_size]
