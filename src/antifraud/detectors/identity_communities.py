@@ -28,7 +28,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
-from antifraud.graphs.communities import louvain_labels, members_by_label
+from antifraud.graphs.communities import (
+    internal_links,
+    louvain_labels,
+    members_by_label,
+    top_column_share,
+)
 
 __all__ = ["Community", "IdentityCommunityDetector"]
 
@@ -131,8 +136,11 @@ class IdentityCommunityDetector(BaseEstimator):
         scores = np.zeros(n)
         communities: list[Community] = []
         found = louvain_labels(X, self.resolution, self.random_state)
+        weight, _ = internal_links(X, found)
+        cohesion = top_column_share(orders, found)
         for members in members_by_label(found, self.min_size):
-            community = self._score(members, X, orders, first_order, age_days)
+            c = found[members[0]]
+            community = self._score(members, weight[c], cohesion[c], first_order, age_days)
             if community is not None:
                 communities.append(community)
         communities.sort(key=lambda c: (-c.score, int(c.members.min())))
@@ -146,15 +154,13 @@ class IdentityCommunityDetector(BaseEstimator):
     def _score(
         self,
         members: np.ndarray,
-        X: sp.csr_matrix,
-        orders: sp.csr_matrix,
+        internal_weight: float,
+        cohesion: float,
         first_order: np.ndarray,
         age_days: np.ndarray | None,
     ) -> Community | None:
         k = len(members)
-        if k < self.min_size:
-            return None
-        density = X[members][:, members].sum() / (k * (k - 1))
+        density = internal_weight / (k * (k - 1))
         if density < self.min_density:
             return None
         signals = {"size": float(k), "density": float(density)}
@@ -163,9 +169,8 @@ class IdentityCommunityDetector(BaseEstimator):
         if times.size:
             q75, q25 = np.percentile(times, [75, 25])
             signals["synchrony"] = float(np.exp(-(q75 - q25) / (self.sync_hours * HOUR)))
-        shops = orders[members]
-        if shops.nnz:
-            signals["cohesion"] = float((shops > 0).sum(axis=0).max() / k)
+        if cohesion > 0:
+            signals["cohesion"] = float(cohesion)
         if age_days is not None:
             ages = np.asarray(age_days, dtype=np.float64)[members]
             ages = ages[~np.isnan(ages)]

@@ -28,7 +28,12 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
 from antifraud.features.kernels import group_by
-from antifraud.graphs.communities import louvain_labels, members_by_label
+from antifraud.graphs.communities import (
+    internal_links,
+    louvain_labels,
+    members_by_label,
+    top_column_share,
+)
 
 __all__ = ["LockstepDetector", "LockstepGroup", "co_occurrences"]
 
@@ -103,11 +108,6 @@ def co_occurrences(
         (np.ones(triples.shape[1], dtype=np.int64), (triples[0], triples[1])), shape=(n_accounts, n_accounts)
     ).tocsr()
     return counts + counts.T
-
-
-def _members_at_top_shop(incidence: sp.csr_matrix, members: np.ndarray) -> float:
-    """Share of the members that ordered from the shop most of them ordered from."""
-    return float((incidence[members] > 0).sum(axis=0).max() / len(members))
 
 
 def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
@@ -213,22 +213,21 @@ class LockstepDetector(BaseEstimator):
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
         component = louvain_labels(strong, self.resolution, self.random_state)
         ok = (accounts >= 0) & (shops >= 0)
-        incidence = sp.csr_matrix(
-            (np.ones(ok.sum()), (accounts[ok], shops[ok])), shape=(n_accounts, n_shops)
-        )
+        incidence = sp.csr_matrix((np.ones(ok.sum()), (accounts[ok], shops[ok])), shape=(n_accounts, n_shops))
+        weight, entries = internal_links(strong, component)
+        cohesion = top_column_share(incidence, component)
         labels = np.full(n_accounts, -1, dtype=np.int64)
         scores = np.zeros(n_accounts)
         groups = []
         for members in members_by_label(component, self.min_size):
-            block = strong[members][:, members]
-            if block.nnz == 0:
+            c = component[members[0]]
+            if entries[c] == 0:
                 continue
-            mean_shared = block.sum() / block.nnz
-            cohesion = _members_at_top_shop(incidence, members)
-            score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion)
+            mean_shared = weight[c] / entries[c]
+            score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion[c])
             groups.append(LockstepGroup(members, score, {"size": float(len(members)),
                                                          "mean_shared_shops": float(mean_shared),
-                                                         "cohesion": float(cohesion)}))
+                                                         "cohesion": float(cohesion[c])}))
         groups.sort(key=lambda g: (-g.score, int(g.members[0])))
         for k, group in enumerate(groups):
             labels[group.members] = k
