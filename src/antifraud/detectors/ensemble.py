@@ -161,14 +161,13 @@ class BrushingEnsemble(BaseEstimator):
         data = X
         orders = data.graph.to_scipy()
         self.behaviour_ = _behaviour(data.accounts)
-        self.population_ = {
-            c: np.sort(v[np.isfinite(v)])
-            for c in SUSPICIOUS_DIRECTION if c in data.accounts
-            for v in [data.accounts[c].to_numpy(dtype=np.float64)]
-        }
+        features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
+        self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
         candidates, self.skipped_ = self._candidates(data, orders)
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in rings if r.score >= self.min_ring_score]
+        for ring in rings:
+            ring.signals = _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
         self._score(data, orders)
         return self
@@ -215,17 +214,16 @@ class BrushingEnsemble(BaseEstimator):
 
     # -- rings ---------------------------------------------------------------------------------
     def _describe(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
-        """Fill a ring's merchants, kind and signals from its accounts' behaviour."""
-        members = orders[ring.accounts]
-        share = np.asarray((members > 0).sum(axis=0)).ravel() / len(ring.accounts)
-        merchants = np.union1d(ring.merchants, np.flatnonzero(share >= self.ring_merchant_share)).astype(np.int64)
+        """Fill a ring's merchants and kind, and weigh its score by its accounts' behaviour."""
+        shops, buyers = np.unique(orders[ring.accounts].indices, return_counts=True)  # distinct buyers per shop
+        common = shops[buyers >= self.ring_merchant_share * len(ring.accounts)]
+        merchants = np.union1d(ring.merchants, common).astype(np.int64)
         ring.merchants = merchants
         if data.ratings is not None and merchants.size:
             rated = data.ratings[data.orders_of(ring.accounts, merchants)]
             rated = rated[~np.isnan(rated)]
             if rated.size and np.mean(rated <= 2) > 0.5:
                 ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
-        ring.signals = _signals(data.accounts, ring.accounts, self.population_)
         # Honest structure can be dense too (loyal customers, households): weigh the
         # detector's evidence by how unusual the members' own behaviour is.
         ring.score *= float(np.median(self.behaviour_[ring.accounts]))
@@ -241,10 +239,11 @@ class BrushingEnsemble(BaseEstimator):
         for ring in self.rings_:
             ring_score[ring.accounts] = np.maximum(ring_score[ring.accounts], ring.score)
             if ring.merchants.size:
-                ring_orders = np.asarray(orders[ring.accounts][:, ring.merchants].sum(axis=0)).ravel()
-                share = ring_orders / np.maximum(per_merchant_orders[ring.merchants], 1)
-                merchant[ring.merchants] = np.maximum(merchant[ring.merchants], ring.score * np.minimum(1, 2 * share))
-                inside[data.orders_of(ring.accounts, ring.merchants)] = True
+                positions = data.orders_of(ring.accounts, ring.merchants)
+                shops, ring_orders = np.unique(data.order_cols[positions], return_counts=True)
+                share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
+                merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
+                inside[positions] = True
         account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_)
         self.account_scores_ = account
         self.merchant_scores_ = merchant
@@ -318,15 +317,16 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
     return np.where(k > 0, chi2.cdf(stat, 2 * np.maximum(k, 1)), 0.5)
 
 
-def _signals(accounts: pd.DataFrame, members: np.ndarray, population: dict[str, np.ndarray],
+def _signals(features: dict[str, np.ndarray], members: np.ndarray, population: dict[str, np.ndarray],
              top: int = 4) -> list[dict]:
     """The ring's most unusual features: median value, population percentile, in words.
 
-    ``population`` holds every feature's finite values, sorted.
+    ``features`` holds every account's value of each feature, ``population`` the finite ones
+    sorted.
     """
     out = []
     for c, values in population.items():
-        mine = accounts[c].to_numpy(dtype=np.float64)[members]
+        mine = features[c][members]
         mine = mine[np.isfinite(mine)]
         if mine.size == 0 or values.size == 0:
             continue
