@@ -21,13 +21,12 @@ registration times), for communities of at least ``min_size`` members whose link
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
+from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.graphs.communities import (
     internal_links,
     louvain_labels,
@@ -35,18 +34,9 @@ from antifraud.graphs.communities import (
     top_column_share,
 )
 
-__all__ = ["Community", "IdentityCommunityDetector"]
+__all__ = ["IdentityCommunityDetector"]
 
 HOUR = 3600.0
-
-
-@dataclass(frozen=True)
-class Community:
-    """A scored community of linked accounts."""
-
-    members: np.ndarray
-    score: float
-    signals: dict[str, float] = field(default_factory=dict)
 
 
 class IdentityCommunityDetector(BaseEstimator):
@@ -71,8 +61,8 @@ class IdentityCommunityDetector(BaseEstimator):
     Attributes
     ----------
     labels_ : ndarray of int, shape (n_accounts,)
-        Community of each account; -1 for accounts in no scored community.
-    communities_ : list of Community
+        AccountGroup of each account; -1 for accounts in no scored community.
+    communities_ : list of AccountGroup
         Scored communities, best first.
     scores_ : ndarray of float, shape (n_accounts,)
         Score of each account's community (0 outside scored communities).
@@ -132,9 +122,7 @@ class IdentityCommunityDetector(BaseEstimator):
         n = X.shape[0]
         orders = sp.csr_matrix(orders)
         first_order = np.asarray(first_order, dtype=np.float64)
-        labels = np.full(n, -1, dtype=np.int64)
-        scores = np.zeros(n)
-        communities: list[Community] = []
+        communities: list[AccountGroup] = []
         found = louvain_labels(X, self.resolution, self.random_state)
         weight, _ = internal_links(X, found)
         cohesion = top_column_share(orders, found)
@@ -143,11 +131,7 @@ class IdentityCommunityDetector(BaseEstimator):
             community = self._score(members, weight[c], cohesion[c], first_order, age_days)
             if community is not None:
                 communities.append(community)
-        communities.sort(key=lambda c: (-c.score, int(c.members.min())))
-        for k, community in enumerate(communities):
-            labels[community.members] = k
-            scores[community.members] = community.score
-        self.labels_, self.scores_, self.communities_ = labels, scores, communities
+        self.communities_, self.labels_, self.scores_ = rank_groups(communities, n)
         self.n_features_in_ = n
         return self
 
@@ -158,7 +142,7 @@ class IdentityCommunityDetector(BaseEstimator):
         cohesion: float,
         first_order: np.ndarray,
         age_days: np.ndarray | None,
-    ) -> Community | None:
+    ) -> AccountGroup | None:
         k = len(members)
         density = internal_weight / (k * (k - 1))
         if density < self.min_density:
@@ -178,4 +162,4 @@ class IdentityCommunityDetector(BaseEstimator):
                 signals["freshness"] = float(np.mean(ages < self.fresh_days))
         behaviour = [signals[s] for s in ("freshness", "synchrony", "cohesion") if s in signals]
         score = float(np.mean(behaviour)) if behaviour else 0.0
-        return Community(np.sort(members), score, signals)
+        return AccountGroup(np.sort(members), score, signals)

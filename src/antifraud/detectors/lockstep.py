@@ -20,13 +20,12 @@ ring is recruited for the same shops, while chance pairs of honest buyers meet a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numba
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
 
+from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.kernels import group_by
 from antifraud.graphs.communities import (
     internal_links,
@@ -35,7 +34,7 @@ from antifraud.graphs.communities import (
     top_column_share,
 )
 
-__all__ = ["LockstepDetector", "LockstepGroup", "co_occurrences"]
+__all__ = ["LockstepDetector", "co_occurrences"]
 
 
 @numba.njit(cache=True)
@@ -127,15 +126,6 @@ def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
         links.eliminate_zeros()
 
 
-@dataclass(frozen=True)
-class LockstepGroup:
-    """Accounts acting in lockstep, with the shops they hit together."""
-
-    members: np.ndarray
-    score: float
-    signals: dict[str, float] = field(default_factory=dict)
-
-
 class LockstepDetector(BaseEstimator):
     """Groups of accounts that order from the same shops within the same short windows.
 
@@ -158,7 +148,7 @@ class LockstepDetector(BaseEstimator):
 
     Attributes
     ----------
-    groups_ : list of LockstepGroup
+    groups_ : list of AccountGroup
         Groups, best first.
     labels_ : ndarray of int
         Group of each account, -1 for none.
@@ -216,8 +206,6 @@ class LockstepDetector(BaseEstimator):
         incidence = sp.csr_matrix((np.ones(ok.sum()), (accounts[ok], shops[ok])), shape=(n_accounts, n_shops))
         weight, entries = internal_links(strong, component)
         cohesion = top_column_share(incidence, component)
-        labels = np.full(n_accounts, -1, dtype=np.int64)
-        scores = np.zeros(n_accounts)
         groups = []
         for members in members_by_label(component, self.min_size):
             c = component[members[0]]
@@ -225,13 +213,10 @@ class LockstepDetector(BaseEstimator):
                 continue
             mean_shared = weight[c] / entries[c]
             score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion[c])
-            groups.append(LockstepGroup(members, score, {"size": float(len(members)),
-                                                         "mean_shared_shops": float(mean_shared),
-                                                         "cohesion": float(cohesion[c])}))
-        groups.sort(key=lambda g: (-g.score, int(g.members[0])))
-        for k, group in enumerate(groups):
-            labels[group.members] = k
-            scores[group.members] = group.score
-        self.groups_, self.labels_, self.scores_, self.pairs_ = groups, labels, scores, pairs
+            signals = {"size": float(len(members)), "mean_shared_shops": float(mean_shared),
+                       "cohesion": float(cohesion[c])}
+            groups.append(AccountGroup(members, score, signals))
+        self.groups_, self.labels_, self.scores_ = rank_groups(groups, n_accounts)
+        self.pairs_ = pairs
         self.n_features_in_ = 3
         return self
