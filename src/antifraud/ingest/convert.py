@@ -192,15 +192,14 @@ def to_timestamp(arr: pa.Array, utc_offset_s: int) -> tuple[pa.Array, list[Issue
         shown = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
         out, valid = parse_common_times(shown)
         out -= utc_offset_s
-        zoned = np.zeros(len(shown), dtype=bool)
         present = shown.is_valid().to_numpy(zero_copy_only=False)
         retry = np.flatnonzero(present & ~valid)
         if retry.size:
             cleaned = clean_strings(shown.take(pa.array(retry)))
             present[retry] = cleaned.is_valid().to_numpy(zero_copy_only=False)
             secs, ok, z = _parse_times(cleaned, utc_offset_s, TIME_FORMATS)
-            out[retry], valid[retry], zoned[retry] = secs, ok, z
-        valid &= ~_impossible_dates(shown, out, valid, zoned, utc_offset_s)
+            ok &= ~_impossible_dates(cleaned, secs, ok, z, utc_offset_s)  # the fast parser checks its own
+            out[retry], valid[retry] = secs, ok
     unparsed = present & ~valid
     out_of_range = valid & ((out < _EARLIEST) | (out >= _LATEST))
     valid &= ~out_of_range
