@@ -79,8 +79,6 @@ class DetectionData:
 def prepare(table: pa.Table) -> DetectionData:
     """Build the graphs and feature tables of ``table`` for the detectors."""
     graph = order_graph(table)
-    edge = graph.order_edge
-    rows, cols = graph.edge_rows[edge], graph.indices[edge]
     links = identity_links(table)[0] if any(c in table.column_names for c in PERSONAL) else None
     ratings = None
     if "rating" in table.column_names:
@@ -91,8 +89,8 @@ def prepare(table: pa.Table) -> DetectionData:
         accounts=account_features(table, graph, links),
         merchants=merchant_features(table, graph),
         links=links,
-        order_rows=rows.astype(np.int32),
-        order_cols=cols.astype(np.int32),
+        order_rows=graph.order_rows,
+        order_cols=graph.order_cols,
         times=table.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False),
         ratings=ratings,
     )

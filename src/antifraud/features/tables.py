@@ -68,21 +68,6 @@ def _ratings(table: pa.Table) -> np.ndarray:
     return col.fill_null(np.nan).to_numpy(zero_copy_only=False)
 
 
-def _edge_cols(graph: BipartiteGraph) -> np.ndarray:
-    """Per-order merchant code (-1 where the order has no edge)."""
-    cols = np.full(len(graph.order_edge), -1, dtype=np.int32)
-    ok = graph.order_edge >= 0
-    cols[ok] = graph.indices[graph.order_edge[ok]]
-    return cols
-
-
-def _order_rows(graph: BipartiteGraph) -> np.ndarray:
-    rows = np.full(len(graph.order_edge), -1, dtype=np.int32)
-    ok = graph.order_edge >= 0
-    rows[ok] = graph.edge_rows[graph.order_edge[ok]]
-    return rows
-
-
 def account_features(
     table: pa.Table, graph: BipartiteGraph, links: sp.csr_matrix | None = None
 ) -> pd.DataFrame:
@@ -98,7 +83,7 @@ def account_features(
         Identity links of the graph's accounts, if already computed.
     """
     names = set(table.column_names)
-    rows, cols = _order_rows(graph), _edge_cols(graph)
+    rows, cols = graph.order_rows, graph.order_cols
     created = _seconds(table, "created_at")
     indptr, order = group_by(rows, graph.n_rows, times=created)
     times = created[order]
@@ -157,7 +142,7 @@ def account_features(
 def merchant_features(table: pa.Table, graph: BipartiteGraph, fresh_days: float = 7.0) -> pd.DataFrame:
     """Merchant feature table (see the module docs), one row per graph column."""
     names = set(table.column_names)
-    cols = _edge_cols(graph)
+    cols = graph.order_cols
     created = _seconds(table, "created_at")
     indptr, order = group_by(cols, graph.n_cols, times=created)
     csc = graph.to_scipy().tocsc()
@@ -169,7 +154,7 @@ def merchant_features(table: pa.Table, graph: BipartiteGraph, fresh_days: float 
     }
     skipped: dict[str, str] = {}
     if "buyer_registered_at" in names:
-        by_account, account_order = group_by(_order_rows(graph), graph.n_rows, times=created)
+        by_account, account_order = group_by(graph.order_rows, graph.n_rows, times=created)
         age = _age_at_first_order(table, by_account, account_order, created[account_order])
         fresh = np.where(np.isnan(age), np.nan, age < fresh_days)
         features["fresh_buyer_share"] = group_mean(csc.indptr, csc.indices, fresh)

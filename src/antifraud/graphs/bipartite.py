@@ -126,6 +126,22 @@ class BipartiteGraph:
         """The row of every edge (int32)."""
         return np.repeat(np.arange(self.n_rows, dtype=np.int32), np.diff(self.indptr))
 
+    @property
+    def order_rows(self) -> np.ndarray:
+        """The row (account) of every input order (int32), -1 where it has no edge."""
+        return self._per_order(self.edge_rows)
+
+    @property
+    def order_cols(self) -> np.ndarray:
+        """The column (merchant) of every input order (int32), -1 where it has no edge."""
+        return self._per_order(self.indices)
+
+    def _per_order(self, per_edge: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.order_edge), -1, dtype=np.int32)
+        ok = self.order_edge >= 0
+        out[ok] = per_edge[self.order_edge[ok]]
+        return out
+
     def to_scipy(self, weights: np.ndarray | None = None) -> sp.csr_matrix:
         """The graph as a ``scipy.sparse.csr_matrix`` with ``weights`` (default: order counts)."""
         data = self.count if weights is None else weights
