@@ -99,3 +99,20 @@ def test_order_graph_on_fixture(fixtures):
     links, accounts = identity_links(result.table)
     ring_block = links[ring][:, ring].toarray()
     assert (ring_block[~np.eye(5, dtype=bool)] > 0).all()  # they share the organiser's phone and address
+
+
+def test_time_expanded_makes_a_burst_denser_than_the_same_orders_spread_out():
+    from antifraud.detectors import DenseBlockDetector
+    from antifraud.graphs import time_expanded
+
+    day = 86400
+    accounts = np.repeat(np.arange(10), 3)
+    shops = np.tile([0, 1, 2], 10)
+    burst = np.full(30, 5 * day) + np.arange(30) * 60  # all on one day
+    spread = np.arange(30) * 3 * day  # one order every three days
+    dense, shop_of = time_expanded(accounts, shops, burst, 10)
+    sparse_, _ = time_expanded(accounts, shops, spread, 10)
+    assert dense.shape == (10, 3) and shop_of.tolist() == [0, 1, 2]
+    assert sparse_.shape == (10, 30) and sparse_.sum() == 30
+    score = lambda m: DenseBlockDetector(n_blocks=1, column_weighting=None).fit(m).blocks_[0].score
+    assert score(dense) > 3 * score(sparse_)  # 30 orders over 13 nodes against at most one per node

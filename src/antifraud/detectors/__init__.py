@@ -1,5 +1,7 @@
 """Detectors: estimators with scikit-learn conventions that score accounts and merchants.
 
+- :class:`PromotedShopDetector`: shops bought together, or by suspicious accounts, far more
+  than chance allows, and the rings of accounts behind them.
 - :class:`DenseBlockDetector`: dense account x merchant blocks (FRAUDAR greedy peeling), the
   signature of brushing rings, robust to camouflage orders at popular shops.
 - :class:`LockstepDetector`: accounts ordering from the same shops in the same short windows
@@ -15,6 +17,7 @@ from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.promoted_shops import PromotedShopDetector
 
 __all__ = [
     "AccountGroup",
@@ -23,5 +26,6 @@ __all__ = [
     "DenseBlockDetector",
     "IdentityCommunityDetector",
     "LockstepDetector",
+    "PromotedShopDetector",
     "Ring",
 ]

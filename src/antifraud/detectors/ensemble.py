@@ -2,19 +2,22 @@
 
 Each detector proposes groups of accounts with a score in [0, 1]:
 
-- :class:`DenseBlockDetector` on accounts x merchants (dense blocks, camouflage-resistant);
+- :class:`PromotedShopDetector` on accounts x merchants: shops bought together, or by
+  behaviourally suspicious accounts, far more than chance allows, and the accounts behind them;
+- :class:`DenseBlockDetector` on accounts x (merchant, day): bursts of orders from the same
+  accounts at the same shops on the same days (camouflage-resistant);
 - :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
 - :class:`IdentityCommunityDetector` on shared identities (account farms);
 - :class:`LockstepDetector` again on one- and two-star reviews only, with a wider window and
   one shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
-A group becomes a ring with the merchants most of its members ordered from. Rings whose accounts
-overlap (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged ring keeps every
-detector that found it and the best score, which is then weighed by the median behaviour of its
-members (honest structures can be dense too: loyal regulars, households), and rings below
-``min_ring_score`` are dropped. A ring whose reviews at its merchants are mostly one
-star is an attack on those merchants (``one_star_attack``): they are its victims, not its
-beneficiaries, and are not scored for it.
+A group becomes a ring with the merchants most of its members ordered from. Rings that are
+substantially the same group (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged
+ring keeps every detector that found it and the best score. That score is then weighed by the
+median behaviour of its members, ``score * (1 + behaviour) / 2`` (honest structures can be dense
+too: loyal regulars, households), and rings below ``min_ring_score`` are dropped. A ring whose
+reviews at its merchants are mostly one star is an attack on those merchants
+(``one_star_attack``): they are its victims, not its beneficiaries, and are not scored for it.
 
 Scores:
 
@@ -43,7 +46,9 @@ from sklearn.base import BaseEstimator, clone
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.features.data import DetectionData
+from antifraud.graphs.bipartite import time_expanded
 
 __all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
 
@@ -97,7 +102,7 @@ class BrushingEnsemble(BaseEstimator):
 
     Parameters
     ----------
-    dense_block, lockstep, communities, review_bursts : estimators or None
+    dense_block, lockstep, communities, review_bursts, promoted_shops : estimators or None
         The detectors (``None`` uses the default configuration). Each is cloned before
         fitting.
     merge_jaccard : float
@@ -136,8 +141,9 @@ class BrushingEnsemble(BaseEstimator):
         lockstep: LockstepDetector | None = None,
         communities: IdentityCommunityDetector | None = None,
         review_bursts: LockstepDetector | None = None,
-        merge_jaccard: float = 0.3,
-        min_ring_score: float = 0.2,
+        promoted_shops: PromotedShopDetector | None = None,
+        merge_jaccard: float = 0.5,
+        min_ring_score: float = 0.5,
         ring_merchant_share: float = 0.5,
         feature_weight: float = 0.5,
         contamination: float = 0.05,
@@ -148,6 +154,7 @@ class BrushingEnsemble(BaseEstimator):
         self.lockstep = lockstep
         self.communities = communities
         self.review_bursts = review_bursts
+        self.promoted_shops = promoted_shops
         self.merge_jaccard = merge_jaccard
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
@@ -179,9 +186,15 @@ class BrushingEnsemble(BaseEstimator):
         dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(
             n_blocks=10, min_rows=3, min_cols=2
         )
-        det = clone(dense).set_params(random_state=self.random_state).fit(orders)
+        # Accounts x (shop, day): a ring's burst is dense there, a loyal regular's habit is not.
+        daily, shop_of = time_expanded(data.order_rows, data.order_cols, data.times, data.graph.n_rows)
+        det = clone(dense).set_params(random_state=self.random_state).fit(daily)
         for block in det.blocks_:
-            found.append(Ring(block.rows, block.cols, float(min(1.0, block.density)), "dense", ["dense_block"]))
+            found.append(Ring(block.rows, np.unique(shop_of[block.cols]), block.density, "dense", ["dense_block"]))
+        promoted = self.promoted_shops if self.promoted_shops is not None else PromotedShopDetector()
+        det = clone(promoted).set_params(random_state=self.random_state).fit(orders, suspicion=self.behaviour_)
+        found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"])
+                  for g in det.groups_]
         lockstep = self.lockstep if self.lockstep is not None else LockstepDetector(resolution=2.0)
         X = np.c_[data.order_rows, data.order_cols, data.times]
         det = clone(lockstep).set_params(random_state=self.random_state).fit(
@@ -192,7 +205,7 @@ class BrushingEnsemble(BaseEstimator):
             skipped["review_bursts"] = "no rating column"
         else:
             bursts = self.review_bursts if self.review_bursts is not None else LockstepDetector(
-                window=6 * 3600.0, min_shops=1, min_partners=2, max_crowd=1000
+                window=6 * 3600.0, min_shops=1, min_partners=2, max_crowd=1000, min_size=8
             )
             bad = data.ratings <= 2
             det = clone(bursts).set_params(random_state=self.random_state).fit(
@@ -225,8 +238,9 @@ class BrushingEnsemble(BaseEstimator):
             if rated.size and np.mean(rated <= 2) > 0.5:
                 ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
         # Honest structure can be dense too (loyal customers, households): weigh the
-        # detector's evidence by how unusual the members' own behaviour is.
-        ring.score *= float(np.median(self.behaviour_[ring.accounts]))
+        # detector's evidence by how unusual the members' own behaviour is, but never by less
+        # than half, so that a ring of camouflaged or hijacked accounts keeps its evidence.
+        ring.score *= 0.5 + 0.5 * float(np.median(self.behaviour_[ring.accounts]))
         return ring
 
     # -- scores -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Canonical tables -> graphs in CSR arrays: accounts x merchants, and accounts linked by
 shared identity attributes."""
 
-from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph
+from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph, time_expanded
 from antifraud.graphs.codes import Codes, encode
 from antifraud.graphs.communities import louvain_labels
 from antifraud.graphs.shared import identity_links, shared_links
@@ -15,4 +15,5 @@ __all__ = [
     "louvain_labels",
     "order_graph",
     "shared_links",
+    "time_expanded",
 ]

@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from antifraud.graphs.codes import encode
 
-__all__ = ["BipartiteGraph", "build_bipartite", "order_graph"]
+__all__ = ["BipartiteGraph", "build_bipartite", "order_graph", "time_expanded"]
 
 
 @numba.njit(cache=True)
@@ -181,3 +181,37 @@ def order_graph(table: pa.Table, row: str = "buyer_id", col: str = "seller_id") 
     )
     g = build_bipartite(r.codes, c.codes, r.n, c.n, times=times, amounts=amounts)
     return dataclasses.replace(g, row_labels=r.labels, col_labels=c.labels)
+
+
+def time_expanded(
+    rows: np.ndarray, cols: np.ndarray, times: np.ndarray, n_rows: int, *, period: float = 86400.0
+) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows x (column, period) 0/1 matrix: which rows had an order at which column in which period.
+
+    Periods are counted from the earliest time, ``period`` seconds each (a day by default), so a
+    burst of orders at one shop on one day is a dense block while the same orders spread over
+    months are not. Only (column, period) pairs with an order become columns.
+
+    Returns
+    -------
+    matrix : scipy.sparse.csr_matrix of shape (n_rows, n_pairs)
+    column_of : ndarray of int64, shape (n_pairs,)
+        The original column of each (column, period) column.
+
+    Examples
+    --------
+    >>> m, col = time_expanded(np.array([0, 1, 1, 0]), np.array([0, 0, 0, 1]),
+    ...                        np.array([0, 3600, 7200, 90000]), 2)
+    >>> m.toarray().tolist(), col.tolist()
+    ([[1.0, 1.0], [1.0, 0.0]], [0, 1])
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    cols = np.asarray(cols, dtype=np.int64)
+    times = np.asarray(times, dtype=np.int64)
+    slot = (times - times.min()) // int(period) if len(times) else times
+    n_slots = int(slot.max()) + 1 if len(slot) else 1
+    pairs, column = np.unique(cols * n_slots + slot, return_inverse=True)
+    matrix = sp.csr_matrix((np.ones(len(rows)), (rows, column)), shape=(n_rows, len(pairs)))
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix, pairs // n_slots

@@ -1,0 +1,241 @@
+"""Promoted shops: shops bought together, or by suspicious accounts, far more than chance allows.
+
+A brushing ring is recruited for a handful of shops, so its traces are on the shop side of the
+accounts x merchants graph even when each member's own history looks ordinary:
+
+- **co-purchase**: two small shops that share a dozen buyers. Under a configuration model in
+  which every account spreads its ``d_u`` distinct shops at random in proportion to the shops'
+  sizes, shops with ``n_i`` and ``n_j`` buyers share on average
+  ``n_i n_j sum_u d_u (d_u - 1) / (sum_u d_u)^2`` buyers; the observed count is tested against
+  that Poisson mean. Accounts with more than ``max_account_shops`` shops are left out of the
+  counts: they touch everything and tie shops together by chance.
+- **suspicious crowd**: a shop whose buyers are far more often suspicious (by any per-account
+  suspicion, such as the ensemble's behaviour score) than the population's base rate, by a
+  binomial test. This finds rings of one shop, which co-purchase cannot.
+
+Both tests are corrected for the number of tests made (Bonferroni at level ``alpha``), so the
+evidence threshold is ``log10(n_tests / alpha)`` in units of ``-log10 p``. Shops linked by
+significant co-purchase form groups (connected components); a significant shop on its own is a
+group of one. A group's ring is every account that bought at two or more of its shops, or that
+bought at one of them and is suspicious itself.
+
+A ring's score is ``1 - threshold / evidence`` for its strongest test (0 at the significance
+limit, 0.5 at twice its evidence, approaching 1), and every shop gets the same transform of its
+own strongest test as its score.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from scipy.stats import binom, poisson
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_array
+
+from antifraud.detectors.groups import AccountGroup, rank_groups
+
+__all__ = ["PromotedShopDetector"]
+
+_LOG10 = np.log(10.0)
+
+
+class PromotedShopDetector(BaseEstimator):
+    """Find shops promoted by rings and the rings' accounts (co-purchase and suspicious crowds).
+
+    Parameters
+    ----------
+    alpha : float, default=0.01
+        Family-wise error rate of each family of tests (shop pairs, shops).
+    min_shared : int, default=3
+        Fewest buyers two shops must share before their co-purchase can count.
+    max_account_shops : int, default=50
+        Accounts with more distinct shops than this are left out of co-purchase counts.
+    suspicion_threshold : float, default=0.9
+        Accounts whose ``suspicion`` is at least this are suspicious.
+    min_members : int, default=3
+        Smallest ring, in accounts.
+    random_state : None, int or RandomState, default=None
+        Accepted for uniformity with the other detectors and unused: the result is exact.
+
+    Attributes
+    ----------
+    groups_ : list of AccountGroup
+        Rings, best first; ``signals`` holds the group's ``shops`` (an array of column indices),
+        the ``strength`` of its strongest test (its ``-log10 p`` over the threshold) and whether
+        any of its shops were linked by co-purchase (``co_purchase`` 1 or 0).
+    labels_ : ndarray of int64, shape (n_accounts,)
+        Index of the best ring each account is in, -1 for none.
+    account_scores_ : ndarray of float64, shape (n_accounts,)
+        Score of that ring, 0 for none.
+    shop_scores_ : ndarray of float64, shape (n_shops,)
+        ``1 - threshold / evidence`` of the shop's strongest test, clipped at 0.
+    pair_threshold_, shop_threshold_ : float
+        The evidence thresholds, ``log10(n_tests / alpha)``.
+
+    Examples
+    --------
+    Six accounts buy from both shops 0 and 1 (a ring); sixty honest accounts each buy from two
+    of the other thirty shops:
+
+    >>> rng = np.random.default_rng(0)
+    >>> rows = [a for a in range(6) for _ in range(2)] + [a for a in range(6, 66) for _ in range(2)]
+    >>> cols = [0, 1] * 6 + [int(c) for _ in range(60) for c in rng.choice(30, 2, replace=False) + 2]
+    >>> X = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(66, 32))
+    >>> detector = PromotedShopDetector().fit(X)
+    >>> detector.groups_[0].members.tolist(), detector.groups_[0].signals["shops"].tolist()
+    ([0, 1, 2, 3, 4, 5], [0, 1])
+    """
+
+    def __init__(
+        self,
+        *,
+        alpha: float = 0.01,
+        min_shared: int = 3,
+        max_account_shops: int = 50,
+        suspicion_threshold: float = 0.9,
+        min_members: int = 3,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        self.alpha = alpha
+        self.min_shared = min_shared
+        self.max_account_shops = max_account_shops
+        self.suspicion_threshold = suspicion_threshold
+        self.min_members = min_members
+        self.random_state = random_state
+
+    def fit(self, X, y=None, *, suspicion: np.ndarray | None = None) -> PromotedShopDetector:
+        """Test every shop pair and shop, group the significant shops and collect their rings.
+
+        Parameters
+        ----------
+        X : sparse matrix or array-like of shape (n_accounts, n_shops)
+            Orders (or any non-negative weights) of accounts at shops; only which cells are
+            non-zero matters.
+        y : None
+            Ignored.
+        suspicion : ndarray of shape (n_accounts,), optional
+            Per-account suspicion in [0, 1]. Without it only co-purchase is tested and rings
+            are the accounts that bought at two or more of a group's shops.
+
+        Returns
+        -------
+        self : PromotedShopDetector
+        """
+        self._check_params()
+        B = sp.csr_array(check_array(X, accept_sparse="csr", dtype=np.float64), copy=True)
+        B.sum_duplicates()
+        B.eliminate_zeros()
+        B.data[:] = 1.0
+        n_accounts, n_shops = B.shape
+        suspicious = None
+        if suspicion is not None:
+            suspicion = np.asarray(suspicion, dtype=np.float64)
+            if suspicion.shape != (n_accounts,):
+                raise ValueError(f"suspicion has shape {suspicion.shape}, expected ({n_accounts},)")
+            suspicious = suspicion >= self.suspicion_threshold
+
+        i, j, pair_evidence, n_pairs = self._co_purchase(B)
+        self.pair_threshold_ = float(np.log10(max(n_pairs, 1) / self.alpha))
+        shop_evidence = np.zeros(n_shops)
+        self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
+        if suspicious is not None and suspicious.any():
+            shop_evidence = _crowd_evidence(B, suspicious)
+        linked = pair_evidence >= self.pair_threshold_
+        i, j, pair_evidence = i[linked], j[linked], pair_evidence[linked]
+
+        # A shop's score is its strongest test, each against its own threshold.
+        strength = np.zeros(n_shops)
+        np.maximum.at(strength, i, pair_evidence / self.pair_threshold_)
+        np.maximum.at(strength, j, pair_evidence / self.pair_threshold_)
+        strength = np.maximum(strength, shop_evidence / self.shop_threshold_)
+        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1), 0.0)
+
+        groups = self._rings(B, i, j, strength, suspicious)
+        self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
+        return self
+
+    def _check_params(self) -> None:
+        if not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        for name in ("min_shared", "max_account_shops", "min_members"):
+            value = getattr(self, name)
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.suspicion_threshold, numbers.Real) or not 0 < self.suspicion_threshold <= 1:
+            raise ValueError(f"suspicion_threshold must be in (0, 1], got {self.suspicion_threshold!r}")
+
+    def _co_purchase(self, B: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """Shop pairs sharing at least ``min_shared`` buyers, their ``-log10 p``, and the pairs tested."""
+        degree = np.diff(B.indptr)
+        counted = (degree >= 2) & (degree <= self.max_account_shops)
+        Bc = sp.diags_array(counted.astype(np.float64)) @ B
+        sizes = np.asarray(Bc.sum(axis=0)).ravel()
+        stubs = float(degree[counted].sum())
+        shared = sp.triu(Bc.T @ Bc, k=1, format="coo")
+        n_pairs = int(shared.nnz)
+        keep = shared.data >= self.min_shared
+        i, j, count = shared.row[keep], shared.col[keep], shared.data[keep]
+        if stubs == 0:
+            return i, j, np.zeros(len(count)), n_pairs
+        second = float((degree[counted] * (degree[counted] - 1.0)).sum())
+        expected = sizes[i] * sizes[j] * second / stubs**2
+        evidence = -poisson.logsf(count - 1, expected) / _LOG10
+        return i.astype(np.int64), j.astype(np.int64), evidence, n_pairs
+
+    def _rings(
+        self,
+        B: sp.csr_array,
+        i: np.ndarray,
+        j: np.ndarray,
+        strength: np.ndarray,
+        suspicious: np.ndarray | None,
+    ) -> list[AccountGroup]:
+        """Group significant shops and collect each group's accounts."""
+        n_accounts, n_shops = B.shape
+        links = sp.coo_array((np.ones(len(i)), (i, j)), shape=(n_shops, n_shops))
+        _, component = connected_components(links, directed=False)
+        significant = strength > 1
+        shops = np.flatnonzero(significant)
+        if shops.size == 0:
+            return []
+        group_ids, group = np.unique(component[shops], return_inverse=True)
+        shop_group = np.full(n_shops, -1, dtype=np.int64)
+        shop_group[shops] = group
+        # Orders at a grouped shop, as (account, group) with the number of its shops bought.
+        accounts = np.repeat(np.arange(n_accounts), np.diff(B.indptr))
+        g = shop_group[B.indices]
+        inside = g >= 0
+        key, bought = np.unique(accounts[inside] * len(group_ids) + g[inside], return_counts=True)
+        account, member_of = np.divmod(key, len(group_ids))
+        member = bought >= 2
+        if suspicious is not None:
+            member |= suspicious[account]
+        account, member_of = account[member], member_of[member]
+        order = np.argsort(member_of, kind="stable")
+        account, member_of = account[order], member_of[order]
+        bounds = np.searchsorted(member_of, np.arange(len(group_ids) + 1))
+        paired = np.zeros(n_shops, dtype=bool)
+        paired[i] = paired[j] = True
+        out = []
+        for k in range(len(group_ids)):
+            members = account[bounds[k]:bounds[k + 1]]
+            if len(members) < self.min_members:
+                continue
+            mine = shops[group == k]
+            best = float(strength[mine].max())
+            out.append(AccountGroup(members, 1 - 1 / best, {
+                "shops": mine, "strength": best, "co_purchase": float(paired[mine].any()),
+            }))
+        return out
+
+
+def _crowd_evidence(B: sp.csr_array, suspicious: np.ndarray) -> np.ndarray:
+    """``-log10 p`` of each shop's count of suspicious buyers against the population's rate."""
+    buyers = np.asarray(B.sum(axis=0)).ravel()
+    hits = B.T @ suspicious.astype(np.float64)
+    rate = float(suspicious.mean())
+    evidence = -binom.logsf(hits - 1, buyers, rate) / _LOG10
+    return np.where(hits > 0, evidence, 0.0)
