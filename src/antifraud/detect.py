@@ -57,7 +57,7 @@ def detect(
     """
     say = progress or (lambda *_args: None)
     result = ingest(paths, profile, encoding=encoding, progress=progress)
-    timings = {f"ingest_{k}": v for k, v in result.timings.items()}
+    timings: dict[str, float] = {}
     t0 = time.perf_counter()
     say("building graphs and features")
     data = prepare(result.table)
@@ -73,7 +73,7 @@ def detect(
     written["quarantine"] = out / "quarantine.csv"
     write_csv(result.quarantine, written["quarantine"])
     timings["write"] = time.perf_counter() - t0
-    result.timings.update(timings)
+    result.timings.update(timings)  # the run's stages, after ingest's own
     written["manifest"] = out / "run.json"
     manifest = result.manifest("detect", {
         "parameters": {"seed": seed, "contamination": contamination,
@@ -88,4 +88,4 @@ def detect(
         "outputs": {k: p.name for k, p in written.items()},
     })
     write_json(written["manifest"], manifest)
-    return Detection(result, data, ensemble, timings, written)
+    return Detection(result, data, ensemble, dict(result.timings), written)

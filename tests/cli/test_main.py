@@ -95,5 +95,8 @@ def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
     assert accounts[0] == '"account_id","score","flagged","ring_ids"' and len(accounts) == 348
     manifest = json.loads((tmp_path / "a" / "run.json").read_text())
     assert manifest["command"] == "detect" and manifest["rows"]["read"] == 2000
+    assert set(manifest["timings_s"]) == {
+        "read_and_convert", "duplicates_and_pseudonyms", "assemble", "graphs_and_features", "detectors", "write",
+    }
     ring = json.loads((tmp_path / "a" / "rings.jsonl").read_text().splitlines()[0])
     assert {"ring_id", "accounts", "merchants", "orders", "score", "kind", "detectors", "signals", "period"} <= set(ring)
