@@ -6,6 +6,8 @@
   (hijacked accounts acting together).
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
+  merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them, merges their rings and scores every account, merchant
   and order.
 """
@@ -15,6 +17,7 @@ from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.review_scores import ReviewScorer
 
 __all__ = [
     "AccountGroup",
@@ -23,5 +26,6 @@ __all__ = [
     "DenseBlockDetector",
     "IdentityCommunityDetector",
     "LockstepDetector",
+    "ReviewScorer",
     "Ring",
 ]

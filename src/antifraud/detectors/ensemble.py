@@ -18,13 +18,15 @@ beneficiaries, and are not scored for it.
 
 Scores:
 
-- account: ``1 - (1 - ring) * (1 - feature_weight * behaviour)``, where ``ring`` is the best score
+- account: ``1 - (1 - ring) * (1 - feature_weight * behaviour) * (1 - review)``, where ``ring`` is the best score
   of a ring the account is in and ``behaviour`` combines, by Fisher's method, how far in the
-  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops);
+  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops),
+  and ``review`` is the account's :class:`ReviewScorer` score (``reviews``);
 - merchant: the best score of a ring it benefits from, times the share of its orders that came
-  from that ring (a big shop with a few ring orders is not a brushing shop);
+  from that ring (a big shop with a few ring orders is not a brushing shop), or its campaign
+  score from :class:`ReviewScorer` (excess throwaway-account or co-review orders) if higher;
 - order: its account's score when the order is inside one of the account's rings, half of it
-  otherwise.
+  otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the order's own review score.
 
 ``flagged`` is ``score >= threshold``, with the threshold taken from the score distribution: the
 ``1 - contamination`` quantile, but never below ``min_score``.
@@ -43,6 +45,7 @@ from sklearn.base import BaseEstimator, clone
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
 
 __all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
@@ -100,6 +103,8 @@ class BrushingEnsemble(BaseEstimator):
     dense_block, lockstep, communities, review_bursts : estimators or None
         The detectors (``None`` uses the default configuration). Each is cloned before
         fitting.
+    reviews : ReviewScorer or None
+        Per-order, per-account and per-merchant review scores (``None``: defaults); cloned.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
     min_ring_score : float
@@ -122,6 +127,8 @@ class BrushingEnsemble(BaseEstimator):
         How far in the suspicious tails each account's features lie (Fisher's method).
     population_ : dict
         Sorted finite values of every scored feature, for ring signals' percentiles.
+    reviews_ : ReviewScorer
+        The fitted review scorer.
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
         Threshold per entity kind.
@@ -136,6 +143,7 @@ class BrushingEnsemble(BaseEstimator):
         lockstep: LockstepDetector | None = None,
         communities: IdentityCommunityDetector | None = None,
         review_bursts: LockstepDetector | None = None,
+        reviews: ReviewScorer | None = None,
         merge_jaccard: float = 0.3,
         min_ring_score: float = 0.2,
         ring_merchant_share: float = 0.5,
@@ -148,6 +156,7 @@ class BrushingEnsemble(BaseEstimator):
         self.lockstep = lockstep
         self.communities = communities
         self.review_bursts = review_bursts
+        self.reviews = reviews
         self.merge_jaccard = merge_jaccard
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
@@ -244,10 +253,12 @@ class BrushingEnsemble(BaseEstimator):
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
                 merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
                 inside[positions] = True
-        account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_)
+        self.reviews_ = clone(self.reviews if self.reviews is not None else ReviewScorer()).fit(data)
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_) * (1 - self.reviews_.account_scores_)
         self.account_scores_ = account
-        self.merchant_scores_ = merchant
-        self.order_scores_ = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
+        self.merchant_scores_ = merchant = np.maximum(merchant, self.reviews_.merchant_scores_)
+        ring_orders = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
+        self.order_scores_ = 1 - (1 - ring_orders) * (1 - self.reviews_.scores_)
         self.threshold_ = {
             kind: self._threshold(scores)
             for kind, scores in (("accounts", account), ("merchants", merchant), ("orders", self.order_scores_))
