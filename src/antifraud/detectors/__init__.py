@@ -8,6 +8,8 @@
   (hijacked accounts acting together).
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
+  merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them, merges their rings and scores every account, merchant
   and order.
 """
@@ -18,6 +20,7 @@ from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.review_scores import ReviewScorer
 
 __all__ = [
     "AccountGroup",
@@ -27,5 +30,6 @@ __all__ = [
     "IdentityCommunityDetector",
     "LockstepDetector",
     "PromotedShopDetector",
+    "ReviewScorer",
     "Ring",
 ]

@@ -21,13 +21,16 @@ reviews at its merchants are mostly one star is an attack on those merchants
 
 Scores:
 
-- account: ``1 - (1 - ring) * (1 - feature_weight * behaviour)``, where ``ring`` is the best score
-  of a ring the account is in and ``behaviour`` combines, by Fisher's method, how far in the
-  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops);
+- account: ``1 - (1 - ring) * (1 - feature_weight * max(behaviour, review))``, where ``ring`` is
+  the best score of a ring the account is in, ``behaviour`` combines, by Fisher's method, how far
+  in the suspicious tail each of its features lies (fast reviews, fresh account, bursts, small
+  shops), and ``review`` is the account's :class:`ReviewScorer` score (``reviews``): the
+  stronger of the account's own two kinds of evidence counts, and a ring counts for more;
 - merchant: the best score of a ring it benefits from, times the share of its orders that came
-  from that ring (a big shop with a few ring orders is not a brushing shop);
+  from that ring (a big shop with a few ring orders is not a brushing shop), or its campaign
+  score from :class:`ReviewScorer` (excess throwaway-account or co-review orders) if higher;
 - order: its account's score when the order is inside one of the account's rings, half of it
-  otherwise.
+  otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the order's own review score.
 
 ``flagged`` is ``score >= threshold``, with the threshold taken from the score distribution: the
 ``1 - contamination`` quantile, but never below ``min_score``.
@@ -47,6 +50,7 @@ from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
 from antifraud.graphs.bipartite import time_expanded
 
@@ -105,6 +109,8 @@ class BrushingEnsemble(BaseEstimator):
     dense_block, lockstep, communities, review_bursts, promoted_shops : estimators or None
         The detectors (``None`` uses the default configuration). Each is cloned before
         fitting.
+    reviews : ReviewScorer or None
+        Per-order, per-account and per-merchant review scores (``None``: defaults); cloned.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
     min_ring_score : float
@@ -127,6 +133,8 @@ class BrushingEnsemble(BaseEstimator):
         How far in the suspicious tails each account's features lie (Fisher's method).
     population_ : dict
         Sorted finite values of every scored feature, for ring signals' percentiles.
+    reviews_ : ReviewScorer
+        The fitted review scorer.
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
         Threshold per entity kind.
@@ -142,6 +150,7 @@ class BrushingEnsemble(BaseEstimator):
         communities: IdentityCommunityDetector | None = None,
         review_bursts: LockstepDetector | None = None,
         promoted_shops: PromotedShopDetector | None = None,
+        reviews: ReviewScorer | None = None,
         merge_jaccard: float = 0.5,
         min_ring_score: float = 0.5,
         ring_merchant_share: float = 0.5,
@@ -155,6 +164,7 @@ class BrushingEnsemble(BaseEstimator):
         self.communities = communities
         self.review_bursts = review_bursts
         self.promoted_shops = promoted_shops
+        self.reviews = reviews
         self.merge_jaccard = merge_jaccard
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
@@ -258,10 +268,13 @@ class BrushingEnsemble(BaseEstimator):
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
                 merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
                 inside[positions] = True
-        account = 1 - (1 - ring_score) * (1 - self.feature_weight * self.behaviour_)
+        self.reviews_ = clone(self.reviews if self.reviews is not None else ReviewScorer()).fit(data)
+        own = np.maximum(self.behaviour_, self.reviews_.account_scores_)
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * own)
         self.account_scores_ = account
-        self.merchant_scores_ = merchant
-        self.order_scores_ = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
+        self.merchant_scores_ = merchant = np.maximum(merchant, self.reviews_.merchant_scores_)
+        ring_orders = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
+        self.order_scores_ = 1 - (1 - ring_orders) * (1 - self.reviews_.scores_)
         self.threshold_ = {
             kind: self._threshold(scores)
             for kind, scores in (("accounts", account), ("merchants", merchant), ("orders", self.order_scores_))

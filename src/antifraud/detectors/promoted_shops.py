@@ -3,12 +3,13 @@
 A brushing ring is recruited for a handful of shops, so its traces are on the shop side of the
 accounts x merchants graph even when each member's own history looks ordinary:
 
-- **co-purchase**: two small shops that share a dozen buyers. Under a configuration model in
-  which every account spreads its ``d_u`` distinct shops at random in proportion to the shops'
-  sizes, shops with ``n_i`` and ``n_j`` buyers share on average
-  ``n_i n_j sum_u d_u (d_u - 1) / (sum_u d_u)^2`` buyers; the observed count is tested against
-  that Poisson mean. Accounts with more than ``max_account_shops`` shops are left out of the
-  counts: they touch everything and tie shops together by chance.
+- **co-purchase**: two small shops that share a dozen buyers. The count of shared buyers is
+  tested against its Poisson mean under a configuration model of the buyers' activity
+  (:func:`antifraud.graphs.co_purchase.shared_buyers`). Accounts with more than
+  ``max_account_shops`` shops are left out: they touch everything and tie shops together by
+  chance. Shops with related goods (a phone and its cases, neighbouring restaurants) share
+  buyers honestly, a few times more than the model expects; a ring's shops share them tens to
+  hundreds of times more, so a pair must also share at least ``min_lift`` times its expectation.
 - **suspicious crowd**: a shop whose buyers are far more often suspicious (by any per-account
   suspicion, such as the ensemble's behaviour score) than the population's base rate, by a
   binomial test. This finds rings of one shop, which co-purchase cannot.
@@ -31,11 +32,12 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from scipy.stats import binom, poisson
+from scipy.stats import binom
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
 from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.graphs.co_purchase import shared_buyers
 
 __all__ = ["PromotedShopDetector"]
 
@@ -51,6 +53,9 @@ class PromotedShopDetector(BaseEstimator):
         Family-wise error rate of each family of tests (shop pairs, shops).
     min_shared : int, default=3
         Fewest buyers two shops must share before their co-purchase can count.
+    min_lift : float, default=10.0
+        Fewest times its expectation two shops must share buyers before their co-purchase can
+        count.
     max_account_shops : int, default=50
         Accounts with more distinct shops than this are left out of co-purchase counts.
     suspicion_threshold : float, default=0.9
@@ -94,6 +99,7 @@ class PromotedShopDetector(BaseEstimator):
         *,
         alpha: float = 0.01,
         min_shared: int = 3,
+        min_lift: float = 10.0,
         max_account_shops: int = 50,
         suspicion_threshold: float = 0.9,
         min_members: int = 3,
@@ -101,6 +107,7 @@ class PromotedShopDetector(BaseEstimator):
     ) -> None:
         self.alpha = alpha
         self.min_shared = min_shared
+        self.min_lift = min_lift
         self.max_account_shops = max_account_shops
         self.suspicion_threshold = suspicion_threshold
         self.min_members = min_members
@@ -137,13 +144,14 @@ class PromotedShopDetector(BaseEstimator):
                 raise ValueError(f"suspicion has shape {suspicion.shape}, expected ({n_accounts},)")
             suspicious = suspicion >= self.suspicion_threshold
 
-        i, j, pair_evidence, n_pairs = self._co_purchase(B)
-        self.pair_threshold_ = float(np.log10(max(n_pairs, 1) / self.alpha))
+        pairs = shared_buyers(B, max_account_shops=self.max_account_shops, min_shared=self.min_shared)
+        i, j, pair_evidence = pairs.i, pairs.j, pairs.log10_pvalue()
+        self.pair_threshold_ = float(np.log10(max(pairs.n_tested, 1) / self.alpha))
         shop_evidence = np.zeros(n_shops)
         self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
         if suspicious is not None and suspicious.any():
             shop_evidence = _crowd_evidence(B, suspicious)
-        linked = pair_evidence >= self.pair_threshold_
+        linked = (pair_evidence >= self.pair_threshold_) & (pairs.lift >= self.min_lift)
         i, j, pair_evidence = i[linked], j[linked], pair_evidence[linked]
 
         # A shop's score is its strongest test, each against its own threshold.
@@ -160,30 +168,14 @@ class PromotedShopDetector(BaseEstimator):
     def _check_params(self) -> None:
         if not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if not isinstance(self.min_lift, numbers.Real) or self.min_lift < 1:
+            raise ValueError(f"min_lift must be a number >= 1, got {self.min_lift!r}")
         for name in ("min_shared", "max_account_shops", "min_members"):
             value = getattr(self, name)
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         if not isinstance(self.suspicion_threshold, numbers.Real) or not 0 < self.suspicion_threshold <= 1:
             raise ValueError(f"suspicion_threshold must be in (0, 1], got {self.suspicion_threshold!r}")
-
-    def _co_purchase(self, B: sp.csr_array) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Shop pairs sharing at least ``min_shared`` buyers, their ``-log10 p``, and the pairs tested."""
-        degree = np.diff(B.indptr)
-        counted = (degree >= 2) & (degree <= self.max_account_shops)
-        Bc = sp.diags_array(counted.astype(np.float64)) @ B
-        sizes = np.asarray(Bc.sum(axis=0)).ravel()
-        stubs = float(degree[counted].sum())
-        shared = sp.triu(Bc.T @ Bc, k=1, format="coo")
-        n_pairs = int(shared.nnz)
-        keep = shared.data >= self.min_shared
-        i, j, count = shared.row[keep], shared.col[keep], shared.data[keep]
-        if stubs == 0:
-            return i, j, np.zeros(len(count)), n_pairs
-        second = float((degree[counted] * (degree[counted] - 1.0)).sum())
-        expected = sizes[i] * sizes[j] * second / stubs**2
-        evidence = -poisson.logsf(count - 1, expected) / _LOG10
-        return i.astype(np.int64), j.astype(np.int64), evidence, n_pairs
 
     def _rings(
         self,

@@ -2,6 +2,7 @@
 shared identity attributes."""
 
 from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph, time_expanded
+from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.graphs.codes import Codes, encode
 from antifraud.graphs.communities import louvain_labels
 from antifraud.graphs.shared import identity_links, shared_links
@@ -9,11 +10,13 @@ from antifraud.graphs.shared import identity_links, shared_links
 __all__ = [
     "BipartiteGraph",
     "Codes",
+    "SharedBuyers",
     "build_bipartite",
     "encode",
     "identity_links",
     "louvain_labels",
     "order_graph",
+    "shared_buyers",
     "shared_links",
     "time_expanded",
 ]

@@ -1,0 +1,275 @@
+"""Per-review, per-account and per-merchant suspiciousness from who reviewed what, when, how.
+
+Where an export carries only (account, merchant, time, rating), as review data sets do, most
+brushing shows in three places (Rayana & Akoglu, KDD 2015, call the first two "priors"):
+
+- **the account**: brushing accounts are throwaway ones, with few orders, all placed in one
+  session. ``newness = 1 / sqrt(orders * active days)`` is 1 for a one-order account and falls
+  with both volume and spread of its history.
+- **the review**: a bought rating sits far from what the shop's established customers (accounts
+  with at least ``established_orders`` orders) give it, and at an extreme of the scale.
+  ``evidence`` is the mean population percentile of the two distances (0.5 without a rating).
+  A review's own score is ``newness * (1 + evidence) / 2``: rating evidence breaks ties between
+  equally new accounts and never lifts an established account above a new one by more than a
+  factor of two.
+- **the merchant (campaigns)**: a promoted shop gets more positive orders from one-day accounts
+  than the population does (``throwaway``), or its buyers also buy, far more often than their
+  activity explains, at the same other shops (``coreview``: the hijacked-account campaign,
+  whose accounts have real history). Both are the shop's *excess share* of such orders over the
+  population's share, shrunk towards it by ``prior_orders`` pseudo-orders so that a shop with
+  three orders cannot look extreme, and scaled to [0, 1].
+
+A review inside a campaign (a positive order from a one-day account at a shop with excess
+throwaway orders, or a positive order on an excess co-review pair) takes the probability that
+such an order at its shop is in excess (the attributable fraction); any other positive order at
+a shop with excess co-review takes the shop's co-review score, as a campaign account may have
+placed only one order there;
+order scores combine it with the review's own score as ``1 - (1 - own) * (1 - campaign)``;
+an account's score does the same with the mean of its reviews' own scores and its best
+campaign score.
+
+Examples
+--------
+>>> import numpy as np
+>>> rows = np.array([0, 0, 0, 1, 2]); days = np.array([0, 5, 9, 3, 3])
+>>> account_newness(rows, days * 86400, 3).round(3).tolist()
+[0.333, 1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.stats import rankdata
+from sklearn.base import BaseEstimator
+
+from antifraud.features.data import DetectionData
+from antifraud.graphs.co_purchase import shared_buyers
+
+__all__ = ["ReviewScorer", "account_newness", "rating_evidence", "excess_share", "coreview_pairs"]
+
+DAY = 86400
+
+
+def account_newness(rows: np.ndarray, times: np.ndarray, n_accounts: int) -> np.ndarray:
+    """``1 / sqrt(orders * distinct active days)`` of every account (1 for a one-order account).
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        Account code of every order.
+    times : ndarray of int
+        Order times in epoch seconds; days are UTC calendar days.
+    n_accounts : int
+        Number of accounts; accounts without orders get 1.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    n = np.bincount(rows, minlength=n_accounts)
+    day = np.asarray(times, dtype=np.int64) // DAY
+    pairs = np.unique(np.c_[rows, day - day.min(initial=0)], axis=0) if rows.size else np.zeros((0, 2), np.int64)
+    days = np.bincount(pairs[:, 0], minlength=n_accounts)
+    return 1 / np.sqrt(np.maximum(n * days, 1))
+
+
+def _percentile(values: np.ndarray) -> np.ndarray:
+    """Mid-rank population percentile in (0, 1] of the finite values, NaN elsewhere."""
+    out = np.full(values.shape, np.nan)
+    known = np.isfinite(values)
+    if known.any():
+        out[known] = rankdata(values[known]) / known.sum()
+    return out
+
+
+def rating_evidence(ratings: np.ndarray, cols: np.ndarray, n_merchants: int, established: np.ndarray) -> np.ndarray:
+    """How far each rating sits from its shop's established customers' mean and from the middle.
+
+    Parameters
+    ----------
+    ratings : ndarray of float
+        Rating of every order, NaN where there is none.
+    cols : ndarray of int
+        Merchant code of every order.
+    n_merchants : int
+        Number of merchants.
+    established : ndarray of bool
+        Whether each order's account is established; their ratings make the shop's baseline
+        (the shop's mean over all ratings where it has none from established accounts, the
+        population's mean where it has no rating at all).
+
+    Returns
+    -------
+    ndarray of float
+        Mean percentile of the two distances, in (0, 1]; 0.5 for orders without a rating.
+
+    Examples
+    --------
+    >>> r = np.array([4., 4., 4., 1., np.nan]); c = np.array([0, 0, 0, 0, 0])
+    >>> rating_evidence(r, c, 1, np.array([True, True, True, False, False])).round(2).tolist()
+    [0.56, 0.56, 0.56, 0.81, 0.5]
+    """
+    rated = np.isfinite(ratings)
+    if not rated.any():
+        return np.full(ratings.shape, 0.5)
+
+    def mean_by_shop(mask: np.ndarray) -> np.ndarray:
+        total = np.bincount(cols[mask], weights=ratings[mask], minlength=n_merchants)
+        count = np.bincount(cols[mask], minlength=n_merchants)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    baseline = mean_by_shop(rated & established)
+    baseline = np.where(np.isnan(baseline), mean_by_shop(rated), baseline)
+    baseline = np.where(np.isnan(baseline), np.nanmean(ratings), baseline)
+    middle = (np.nanmin(ratings) + np.nanmax(ratings)) / 2
+    deviation = _percentile(np.abs(ratings - baseline[cols]))
+    extremity = _percentile(np.abs(ratings - middle))
+    return np.where(rated, (deviation + extremity) / 2, 0.5)
+
+
+def excess_share(hits: np.ndarray, totals: np.ndarray, prior: float) -> tuple[np.ndarray, np.ndarray]:
+    """Each group's share of hits above the population's share ``p0``, two ways.
+
+    The share ``(hits + prior * p0) / (totals + prior)`` is pulled towards ``p0`` by ``prior``
+    pseudo-counts. Returns the group's score ``(share - p0) / (1 - p0)`` (how much of the
+    room above the population the group fills) and the attributable fraction
+    ``(share - p0) / share`` (the probability that one of its hits is in excess), both clipped
+    at 0.
+
+    Examples
+    --------
+    >>> score, attributable = excess_share(np.array([1, 15, 50]), np.array([1, 20, 200]), prior=10)
+    >>> score.round(3).tolist(), attributable.round(3).tolist()
+    ([0.091, 0.429, 0.0], [0.176, 0.502, 0.0])
+    """
+    hits, totals = np.asarray(hits, dtype=np.float64), np.asarray(totals, dtype=np.float64)
+    p0 = hits.sum() / max(totals.sum(), 1)
+    if p0 >= 1 or p0 <= 0:
+        return np.zeros(hits.shape), np.zeros(hits.shape)
+    share = (hits + prior * p0) / (totals + prior)
+    return np.clip((share - p0) / (1 - p0), 0, 1), np.clip((share - p0) / share, 0, 1)
+
+
+def coreview_pairs(adjacency: sp.csr_matrix, *, max_degree: int, alpha: float, min_lift: float) -> sp.csr_matrix:
+    """Merchant pairs that share far more buyers than the buyers' activity explains.
+
+    A pair is in excess when it shares at least two buyers, at least ``min_lift`` times the
+    configuration model's expectation (:func:`antifraud.graphs.co_purchase.shared_buyers`), with
+    a Poisson tail probability below ``alpha``. The test is per pair and uncorrected: it marks
+    orders for campaign scoring, not rings for reporting
+    (:class:`~antifraud.detectors.PromotedShopDetector` does that, with a corrected test).
+
+    Parameters
+    ----------
+    adjacency : scipy.sparse.csr_matrix
+        Accounts x merchants, non-zero where the account ordered from the merchant.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Symmetric boolean merchants x merchants matrix of the pairs in excess.
+    """
+    pairs = shared_buyers(adjacency, max_account_shops=max_degree, min_shared=2)
+    excess = (pairs.lift >= min_lift) & (pairs.log10_pvalue() > -np.log10(alpha))
+    i, j = pairs.i[excess], pairs.j[excess]
+    n = adjacency.shape[1]
+    upper = sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(n, n))
+    return (upper + upper.T).tocsr()
+
+
+class ReviewScorer(BaseEstimator):
+    """Score orders, accounts and merchants from review behaviour (see the module docs).
+
+    Parameters
+    ----------
+    established_orders : int
+        Accounts with at least this many orders make a shop's rating baseline.
+    prior_orders : float
+        Pseudo-orders at the population's share that a shop's campaign shares are shrunk with.
+    max_degree : int
+        Accounts with more shops than this are left out of co-review counts.
+    alpha : float
+        Poisson tail probability below which a shared-buyer count is in excess.
+    min_lift : float
+        A shared-buyer count must also be at least this many times its expectation.
+
+    Attributes
+    ----------
+    newness_ : ndarray of float
+        Per account, ``1 / sqrt(orders * active days)``.
+    evidence_ : ndarray of float
+        Per order, rating evidence in (0, 1].
+    own_scores_ : ndarray of float
+        Per order, ``newness * (1 + evidence) / 2``.
+    throwaway_, coreview_ : ndarray of float
+        Per merchant, the two campaign scores.
+    merchant_scores_ : ndarray of float
+        Per merchant, the larger campaign score.
+    campaign_ : ndarray of float
+        Per order, its shop's campaign score where the order is part of the campaign, else 0.
+    scores_ : ndarray of float
+        Per order, ``1 - (1 - own) * (1 - campaign)``.
+    account_scores_ : ndarray of float
+        Per account, ``1 - (1 - mean own score) * (1 - best campaign score)``.
+
+    Examples
+    --------
+    >>> scorer = ReviewScorer().fit(data)  # doctest: +SKIP
+    >>> scorer.scores_.argmax()  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        *,
+        established_orders: int = 3,
+        prior_orders: float = 10.0,
+        max_degree: int = 100,
+        alpha: float = 1e-4,
+        min_lift: float = 10.0,
+    ) -> None:
+        self.established_orders = established_orders
+        self.prior_orders = prior_orders
+        self.max_degree = max_degree
+        self.alpha = alpha
+        self.min_lift = min_lift
+
+    def fit(self, X: DetectionData, y: None = None) -> ReviewScorer:
+        """Compute the scores of ``X``'s orders, accounts and merchants."""
+        rows = X.order_rows.astype(np.int64)
+        cols = X.order_cols.astype(np.int64)
+        n_accounts, n_merchants = X.graph.n_rows, X.graph.n_cols
+        ratings = X.ratings if X.ratings is not None else np.full(rows.shape, np.nan)
+        orders_per_account = np.bincount(rows, minlength=n_accounts)
+        self.newness_ = account_newness(rows, X.times, n_accounts)
+        established = orders_per_account[rows] >= self.established_orders
+        self.evidence_ = rating_evidence(ratings, cols, n_merchants, established)
+        self.own_scores_ = self.newness_[rows] * (1 + self.evidence_) / 2
+
+        # Throwaway campaign: positive (or unrated) orders from accounts active on a single day.
+        middle = (np.nanmin(ratings) + np.nanmax(ratings)) / 2 if np.isfinite(ratings).any() else np.nan
+        positive = ~(ratings <= middle)
+        one_day = self.newness_ * np.sqrt(orders_per_account) >= 1  # active days == 1
+        throwaway_order = positive & one_day[rows]
+        self.throwaway_, throwaway_hit = excess_share(np.bincount(cols[throwaway_order], minlength=n_merchants),
+                                                      np.bincount(cols, minlength=n_merchants), self.prior_orders)
+
+        # Co-review campaign: edges whose account also bought at a merchant in excess with this one.
+        adjacency = X.graph.to_scipy().tocsr()
+        adjacency = (adjacency > 0).astype(np.float64)
+        pairs = coreview_pairs(adjacency, max_degree=self.max_degree, alpha=self.alpha, min_lift=self.min_lift)
+        on_pair = adjacency.multiply(adjacency @ pairs.astype(np.float64)).tocsr()
+        on_pair.eliminate_zeros()
+        edge_in = np.asarray(on_pair[rows, cols]).ravel() > 0
+        buyers = np.diff(adjacency.tocsc().indptr)
+        self.coreview_, coreview_hit = excess_share(np.diff(on_pair.tocsc().indptr), buyers, self.prior_orders)
+
+        self.merchant_scores_ = np.maximum(self.throwaway_, self.coreview_)
+        self.campaign_ = np.maximum.reduce([
+            np.where(throwaway_order, throwaway_hit[cols], 0),
+            np.where(edge_in & positive, coreview_hit[cols], 0),
+            np.where(positive, self.coreview_[cols], 0),
+        ])
+        self.scores_ = 1 - (1 - self.own_scores_) * (1 - self.campaign_)
+        mean_own = np.bincount(rows, weights=self.own_scores_, minlength=n_accounts) / np.maximum(orders_per_account, 1)
+        best_campaign = np.zeros(n_accounts)
+        np.maximum.at(best_campaign, rows, self.campaign_)
+        self.account_scores_ = 1 - (1 - mean_own) * (1 - best_campaign)
+        return self

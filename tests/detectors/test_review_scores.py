@@ -1,0 +1,120 @@
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+
+from antifraud.detectors.review_scores import (
+    ReviewScorer,
+    account_newness,
+    coreview_pairs,
+    excess_share,
+    rating_evidence,
+)
+from antifraud.features.data import prepare
+
+DAY = 86400
+
+
+def _table(rows: list[tuple[str, str, int, float]]) -> pa.Table:
+    """Canonical review orders from (buyer, shop, day, rating) tuples."""
+    frame = pd.DataFrame(rows, columns=["buyer_id", "seller_id", "day", "rating"])
+    return pa.table({
+        "buyer_id": pa.array(frame["buyer_id"]).dictionary_encode(),
+        "seller_id": pa.array(frame["seller_id"]).dictionary_encode(),
+        "created_at": pa.array(frame["day"].to_numpy() * DAY, type=pa.int64()).cast(pa.timestamp("s", tz="UTC")),
+        "rating": pa.array(frame["rating"], type=pa.float64()),
+    })
+
+
+def _organic(rng: np.random.Generator, n_buyers: int = 600, n_shops: int = 40) -> list[tuple]:
+    """Established buyers reviewing popular shops over two years, ratings around 4."""
+    popularity = 1 / np.arange(1, n_shops + 1)
+    popularity /= popularity.sum()
+    rows = []
+    for b in range(n_buyers):
+        for shop in rng.choice(n_shops, size=rng.integers(3, 9), replace=False, p=popularity):
+            rows.append((f"b{b}", f"s{shop}", int(rng.integers(0, 730)), float(rng.choice([3, 4, 4, 5]))))
+    return rows
+
+
+def test_newness_falls_with_orders_and_active_days():
+    rows = np.array([0, 1, 1, 2, 2])
+    days = np.array([0, 4, 4, 1, 9])
+    assert account_newness(rows, days * DAY, 4).tolist() == pytest.approx([1, 1 / np.sqrt(2), 0.5, 1])
+
+
+def test_rating_evidence_ranks_a_deviant_extreme_rating_first():
+    ratings = np.array([4, 4, 4, 4, 3, 1, 5, np.nan])
+    cols = np.zeros(8, dtype=np.int64)
+    evidence = rating_evidence(ratings, cols, 1, np.array([True] * 4 + [False] * 4))
+    assert evidence.argmax() == 5 and evidence[7] == 0.5
+    assert evidence[4] < evidence[6] < evidence[5]
+
+
+def test_excess_share_is_zero_at_the_population_share_and_shrinks_small_groups():
+    score, attributable = excess_share(np.array([10, 1, 30]), np.array([100, 1, 40]), prior=10)
+    assert score[0] == 0 and attributable[0] == 0
+    assert score[1] < score[2] and 0 < attributable[2] < 1
+
+
+def test_coreview_pairs_finds_a_planted_block_not_popular_pairs():
+    rng = np.random.default_rng(0)
+    n_buyers, n_shops = 3000, 60
+    popularity = 1 / np.arange(1, n_shops + 1)
+    rows, cols = [], []
+    for b in range(n_buyers):
+        shops = rng.choice(n_shops, size=rng.integers(1, 6), replace=False, p=popularity / popularity.sum())
+        rows += [b] * len(shops)
+        cols += shops.tolist()
+    block_buyers, block_shops = np.arange(20), np.arange(n_shops, n_shops + 5)
+    for b in block_buyers:
+        for s in rng.choice(block_shops, size=3, replace=False):
+            rows.append(b)
+            cols.append(s)
+    adjacency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_buyers, n_shops + 5))
+    pairs = coreview_pairs(adjacency, max_degree=100, alpha=1e-4, min_lift=10)
+    j, k = pairs.nonzero()
+    assert j.size and np.isin(j, block_shops).all() and np.isin(k, block_shops).all()
+
+
+def test_planted_singleton_burst_gets_the_top_scores():
+    rng = np.random.default_rng(1)
+    rows = _organic(rng)
+    rows += [(f"new{i}", "target", 100 + i % 30, 5.0) for i in range(15)]
+    rows += [(f"b{b}", "target", int(rng.integers(0, 730)), 3.0) for b in range(3)]
+    data = prepare(_table(rows))
+    scorer = ReviewScorer().fit(data)
+    target = int(np.flatnonzero(data.graph.col_labels == "target")[0])
+    assert scorer.merchant_scores_.argmax() == target
+    planted = np.flatnonzero(data.order_cols == target)[:15]
+    assert set(np.argsort(-scorer.scores_)[:15]) == set(planted)
+    new = np.flatnonzero(np.char.startswith(data.graph.row_labels.astype(str), "new"))
+    assert scorer.account_scores_[new].min() > np.quantile(scorer.account_scores_, 0.9)
+
+
+def test_hijacked_accounts_cobuying_small_shops_are_found():
+    rng = np.random.default_rng(2)
+    rows = _organic(rng)
+    shops = [f"small{k}" for k in range(6)]
+    rows += [(f"b{900 + k}", s, int(rng.integers(0, 730)), 4.0) for k, s in enumerate(shops)]
+    hijacked = [f"b{b}" for b in range(20)]
+    for b in hijacked:
+        for s in rng.choice(shops, size=3, replace=False):
+            rows.append((b, str(s), int(rng.integers(0, 730)), 5.0))
+    data = prepare(_table(rows))
+    scorer = ReviewScorer().fit(data)
+    small = np.isin(data.graph.col_labels, shops)
+    assert scorer.merchant_scores_[small].min() > scorer.merchant_scores_[~small].max()
+    attackers = np.isin(data.graph.row_labels, hijacked)
+    assert scorer.account_scores_[attackers].min() > np.quantile(scorer.account_scores_[~attackers], 0.95)
+    assert (scorer.throwaway_[small] == 0).all()  # the accounts are old: caught by co-review alone
+
+
+def test_without_ratings_scores_come_from_accounts_and_clone_keeps_params():
+    table = _table([("a", "s", 0, 5.0), ("b", "s", 1, 5.0), ("b", "t", 9, 4.0)]).drop_columns(["rating"])
+    scorer = ReviewScorer(prior_orders=5.0).fit(prepare(table))
+    assert (scorer.evidence_ == 0.5).all()
+    assert scorer.account_scores_[0] > scorer.account_scores_[1]
+    assert clone(scorer).get_params()["prior_orders"] == 5.0
