@@ -116,3 +116,11 @@ def test_time_expanded_makes_a_burst_denser_than_the_same_orders_spread_out():
     assert sparse_.shape == (10, 30) and sparse_.sum() == 30
     score = lambda m: DenseBlockDetector(n_blocks=1, column_weighting=None).fit(m).blocks_[0].score
     assert score(dense) > 3 * score(sparse_)  # 30 orders over 13 nodes against at most one per node
+
+
+def test_time_expanded_drops_columns_with_too_few_rows():
+    from antifraud.graphs import time_expanded
+
+    rows, cols, times = np.array([0, 1, 2, 0]), np.array([0, 0, 0, 1]), np.array([0, 10, 20, 30])
+    m, shop_of = time_expanded(rows, cols, times, 3, min_rows=2)
+    assert m.shape == (3, 1) and shop_of.tolist() == [0] and m.sum() == 3

@@ -197,7 +197,9 @@ class BrushingEnsemble(BaseEstimator):
             n_blocks=10, min_rows=3, min_cols=2
         )
         # Accounts x (shop, day): a ring's burst is dense there, a loyal regular's habit is not.
-        daily, shop_of = time_expanded(data.order_rows, data.order_cols, data.times, data.graph.n_rows)
+        daily, shop_of = time_expanded(
+            data.order_rows, data.order_cols, data.times, data.graph.n_rows, min_rows=dense.min_rows
+        )
         det = clone(dense).set_params(random_state=self.random_state).fit(daily)
         for block in det.blocks_:
             found.append(Ring(block.rows, np.unique(shop_of[block.cols]), block.density, "dense", ["dense_block"]))

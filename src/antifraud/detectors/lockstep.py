@@ -39,15 +39,20 @@ __all__ = ["LockstepDetector", "co_occurrences"]
 
 @numba.njit(cache=True)
 def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - compiled
-    """(account, account, shop) for every two accounts ordering at a shop within ``window``."""
+    """Account pairs ``(a, b)``, ``a < b``, once for every shop at which they ordered within
+    ``window`` of each other.
+
+    Each shop's pairs are sorted and deduplicated as soon as the shop is done, so a pair that
+    meets at a shop many times is kept once for it.
+    """
     n_shops = indptr.shape[0] - 1
     capacity = 1024
-    left = np.empty(capacity, dtype=np.int32)
-    right = np.empty(capacity, dtype=np.int32)
-    shop = np.empty(capacity, dtype=np.int32)
+    keys = np.empty(capacity, dtype=np.int64)
     n = 0
+    span = np.int64(accounts.max()) + 1 if accounts.shape[0] else np.int64(1)
     for s in range(n_shops):
         start, end = indptr[s], indptr[s + 1]
+        first = n
         hi = start
         for i in range(start, end):
             while hi < end and times[hi] - times[i] < window:
@@ -55,19 +60,23 @@ def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - co
             if hi - i > max_crowd:
                 continue
             for j in range(i + 1, hi):
-                a, b = accounts[i], accounts[j]
+                a, b = np.int64(accounts[i]), np.int64(accounts[j])
                 if a == b:
                     continue
                 if n == capacity:
                     capacity *= 2
-                    left = np.concatenate((left, np.empty(capacity - n, np.int32)))
-                    right = np.concatenate((right, np.empty(capacity - n, np.int32)))
-                    shop = np.concatenate((shop, np.empty(capacity - n, np.int32)))
-                left[n] = min(a, b)
-                right[n] = max(a, b)
-                shop[n] = s
+                    keys = np.concatenate((keys, np.empty(capacity - n, np.int64)))
+                keys[n] = min(a, b) * span + max(a, b)
                 n += 1
-    return left[:n], right[:n], shop[:n]
+        if n - first > 1:
+            keys[first:n] = np.sort(keys[first:n])
+            last = first
+            for k in range(first + 1, n):
+                if keys[k] != keys[last]:
+                    last += 1
+                    keys[last] = keys[k]
+            n = last + 1
+    return keys[:n] // span, keys[:n] % span
 
 
 def co_occurrences(
@@ -97,15 +106,12 @@ def co_occurrences(
     ok = (accounts >= 0) & (shops >= 0)
     keys = np.where(ok, shops, -1)
     indptr, order = group_by(keys, n_shops, times=times)
-    left, right, shop = _pairs(
+    left, right = _pairs(
         indptr, np.asarray(accounts)[order].astype(np.int32), np.asarray(times)[order].astype(np.float64),
         float(window), int(max_crowd),
     )
-    # Distinct shops per pair: drop repeated (pair, shop) triples, then count.
-    triples = np.unique(np.stack([left, right, shop]), axis=1) if left.size else np.zeros((3, 0), np.int64)
-    counts = sp.coo_matrix(
-        (np.ones(triples.shape[1], dtype=np.int64), (triples[0], triples[1])), shape=(n_accounts, n_accounts)
-    ).tocsr()
+    # A pair appears once per shop, so summing counts the distinct shops of each pair.
+    counts = sp.coo_matrix((np.ones(left.size, dtype=np.int64), (left, right)), shape=(n_accounts, n_accounts)).tocsr()
     return counts + counts.T
 
 
