@@ -181,6 +181,8 @@ class BrushingEnsemble(BaseEstimator):
         features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
         self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
         candidates, self.skipped_ = self._candidates(data, orders)
+        # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
+        candidates = [c for c in candidates if c.score >= self.min_ring_score]
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in rings if r.score >= self.min_ring_score]
         for ring in rings:

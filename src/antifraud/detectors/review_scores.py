@@ -66,8 +66,9 @@ def account_newness(rows: np.ndarray, times: np.ndarray, n_accounts: int) -> np.
     rows = np.asarray(rows, dtype=np.int64)
     n = np.bincount(rows, minlength=n_accounts)
     day = np.asarray(times, dtype=np.int64) // DAY
-    pairs = np.unique(np.c_[rows, day - day.min(initial=0)], axis=0) if rows.size else np.zeros((0, 2), np.int64)
-    days = np.bincount(pairs[:, 0], minlength=n_accounts)
+    day -= day.min(initial=0)
+    span = int(day.max(initial=0)) + 1
+    days = np.bincount(np.unique(rows * span + day) // span, minlength=n_accounts)
     return 1 / np.sqrt(np.maximum(n * days, 1))
 
 
