@@ -16,6 +16,11 @@ Sections:
   scikit-network on CSR) against networkx's ``louvain_communities`` on the same graph of planted
   communities (about 200k nodes and 2M edges), with the modularity each reaches. Target (issue):
   at least 20x faster than networkx.
+- ``detect``: the whole ``antifraud detect`` job (ingest, graphs, features, detectors, writing) on
+  synthetic exports of 1M and 10M orders (generated once into ``benchmarks/.data`` like
+  ``ingest.py``), each in a fresh process with an empty numba cache (cold) and again with the
+  cache it filled (warm), with stage times and peak resident memory. Targets (issue): 10M orders
+  in under 2 minutes and under 8 GB, warm.
 """
 
 from __future__ import annotations
@@ -119,6 +124,18 @@ def python_peel(W: sp.csr_array, min_rows: int, min_cols: int) -> tuple[list[int
                 degree[v] -= weights[p]
                 heapq.heappush(heap, (degree[v], v))
     return order, best, best_score
+
+
+_DETECT = """
+import json, resource, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from antifraud.detect import detect
+from antifraud.ingest import PROFILES
+run = detect([Path(sys.argv[1])], PROFILES["generic"], out_dir=Path(sys.argv[2]), seed=1)
+print(json.dumps({"seconds": time.perf_counter() - t0, "timings": run.timings,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
 
 
 def _first_call_in_fresh_process(cache_dir: str) -> float:
@@ -246,9 +263,31 @@ def bench_communities(args: argparse.Namespace) -> None:
     print(f"target >= 20x faster than networkx: {'met' if speedup >= 20 else 'NOT met'} ({speedup:.1f}x)")
 
 
+def bench_detect(args: argparse.Namespace) -> None:
+    """The whole detect job per export size, cold and warm numba cache, with peak memory."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from ingest import DEFAULT_DATA, ensure_export
+
+    print("\nantifraud detect (stage seconds from run.json; peak = the process's max RSS)")
+    print(f"{'orders':>12}{'cache':>7}{'total s':>9}{'ingest':>8}{'graphs':>8}{'detect':>8}{'write':>7}{'peak MB':>9}")
+    for n in args.detect_orders:
+        path = ensure_export(n, DEFAULT_DATA)
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as out:
+            for label in ("cold", "warm"):
+                env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+                done = subprocess.run([sys.executable, "-c", _DETECT, str(path), out], env=env,
+                                      capture_output=True, text=True, check=True)
+                r = json.loads(done.stdout.strip().splitlines()[-1])
+                t = r["timings"]
+                ingest = sum(v for k, v in t.items() if k not in ("graphs_and_features", "detectors", "write"))
+                print(f"{n:>12,}{label:>7}{r['seconds']:>9.1f}{ingest:>8.1f}{t['graphs_and_features']:>8.1f}"
+                      f"{t['detectors']:>8.1f}{t['write']:>7.1f}{r['peak_mb']:>9,.0f}", flush=True)
+
+
 SECTIONS: dict[str, Callable[[argparse.Namespace], None]] = {
     "peeling": bench_peeling,
     "communities": bench_communities,
+    "detect": bench_detect,
 }
 
 
@@ -261,6 +300,8 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200_000, help="nodes of the community graph")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="runs of the fast methods; the best is kept")
+    parser.add_argument("--detect-orders", type=int, nargs="+", default=[1_000_000, 10_000_000],
+                        help="export sizes of the detect section")
     args = parser.parse_args()
     print(f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, numpy {np.__version__}")
     for name in args.only or SECTIONS:

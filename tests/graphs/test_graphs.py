@@ -114,7 +114,9 @@ def test_time_expanded_makes_a_burst_denser_than_the_same_orders_spread_out():
     sparse_, _ = time_expanded(accounts, shops, spread, 10)
     assert dense.shape == (10, 3) and shop_of.tolist() == [0, 1, 2]
     assert sparse_.shape == (10, 30) and sparse_.sum() == 30
-    score = lambda m: DenseBlockDetector(n_blocks=1, column_weighting=None).fit(m).blocks_[0].score
+    def score(m):
+        return DenseBlockDetector(n_blocks=1, column_weighting=None).fit(m).blocks_[0].score
+
     assert score(dense) > 3 * score(sparse_)  # 30 orders over 13 nodes against at most one per node
 
 

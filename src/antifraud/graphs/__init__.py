@@ -1,7 +1,12 @@
 """Canonical tables -> graphs in CSR arrays: accounts x merchants, and accounts linked by
 shared identity attributes."""
 
-from antifraud.graphs.bipartite import BipartiteGraph, build_bipartite, order_graph, time_expanded
+from antifraud.graphs.bipartite import (
+    BipartiteGraph,
+    build_bipartite,
+    order_graph,
+    time_expanded,
+)
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.graphs.codes import Codes, encode
 from antifraud.graphs.communities import louvain_labels
