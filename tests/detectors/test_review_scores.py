@@ -13,6 +13,7 @@ from antifraud.detectors.review_scores import (
     rating_evidence,
 )
 from antifraud.features.data import prepare
+from antifraud.graphs import shared_buyers
 
 DAY = 86400
 
@@ -74,7 +75,7 @@ def test_coreview_pairs_finds_a_planted_block_not_popular_pairs():
             rows.append(b)
             cols.append(s)
     adjacency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_buyers, n_shops + 5))
-    pairs = coreview_pairs(adjacency, max_degree=100, alpha=1e-4, min_lift=10)
+    pairs = coreview_pairs(shared_buyers(adjacency), adjacency.shape[1], alpha=1e-4, min_lift=10)
     j, k = pairs.nonzero()
     assert j.size and np.isin(j, block_shops).all() and np.isin(k, block_shops).all()
 

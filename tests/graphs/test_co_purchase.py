@@ -40,3 +40,19 @@ def test_a_ring_of_small_shops_has_a_large_lift_and_a_tiny_pvalue():
     others = np.ones(len(pairs.i), bool)
     others[at] = False
     assert pairs.lift[others].max() < 20
+
+
+def test_pairs_counted_with_other_parameters_are_refused():
+    import pytest
+
+    from antifraud.detectors import PromotedShopDetector
+
+    X = sp.random(40, 10, density=0.3, random_state=0, format="csr")
+    shared = shared_buyers(X, max_account_shops=100, min_shared=2)
+    with pytest.raises(ValueError, match="max_account_shops=100"):
+        PromotedShopDetector(max_account_shops=50).fit(X, shared=shared)
+    with pytest.raises(ValueError, match="min_shared <= 1"):
+        PromotedShopDetector(min_shared=1).fit(X, shared=shared)
+    given = PromotedShopDetector().fit(X, shared=shared)
+    counted = PromotedShopDetector().fit(X)
+    np.testing.assert_array_equal(given.shop_scores_, counted.shop_scores_)

@@ -53,6 +53,7 @@ from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
 from antifraud.graphs.bipartite import time_expanded
+from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 
 __all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
 
@@ -180,7 +181,8 @@ class BrushingEnsemble(BaseEstimator):
         self.behaviour_ = _behaviour(data.accounts)
         features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
         self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
-        candidates, self.skipped_ = self._candidates(data, orders)
+        shared = self._shared_buyers(orders)
+        candidates, self.skipped_ = self._candidates(data, orders, shared)
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
@@ -188,11 +190,27 @@ class BrushingEnsemble(BaseEstimator):
         for ring in rings:
             ring.signals = _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
-        self._score(data, orders)
+        self._score(data, orders, shared)
         return self
 
     # -- candidates --------------------------------------------------------------------------
-    def _candidates(self, data: DetectionData, orders: sp.csr_matrix) -> tuple[list[Ring], dict]:
+    def _promoted(self) -> PromotedShopDetector:
+        return clone(self.promoted_shops if self.promoted_shops is not None else PromotedShopDetector())
+
+    def _reviews(self) -> ReviewScorer:
+        return clone(self.reviews if self.reviews is not None else ReviewScorer())
+
+    def _shared_buyers(self, orders: sp.csr_matrix) -> SharedBuyers | None:
+        """Shop pairs' shared buyers, counted once for both detectors that test them (None when
+        their parameters differ and each must count its own)."""
+        promoted, reviews = self._promoted(), self._reviews()
+        if promoted.max_account_shops != reviews.max_account_shops:
+            return None
+        return shared_buyers(orders, max_account_shops=promoted.max_account_shops, min_shared=min(promoted.min_shared, 2))
+
+    def _candidates(
+        self, data: DetectionData, orders: sp.csr_matrix, shared: SharedBuyers | None
+    ) -> tuple[list[Ring], dict]:
         skipped: dict[str, str] = {}
         found: list[Ring] = []
         dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(
@@ -205,8 +223,9 @@ class BrushingEnsemble(BaseEstimator):
         det = clone(dense).set_params(random_state=self.random_state).fit(daily)
         for block in det.blocks_:
             found.append(Ring(block.rows, np.unique(shop_of[block.cols]), block.density, "dense", ["dense_block"]))
-        promoted = self.promoted_shops if self.promoted_shops is not None else PromotedShopDetector()
-        det = clone(promoted).set_params(random_state=self.random_state).fit(orders, suspicion=self.behaviour_)
+        det = self._promoted().set_params(random_state=self.random_state).fit(
+            orders, suspicion=self.behaviour_, shared=shared
+        )
         found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"])
                   for g in det.groups_]
         lockstep = self.lockstep if self.lockstep is not None else LockstepDetector(resolution=2.0)
@@ -258,7 +277,7 @@ class BrushingEnsemble(BaseEstimator):
         return ring
 
     # -- scores -------------------------------------------------------------------------------
-    def _score(self, data: DetectionData, orders: sp.csr_matrix) -> None:
+    def _score(self, data: DetectionData, orders: sp.csr_matrix, shared: SharedBuyers | None) -> None:
         n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
         ring_score = np.zeros(n_accounts)
         merchant = np.zeros(n_merchants)
@@ -272,7 +291,7 @@ class BrushingEnsemble(BaseEstimator):
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
                 merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
                 inside[positions] = True
-        self.reviews_ = clone(self.reviews if self.reviews is not None else ReviewScorer()).fit(data)
+        self.reviews_ = self._reviews().fit(data, shared=shared)
         own = np.maximum(self.behaviour_, self.reviews_.account_scores_)
         account = 1 - (1 - ring_score) * (1 - self.feature_weight * own)
         self.account_scores_ = account

@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
 from antifraud.detectors.groups import AccountGroup, rank_groups
-from antifraud.graphs.co_purchase import shared_buyers
+from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 
 __all__ = ["PromotedShopDetector"]
 
@@ -56,7 +56,7 @@ class PromotedShopDetector(BaseEstimator):
     min_lift : float, default=10.0
         Fewest times its expectation two shops must share buyers before their co-purchase can
         count.
-    max_account_shops : int, default=50
+    max_account_shops : int, default=100
         Accounts with more distinct shops than this are left out of co-purchase counts.
     suspicion_threshold : float, default=0.9
         Accounts whose ``suspicion`` is at least this are suspicious.
@@ -100,7 +100,7 @@ class PromotedShopDetector(BaseEstimator):
         alpha: float = 0.01,
         min_shared: int = 3,
         min_lift: float = 10.0,
-        max_account_shops: int = 50,
+        max_account_shops: int = 100,
         suspicion_threshold: float = 0.9,
         min_members: int = 3,
         random_state: int | np.random.RandomState | None = None,
@@ -113,7 +113,9 @@ class PromotedShopDetector(BaseEstimator):
         self.min_members = min_members
         self.random_state = random_state
 
-    def fit(self, X, y=None, *, suspicion: np.ndarray | None = None) -> PromotedShopDetector:
+    def fit(
+        self, X, y=None, *, suspicion: np.ndarray | None = None, shared: SharedBuyers | None = None
+    ) -> PromotedShopDetector:
         """Test every shop pair and shop, group the significant shops and collect their rings.
 
         Parameters
@@ -126,6 +128,9 @@ class PromotedShopDetector(BaseEstimator):
         suspicion : ndarray of shape (n_accounts,), optional
             Per-account suspicion in [0, 1]. Without it only co-purchase is tested and rings
             are the accounts that bought at two or more of a group's shops.
+        shared : SharedBuyers, optional
+            ``shared_buyers(X, max_account_shops=..., min_shared=...)`` already counted, with
+            this detector's ``max_account_shops`` and at most its ``min_shared``.
 
         Returns
         -------
@@ -144,14 +149,17 @@ class PromotedShopDetector(BaseEstimator):
                 raise ValueError(f"suspicion has shape {suspicion.shape}, expected ({n_accounts},)")
             suspicious = suspicion >= self.suspicion_threshold
 
-        pairs = shared_buyers(B, max_account_shops=self.max_account_shops, min_shared=self.min_shared)
-        i, j, pair_evidence = pairs.i, pairs.j, pairs.log10_pvalue()
-        self.pair_threshold_ = float(np.log10(max(pairs.n_tested, 1) / self.alpha))
+        if shared is None:
+            shared = shared_buyers(B, max_account_shops=self.max_account_shops, min_shared=self.min_shared)
+        shared.check(self.max_account_shops, self.min_shared)
+        enough = shared.observed >= self.min_shared
+        i, j, pair_evidence = shared.i[enough], shared.j[enough], shared.log10_pvalue()[enough]
+        self.pair_threshold_ = float(np.log10(max(shared.n_tested, 1) / self.alpha))
         shop_evidence = np.zeros(n_shops)
         self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
         if suspicious is not None and suspicious.any():
             shop_evidence = _crowd_evidence(B, suspicious)
-        linked = (pair_evidence >= self.pair_threshold_) & (pairs.lift >= self.min_lift)
+        linked = (pair_evidence >= self.pair_threshold_) & (shared.lift[enough] >= self.min_lift)
         i, j, pair_evidence = i[linked], j[linked], pair_evidence[linked]
 
         # A shop's score is its strongest test, each against its own threshold.

@@ -44,7 +44,8 @@ from scipy.stats import rankdata
 from sklearn.base import BaseEstimator
 
 from antifraud.features.data import DetectionData
-from antifraud.graphs.co_purchase import shared_buyers
+from antifraud.features.kernels import distinct_count, group_by
+from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 
 __all__ = ["ReviewScorer", "account_newness", "rating_evidence", "excess_share", "coreview_pairs"]
 
@@ -67,8 +68,8 @@ def account_newness(rows: np.ndarray, times: np.ndarray, n_accounts: int) -> np.
     n = np.bincount(rows, minlength=n_accounts)
     day = np.asarray(times, dtype=np.int64) // DAY
     day -= day.min(initial=0)
-    span = int(day.max(initial=0)) + 1
-    days = np.bincount(np.unique(rows * span + day) // span, minlength=n_accounts)
+    indptr, order = group_by(rows, n_accounts)
+    days = distinct_count(indptr, order, day, int(day.max(initial=0)) + 1)
     return 1 / np.sqrt(np.maximum(n * days, 1))
 
 
@@ -149,7 +150,7 @@ def excess_share(hits: np.ndarray, totals: np.ndarray, prior: float) -> tuple[np
     return np.clip((share - p0) / (1 - p0), 0, 1), np.clip((share - p0) / share, 0, 1)
 
 
-def coreview_pairs(adjacency: sp.csr_matrix, *, max_degree: int, alpha: float, min_lift: float) -> sp.csr_matrix:
+def coreview_pairs(pairs: SharedBuyers, n_merchants: int, *, alpha: float, min_lift: float) -> sp.csr_matrix:
     """Merchant pairs that share far more buyers than the buyers' activity explains.
 
     A pair is in excess when it shares at least two buyers, at least ``min_lift`` times the
@@ -160,19 +161,19 @@ def coreview_pairs(adjacency: sp.csr_matrix, *, max_degree: int, alpha: float, m
 
     Parameters
     ----------
-    adjacency : scipy.sparse.csr_matrix
-        Accounts x merchants, non-zero where the account ordered from the merchant.
+    pairs : SharedBuyers
+        Shop pairs sharing buyers, counted with ``min_shared`` at most 2.
+    n_merchants : int
+        Number of merchants.
 
     Returns
     -------
     scipy.sparse.csr_matrix
         Symmetric boolean merchants x merchants matrix of the pairs in excess.
     """
-    pairs = shared_buyers(adjacency, max_account_shops=max_degree, min_shared=2)
-    excess = (pairs.lift >= min_lift) & (pairs.log10_pvalue() > -np.log10(alpha))
+    excess = (pairs.observed >= 2) & (pairs.lift >= min_lift) & (pairs.log10_pvalue() > -np.log10(alpha))
     i, j = pairs.i[excess], pairs.j[excess]
-    n = adjacency.shape[1]
-    upper = sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(n, n))
+    upper = sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(n_merchants, n_merchants))
     return (upper + upper.T).tocsr()
 
 
@@ -185,7 +186,7 @@ class ReviewScorer(BaseEstimator):
         Accounts with at least this many orders make a shop's rating baseline.
     prior_orders : float
         Pseudo-orders at the population's share that a shop's campaign shares are shrunk with.
-    max_degree : int
+    max_account_shops : int
         Accounts with more shops than this are left out of co-review counts.
     alpha : float
         Poisson tail probability below which a shared-buyer count is in excess.
@@ -222,18 +223,22 @@ class ReviewScorer(BaseEstimator):
         *,
         established_orders: int = 3,
         prior_orders: float = 10.0,
-        max_degree: int = 100,
+        max_account_shops: int = 100,
         alpha: float = 1e-4,
         min_lift: float = 10.0,
     ) -> None:
         self.established_orders = established_orders
         self.prior_orders = prior_orders
-        self.max_degree = max_degree
+        self.max_account_shops = max_account_shops
         self.alpha = alpha
         self.min_lift = min_lift
 
-    def fit(self, X: DetectionData, y: None = None) -> ReviewScorer:
-        """Compute the scores of ``X``'s orders, accounts and merchants."""
+    def fit(self, X: DetectionData, y: None = None, *, shared: SharedBuyers | None = None) -> ReviewScorer:
+        """Compute the scores of ``X``'s orders, accounts and merchants.
+
+        ``shared`` may give the shop pairs' shared buyers already counted on ``X``'s orders
+        (with this scorer's ``max_account_shops`` and ``min_shared`` at most 2).
+        """
         rows = X.order_rows.astype(np.int64)
         cols = X.order_cols.astype(np.int64)
         n_accounts, n_merchants = X.graph.n_rows, X.graph.n_cols
@@ -255,7 +260,10 @@ class ReviewScorer(BaseEstimator):
         # Co-review campaign: edges whose account also bought at a merchant in excess with this one.
         adjacency = X.graph.to_scipy().tocsr()
         adjacency = (adjacency > 0).astype(np.float64)
-        pairs = coreview_pairs(adjacency, max_degree=self.max_degree, alpha=self.alpha, min_lift=self.min_lift)
+        if shared is None:
+            shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=2)
+        shared.check(self.max_account_shops, 2)
+        pairs = coreview_pairs(shared, n_merchants, alpha=self.alpha, min_lift=self.min_lift)
         on_pair = adjacency.multiply(adjacency @ pairs.astype(np.float64)).tocsr()
         on_pair.eliminate_zeros()
         edge_in = np.asarray(on_pair[rows, cols]).ravel() > 0

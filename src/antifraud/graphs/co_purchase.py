@@ -33,6 +33,8 @@ class SharedBuyers:
         Buyers the configuration model expects it to share.
     n_tested : int
         Pairs that share at least one buyer (the number of tests made when each is tested).
+    max_account_shops, min_shared : int
+        The parameters the pairs were counted with.
     """
 
     i: np.ndarray
@@ -40,6 +42,17 @@ class SharedBuyers:
     observed: np.ndarray
     expected: np.ndarray
     n_tested: int
+    max_account_shops: int
+    min_shared: int
+
+    def check(self, max_account_shops: int, min_shared: int) -> None:
+        """Raise ``ValueError`` unless these pairs answer a query with these parameters."""
+        if self.max_account_shops != max_account_shops or self.min_shared > min_shared:
+            raise ValueError(
+                f"shared buyers were counted with max_account_shops={self.max_account_shops}, "
+                f"min_shared={self.min_shared}; this needs max_account_shops={max_account_shops}, "
+                f"min_shared <= {min_shared}"
+            )
 
     @property
     def lift(self) -> np.ndarray:
@@ -51,7 +64,7 @@ class SharedBuyers:
         return -poisson.logsf(self.observed - 1, self.expected) / np.log(10.0)
 
 
-def shared_buyers(X, *, max_account_shops: int = 50, min_shared: int = 2) -> SharedBuyers:
+def shared_buyers(X, *, max_account_shops: int = 100, min_shared: int = 2) -> SharedBuyers:
     """Every shop pair sharing at least ``min_shared`` buyers, with its expected count.
 
     Parameters
@@ -86,4 +99,6 @@ def shared_buyers(X, *, max_account_shops: int = 50, min_shared: int = 2) -> Sha
     keep = shared.data >= min_shared
     i, j = shared.row[keep].astype(np.int64), shared.col[keep].astype(np.int64)
     expected = sizes[i] * sizes[j] * second / stubs**2 if stubs else np.zeros(len(i))
-    return SharedBuyers(i, j, shared.data[keep].astype(np.float64), expected, int(shared.nnz))
+    return SharedBuyers(
+        i, j, shared.data[keep].astype(np.float64), expected, int(shared.nnz), max_account_shops, min_shared
+    )
