@@ -111,8 +111,10 @@ def co_occurrences(
         float(window), int(max_crowd),
     )
     # A pair appears once per shop, so summing counts the distinct shops of each pair.
-    counts = sp.coo_matrix((np.ones(left.size, dtype=np.int64), (left, right)), shape=(n_accounts, n_accounts)).tocsr()
-    return counts + counts.T
+    return sp.coo_matrix(
+        (np.ones(2 * left.size, dtype=np.int64), (np.r_[left, right], np.r_[right, left])),
+        shape=(n_accounts, n_accounts),
+    ).tocsr()
 
 
 def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
