@@ -76,7 +76,7 @@ def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - co
                     last += 1
                     keys[last] = keys[k]
             n = last + 1
-    return keys[:n] // span, keys[:n] % span
+    return (keys[:n] // span).astype(np.int32), (keys[:n] % span).astype(np.int32)
 
 
 def co_occurrences(
@@ -111,10 +111,9 @@ def co_occurrences(
         float(window), int(max_crowd),
     )
     # A pair appears once per shop, so summing counts the distinct shops of each pair.
-    return sp.coo_matrix(
-        (np.ones(2 * left.size, dtype=np.int64), (np.r_[left, right], np.r_[right, left])),
-        shape=(n_accounts, n_accounts),
-    ).tocsr()
+    upper = sp.coo_matrix((np.ones(left.size, dtype=np.int32), (left, right)), shape=(n_accounts, n_accounts))
+    upper = upper.tocsr()
+    return upper + upper.T
 
 
 def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
