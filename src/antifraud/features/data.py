@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import functools
 from dataclasses import dataclass
 
@@ -79,15 +81,21 @@ class DetectionData:
 def prepare(table: pa.Table) -> DetectionData:
     """Build the graphs and feature tables of ``table`` for the detectors."""
     graph = order_graph(table)
-    links = identity_links(table)[0] if any(c in table.column_names for c in PERSONAL) else None
+    # Merchant features need neither the identity links nor the account features: build them
+    # alongside (the kernels release the GIL).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        merchants = pool.submit(merchant_features, table, graph)
+        links = identity_links(table)[0] if any(c in table.column_names for c in PERSONAL) else None
+        accounts = account_features(table, graph, links)
+        merchants = merchants.result()
     ratings = None
     if "rating" in table.column_names:
         ratings = table.column("rating").cast(pa.float64()).fill_null(np.nan).to_numpy(zero_copy_only=False)
     return DetectionData(
         table=table,
         graph=graph,
-        accounts=account_features(table, graph, links),
-        merchants=merchant_features(table, graph),
+        accounts=accounts,
+        merchants=merchants,
         links=links,
         order_rows=graph.order_rows,
         order_cols=graph.order_cols,

@@ -32,7 +32,7 @@ from antifraud.graphs.codes import encode
 __all__ = ["BipartiteGraph", "build_bipartite", "order_graph", "time_expanded"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _counting_order(keys, n_keys, perm):  # pragma: no cover - compiled
     """Stable counting sort of ``perm`` by ``keys[perm]``; returns the new permutation."""
     counts = np.zeros(n_keys + 1, dtype=np.int64)
@@ -48,7 +48,7 @@ def _counting_order(keys, n_keys, perm):  # pragma: no cover - compiled
     return out
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _edges(rows, cols, times, amounts, perm, n_rows):  # pragma: no cover - compiled
     """Collapse orders sorted by (row, col) into CSR edges with their aggregates."""
     n = perm.shape[0]

@@ -19,6 +19,8 @@ Examples
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from collections.abc import Iterable, Sequence
 
 import numba
@@ -33,7 +35,7 @@ from antifraud.schema import PERSONAL
 __all__ = ["shared_links", "identity_links"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pairs(indptr, members, max_group):  # pragma: no cover - compiled
     """All member pairs (i < j) of every group of 2..max_group, with weight 1 / (k - 1)."""
     total = 0
@@ -73,11 +75,14 @@ def shared_links(
     max_group : int
         Values shared by more accounts than this are ignored.
     """
-    parts = []
-    for accounts, values, n_values in attributes:
+    def pairs(attribute: tuple[np.ndarray, np.ndarray, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        accounts, values, n_values = attribute
         # Rows = values, columns = accounts: each row lists its distinct accounts.
         g = build_bipartite(values, accounts, n_values, n_accounts)
-        parts.append(_pairs(g.indptr, g.indices, max_group))
+        return _pairs(g.indptr, g.indices, max_group)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # the kernels release the GIL
+        parts = list(pool.map(pairs, attributes))
     if not parts:
         return sp.csr_matrix((n_accounts, n_accounts))
     left, right, weight = (np.concatenate(x) for x in zip(*parts))
