@@ -122,44 +122,63 @@ class IdentityCommunityDetector(BaseEstimator):
         n = X.shape[0]
         orders = sp.csr_matrix(orders)
         first_order = np.asarray(first_order, dtype=np.float64)
-        communities: list[AccountGroup] = []
         found = louvain_labels(X, self.resolution, self.random_state)
+        n_labels = int(found.max()) + 1
         weight, _ = internal_links(X, found)
         cohesion = top_column_share(orders, found)
+        size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
+        density = weight / np.maximum(size * (size - 1), 1)
+        # Signals per community, NaN where a community has no data for one.
+        spread = _quantile_by_label(found, first_order, 0.75, n_labels) - _quantile_by_label(
+            found, first_order, 0.25, n_labels
+        )
+        signals = {
+            "synchrony": np.exp(-spread / (self.sync_hours * HOUR)),
+            "cohesion": np.where(cohesion > 0, cohesion, np.nan),
+            "freshness": np.full(n_labels, np.nan),
+        }
+        if age_days is not None:
+            ages = np.asarray(age_days, dtype=np.float64)
+            known = (found >= 0) & ~np.isnan(ages)
+            counts = np.bincount(found[known], minlength=n_labels)
+            fresh = np.bincount(found[known], weights=ages[known] < self.fresh_days, minlength=n_labels)
+            signals["freshness"] = np.where(counts > 0, fresh / np.maximum(counts, 1), np.nan)
+        values = np.column_stack([signals[s] for s in ("freshness", "synchrony", "cohesion")])
+        known = ~np.isnan(values)
+        score = np.where(known.any(axis=1), np.nansum(values, axis=1) / np.maximum(known.sum(axis=1), 1), 0.0)
+        communities = []
         for members in members_by_label(found, self.min_size):
             c = found[members[0]]
-            community = self._score(members, weight[c], cohesion[c], first_order, age_days)
-            if community is not None:
-                communities.append(community)
+            if density[c] < self.min_density:
+                continue
+            info = {"size": size[c], "density": density[c]}
+            info.update({name: float(v[c]) for name, v in signals.items() if not np.isnan(v[c])})
+            communities.append(AccountGroup(members, float(score[c]), info))
         self.communities_, self.labels_, self.scores_ = rank_groups(communities, n)
         self.n_features_in_ = n
         return self
 
-    def _score(
-        self,
-        members: np.ndarray,
-        internal_weight: float,
-        cohesion: float,
-        first_order: np.ndarray,
-        age_days: np.ndarray | None,
-    ) -> AccountGroup | None:
-        k = len(members)
-        density = internal_weight / (k * (k - 1))
-        if density < self.min_density:
-            return None
-        signals = {"size": float(k), "density": float(density)}
-        times = first_order[members]
-        times = times[~np.isnan(times)]
-        if times.size:
-            q75, q25 = np.percentile(times, [75, 25])
-            signals["synchrony"] = float(np.exp(-(q75 - q25) / (self.sync_hours * HOUR)))
-        if cohesion > 0:
-            signals["cohesion"] = float(cohesion)
-        if age_days is not None:
-            ages = np.asarray(age_days, dtype=np.float64)[members]
-            ages = ages[~np.isnan(ages)]
-            if ages.size:
-                signals["freshness"] = float(np.mean(ages < self.fresh_days))
-        behaviour = [signals[s] for s in ("freshness", "synchrony", "cohesion") if s in signals]
-        score = float(np.mean(behaviour)) if behaviour else 0.0
-        return AccountGroup(np.sort(members), score, signals)
+
+def _quantile_by_label(labels: np.ndarray, values: np.ndarray, q: float, n_labels: int) -> np.ndarray:
+    """The ``q`` quantile of each label's non-NaN values, interpolated linearly as
+    :func:`numpy.percentile` does; NaN for labels without values. Labels below 0 are ignored.
+
+    Examples
+    --------
+    >>> _quantile_by_label(np.array([0, 0, 0, 1, -1]), np.array([1.0, 3.0, 2.0, np.nan, 9.0]), 0.75, 2)
+    array([2.5, nan])
+    """
+    keep = (labels >= 0) & ~np.isnan(values)
+    lab, val = labels[keep], values[keep]
+    order = np.lexsort((val, lab))
+    lab, val = lab[order], val[order]
+    counts = np.bincount(lab, minlength=n_labels)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out = np.full(n_labels, np.nan)
+    has = counts > 0
+    position = q * (counts[has] - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, counts[has] - 1)
+    base = starts[has]
+    out[has] = val[base + low] + (position - low) * (val[base + high] - val[base + low])
+    return out

@@ -209,8 +209,11 @@ class LockstepDetector(BaseEstimator):
         pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
         component = louvain_labels(strong, self.resolution, self.random_state)
-        ok = (accounts >= 0) & (shops >= 0)
-        incidence = sp.csr_matrix((np.ones(ok.sum()), (accounts[ok], shops[ok])), shape=(n_accounts, n_shops))
+        grouped = (accounts >= 0) & (shops >= 0)
+        grouped[grouped] = component[accounts[grouped]] >= 0  # cohesion needs only grouped accounts
+        incidence = sp.csr_matrix(
+            (np.ones(grouped.sum()), (accounts[grouped], shops[grouped])), shape=(n_accounts, n_shops)
+        )
         weight, entries = internal_links(strong, component)
         cohesion = top_column_share(incidence, component)
         groups = []

@@ -19,9 +19,8 @@ Examples
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
