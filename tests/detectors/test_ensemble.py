@@ -6,7 +6,12 @@ import pytest
 from sklearn.base import clone
 
 from antifraud.detectors.dense_block import DenseBlockDetector
-from antifraud.detectors.ensemble import BrushingEnsemble, Ring, _merge
+from antifraud.detectors.ensemble import (
+    BrushingEnsemble,
+    Ring,
+    _merge,
+    _merge_same_target,
+)
 from antifraud.features.data import prepare
 from antifraud.ingest import PROFILES, ingest
 from antifraud.synth import write_synthetic_export
@@ -86,3 +91,21 @@ def test_merge_equals_pairwise_union_find():
         groups.setdefault(root(i), set()).update(rings[i].accounts.tolist())
     expected = sorted(sorted(g) for g in groups.values())
     assert sorted(r.accounts.tolist() for r in _merge(rings, 0.3)) == expected
+
+
+def test_rings_aimed_at_the_same_shops_are_one_operation():
+    none = np.zeros(0, np.int64)
+    rings = [
+        Ring(np.array([1, 2, 3]), none, 0.6, "one_star_attack", ["review_bursts"], victims=np.array([7])),
+        Ring(np.array([4, 5, 6]), none, 0.8, "one_star_attack", ["review_bursts"], victims=np.array([7])),
+        Ring(np.array([8, 9, 10]), none, 0.7, "one_star_attack", ["review_bursts"], victims=np.array([6])),
+        Ring(np.array([11, 12, 13]), np.array([7]), 0.9, "promoted_shops", ["promoted_shops"]),
+        Ring(np.array([14, 15, 16]), none, 0.5, "lockstep", ["lockstep"]),
+        Ring(np.array([17, 18, 19]), none, 0.5, "lockstep", ["lockstep"]),
+    ]
+    merged = _merge_same_target(rings)
+    assert len(merged) == 5  # only the two attacks on shop 7 become one
+    attack = merged[0]
+    assert attack.accounts.tolist() == [1, 2, 3, 4, 5, 6] and attack.victims.tolist() == [7]
+    assert attack.score == 0.8 and attack.kind == "one_star_attack"
+    assert [r.accounts.tolist() for r in merged[1:]] == [[8, 9, 10], [11, 12, 13], [14, 15, 16], [17, 18, 19]]

@@ -12,8 +12,9 @@ Each detector proposes groups of accounts with a score in [0, 1]:
   one shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
 A group becomes a ring with the merchants most of its members ordered from. Rings that are
-substantially the same group (Jaccard of accounts at least ``merge_jaccard``) are merged; a merged
-ring keeps every detector that found it and the best score. That score is then weighed by the
+substantially the same group (Jaccard of accounts at least ``merge_jaccard``) are merged, and so
+are rings of the same kind aimed at exactly the same merchants (or victims); a merged ring keeps
+every detector that found it and the best score. That score is then weighed by the
 median behaviour of its members, ``score * (1 + behaviour) / 2`` (honest structures can be dense
 too: loyal regulars, households), and rings below ``min_ring_score`` are dropped. A ring whose
 reviews at its merchants are mostly one star is an attack on those merchants
@@ -186,7 +187,7 @@ class BrushingEnsemble(BaseEstimator):
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
-        rings = [r for r in rings if r.score >= self.min_ring_score]
+        rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
         for ring in rings:
             ring.signals = _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
@@ -331,16 +332,38 @@ def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
     _, group = connected_components(links, directed=False)
     merged: dict[int, Ring] = {}
     for g, ring in zip(group.tolist(), rings):
-        if g not in merged:
-            merged[g] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors))
-            continue
-        m = merged[g]
-        m.accounts = np.union1d(m.accounts, ring.accounts)
-        m.merchants = np.union1d(m.merchants, ring.merchants)
-        if ring.score > m.score:
-            m.score, m.kind = ring.score, ring.kind
-        m.detectors = sorted(set(m.detectors) | set(ring.detectors))
+        _absorb(merged, g, ring)
     return list(merged.values())
+
+
+def _merge_same_target(rings: list[Ring]) -> list[Ring]:
+    """Merge described rings of the same kind aimed at exactly the same merchants or victims.
+
+    A long burst of bad reviews at one shop, or one shop's paid buyers, can reach a detector
+    as several groups with few accounts in common; they are one operation against (or for) the
+    same shops.
+    """
+    merged: dict[object, Ring] = {}
+    for ring in rings:
+        target = (ring.kind, tuple(ring.merchants.tolist()), tuple(ring.victims.tolist()))
+        _absorb(merged, target if ring.merchants.size or ring.victims.size else id(ring), ring)
+    return list(merged.values())
+
+
+def _absorb(merged: dict, key: object, ring: Ring) -> None:
+    """Add ``ring`` to the merged ring under ``key`` (or start it): union of accounts, merchants,
+    victims and detectors; the best score and its kind."""
+    if key not in merged:
+        merged[key] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind,
+                           list(ring.detectors), ring.victims.copy())
+        return
+    m = merged[key]
+    m.accounts = np.union1d(m.accounts, ring.accounts)
+    m.merchants = np.union1d(m.merchants, ring.merchants)
+    m.victims = np.union1d(m.victims, ring.victims)
+    if ring.score > m.score:
+        m.score, m.kind = ring.score, ring.kind
+    m.detectors = sorted(set(m.detectors) | set(ring.detectors))
 
 
 def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:
