@@ -23,6 +23,8 @@ demo: venv
 	$(BIN)/antifraud synth --out $(DEMO_DIR)/export --seed 7 --orders 50000
 	@echo "== detecting brushing in it: scores, flagged entities and rings in $(DEMO_DIR)/run"
 	$(BIN)/antifraud detect $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run --seed 7
+	@echo "== how well that run did against the planted truth"
+	$(BIN)/antifraud evaluate $(DEMO_DIR)/run --truth $(DEMO_DIR)/export/truth
 	@echo "== a Taobao-style GBK report with Chinese headers"
 	$(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --profile taobao --out $(DEMO_DIR)/taobao-run
 	@echo "== a broken export: bad rows go to quarantine.csv with file, line, column and reason"
