@@ -4,8 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
@@ -60,18 +58,3 @@ def test_no_links_no_communities():
     )
     assert det.communities_ == [] and (det.labels_ == -1).all() and (det.scores_ == 0).all()
 
-
-@settings(max_examples=50, deadline=None)
-@given(st.integers(0, 10_000), st.floats(0, 1))
-def test_quantile_by_label_matches_numpy_percentile(seed, q):
-    from antifraud.detectors.identity_communities import _quantile_by_label
-
-    rng = np.random.default_rng(seed)
-    labels = rng.integers(-1, 6, size=60)
-    values = rng.normal(size=60)
-    values[rng.random(60) < 0.2] = np.nan
-    got = _quantile_by_label(labels, values, q, 6)
-    for label in range(6):
-        mine = values[(labels == label) & ~np.isnan(values)]
-        expected = np.percentile(mine, 100 * q) if mine.size else np.nan
-        np.testing.assert_allclose(got[label], expected, equal_nan=True)

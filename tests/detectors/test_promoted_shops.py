@@ -76,8 +76,12 @@ def test_a_one_shop_ring_is_found_through_its_suspicious_crowd():
     members = det.groups_[0].members
     assert det.groups_[0].signals["co_purchase"] == 0.0
     assert set(ring) <= set(members)
-    # Honest buyers of the shop join only if they are suspicious themselves.
-    assert set(members) - set(ring) == {int(a) for a in honest_buyers if suspicion[a] >= 0.9}
+    # Honest buyers of the shop join only if they are suspicious themselves and not far more
+    # active than the ring's members (one shop each): at most three shops.
+    degree = np.diff(X.tocsr().indptr)
+    joined = {int(a) for a in honest_buyers if suspicion[a] >= 0.9 and degree[a] <= 3}
+    assert set(members) - set(ring) == joined
+    assert any(suspicion[a] >= 0.9 and degree[a] > 3 for a in honest_buyers)  # some were kept out
     # Without the suspicion there is nothing to see at a single shop.
     assert PromotedShopDetector().fit(X).groups_ == []
 
@@ -93,7 +97,7 @@ def test_same_input_same_result():
 
 @pytest.mark.parametrize("params", [
     {"alpha": 0}, {"alpha": 1.5}, {"min_shared": 0}, {"max_account_shops": 2.5},
-    {"min_members": True}, {"suspicion_threshold": 0},
+    {"min_members": True}, {"suspicion_threshold": 0}, {"max_degree_ratio": 0},
 ])
 def test_bad_parameters_are_refused(params):
     with pytest.raises(ValueError):

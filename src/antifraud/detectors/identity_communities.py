@@ -31,6 +31,7 @@ from antifraud.graphs.communities import (
     internal_links,
     louvain_labels,
     members_by_label,
+    quantile_by_label,
     top_column_share,
 )
 
@@ -129,7 +130,7 @@ class IdentityCommunityDetector(BaseEstimator):
         size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
         density = weight / np.maximum(size * (size - 1), 1)
         # Signals per community, NaN where a community has no data for one.
-        spread = _quantile_by_label(found, first_order, 0.75, n_labels) - _quantile_by_label(
+        spread = quantile_by_label(found, first_order, 0.75, n_labels) - quantile_by_label(
             found, first_order, 0.25, n_labels
         )
         signals = {
@@ -158,27 +159,3 @@ class IdentityCommunityDetector(BaseEstimator):
         self.n_features_in_ = n
         return self
 
-
-def _quantile_by_label(labels: np.ndarray, values: np.ndarray, q: float, n_labels: int) -> np.ndarray:
-    """The ``q`` quantile of each label's non-NaN values, interpolated linearly as
-    :func:`numpy.percentile` does; NaN for labels without values. Labels below 0 are ignored.
-
-    Examples
-    --------
-    >>> _quantile_by_label(np.array([0, 0, 0, 1, -1]), np.array([1.0, 3.0, 2.0, np.nan, 9.0]), 0.75, 2)
-    array([2.5, nan])
-    """
-    keep = (labels >= 0) & ~np.isnan(values)
-    lab, val = labels[keep], values[keep]
-    order = np.lexsort((val, lab))
-    lab, val = lab[order], val[order]
-    counts = np.bincount(lab, minlength=n_labels)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    out = np.full(n_labels, np.nan)
-    has = counts > 0
-    position = q * (counts[has] - 1)
-    low = np.floor(position).astype(np.int64)
-    high = np.minimum(low + 1, counts[has] - 1)
-    base = starts[has]
-    out[has] = val[base + low] + (position - low) * (val[base + high] - val[base + low])
-    return out

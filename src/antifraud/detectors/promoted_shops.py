@@ -17,8 +17,9 @@ accounts x merchants graph even when each member's own history looks ordinary:
 Both tests are corrected for the number of tests made (Bonferroni at level ``alpha``), so the
 evidence threshold is ``log10(n_tests / alpha)`` in units of ``-log10 p``. Shops linked by
 significant co-purchase form groups (connected components); a significant shop on its own is a
-group of one. A group's ring is every account that bought at two or more of its shops, or that
-bought at one of them and is suspicious itself.
+group of one. A group's ring is every account that bought at two or more of its shops (its
+core), and every suspicious account that bought at one of them and is not far more active than
+the core (``max_degree_ratio``; heavy honest buyers touch promoted shops too).
 
 A ring's score is ``1 - threshold / evidence`` for its strongest test (0 at the significance
 limit, 0.5 at twice its evidence, approaching 1), and every shop gets the same transform of its
@@ -38,6 +39,7 @@ from sklearn.utils.validation import check_array
 
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
+from antifraud.graphs.communities import quantile_by_label
 
 __all__ = ["PromotedShopDetector"]
 
@@ -60,6 +62,9 @@ class PromotedShopDetector(BaseEstimator):
         Accounts with more distinct shops than this are left out of co-purchase counts.
     suspicion_threshold : float, default=0.9
         Accounts whose ``suspicion`` is at least this are suspicious.
+    max_degree_ratio : float, default=3.0
+        A suspicious account that bought at only one of a group's shops joins its ring only if
+        it ordered from at most this many times as many shops as the ring's typical member.
     min_members : int, default=3
         Smallest ring, in accounts.
     random_state : None, int or RandomState, default=None
@@ -102,6 +107,7 @@ class PromotedShopDetector(BaseEstimator):
         min_lift: float = 10.0,
         max_account_shops: int = 100,
         suspicion_threshold: float = 0.9,
+        max_degree_ratio: float = 3.0,
         min_members: int = 3,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
@@ -110,6 +116,7 @@ class PromotedShopDetector(BaseEstimator):
         self.min_lift = min_lift
         self.max_account_shops = max_account_shops
         self.suspicion_threshold = suspicion_threshold
+        self.max_degree_ratio = max_degree_ratio
         self.min_members = min_members
         self.random_state = random_state
 
@@ -176,6 +183,8 @@ class PromotedShopDetector(BaseEstimator):
     def _check_params(self) -> None:
         if not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if not isinstance(self.max_degree_ratio, numbers.Real) or self.max_degree_ratio <= 0:
+            raise ValueError(f"max_degree_ratio must be a number > 0, got {self.max_degree_ratio!r}")
         if not isinstance(self.min_lift, numbers.Real) or self.min_lift < 1:
             raise ValueError(f"min_lift must be a number >= 1, got {self.min_lift!r}")
         for name in ("min_shared", "max_account_shops", "min_members"):
@@ -212,7 +221,15 @@ class PromotedShopDetector(BaseEstimator):
         account, member_of = np.divmod(key, len(group_ids))
         member = bought >= 2
         if suspicious is not None:
-            member |= suspicious[account]
+            # A suspicious buyer of one of the shops joins unless it is far more active than
+            # the ring's core (its buyers of two or more shops, or else its suspicious buyers):
+            # heavy honest buyers touch promoted shops too, and look unusual for other reasons.
+            degree = np.diff(B.indptr)[account].astype(np.float64)
+            candidate = suspicious[account] & ~member
+            core = quantile_by_label(np.where(member, member_of, -1), degree, 0.5, len(group_ids))
+            fallback = quantile_by_label(np.where(candidate, member_of, -1), degree, 0.5, len(group_ids))
+            typical = np.where(np.isnan(core), fallback, core)
+            member |= candidate & (degree <= self.max_degree_ratio * typical[member_of])
         account, member_of = account[member], member_of[member]
         order = np.argsort(member_of, kind="stable")
         account, member_of = account[order], member_of[order]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["louvain_labels", "members_by_label", "internal_links", "top_column_share"]
+__all__ = ["louvain_labels", "members_by_label", "internal_links", "top_column_share", "quantile_by_label"]
 
 
 def louvain_labels(
@@ -91,3 +91,28 @@ def top_column_share(incidence: sp.spmatrix, labels: np.ndarray) -> np.ndarray:
     np.maximum.at(best, keys // n_cols, counts)
     sizes = np.bincount(labels[labels >= 0], minlength=n)
     return np.where(sizes > 0, best / np.maximum(sizes, 1), 0.0)
+
+
+def quantile_by_label(labels: np.ndarray, values: np.ndarray, q: float, n_labels: int) -> np.ndarray:
+    """The ``q`` quantile of each label's non-NaN values, interpolated linearly as
+    :func:`numpy.percentile` does; NaN for labels without values. Labels below 0 are ignored.
+
+    Examples
+    --------
+    >>> quantile_by_label(np.array([0, 0, 0, 1, -1]), np.array([1.0, 3.0, 2.0, np.nan, 9.0]), 0.75, 2)
+    array([2.5, nan])
+    """
+    keep = (labels >= 0) & ~np.isnan(values)
+    lab, val = labels[keep], values[keep]
+    order = np.lexsort((val, lab))
+    lab, val = lab[order], val[order]
+    counts = np.bincount(lab, minlength=n_labels)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    out = np.full(n_labels, np.nan)
+    has = counts > 0
+    position = q * (counts[has] - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, counts[has] - 1)
+    base = starts[has]
+    out[has] = val[base + low] + (position - low) * (val[base + high] - val[base + low])
+    return out
