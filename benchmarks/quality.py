@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/quality.py                        # synthetic 100k x 3 seeds and 1M x 1, YelpChi
+    python benchmarks/quality.py                        # synthetic 100k and 1M x 3 seeds, YelpChi, attacks
     python benchmarks/quality.py --only synthetic --orders 100000 --seeds 1 2
     python benchmarks/quality.py --only yelpchi
     python benchmarks/quality.py --only attacks
@@ -38,7 +38,7 @@ def synthetic(orders: list[int], seeds: list[int]) -> None:
 
     rows = []
     for n in orders:
-        for seed in seeds if n <= 200_000 else seeds[:1]:
+        for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
                 export = write_synthetic_export(Path(tmp) / "export", seed=seed, n_orders=n)
                 t0 = time.perf_counter()

@@ -10,6 +10,7 @@ from antifraud.detectors.review_scores import (
     account_newness,
     coreview_pairs,
     excess_share,
+    propagate_campaigns,
     rating_evidence,
 )
 from antifraud.features.data import prepare
@@ -119,3 +120,77 @@ def test_without_ratings_scores_come_from_accounts_and_clone_keeps_params():
     assert (scorer.evidence_ == 0.5).all()
     assert scorer.account_scores_[0] > scorer.account_scores_[1]
     assert clone(scorer).get_params()["prior_orders"] == 5.0
+
+
+def _organic_orders(rng: np.random.Generator, n_buyers: int = 2000, n_shops: int = 60) -> tuple[np.ndarray, np.ndarray]:
+    """Account and shop codes of organic orders: 1-8 distinct popular shops per account."""
+    popularity = 1 / np.arange(1, n_shops + 1)
+    rows, cols = [], []
+    for b in range(n_buyers):
+        shops = rng.choice(n_shops, size=rng.integers(1, 9), replace=False, p=popularity / popularity.sum())
+        rows += [b] * len(shops)
+        cols += shops.tolist()
+    return np.array(rows), np.array(cols)
+
+
+def _with_campaign(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
+    """Organic orders, then 30 organic accounts caught at shop 60 that also promote shops 61-63
+    (one or two orders each), and 3 honest buyers of shop 61; base campaign evidence only at 60."""
+    rows, cols = _organic_orders(rng)
+    extra_rows, extra_cols = [], []
+    for b in range(30):
+        extra_rows += [b] * 3
+        extra_cols += [60, *rng.choice([61, 62, 63], size=2, replace=False)]
+    extra_rows += [100, 101, 102]
+    extra_cols += [61, 61, 61]
+    rows, cols = np.r_[rows, extra_rows], np.r_[cols, extra_cols]
+    campaign = np.where(cols == 60, 0.9, 0.0)
+    return rows, cols, campaign
+
+
+def test_propagation_lifts_a_campaigns_orders_at_its_other_shops_above_organic_ones():
+    rows, cols, campaign = _with_campaign(np.random.default_rng(3))
+    out, linked = propagate_campaigns(campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 64, prior=10, alpha=1e-4)
+    promoted = np.isin(cols, [61, 62, 63])
+    planted = promoted & (rows < 30)
+    assert out[planted].min() > 0.3
+    assert out[~planted & (cols != 60)].max() < 0.05  # honest buyers of 61 and organic orders stay clean
+    assert linked[[61, 62, 63]].min() > linked[:60].max()
+    assert (out[cols == 60] == 0.9).all()  # the evidence never comes back to where it came from
+
+
+def test_propagation_ignores_negative_orders_and_is_deterministic():
+    rows, cols, campaign = _with_campaign(np.random.default_rng(4))
+    negative = ~np.isin(cols, [61, 62, 63])
+    args = (campaign, rows, cols, negative, rows.max() + 1, 64)
+    out, linked = propagate_campaigns(*args, prior=10, alpha=1e-4)
+    again, linked_again = propagate_campaigns(*args, prior=10, alpha=1e-4)
+    assert (out == again).all() and (linked == linked_again).all()
+    assert (out[~negative] == 0).all() and (linked[[61, 62, 63]] == 0).all()
+
+
+def test_propagation_leaves_scattered_evidence_nearly_unchanged():
+    rng = np.random.default_rng(5)
+    rows, cols = _organic_orders(rng)
+    # Noise, unrelated to which shops the accounts share: what organic data gives the base scores.
+    campaign = np.where(rng.random(len(rows)) < 0.05, rng.uniform(0, 0.5, len(rows)), 0.0)
+    out, linked = propagate_campaigns(campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 60, prior=10, alpha=1e-4)
+    assert np.abs(out - campaign).max() < 0.1 and np.abs(out - campaign).mean() < 1e-3
+    assert linked.max() < 0.1
+
+
+def test_scorer_finds_accounts_promoting_a_campaigns_other_shops():
+    rng = np.random.default_rng(6)
+    rows = _organic(rng)
+    burst = [(f"new{i}", "hot", 200, 5.0) for i in range(15)]  # a throwaway campaign at "hot"
+    rows += burst + [(f"b{b}", "hot", 200, 5.0) for b in range(40, 50)]  # ten hijacked accounts join it
+    rows += [(f"b{b}", f"quiet{b % 2}", int(rng.integers(0, 730)), 5.0) for b in range(40, 50)]
+    rows += [(f"b{b}", "quiet0", int(rng.integers(0, 730)), 4.0) for b in range(300, 303)]
+    data = prepare(_table(rows))
+    scorer = ReviewScorer().fit(data)
+    hijacked = np.isin(data.graph.row_labels, [f"b{b}" for b in range(40, 50)])
+    quiet = np.isin(data.graph.col_labels, ["quiet0", "quiet1"])
+    outside = ~quiet & (data.graph.col_labels != "hot")
+    assert scorer.linked_[quiet].min() > 0 and (scorer.linked_[outside] == 0).all()
+    established = np.bincount(data.order_rows, minlength=data.graph.n_rows) >= 3
+    assert scorer.account_scores_[hijacked].min() > scorer.account_scores_[established & ~hijacked].max()
