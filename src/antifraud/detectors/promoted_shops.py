@@ -21,9 +21,9 @@ group of one. A group's ring is every account that bought at two or more of its 
 core), and every suspicious account that bought at one of them and is not far more active than
 the core (``max_degree_ratio``; heavy honest buyers touch promoted shops too).
 
-A ring's score is ``1 - threshold / evidence`` for its strongest test (0 at the significance
-limit, 0.5 at twice its evidence, approaching 1), and every shop gets the same transform of its
-own strongest test as its score.
+A ring's score is ``1 - (threshold / evidence)^2`` for its strongest test: 0 at the
+significance limit, 0.75 at twice its evidence (a p-value the square of the limit), 0.89 at
+three times. Every shop gets the same transform of its own strongest test as its score.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ class PromotedShopDetector(BaseEstimator):
     account_scores_ : ndarray of float64, shape (n_accounts,)
         Score of that ring, 0 for none.
     shop_scores_ : ndarray of float64, shape (n_shops,)
-        ``1 - threshold / evidence`` of the shop's strongest test, clipped at 0.
+        ``1 - (threshold / evidence)^2`` of the shop's strongest test, clipped at 0.
     pair_threshold_, shop_threshold_ : float
         The evidence thresholds, ``log10(n_tests / alpha)``.
 
@@ -174,7 +174,7 @@ class PromotedShopDetector(BaseEstimator):
         np.maximum.at(strength, i, pair_evidence / self.pair_threshold_)
         np.maximum.at(strength, j, pair_evidence / self.pair_threshold_)
         strength = np.maximum(strength, shop_evidence / self.shop_threshold_)
-        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1), 0.0)
+        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
 
         groups = self._rings(B, i, j, strength, suspicious)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
@@ -243,7 +243,7 @@ class PromotedShopDetector(BaseEstimator):
                 continue
             mine = shops[group == k]
             best = float(strength[mine].max())
-            out.append(AccountGroup(members, 1 - 1 / best, {
+            out.append(AccountGroup(members, 1 - 1 / best**2, {
                 "shops": mine, "strength": best, "co_purchase": float(paired[mine].any()),
             }))
         return out
