@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
@@ -33,11 +34,25 @@ def ring_ids(rings: list[Ring]) -> list[str]:
 
 
 def _memberships(n: int, groups: list[np.ndarray], ids: list[str]) -> np.ndarray:
-    out = [[] for _ in range(n)]
-    for rid, members in zip(ids, groups):
-        for m in members.tolist():
-            out[m].append(rid)
-    return np.array([";".join(r) for r in out], dtype=object)
+    """For each of ``n`` entities, the ids of the groups it is in, joined by ``;`` (ring order).
+
+    Examples
+    --------
+    >>> _memberships(4, [np.array([2, 0]), np.array([0])], ["R0001", "R0002"]).tolist()
+    ['R0001;R0002', '', 'R0001', '']
+    """
+    out = np.full(n, "", dtype=object)
+    if not groups:
+        return out
+    members = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    which = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    order = np.lexsort((which, members))
+    members, which = members[order], which[order]
+    cuts = np.flatnonzero(np.diff(members)) + 1
+    for entity, rings in zip(np.split(members, cuts), np.split(which, cuts)):
+        if entity.size:
+            out[entity[0]] = ";".join(ids[k] for k in rings.tolist())
+    return out
 
 
 def _iso(seconds: float) -> str:
@@ -65,7 +80,7 @@ def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str
         "ring_ids": _memberships(graph.n_cols, [r.merchants for r in rings], ids),
     })
     order_ids = _order_ids(data.table)
-    orders = pd.DataFrame({
+    orders = pa.table({
         "order_id": order_ids,
         "score": np.round(ensemble.order_scores_, 6),
         "flagged": (ensemble.order_scores_ >= thresholds["orders"]).astype(np.int8),
@@ -80,14 +95,14 @@ def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str
     return paths
 
 
-def _order_ids(table: pa.Table) -> np.ndarray:
+def _order_ids(table: pa.Table) -> pa.ChunkedArray:
+    """The orders' ids, ``row:N`` (N the source line) where the export has none."""
     if "order_id" in table.column_names:
-        return np.asarray(table.column("order_id").to_pylist(), dtype=object)
-    lines = table.column("source_line").to_numpy()
-    return np.array([f"row:{n}" for n in lines], dtype=object)
+        return table.column("order_id")
+    return pc.binary_join_element_wise("row:", pc.cast(table.column("source_line"), pa.string()), "")
 
 
-def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: np.ndarray) -> dict:
+def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: pa.ChunkedArray) -> dict:
     inside = data.orders_of(ring.accounts, ring.merchants if ring.merchants.size else ring.victims)
     times = data.times[inside]
     return {
@@ -95,7 +110,7 @@ def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: np.ndarra
         "accounts": data.graph.row_labels[ring.accounts].tolist(),
         "merchants": data.graph.col_labels[ring.merchants].tolist(),
         "victims": data.graph.col_labels[ring.victims].tolist(),
-        "orders": order_ids[inside].tolist(),
+        "orders": order_ids.take(inside).to_pylist(),
         "score": round(float(ring.score), 6),
         "kind": ring.kind,
         "detectors": ring.detectors,
