@@ -525,14 +525,16 @@ def ingest(
     def where(row: int) -> str:
         return f"{paths[file_index[row]].name}:{lines[row]}"
 
-    # The slow personal columns first, so that both cores stay busy until the end.
+    # The slow tasks first, so that both cores stay busy until the end: the duplicate check,
+    # then the personal columns, largest first.
     by_cost = sorted(
         (n for n in combined.column_names if COLUMN_BY_NAME[n].kind in _ENCODED_KINDS),
-        key=lambda n: COLUMN_BY_NAME[n].kind != "personal",
+        key=lambda n: (COLUMN_BY_NAME[n].kind != "personal", -combined.column(n).nbytes),
     )
     with ThreadPoolExecutor(2, "antifraud-finish") as pool:
+        duplicates = pool.submit(_duplicates, combined, ~bad, where)
         finishing = {n: pool.submit(_finish_column, combined.column(n), n, pseudo) for n in by_cost}
-        dup_rows, dup_reports = pool.submit(_duplicates, combined, ~bad, where).result()
+        dup_rows, dup_reports = duplicates.result()
         if dup_rows.size:  # values as read, before the columns are replaced
             values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
             files = [str(paths[f]) for f in file_index[dup_rows]]
