@@ -65,6 +65,15 @@ def test_dictionary_keeps_leading_zeros_and_merges_spellings():
     assert len(out.dictionary) == 2
 
 
+def test_chunked_dictionary_equals_the_whole_column():
+    values = ["007", "b", " 007", None, "b", "００７", "", "c", "7"]
+    whole = to_dictionary(pa.array(values))
+    chunked = to_dictionary(pa.chunked_array([values[:2], [], values[2:5], values[5:]]))
+    assert all(chunk.dictionary.equals(whole.dictionary) for chunk in chunked.chunks)
+    assert pa.concat_arrays([c.indices for c in chunked.chunks]).equals(whole.indices)
+    assert to_dictionary(pa.chunked_array([], pa.string())).num_chunks == 0
+
+
 def test_status_words():
     assert to_status(pa.array(["交易成功", "交易关闭", "custom"])).to_pylist() == ["completed", "closed", "custom"]
 

@@ -25,6 +25,17 @@ def test_domain_separation_and_nulls():
     assert phone.to_pylist()[0][3:] != device.to_pylist()[0][4:]
 
 
+def test_chunked_column_pseudonymised_like_the_whole_column():
+    p = Pseudonymizer(b"k" * 32)
+    values = ["+86 138-0013-8000", None, "13900139000", "13800138000", " ", "１３８００１３８０００"]
+    whole = p.pseudonymize_array("ship_phone", pa.array(values))
+    chunked = p.pseudonymize_array("ship_phone", pa.chunked_array([values[:3], values[3:]]))
+    assert chunked.to_pylist() == whole.to_pylist()
+    assert all(chunk.dictionary.equals(whole.dictionary) for chunk in chunked.chunks)
+    assert whole.dictionary.to_pylist() == [p.reference("ship_phone", "13800138000"),
+                                            p.reference("ship_phone", "13900139000")]
+
+
 def test_key_from_environment():
     env = {"ANTIFRAUD_PSEUDONYM_KEY": "ab" * 16}
     assert Pseudonymizer.from_environment(env).key_id == Pseudonymizer(bytes.fromhex("ab" * 16)).key_id

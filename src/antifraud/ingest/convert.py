@@ -23,6 +23,8 @@ __all__ = [
     "clean_strings",
     "nfkc",
     "to_dictionary",
+    "shared_dictionary",
+    "map_chunks",
     "to_timestamp",
     "to_number",
     "to_rating",
@@ -128,20 +130,47 @@ def clean_strings(arr: pa.Array) -> pa.Array:
 
 
 def to_dictionary(
-    arr: pa.Array, clean: Callable[[pa.Array], pa.Array] = clean_strings
-) -> pa.DictionaryArray:
+    arr: pa.Array | pa.ChunkedArray, clean: Callable[[pa.Array], pa.Array] = clean_strings
+) -> pa.DictionaryArray | pa.ChunkedArray:
     """Dictionary-encode a column, cleaning each distinct value once with ``clean``.
 
     Distinct raw spellings that clean to the same value (``"007"``, ``" 007"``, ``"００７"``)
-    share one dictionary entry.
+    share one dictionary entry. A chunked column is encoded in one pass over all its chunks and
+    comes back with one dictionary shared by every chunk, in order of first appearance.
+
+    Examples
+    --------
+    >>> out = to_dictionary(pa.chunked_array([["b", " a"], ["ａ", None]]))
+    >>> out.chunk(1).dictionary.to_pylist(), out.chunk(1).indices.to_pylist()
+    (['b', 'a'], [1, None])
     """
     if pa.types.is_dictionary(arr.type):
         arr = arr.cast(arr.type.value_type)
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
     encoded = pc.dictionary_encode(arr)
-    recoded = pc.dictionary_encode(clean(encoded.dictionary))
-    return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, encoded.indices), recoded.dictionary)
+    recoded = pc.dictionary_encode(clean(shared_dictionary(encoded)))
+
+    def recode(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, chunk.indices), recoded.dictionary)
+
+    return map_chunks(encoded, recode)
+
+
+def shared_dictionary(encoded: pa.DictionaryArray | pa.ChunkedArray) -> pa.Array:
+    """The dictionary of ``encoded``, which for a chunked column every chunk must share."""
+    if isinstance(encoded, pa.DictionaryArray):
+        return encoded.dictionary
+    return encoded.chunk(0).dictionary if encoded.num_chunks else pa.array([], encoded.type.value_type)
+
+
+def map_chunks(
+    arr: pa.Array | pa.ChunkedArray, func: Callable[[pa.Array], pa.Array]
+) -> pa.Array | pa.ChunkedArray:
+    """``func`` of an array, or of every chunk of a chunked one; ``func`` keeps the type."""
+    if isinstance(arr, pa.ChunkedArray):
+        return pa.chunked_array([func(chunk) for chunk in arr.chunks], type=arr.type)
+    return func(arr)
 
 
 def _parse_times(text: pa.Array, utc_offset_s: int, formats: tuple[str, ...]) -> tuple[np.ndarray, ...]:

@@ -43,6 +43,8 @@ from antifraud.schema import COLUMN_BY_NAME, NAMES, REQUIRED, signal_availabilit
 __all__ = ["ingest", "IngestResult", "FileReport", "QUARANTINE_COLUMNS"]
 
 QUARANTINE_COLUMNS = ("source_file", "line", "column", "reason", "detail")
+# Kinds of column kept dictionary-encoded in the canonical table.
+_ENCODED_KINDS = ("id", "label", "personal", "uscc")
 
 
 @dataclass
@@ -240,7 +242,7 @@ def _missing(values: pa.Array, issues: list[Issue]) -> Issue:
 def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array], _Problems]:
     """Canonical typed columns of a raw batch and the first problem of each row.
 
-    Personal and credit-code columns come back dictionary-encoded as written: they are
+    Personal and credit-code columns come back as written: they are dictionary-encoded,
     normalised (and personal ones pseudonymised) once over all batches (:func:`_finish_column`),
     so each distinct value is handled once.
     """
@@ -265,7 +267,7 @@ def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array],
         elif kind == "rating":
             out, issues = to_rating(arr)
         elif kind in ("personal", "uscc"):
-            out = pc.dictionary_encode(arr)  # normalised once over all batches: _finish_column
+            out = arr  # encoded and normalised once over all batches: _finish_column
         else:
             out = _text(arr)
         if name in REQUIRED:
@@ -426,23 +428,20 @@ def _duplicates(
 
 
 def _finish_column(column: pa.ChunkedArray, name: str, pseudo: Pseudonymizer) -> pa.ChunkedArray:
-    """Give a dictionary column one dictionary across chunks; normalise credit codes and
-    pseudonymise personal values, each distinct value once."""
-    column = pa.table({name: column}).unify_dictionaries().column(0)
+    """Give a column one dictionary across chunks: unify the per-batch dictionaries of ids and
+    labels; encode credit codes (normalised) and personal values (pseudonymised) in one pass
+    over all chunks, each distinct value normalised and hashed once."""
     kind = COLUMN_BY_NAME[name].kind
-    if kind not in ("personal", "uscc") or column.num_chunks == 0:
-        return column
-    raw = column.chunk(0).dictionary
+    if kind == "personal":
+        return pseudo.pseudonymize_array(name, column)
     if kind == "uscc":
-        codes = [uscc.normalize(v) or None for v in raw.to_pylist()]
-        normal = pc.dictionary_encode(pa.array(codes, pa.string()))
-        values = normal.dictionary
-    else:
-        normal = pc.dictionary_encode(normalize_personal(name, raw))
-        values = pa.array(pseudo.pseudonymize(name, normal.dictionary.to_pylist()), pa.string())
-    return pa.chunked_array(
-        [pa.DictionaryArray.from_arrays(pc.take(normal.indices, c.indices), values) for c in column.chunks]
-    )
+        return to_dictionary(column, _normalize_uscc)
+    return pa.table({name: column}).unify_dictionaries().column(0)
+
+
+def _normalize_uscc(codes: pa.Array) -> pa.Array:
+    """Canonical spelling of each credit code (:func:`antifraud.uscc.normalize`); empty is null."""
+    return pa.array([uscc.normalize(v) or None for v in codes.to_pylist()], pa.string())
 
 
 def _pseudonymise_quarantine(quarantine: pa.Table, pseudo: Pseudonymizer) -> pa.Table:
@@ -526,14 +525,16 @@ def ingest(
     def where(row: int) -> str:
         return f"{paths[file_index[row]].name}:{lines[row]}"
 
-    # The slow personal columns first, so that both cores stay busy until the end.
+    # The slow tasks first, so that both cores stay busy until the end: the duplicate check,
+    # then the personal columns, largest first.
     by_cost = sorted(
-        (f.name for f in combined.schema if pa.types.is_dictionary(f.type)),
-        key=lambda n: COLUMN_BY_NAME[n].kind != "personal",
+        (n for n in combined.column_names if COLUMN_BY_NAME[n].kind in _ENCODED_KINDS),
+        key=lambda n: (COLUMN_BY_NAME[n].kind != "personal", -combined.column(n).nbytes),
     )
     with ThreadPoolExecutor(2, "antifraud-finish") as pool:
+        duplicates = pool.submit(_duplicates, combined, ~bad, where)
         finishing = {n: pool.submit(_finish_column, combined.column(n), n, pseudo) for n in by_cost}
-        dup_rows, dup_reports = pool.submit(_duplicates, combined, ~bad, where).result()
+        dup_rows, dup_reports = duplicates.result()
         if dup_rows.size:  # values as read, before the columns are replaced
             values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
             files = [str(paths[f]) for f in file_index[dup_rows]]

@@ -26,7 +26,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from antifraud.ingest.convert import nfkc, to_dictionary
+from antifraud.ingest.convert import map_chunks, nfkc, shared_dictionary, to_dictionary
 
 __all__ = ["Pseudonymizer", "normalize_personal", "KEY_ENV", "KEY_FILE_ENV"]
 
@@ -110,16 +110,17 @@ class Pseudonymizer:
         digest = hmac.new(self._key, (kind + "\x1f" + value).encode("utf-8"), hashlib.sha256)
         return _PREFIX.get(kind, kind) + "_" + digest.hexdigest()[:_DIGEST_HEX]
 
-    def pseudonymize_array(self, kind: str, values: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray:
+    def pseudonymize_array(
+        self, kind: str, values: pa.Array | pa.ChunkedArray
+    ) -> pa.DictionaryArray | pa.ChunkedArray:
         """Normalise and pseudonymise an Arrow column, hashing each distinct value once.
 
-        Nulls and values that are empty after normalisation stay null.
+        Nulls and values that are empty after normalisation stay null. A chunked column comes
+        back chunked, with one dictionary of pseudonyms shared by every chunk.
         """
-        if isinstance(values, pa.ChunkedArray):
-            values = values.combine_chunks()
         encoded = to_dictionary(values, functools.partial(normalize_personal, kind))
-        hashed = self.pseudonymize(kind, encoded.dictionary.to_pylist())
-        return pa.DictionaryArray.from_arrays(encoded.indices, pa.array(hashed, pa.string()))
+        hashed = pa.array(self.pseudonymize(kind, shared_dictionary(encoded).to_pylist()), pa.string())
+        return map_chunks(encoded, lambda chunk: pa.DictionaryArray.from_arrays(chunk.indices, hashed))
 
 
 def _hmac_many(key: bytes, kind: str, values: Sequence[str]) -> list[str]:
