@@ -41,7 +41,6 @@ from antifraud.ingest.records import RecordChunk, Truncated, iter_record_chunks
 
 __all__ = ["BadRecord", "Export", "ReadSummary", "open_export"]
 
-BATCH_BYTES = 32 << 20
 PARQUET_BATCH_ROWS = 1 << 20
 
 
