@@ -95,14 +95,16 @@ def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str
     return paths
 
 
-def _order_ids(table: pa.Table) -> pa.ChunkedArray:
-    """The orders' ids, ``row:N`` (N the source line) where the export has none."""
+def _order_ids(table: pa.Table) -> pa.Array:
+    """The orders' ids, ``row:N`` (N the source line) where the export has none, in one chunk
+    (every ring takes its orders' ids from it)."""
     if "order_id" in table.column_names:
-        return table.column("order_id")
-    return pc.binary_join_element_wise("row:", pc.cast(table.column("source_line"), pa.string()), "")
+        return table.column("order_id").combine_chunks()
+    lines = table.column("source_line").combine_chunks()
+    return pc.binary_join_element_wise("row:", pc.cast(lines, pa.string()), "")
 
 
-def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: pa.ChunkedArray) -> dict:
+def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: pa.Array) -> dict:
     inside = data.orders_of(ring.accounts, ring.merchants if ring.merchants.size else ring.victims)
     times = data.times[inside]
     return {
