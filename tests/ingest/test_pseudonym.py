@@ -9,12 +9,12 @@ from antifraud.ingest.pseudonym import Pseudonymizer
 @given(st.lists(st.text(min_size=1, max_size=30), min_size=1, max_size=20))
 def test_fast_hmac_equals_reference(values):
     p = Pseudonymizer(b"0123456789abcdef-key")
-    assert p.pseudonymize("device_id", values) == [p.reference("device_id", v) for v in values]
+    assert p.pseudonymize("device_id", values).to_pylist() == [p.reference("device_id", v) for v in values]
 
 
 def test_long_key_hashed_like_hmac():
     p = Pseudonymizer(b"k" * 100)
-    assert p.pseudonymize("buyer_ip", ["1.2.3.4"]) == [p.reference("buyer_ip", "1.2.3.4")]
+    assert p.pseudonymize("buyer_ip", ["1.2.3.4"]).to_pylist() == [p.reference("buyer_ip", "1.2.3.4")]
 
 
 def test_domain_separation_and_nulls():

@@ -450,7 +450,7 @@ def _pseudonymise_quarantine(quarantine: pa.Table, pseudo: Pseudonymizer) -> pa.
         if name not in COLUMN_BY_NAME or COLUMN_BY_NAME[name].kind != "personal" or not quarantine.num_rows:
             continue
         values = normalize_personal(name, quarantine.column(name).combine_chunks()).to_pylist()
-        mapped = iter(pseudo.pseudonymize(name, [v for v in values if v is not None]))
+        mapped = iter(pseudo.pseudonymize(name, [v for v in values if v is not None]).to_pylist())
         replaced = pa.array([None if v is None else next(mapped) for v in values], pa.string())
         quarantine = quarantine.set_column(quarantine.schema.get_field_index(name), name, replaced)
     return quarantine
@@ -527,10 +527,8 @@ def ingest(
 
     # The slow tasks first, so that both cores stay busy until the end: the duplicate check,
     # then the personal columns, largest first.
-    by_cost = sorted(
-        (n for n in combined.column_names if COLUMN_BY_NAME[n].kind in _ENCODED_KINDS),
-        key=lambda n: (COLUMN_BY_NAME[n].kind != "personal", -combined.column(n).nbytes),
-    )
+    cost = {n: (COLUMN_BY_NAME[n].kind != "personal", -combined.column(n).nbytes) for n in combined.column_names}
+    by_cost = sorted((n for n in combined.column_names if COLUMN_BY_NAME[n].kind in _ENCODED_KINDS), key=cost.get)
     with ThreadPoolExecutor(2, "antifraud-finish") as pool:
         duplicates = pool.submit(_duplicates, combined, ~bad, where)
         finishing = {n: pool.submit(_finish_column, combined.column(n), n, pseudo) for n in by_cost}
