@@ -109,3 +109,18 @@ def test_rings_aimed_at_the_same_shops_are_one_operation():
     assert attack.accounts.tolist() == [1, 2, 3, 4, 5, 6] and attack.victims.tolist() == [7]
     assert attack.score == 0.8 and attack.kind == "one_star_attack"
     assert [r.accounts.tolist() for r in merged[1:]] == [[8, 9, 10], [11, 12, 13], [14, 15, 16], [17, 18, 19]]
+
+
+def test_detectors_the_columns_do_not_allow_are_skipped_with_a_reason(tmp_path):
+    out = write_synthetic_export(tmp_path / "synth", seed=6, n_orders=5_000)
+    minimal = pd.read_csv(out / "orders.csv", dtype=str)[["buyer_id", "seller_id", "created_at"]]
+    minimal.to_csv(tmp_path / "minimal.csv", index=False)
+    data = prepare(ingest([tmp_path / "minimal.csv"], PROFILES["generic"]).table)
+    ensemble = BrushingEnsemble(random_state=0).fit(data)
+    assert set(ensemble.skipped_) == {"review_bursts", "communities"}
+    assert "rating" in ensemble.skipped_["review_bursts"]
+    assert "device" in ensemble.skipped_["communities"]
+    for scores in (ensemble.account_scores_, ensemble.merchant_scores_, ensemble.order_scores_):
+        assert np.all((scores >= 0) & (scores <= 1))
+    # The order graph alone still carries the promoted shops' co-purchase.
+    assert any("promoted_shops" in r.detectors for r in ensemble.rings_)
