@@ -101,6 +101,7 @@ class Ring:
     detectors: list[str]
     victims: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     signals: list[dict] = field(default_factory=list)
+    evidence: dict[str, float] = field(default_factory=dict)
 
 
 class BrushingEnsemble(BaseEstimator):
@@ -189,7 +190,7 @@ class BrushingEnsemble(BaseEstimator):
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
         for ring in rings:
-            ring.signals = _signals(features, ring.accounts, self.population_)
+            ring.signals = _evidence_in_words(ring.evidence) + _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
         self._score(data, orders, shared)
         return self
@@ -230,7 +231,8 @@ class BrushingEnsemble(BaseEstimator):
         det = self._promoted().set_params(random_state=self.random_state).fit(
             orders, suspicion=self.behaviour_, shared=shared
         )
-        found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"])
+        found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"],
+                       evidence={k: v for k, v in g.signals.items() if k != "shops"})
                   for g in det.groups_]
         lockstep = self.lockstep if self.lockstep is not None else LockstepDetector(resolution=2.0)
         X = np.c_[data.order_rows, data.order_cols, data.times]
@@ -355,7 +357,7 @@ def _absorb(merged: dict, key: object, ring: Ring) -> None:
     victims and detectors; the best score and its kind."""
     if key not in merged:
         merged[key] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind,
-                           list(ring.detectors), ring.victims.copy())
+                           list(ring.detectors), ring.victims.copy(), evidence=dict(ring.evidence))
         return
     m = merged[key]
     m.accounts = np.union1d(m.accounts, ring.accounts)
@@ -364,6 +366,8 @@ def _absorb(merged: dict, key: object, ring: Ring) -> None:
     if ring.score > m.score:
         m.score, m.kind = ring.score, ring.kind
     m.detectors = sorted(set(m.detectors) | set(ring.detectors))
+    for name, value in ring.evidence.items():
+        m.evidence[name] = max(m.evidence.get(name, value), value)
 
 
 def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:
@@ -391,6 +395,31 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
     stat = -2 * np.where(known, np.log(np.clip(tail, 1e-12, 1)), 0).sum(axis=1)
     k = known.sum(axis=1)
     return np.where(k > 0, chi2.cdf(stat, 2 * np.maximum(k, 1)), 0.5)
+
+
+def _evidence_in_words(evidence: dict[str, float]) -> list[dict]:
+    """The detectors' own tests behind a ring, in words (percentile: not applicable)."""
+    out = []
+    lift, p_co = evidence.get("co_purchase_lift", 0.0), evidence.get("co_purchase_log10_p", 0.0)
+    if lift > 0:
+        out.append({
+            "signal": "co_purchase_lift",
+            "value": round(lift, 1),
+            "percentile": None,
+            "text": f"its shops share buyers {lift:,.0f} times as often as their buyers' activity explains "
+                    f"(p < 1e-{int(p_co)})",
+        })
+    p_crowd = evidence.get("crowd_log10_p", 0.0)
+    if p_crowd > 0:
+        share, base = evidence.get("crowd_share", 0.0), evidence.get("crowd_base_rate", 0.0)
+        out.append({
+            "signal": "suspicious_crowd",
+            "value": round(share, 4),
+            "percentile": None,
+            "text": f"{share:.0%} of its shop's buyers behave suspiciously, against {base:.0%} of all "
+                    f"accounts (p < 1e-{int(p_crowd)})",
+        })
+    return out
 
 
 def _signals(features: dict[str, np.ndarray], members: np.ndarray, population: dict[str, np.ndarray],

@@ -74,8 +74,12 @@ class PromotedShopDetector(BaseEstimator):
     ----------
     groups_ : list of AccountGroup
         Rings, best first; ``signals`` holds the group's ``shops`` (an array of column indices),
-        the ``strength`` of its strongest test (its ``-log10 p`` over the threshold) and whether
-        any of its shops were linked by co-purchase (``co_purchase`` 1 or 0).
+        the ``strength`` of its strongest test (its ``-log10 p`` over the threshold), whether
+        any of its shops were linked by co-purchase (``co_purchase`` 1 or 0), and the best of
+        its shops' ``co_purchase_lift`` and ``co_purchase_log10_p`` (0 without co-purchase),
+        ``crowd_log10_p`` (0 where the crowd test is not significant), ``crowd_share`` and
+        ``crowd_base_rate`` (share of suspicious buyers at the shop and overall; only with
+        ``suspicion``).
     labels_ : ndarray of int64, shape (n_accounts,)
         Index of the best ring each account is in, -1 for none.
     account_scores_ : ndarray of float64, shape (n_accounts,)
@@ -166,8 +170,9 @@ class PromotedShopDetector(BaseEstimator):
         self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
         if suspicious is not None and suspicious.any():
             shop_evidence = _crowd_evidence(B, suspicious)
-        linked = (pair_evidence >= self.pair_threshold_) & (shared.lift[enough] >= self.min_lift)
-        i, j, pair_evidence = i[linked], j[linked], pair_evidence[linked]
+        lift = shared.lift[enough]
+        linked = (pair_evidence >= self.pair_threshold_) & (lift >= self.min_lift)
+        i, j, pair_evidence, lift = i[linked], j[linked], pair_evidence[linked], lift[linked]
 
         # A shop's score is its strongest test, each against its own threshold.
         strength = np.zeros(n_shops)
@@ -176,7 +181,16 @@ class PromotedShopDetector(BaseEstimator):
         strength = np.maximum(strength, shop_evidence / self.shop_threshold_)
         self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
 
-        groups = self._rings(B, i, j, strength, suspicious)
+        # What each shop's strongest evidence says, for the rings' explanations.
+        facts = {name: np.zeros(n_shops) for name in ("co_purchase_lift", "co_purchase_log10_p", "crowd_log10_p")}
+        for shop in (i, j):
+            np.maximum.at(facts["co_purchase_lift"], shop, lift)
+            np.maximum.at(facts["co_purchase_log10_p"], shop, pair_evidence)
+        facts["crowd_log10_p"] = np.where(shop_evidence >= self.shop_threshold_, shop_evidence, 0.0)
+        if suspicious is not None:
+            facts["crowd_share"] = (B.T @ suspicious.astype(np.float64)) / np.maximum(np.diff(B.tocsc().indptr), 1)
+            facts["crowd_base_rate"] = np.full(n_shops, float(suspicious.mean()))
+        groups = self._rings(B, i, j, strength, suspicious, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         return self
 
@@ -201,6 +215,7 @@ class PromotedShopDetector(BaseEstimator):
         j: np.ndarray,
         strength: np.ndarray,
         suspicious: np.ndarray | None,
+        facts: dict[str, np.ndarray],
     ) -> list[AccountGroup]:
         """Group significant shops and collect each group's accounts."""
         n_accounts, n_shops = B.shape
@@ -243,9 +258,9 @@ class PromotedShopDetector(BaseEstimator):
                 continue
             mine = shops[group == k]
             best = float(strength[mine].max())
-            out.append(AccountGroup(members, 1 - 1 / best**2, {
-                "shops": mine, "strength": best, "co_purchase": float(paired[mine].any()),
-            }))
+            signals = {"shops": mine, "strength": best, "co_purchase": float(paired[mine].any())}
+            signals.update({name: float(values[mine].max()) for name, values in facts.items()})
+            out.append(AccountGroup(members, 1 - 1 / best**2, signals))
         return out
 
 
