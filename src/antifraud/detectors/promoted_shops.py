@@ -168,28 +168,28 @@ class PromotedShopDetector(BaseEstimator):
         self.pair_threshold_ = float(np.log10(max(shared.n_tested, 1) / self.alpha))
         shop_evidence = np.zeros(n_shops)
         self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
-        if suspicious is not None and suspicious.any():
-            shop_evidence = _crowd_evidence(B, suspicious)
+        if suspicious is not None:
+            buyers = np.bincount(B.indices, minlength=n_shops)  # B is 0/1 without duplicates
+            hits = B.T @ suspicious.astype(np.float64)
+            rate = float(suspicious.mean())
+            if rate > 0:
+                shop_evidence = _crowd_evidence(hits, buyers, rate)
         lift = shared.lift[enough]
         linked = (pair_evidence >= self.pair_threshold_) & (lift >= self.min_lift)
         i, j, pair_evidence, lift = i[linked], j[linked], pair_evidence[linked], lift[linked]
 
-        # A shop's score is its strongest test, each against its own threshold.
-        strength = np.zeros(n_shops)
-        np.maximum.at(strength, i, pair_evidence / self.pair_threshold_)
-        np.maximum.at(strength, j, pair_evidence / self.pair_threshold_)
-        strength = np.maximum(strength, shop_evidence / self.shop_threshold_)
-        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
-
-        # What each shop's strongest evidence says, for the rings' explanations.
+        # What each shop's strongest evidence says: its score, and the rings' explanations.
         facts = {name: np.zeros(n_shops) for name in ("co_purchase_lift", "co_purchase_log10_p", "crowd_log10_p")}
         for shop in (i, j):
             np.maximum.at(facts["co_purchase_lift"], shop, lift)
             np.maximum.at(facts["co_purchase_log10_p"], shop, pair_evidence)
         facts["crowd_log10_p"] = np.where(shop_evidence >= self.shop_threshold_, shop_evidence, 0.0)
+        # A shop's score is its strongest test, each against its own threshold.
+        strength = np.maximum(facts["co_purchase_log10_p"] / self.pair_threshold_, shop_evidence / self.shop_threshold_)
+        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
         if suspicious is not None:
-            facts["crowd_share"] = (B.T @ suspicious.astype(np.float64)) / np.maximum(np.diff(B.tocsc().indptr), 1)
-            facts["crowd_base_rate"] = np.full(n_shops, float(suspicious.mean()))
+            facts["crowd_share"] = hits / np.maximum(buyers, 1)
+            facts["crowd_base_rate"] = np.full(n_shops, rate)
         groups = self._rings(B, i, j, strength, suspicious, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         return self
@@ -249,8 +249,6 @@ class PromotedShopDetector(BaseEstimator):
         order = np.argsort(member_of, kind="stable")
         account, member_of = account[order], member_of[order]
         bounds = np.searchsorted(member_of, np.arange(len(group_ids) + 1))
-        paired = np.zeros(n_shops, dtype=bool)
-        paired[i] = paired[j] = True
         out = []
         for k in range(len(group_ids)):
             members = account[bounds[k]:bounds[k + 1]]
@@ -258,16 +256,13 @@ class PromotedShopDetector(BaseEstimator):
                 continue
             mine = shops[group == k]
             best = float(strength[mine].max())
-            signals = {"shops": mine, "strength": best, "co_purchase": float(paired[mine].any())}
+            signals = {"shops": mine, "strength": best, "co_purchase": float(facts["co_purchase_lift"][mine].max() > 0)}
             signals.update({name: float(values[mine].max()) for name, values in facts.items()})
             out.append(AccountGroup(members, 1 - 1 / best**2, signals))
         return out
 
 
-def _crowd_evidence(B: sp.csr_array, suspicious: np.ndarray) -> np.ndarray:
+def _crowd_evidence(hits: np.ndarray, buyers: np.ndarray, rate: float) -> np.ndarray:
     """``-log10 p`` of each shop's count of suspicious buyers against the population's rate."""
-    buyers = np.asarray(B.sum(axis=0)).ravel()
-    hits = B.T @ suspicious.astype(np.float64)
-    rate = float(suspicious.mean())
     evidence = -binom.logsf(hits - 1, buyers, rate) / _LOG10
     return np.where(hits > 0, evidence, 0.0)
