@@ -364,8 +364,9 @@ class ReviewScorer(BaseEstimator):
         on_pair = adjacency.multiply(adjacency @ pairs.astype(np.float64)).tocsr()
         on_pair.eliminate_zeros()
         edge_in = np.asarray(on_pair[rows, cols]).ravel() > 0
-        buyers = np.diff(adjacency.tocsc().indptr)
-        self.coreview_, coreview_hit = excess_share(np.diff(on_pair.tocsc().indptr), buyers, self.prior_orders)
+        buyers = np.bincount(adjacency.indices, minlength=n_merchants)
+        on_pair_buyers = np.bincount(on_pair.indices, minlength=n_merchants)
+        self.coreview_, coreview_hit = excess_share(on_pair_buyers, buyers, self.prior_orders)
 
         campaign = np.maximum.reduce([
             np.where(throwaway_order, throwaway_hit[cols], 0),

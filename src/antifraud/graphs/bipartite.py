@@ -224,6 +224,6 @@ def time_expanded(
     matrix.sum_duplicates()
     matrix.data[:] = 1.0
     if min_rows > 1:
-        keep = np.flatnonzero(np.diff(matrix.tocsc().indptr) >= min_rows)
+        keep = np.flatnonzero(np.bincount(matrix.indices, minlength=len(pairs)) >= min_rows)
         matrix, pairs = matrix[:, keep], pairs[keep]
     return matrix, pairs // n_slots
