@@ -64,12 +64,7 @@ def test_excess_share_is_zero_at_the_population_share_and_shrinks_small_groups()
 def test_coreview_pairs_finds_a_planted_block_not_popular_pairs():
     rng = np.random.default_rng(0)
     n_buyers, n_shops = 3000, 60
-    popularity = 1 / np.arange(1, n_shops + 1)
-    rows, cols = [], []
-    for b in range(n_buyers):
-        shops = rng.choice(n_shops, size=rng.integers(1, 6), replace=False, p=popularity / popularity.sum())
-        rows += [b] * len(shops)
-        cols += shops.tolist()
+    rows, cols = (a.tolist() for a in _organic_orders(rng, n_buyers, n_shops, max_shops=5))
     block_buyers, block_shops = np.arange(20), np.arange(n_shops, n_shops + 5)
     for b in block_buyers:
         for s in rng.choice(block_shops, size=3, replace=False):
@@ -122,12 +117,14 @@ def test_without_ratings_scores_come_from_accounts_and_clone_keeps_params():
     assert clone(scorer).get_params()["prior_orders"] == 5.0
 
 
-def _organic_orders(rng: np.random.Generator, n_buyers: int = 2000, n_shops: int = 60) -> tuple[np.ndarray, np.ndarray]:
-    """Account and shop codes of organic orders: 1-8 distinct popular shops per account."""
+def _organic_orders(
+    rng: np.random.Generator, n_buyers: int = 2000, n_shops: int = 60, max_shops: int = 8
+) -> tuple[np.ndarray, np.ndarray]:
+    """Account and shop codes of organic orders: 1 to ``max_shops`` distinct popular shops per account."""
     popularity = 1 / np.arange(1, n_shops + 1)
     rows, cols = [], []
     for b in range(n_buyers):
-        shops = rng.choice(n_shops, size=rng.integers(1, 9), replace=False, p=popularity / popularity.sum())
+        shops = rng.choice(n_shops, size=rng.integers(1, max_shops + 1), replace=False, p=popularity / popularity.sum())
         rows += [b] * len(shops)
         cols += shops.tolist()
     return np.array(rows), np.array(cols)
