@@ -6,16 +6,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from antifraud import __version__
 from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.features.data import DetectionData, prepare
-from antifraud.findings import write_findings
+from antifraud.findings import describe_rings, write_findings
 from antifraud.ingest import IngestResult, Profile, ingest
-from antifraud.io import write_csv, write_json
+from antifraud.io import write_csv, write_json, write_jsonl
+from antifraud.records.chain import canonical_bytes
+from antifraud.records.findings import Issuer, RunContext, build_records, timestamp
+from antifraud.records.lifecycle import utc_now
 
 __all__ = ["Detection", "detect"]
 
@@ -39,6 +44,7 @@ def detect(
     seed: int = 0,
     contamination: float = 0.05,
     encoding: str | None = None,
+    issuer: Issuer | None = None,
     progress: Callable[..., None] | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
@@ -54,6 +60,8 @@ def detect(
         Seed of every randomised step; the same seed gives identical files.
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
+    issuer : Issuer, optional
+        Who issues the ``findings.jsonl`` credit records (default: from the environment).
     """
     say = progress or (lambda *_args: None)
     result = ingest(paths, profile, encoding=encoding, progress=progress)
@@ -69,15 +77,32 @@ def detect(
     t0 = time.perf_counter()
     say("writing findings")
     out = Path(out_dir)
-    written = write_findings(data, ensemble, out)
+    rings = describe_rings(data, ensemble)
+    written = write_findings(data, ensemble, out, rings)
     written["quarantine"] = out / "quarantine.csv"
     write_csv(result.quarantine, written["quarantine"])
+    parameters = {"seed": seed, "contamination": contamination,
+                  "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
+    inputs = tuple(f.sha256 for f in result.files)
+    run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
+    context = RunContext(
+        issuer=issuer or Issuer.from_environment(platform=profile.name),
+        pseudonymizer=result.pseudonymizer,
+        run_id=run_id,
+        input_sha256=inputs,
+        data_as_of=timestamp(data.times.max()) if data.times.size else utc_now(),
+        toolkit_version=__version__,
+        issued_at=utc_now(),
+    )
+    written["findings"] = out / "findings.jsonl"
+    write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
     timings["write"] = time.perf_counter() - t0
     result.timings.update(timings)  # the run's stages, after ingest's own
     written["manifest"] = out / "run.json"
     manifest = result.manifest("detect", {
-        "parameters": {"seed": seed, "contamination": contamination,
-                       "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}},
+        "run_id": run_id,
+        "issuer": context.issuer.to_record() | {"platform": context.issuer.platform},
+        "parameters": parameters,
         "detectors": {"skipped": ensemble.skipped_, "thresholds": ensemble.threshold_},
         "findings": {
             "rings": len(ensemble.rings_),

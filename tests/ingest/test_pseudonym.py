@@ -22,7 +22,25 @@ def test_domain_separation_and_nulls():
     phone = p.pseudonymize_array("ship_phone", pa.array(["13800138000", None, "  "]))
     device = p.pseudonymize_array("device_id", pa.array(["13800138000"]))
     assert phone.to_pylist()[1:] == [None, None]
-    assert phone.to_pylist()[0][3:] != device.to_pylist()[0][4:]
+    assert phone.to_pylist()[0] != device.to_pylist()[0]
+
+
+def test_pseudonym_is_the_credit_record_hmac():
+    """acr/1: HMAC-SHA256(key, kind + "|" + canonical value), hex."""
+    import hashlib
+    import hmac
+
+    key = b"alliance-key-0123456789"
+    expected = hmac.new(key, b"phone|13800138000", hashlib.sha256).hexdigest()
+    p = Pseudonymizer(key)
+    assert p.pseudonymize("ship_phone", ["13800138000"]).to_pylist() == [expected]
+    assert p.pseudonymize_array("ship_phone", pa.array(["+86 138 0013 8000"])).to_pylist() == [expected]
+
+
+def test_account_ids_keep_their_case():
+    p = Pseudonymizer(b"k" * 32)
+    out = p.pseudonymize_array("buyer_id", pa.array(["Ab12", "ab12", " Ab12 "])).to_pylist()
+    assert out[0] == out[2] != out[1]
 
 
 def test_chunked_column_pseudonymised_like_the_whole_column():
@@ -39,7 +57,10 @@ def test_chunked_column_pseudonymised_like_the_whole_column():
 def test_key_from_environment():
     env = {"ANTIFRAUD_PSEUDONYM_KEY": "ab" * 16}
     assert Pseudonymizer.from_environment(env).key_id == Pseudonymizer(bytes.fromhex("ab" * 16)).key_id
-    assert Pseudonymizer.from_environment({}).source == "generated run key"
+    generated = Pseudonymizer.from_environment({})
+    assert generated.source == "generated run key" and not generated.shareable
+    named = Pseudonymizer.from_environment({**env, "ANTIFRAUD_PSEUDONYM_KEY_ID": "alliance-2026q4"})
+    assert named.key_id == "alliance-2026q4" and named.shareable
     with pytest.raises(ValueError):
         Pseudonymizer.from_environment({"ANTIFRAUD_PSEUDONYM_KEY": "short"})
     assert "ab" * 16 not in repr(Pseudonymizer.from_environment(env))

@@ -1,5 +1,5 @@
 """Detectors -> findings: per-entity scores and rings, written as files for people and tools."""
 
-from antifraud.findings.outputs import ring_ids, write_findings
+from antifraud.findings.outputs import describe_rings, ring_ids, write_findings
 
-__all__ = ["ring_ids", "write_findings"]
+__all__ = ["describe_rings", "ring_ids", "write_findings"]

@@ -12,7 +12,6 @@ same seed write identical files.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,9 +22,9 @@ import pyarrow.compute as pc
 
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
-from antifraud.io import atomic_path, write_csv
+from antifraud.io import write_csv, write_jsonl
 
-__all__ = ["ring_ids", "write_findings"]
+__all__ = ["ring_ids", "describe_rings", "write_findings"]
 
 
 def ring_ids(rings: list[Ring]) -> list[str]:
@@ -59,11 +58,22 @@ def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).isoformat()
 
 
-def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path) -> dict[str, Path]:
-    """Write the per-entity score files and ``rings.jsonl`` to ``out_dir``; return their paths."""
+def describe_rings(data: DetectionData, ensemble: BrushingEnsemble) -> list[dict]:
+    """The ``rings.jsonl`` object of every ring of ``ensemble``, best first."""
+    order_ids = _order_ids(data.table)
+    return [_ring_record(rid, ring, data, order_ids) for rid, ring in zip(ring_ids(ensemble.rings_), ensemble.rings_)]
+
+
+def write_findings(
+    data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path, rings: list[dict] | None = None
+) -> dict[str, Path]:
+    """Write the per-entity score files and ``rings.jsonl`` to ``out_dir``; return their paths.
+
+    ``rings`` are the ring objects of :func:`describe_rings`, computed here when not given.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    graph, rings = data.graph, ensemble.rings_
+    graph, described, rings = data.graph, rings, ensemble.rings_
     ids = ring_ids(rings)
     thresholds = ensemble.threshold_
     paths = {name: out / f"{name}.csv" for name in ("accounts", "merchants", "orders")}
@@ -89,9 +99,7 @@ def write_findings(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str
     write_csv(merchants, paths["merchants"])
     write_csv(orders, paths["orders"])
     paths["rings"] = out / "rings.jsonl"
-    with atomic_path(paths["rings"]) as tmp, open(tmp, "w", encoding="utf-8") as fh:
-        for rid, ring in zip(ids, rings):
-            fh.write(json.dumps(_ring_record(rid, ring, data, order_ids), ensure_ascii=False) + "\n")
+    write_jsonl(paths["rings"], described if described is not None else describe_rings(data, ensemble))
     return paths
 
 

@@ -174,7 +174,7 @@ class IngestResult:
             },
             "seller_uscc": self.uscc,
             "pseudonymisation": {
-                "algorithm": "HMAC-SHA256, first 96 bits, per-field domain separation",
+                "algorithm": "HMAC-SHA256(key, kind + \"|\" + normalised value), hex (acr/1)",
                 "fields": [c for c in self.columns if COLUMN_BY_NAME[c].kind == "personal"],
                 "key_id": self.pseudonymizer.key_id,
                 "key_source": self.pseudonymizer.source,

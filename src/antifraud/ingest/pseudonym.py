@@ -1,16 +1,18 @@
-"""Keyed pseudonyms for personal fields (HMAC-SHA256).
+"""Keyed pseudonyms for personal identifiers (HMAC-SHA256 under the alliance key).
 
 Phones, addresses, IPs and device ids may link accounts, but raw values must never reach an
-output. Each value is normalised (so ``138-0013-8000`` and ``+86 13800138000`` agree) and replaced
-by ``<kind>_<hex>``: the first 96 bits of HMAC-SHA256 under a secret key, with the field kind mixed
-in so a phone and a device id never collide. Equal values give equal pseudonyms under the same
-key, so linking by equality still works; without the key they cannot be reversed or guessed by
-hashing candidate phone numbers.
+output, and account ids must never reach a shared record. Each value is normalised (so
+``138-0013-8000`` and ``+86 13800138000`` agree) and replaced by the hex
+``HMAC-SHA256(key, kind + "|" + value)`` of the credit-record format (``acr/1``), where ``kind``
+is ``platform_account``, ``phone``, ``device``, ``address``, ``payment`` or ``ip``. Equal values
+give equal pseudonyms under the same key, on any platform, so linking by equality still works;
+without the key they cannot be reversed or found by hashing candidate phone numbers.
 
-The key comes from ``ANTIFRAUD_PSEUDONYM_KEY`` (hex, or any text of 16 bytes or more) or the file
-named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``; otherwise a random key is generated for the run (its
-pseudonyms then link only within that run). The key itself is never written anywhere: the run
-manifest records only its key id.
+The key is the alliance key: ``ANTIFRAUD_PSEUDONYM_KEY`` (hex, or any text of 16 bytes or more)
+or the file named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``, with ``ANTIFRAUD_PSEUDONYM_KEY_ID`` naming
+it (by default its fingerprint). Without one, a random key is generated for the run: its
+pseudonyms link only within that run, and its key id starts with ``run-`` so that they are never
+shared. The key itself is never written anywhere; outputs record only its key id.
 """
 
 from __future__ import annotations
@@ -29,12 +31,19 @@ import pyarrow.compute as pc
 
 from antifraud.ingest.convert import map_chunks, nfkc, shared_dictionary, to_dictionary
 
-__all__ = ["Pseudonymizer", "normalize_personal", "KEY_ENV", "KEY_FILE_ENV"]
+__all__ = ["Pseudonymizer", "normalize_personal", "KINDS", "KEY_ENV", "KEY_FILE_ENV", "KEY_ID_ENV"]
 
 KEY_ENV = "ANTIFRAUD_PSEUDONYM_KEY"
 KEY_FILE_ENV = "ANTIFRAUD_PSEUDONYM_KEY_FILE"
-_PREFIX = {"buyer_ip": "ip", "device_id": "dev", "ship_phone": "ph", "ship_address": "addr"}
-_DIGEST_HEX = 24
+KEY_ID_ENV = "ANTIFRAUD_PSEUDONYM_KEY_ID"
+#: The identifier kind (``acr/1`` ``id_kind``, plus ``ip``) of each canonical column.
+KINDS: dict[str, str] = {
+    "buyer_id": "platform_account",
+    "ship_phone": "phone",
+    "device_id": "device",
+    "ship_address": "address",
+    "buyer_ip": "ip",
+}
 
 
 def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -49,11 +58,14 @@ def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Arra
     >>> normalize_personal("ship_phone", pa.array(["+86 138-0013-8000", "１３８００１３８０００"])).to_pylist()
     ['13800138000', '13800138000']
     """
-    out = pc.utf8_lower(pc.utf8_trim_whitespace(nfkc(values)))
-    if kind == "ship_phone":
+    kind = KINDS.get(kind, kind)
+    out = pc.utf8_trim_whitespace(nfkc(values))
+    if kind != "platform_account":
+        out = pc.utf8_lower(out)
+    if kind == "phone":
         out = pc.replace_substring_regex(out, r"[\s\-()]", "")
         out = pc.replace_substring_regex(out, r"^(\+?86)(1\d{10})$", r"\2")
-    elif kind == "ship_address":
+    elif kind == "address":
         out = pc.replace_substring_regex(out, r"\s+", " ")
     return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
 
@@ -67,22 +79,29 @@ class Pseudonymizer:
         Secret key, at least 16 bytes.
     source : str
         Where the key came from, for the run manifest.
+    key_id : str, optional
+        The key's name in the alliance; by default ``k-`` and the key's fingerprint.
 
     Examples
     --------
     >>> p = Pseudonymizer(b"k" * 32)
     >>> p.pseudonymize("ship_phone", ["13800138000"]).equals(p.pseudonymize("ship_phone", ["13800138000"]))
     True
-    >>> p.pseudonymize("ship_phone", ["13800138000"])[0].as_py().startswith("ph_")
-    True
+    >>> len(p.pseudonymize("phone", ["13800138000"])[0].as_py())
+    64
     """
 
-    def __init__(self, key: bytes, source: str = "given") -> None:
+    def __init__(self, key: bytes, source: str = "given", key_id: str | None = None) -> None:
         if len(key) < 16:
             raise ValueError("a pseudonymisation key needs at least 16 bytes")
         self._key = key
         self.source = source
-        self.key_id = hashlib.sha256(b"antifraud-key-id\x00" + key).hexdigest()[:16]
+        self.key_id = key_id or "k-" + hashlib.sha256(b"antifraud-key-id\x00" + key).hexdigest()[:16]
+
+    @property
+    def shareable(self) -> bool:
+        """True unless the key was generated for this run (its pseudonyms link nothing outside)."""
+        return not self.key_id.startswith("run-")
 
     def __repr__(self) -> str:  # never show the key
         return f"Pseudonymizer(key_id={self.key_id!r}, source={self.source!r})"
@@ -90,15 +109,21 @@ class Pseudonymizer:
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Pseudonymizer:
         """Build from ``ANTIFRAUD_PSEUDONYM_KEY(_FILE)``, or generate a key for this run."""
+        name = environ.get(KEY_ID_ENV) or None
+        if name is not None and name.startswith("run-"):
+            raise ValueError(f"{KEY_ID_ENV}: names starting with 'run-' are kept for generated run keys")
         if environ.get(KEY_ENV):
-            return cls(_parse_key(environ[KEY_ENV]), source=f"environment {KEY_ENV}")
+            return cls(_parse_key(environ[KEY_ENV]), source=f"environment {KEY_ENV}", key_id=name)
         if environ.get(KEY_FILE_ENV):
             text = Path(environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip()
-            return cls(_parse_key(text), source=f"key file {KEY_FILE_ENV}")
-        return cls(secrets.token_bytes(32), source="generated run key")
+            return cls(_parse_key(text), source=f"key file {KEY_FILE_ENV}", key_id=name)
+        key = secrets.token_bytes(32)
+        return cls(key, source="generated run key", key_id="run-" + hashlib.sha256(key).hexdigest()[:16])
 
     def pseudonymize(self, kind: str, values: Sequence[str]) -> pa.StringArray:
         """Return the pseudonym of every already-normalised value in ``values``.
+
+        ``kind`` is an identifier kind or a canonical column name (see :data:`KINDS`).
 
         The HMAC is computed with precomputed inner and outer key states, which equals
         :func:`hmac.new` with SHA-256 (tested) at about a third of the cost per value
@@ -108,8 +133,8 @@ class Pseudonymizer:
 
     def reference(self, kind: str, value: str) -> str:
         """Slow, obvious pseudonym of one value with :mod:`hmac` (the tests' oracle)."""
-        digest = hmac.new(self._key, (kind + "\x1f" + value).encode("utf-8"), hashlib.sha256)
-        return _PREFIX.get(kind, kind) + "_" + digest.hexdigest()[:_DIGEST_HEX]
+        kind = KINDS.get(kind, kind)
+        return hmac.new(self._key, (kind + "|" + value).encode("utf-8"), hashlib.sha256).hexdigest()
 
     def pseudonymize_array(
         self, kind: str, values: pa.Array | pa.ChunkedArray
@@ -130,26 +155,24 @@ _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
 def _hmac_many(key: bytes, kind: str, values: Sequence[str]) -> pa.StringArray:
     """Pseudonyms of ``values`` under ``key``: HMAC-SHA256 from precomputed pad states.
 
-    Only the digests are made per value; their hex text, with the kind's prefix, is laid out
-    in one buffer with numpy and handed to Arrow as fixed-width strings.
+    Only the digests are made per value; their hex text is laid out in one buffer with numpy
+    and handed to Arrow as fixed-width strings.
     """
     block = (key if len(key) <= 64 else hashlib.sha256(key).digest()).ljust(64, b"\x00")
     inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
     outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
-    tag = (kind + "\x1f").encode()
+    tag = (KINDS.get(kind, kind) + "|").encode()
     digests = bytearray()
     for value in values:
         h = inner.copy()
         h.update(tag + value.encode("utf-8"))
         o = outer.copy()
         o.update(h.digest())
-        digests += o.digest()[: _DIGEST_HEX // 2]
-    raw = np.frombuffer(bytes(digests), dtype=np.uint8).reshape(-1, _DIGEST_HEX // 2)
-    prefix = np.frombuffer((_PREFIX.get(kind, kind) + "_").encode(), dtype=np.uint8)
-    text = np.empty((len(raw), len(prefix) + _DIGEST_HEX), dtype=np.uint8)
-    text[:, : len(prefix)] = prefix
-    text[:, len(prefix) :: 2] = _HEX[raw >> 4]
-    text[:, len(prefix) + 1 :: 2] = _HEX[raw & 15]
+        digests += o.digest()
+    raw = np.frombuffer(bytes(digests), dtype=np.uint8).reshape(-1, 32)
+    text = np.empty((len(raw), 64), dtype=np.uint8)
+    text[:, 0::2] = _HEX[raw >> 4]
+    text[:, 1::2] = _HEX[raw & 15]
     offsets = np.arange(len(raw) + 1, dtype=np.int32) * text.shape[1]
     return pa.Array.from_buffers(pa.string(), len(raw), [None, pa.py_buffer(offsets), pa.py_buffer(text)])
 

@@ -1,6 +1,6 @@
 """Writing outputs safely: atomic files and spreadsheet-safe CSV."""
 
-from antifraud.io.atomic import atomic_path, write_json, write_text
+from antifraud.io.atomic import atomic_path, write_json, write_jsonl, write_text
 from antifraud.io.csv import escape_formulas, write_csv
 
-__all__ = ["atomic_path", "escape_formulas", "write_csv", "write_json", "write_text"]
+__all__ = ["atomic_path", "escape_formulas", "write_csv", "write_json", "write_jsonl", "write_text"]

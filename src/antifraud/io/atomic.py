@@ -6,11 +6,11 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json", "write_text"]
+__all__ = ["atomic_path", "write_json", "write_jsonl", "write_text"]
 
 
 @contextlib.contextmanager
@@ -60,3 +60,19 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
 def write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented UTF-8 JSON (non-ASCII kept readable) to ``path`` atomically."""
     write_text(path, json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
+
+
+def write_jsonl(path: str | os.PathLike[str], objects: Iterable[Any]) -> None:
+    r"""Write one compact UTF-8 JSON object per line (JSON Lines) to ``path`` atomically.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "rows.jsonl"
+    >>> write_jsonl(out, [{"a": 1}, {"b": "é"}])
+    >>> out.read_text(encoding="utf-8")
+    '{"a": 1}\n{"b": "é"}\n'
+    """
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        for obj in objects:
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")

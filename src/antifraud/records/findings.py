@@ -1,0 +1,320 @@
+"""From a detection run's findings to ``acr/1`` records (``findings.jsonl``).
+
+Every ring becomes a ``ring_finding``; every flagged merchant a ``merchant_finding``; every
+flagged account that belongs to a ring an ``account_finding`` (an account flagged on its own
+behaviour alone is scored in ``accounts.csv`` but not shared). All are version 1, status
+``issued``, not human-reviewed, so they are shared at ``amber`` at most and are never list
+entries until a person has reviewed them (``antifraud records review``).
+
+Shared records carry no raw personal identifier: accounts appear only as
+``HMAC-SHA256(alliance key, "platform_account|" + id)`` with the key's id; merchants by their
+credit code, or as ``shop:<platform>:<shop id>`` when the export has no valid code.
+
+Record ids are UUIDv5 from the issuer, the run and the subject, so re-running the same inputs
+with the same parameters re-issues the same ids.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from antifraud import uscc
+from antifraud.features.kernels import group_by
+from antifraud.records.validation import schema, validate_record
+
+__all__ = ["Issuer", "RunContext", "timestamp", "build_records"]
+
+_NAMESPACE = uuid.UUID("6f1d2c1e-3f5a-5b8e-9c55-8a1f0e0d7a21")
+_PURPOSE = "anti-brushing alliance: detecting fictitious transactions and fake reviews (反炒信)"
+_LEGAL_BASIS = "alliance information-sharing agreement; PIPL art. 13(1) para. 2 and 7"
+_RETENTION_DAYS = 3 * 365
+_ACCOUNT_SIGNALS = {
+    "age_first_order_d": "account age at first order (days)",
+    "n_shops": "distinct shops ordered from",
+    "top3_share": "share of orders at its three most frequent shops",
+    "burst_1h": "most orders in any hour",
+    "review_delay_h": "median hours from receipt to review",
+    "identity_degree": "links to other accounts through shared identities",
+}
+_MERCHANT_SIGNALS = {
+    "fresh_buyer_share": "share of buyers with new accounts",
+    "top_buyer_share": "share of orders from the most frequent buyer",
+    "burst_1h": "most orders in any hour",
+    "five_star_share": "share of five-star reviews",
+}
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues the records: the alliance member, its credit code and role, and its platform.
+
+    :meth:`from_environment` reads ``ANTIFRAUD_MEMBER_ID``, ``ANTIFRAUD_MEMBER_USCC``,
+    ``ANTIFRAUD_MEMBER_ROLE`` and ``ANTIFRAUD_PLATFORM``. A member that has not configured its
+    identity issues as ``local`` with no credit code: such records are valid locally but
+    ``antifraud feed export`` refuses to share them.
+    """
+
+    member_id: str = "local"
+    uscc: str | None = None
+    role: str = "analyst"
+    platform: str = "unknown"
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ, **given: str | None) -> Issuer:
+        """The issuer from explicit values, else the environment, else the defaults."""
+        keys = {"member_id": "ANTIFRAUD_MEMBER_ID", "uscc": "ANTIFRAUD_MEMBER_USCC",
+                "role": "ANTIFRAUD_MEMBER_ROLE", "platform": "ANTIFRAUD_PLATFORM"}
+        values = {f: given.get(f) or environ.get(env) for f, env in keys.items()}
+        issuer = cls(**{f: v for f, v in values.items() if v})
+        if issuer.uscc is not None:
+            result = uscc.validate(issuer.uscc)
+            if not result.valid:
+                raise ValueError(f"the issuer's credit code {issuer.uscc!r} is invalid: {'; '.join(result.reasons)}")
+            issuer = Issuer(issuer.member_id, result.code, issuer.role, issuer.platform)
+        return issuer
+
+    def to_record(self) -> dict[str, Any]:
+        """The record's ``issuer`` object."""
+        return {"member_id": self.member_id, "uscc": self.uscc, "role": self.role}
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every record of one run shares: issuer, pseudonym key, provenance and evidence."""
+
+    issuer: Issuer
+    pseudonymizer: Any  # antifraud.ingest.Pseudonymizer
+    run_id: str
+    input_sha256: tuple[str, ...]
+    data_as_of: str
+    toolkit_version: str
+    issued_at: str
+    evidence: tuple[dict[str, str], ...] = ()
+
+
+def timestamp(seconds: float) -> str:
+    """An epoch time as an ``acr/1`` timestamp (RFC 3339 UTC with milliseconds).
+
+    Examples
+    --------
+    >>> timestamp(0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], ctx: RunContext) -> list[dict]:
+    """The run's findings as validated ``acr/1`` records: rings, then merchants, then accounts.
+
+    Parameters
+    ----------
+    data : DetectionData
+        The run's tables and graphs.
+    ensemble : BrushingEnsemble
+        The fitted ensemble (scores, thresholds, ``rings_``).
+    rings : sequence of dict
+        The ring objects of ``rings.jsonl``, in the order of ``ensemble.rings_``.
+    ctx : RunContext
+        Issuer, key and provenance.
+    """
+    graph = data.graph
+    merchants = _merchant_keys(data, ctx.issuer.platform)
+    accounts = np.asarray(
+        ctx.pseudonymizer.pseudonymize("platform_account", graph.row_labels.tolist()).to_pylist(), dtype=object
+    )
+    records = [
+        _ring_record(ring, rdict, data, ensemble, accounts, merchants, ctx)
+        for ring, rdict in zip(ensemble.rings_, rings)
+    ]
+    ring_of_merchant = _best_ring(graph.n_cols, [r.merchants for r in ensemble.rings_], rings)
+    flagged = np.flatnonzero(ensemble.merchant_scores_ >= ensemble.threshold_["merchants"])
+    signals = _percentile_signals(data.merchants, flagged, _MERCHANT_SIGNALS, "shops")
+    indptr, by_merchant = group_by(data.order_cols, graph.n_cols)
+    records += [
+        _merchant_record(j, by_merchant[indptr[j]:indptr[j + 1]], data, ensemble, merchants,
+                         ring_of_merchant.get(j), sig, ctx)
+        for j, sig in zip(flagged.tolist(), signals)
+    ]
+    ring_of_account = _best_ring(graph.n_rows, [r.accounts for r in ensemble.rings_], rings)
+    flagged = np.flatnonzero(ensemble.account_scores_ >= ensemble.threshold_["accounts"])
+    flagged = flagged[np.isin(flagged, np.fromiter(ring_of_account, dtype=np.int64, count=len(ring_of_account)))]
+    signals = _percentile_signals(data.accounts, flagged, _ACCOUNT_SIGNALS, "accounts")
+    records += [
+        _account_record(i, data, ensemble, accounts[i], ring_of_account[i], sig, ctx)
+        for i, sig in zip(flagged.tolist(), signals)
+    ]
+    order = list(schema()["properties"])
+    return [validate_record({k: r[k] for k in order if k in r}) for r in records]
+
+
+def _best_ring(n: int, members: list[np.ndarray], rings: Sequence[Mapping[str, Any]]) -> dict[int, Mapping]:
+    """The best-scoring ring (rings come best first) of every entity in one."""
+    best: dict[int, Mapping] = {}
+    for group, ring in zip(reversed(members), reversed(rings)):
+        best.update(dict.fromkeys(np.asarray(group).tolist(), ring))
+    return best
+
+
+def _merchant_keys(data: Any, platform: str) -> pd.DataFrame:
+    """Per merchant code: its credit code (if valid), check status, name and alliance key."""
+    labels = data.graph.col_labels.tolist()
+    found = {"seller_uscc": [None] * len(labels), "seller_name": [None] * len(labels)}
+    codes, firsts = np.unique(data.order_cols, return_index=True)
+    for column, values in found.items():
+        if column in data.table.column_names:
+            for code, value in zip(codes.tolist(), data.table.column(column).take(pa.array(firsts)).to_pylist()):
+                values[code] = value
+    checks = [uscc.validate(c) if c else None for c in found["seller_uscc"]]
+    valid = [r.code if r is not None and r.valid else None for r in checks]
+    return pd.DataFrame({
+        "seller": labels,
+        "uscc": pd.Series(valid, dtype=object),
+        "uscc_check": ["absent" if c is None else ("pilot_exception" if r.pilot_exception else "ok")
+                       for c, r in zip(valid, checks)],
+        "name": pd.Series(found["seller_name"], dtype=object),
+        "key": [c if c else f"shop:{platform}:{seller}" for c, seller in zip(valid, labels)],
+    })
+
+
+def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[str, Any]:
+    rid = uuid.uuid5(_NAMESPACE, f"{ctx.issuer.member_id}|{ctx.run_id}|{record_type}|{key}")
+    retention = (datetime.fromisoformat(ctx.issued_at.replace("Z", "+00:00")) + timedelta(days=_RETENTION_DAYS))
+    return {
+        "schema": "acr/1",
+        "id": f"acr--{rid}",
+        "version": 1,
+        "created": ctx.issued_at,
+        "modified": ctx.issued_at,
+        "prev_hash": None,
+        "record_type": record_type,
+        "status": "issued",
+        "issuer": ctx.issuer.to_record(),
+        "subject": subject,
+        "evidence": [dict(e) for e in ctx.evidence],
+        "events": [{"type": "issued", "at": ctx.issued_at, "by": ctx.issuer.member_id,
+                    "reason": "found by an antifraud detection run; not yet reviewed by a person"}],
+        "sharing": {"level": "amber", "purpose": _PURPOSE, "legal_basis": _LEGAL_BASIS,
+                    "retention_until": retention.date().isoformat(), "contains_personal_data": True},
+        "provenance": {"source_system": f"antifraud on {ctx.issuer.platform}", "data_as_of": ctx.data_as_of,
+                       "input_sha256": list(ctx.input_sha256), "run_id": ctx.run_id,
+                       "toolkit_version": ctx.toolkit_version},
+    }
+
+
+def _assessment(score: float, threshold: float, detector: str, signals: list[dict], ctx: RunContext) -> dict:
+    return {"confidence": int(round(100 * score)), "detector": detector, "detector_version": ctx.toolkit_version,
+            "score": round(float(score), 6), "threshold": round(float(threshold), 6), "signals": signals,
+            "human_reviewed": False, "reviewer": None}
+
+
+def _category(kind: str) -> str:
+    return "malicious_negative_review" if kind == "one_star_attack" else "fake_transaction"
+
+
+def _period(ring: Mapping[str, Any]) -> dict[str, str]:
+    start, end = (datetime.fromisoformat(t).timestamp() for t in ring["period"])
+    return {"start": timestamp(start), "end": timestamp(end)}
+
+
+def _ring_signals(ring: Mapping[str, Any]) -> list[dict]:
+    return [{"name": s["signal"], "value": s["value"], "population_percentile": s.get("percentile"),
+             "explanation": s["text"]} for s in ring["signals"]]
+
+
+def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: np.ndarray,
+                 merchants: pd.DataFrame, ctx: RunContext) -> dict:
+    victim = ring.kind == "one_star_attack"
+    targets = ring.victims if victim else ring.merchants
+    inside = data.orders_of(ring.accounts, targets)
+    pairs, counts = np.unique(
+        np.stack([data.order_rows[inside], data.order_cols[inside]]), axis=1, return_counts=True
+    )
+    account_role = "participant"
+    members = [{"kind": "account", "ref": accounts[i], "key_id": ctx.pseudonymizer.key_id, "role": account_role}
+               for i in ring.accounts.tolist()]
+    members += [{"kind": "merchant", "ref": merchants.at[j, "key"], "role": "victim" if victim else "beneficiary"}
+                for j in targets.tolist()]
+    edges = [{"src": accounts[i], "dst": merchants.at[j, "key"], "relation": "ordered_from", "weight": int(c)}
+             for (i, j), c in zip(pairs.T.tolist(), counts.tolist())]
+    record = _base("ring_finding", {"ring": {"members": members, "edges": edges}}, rdict["ring_id"], ctx)
+    metrics = {"accounts": len(ring.accounts), "merchants": len(targets), "orders": len(inside)}
+    metrics.update({k: round(float(v), 6) for k, v in ring.evidence.items() if np.isfinite(v)})
+    record["behavior"] = {"category": _category(ring.kind), "role": "participant", "period": _period(rdict),
+                          "metrics": metrics}
+    record["assessment"] = _assessment(ring.score, ensemble.min_ring_score, "+".join(ring.detectors),
+                                       _ring_signals(rdict), ctx)
+    return record
+
+
+def _percentile_signals(table: pd.DataFrame, rows: np.ndarray, spec: Mapping[str, str], noun: str) -> list[list[dict]]:
+    """For each of ``rows``, its features in ``spec`` with their population percentile in words
+    (ties count half, so a value shared by everybody is at the 50th percentile)."""
+    out: list[list[dict]] = [[] for _ in rows]
+    for column, words in spec.items():
+        if column not in table.columns:
+            continue
+        population = np.sort(table[column].to_numpy(dtype=np.float64))
+        population = population[np.isfinite(population)]
+        values = table[column].to_numpy(dtype=np.float64)[rows]
+        below = np.searchsorted(population, values, side="left")
+        equal = np.searchsorted(population, values, side="right") - below
+        pcts = 100.0 * (below + 0.5 * equal) / max(len(population), 1)
+        for signals, value, pct in zip(out, values.tolist(), pcts.tolist()):
+            if np.isfinite(value):
+                where = f"higher than {pct:.0f}%" if pct >= 50 else f"lower than {100 - pct:.0f}%"
+                signals.append({"name": column, "value": round(value, 6), "population_percentile": round(pct, 1),
+                                "explanation": f"{words}: {value:.4g}, {where} of {noun}"})
+    return out
+
+
+def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merchants: pd.DataFrame,
+                     ring: Mapping | None, signals: list[dict], ctx: RunContext) -> dict:
+    info = merchants.iloc[j]
+    subject = {"merchant": {"uscc": info["uscc"], "uscc_check": info["uscc_check"], "name": info["name"],
+                            "shop_ids": [str(info["seller"])], "platform": ctx.issuer.platform}}
+    record = _base("merchant_finding", subject, str(info["key"]), ctx)
+    if info["uscc"] is None or not str(info["uscc"]).startswith("92"):
+        record["sharing"]["contains_personal_data"] = False
+    times = data.times[orders]
+    feats = data.merchants
+    metrics = {"orders": len(orders), "buyers": int(feats["n_buyers"].iat[j]) if "n_buyers" in feats else 0,
+               "flagged_order_share": round(float(np.mean(
+                   ensemble.order_scores_[orders] >= ensemble.threshold_["orders"])), 6)}
+    role = "victim" if ring is not None and ring["kind"] == "one_star_attack" else "beneficiary"
+    period = _period(ring) if ring is not None else {"start": timestamp(times.min()), "end": timestamp(times.max())}
+    record["behavior"] = {"category": _category(ring["kind"]) if ring else "fake_transaction", "role": role,
+                          "period": period, "metrics": metrics}
+    if ring is not None:
+        signals.insert(0, {"name": "ring", "value": ring["ring_id"], "population_percentile": None,
+                           "explanation": f"target of ring {ring['ring_id']} ({ring['kind']}, "
+                                          f"{len(ring['accounts'])} accounts, score {ring['score']:.2f})"})
+    record["assessment"] = _assessment(ensemble.merchant_scores_[j], ensemble.threshold_["merchants"],
+                                       "ensemble", signals, ctx)
+    return record
+
+
+def _account_record(i: int, data: Any, ensemble: Any, pseudonym: str, ring: Mapping, feature_signals: list[dict],
+                    ctx: RunContext) -> dict:
+    subject = {"account": {"pseudonym": pseudonym, "key_id": ctx.pseudonymizer.key_id,
+                           "id_kind": "platform_account", "platform": ctx.issuer.platform}}
+    record = _base("account_finding", subject, pseudonym, ctx)
+    feats = data.accounts
+    metrics = {k: round(float(feats[k].iat[i]), 6) for k in ("n_orders", "n_shops") if k in feats}
+    record["behavior"] = {"category": _category(ring["kind"]), "role": "participant", "period": _period(ring),
+                          "metrics": metrics}
+    signals = [{"name": "ring", "value": ring["ring_id"], "population_percentile": None,
+                "explanation": f"member of ring {ring['ring_id']} ({ring['kind']}, {len(ring['accounts'])} "
+                               f"accounts, score {ring['score']:.2f})"}]
+    signals += feature_signals
+    record["assessment"] = _assessment(ensemble.account_scores_[i], ensemble.threshold_["accounts"], "ensemble",
+                                       signals, ctx)
+    return record

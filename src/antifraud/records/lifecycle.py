@@ -1,0 +1,191 @@
+"""The life of a credit record: every change is a new, valid, hash-chained version.
+
+============  =========================================  ===========================
+action        allowed when the status is                 status afterwards
+============  =========================================  ===========================
+``review``    issued, amended                            amended
+``amend``     issued, amended                            amended
+``object``    issued, amended                            under_objection
+``resolve``   under_objection                            revoked (upheld), else amended
+``repair``    issued, amended                            repaired
+``expire``    issued, amended, under_objection,          expired
+              repaired (once its period has ended)
+``revoke``    anything but revoked                       revoked (final)
+============  =========================================  ===========================
+
+Credit repair stops publication only after a minimum time on the list: 3 months from
+``listed_on`` for minor and general cases, 1 year for serious ones (records that were never
+listed can be repaired at once). A record expires when the later of ``listing.publish_until``
+and ``sharing.retention_until`` has passed.
+
+Each function returns the next version (unsigned) and never changes its argument; an action
+that is not allowed raises :class:`TransitionError` saying why.
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from typing import Any
+
+from antifraud.records.chain import IMMUTABLE_FIELDS, record_hash, successor_problems
+from antifraud.records.validation import RecordError, validate_record
+
+__all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke"]
+
+_OPEN = ("issued", "amended")
+_MIN_LISTED_MONTHS = {"minor": 3, "general": 3, "serious": 12}
+# Fields an amendment may not touch: the immutable ones and those only lifecycle actions set.
+_NOT_AMENDABLE = (*IMMUTABLE_FIELDS, "version", "modified", "prev_hash", "status", "events",
+                  "objection", "repair", "signature")
+
+
+class TransitionError(ValueError):
+    """A lifecycle action that the record's state does not allow."""
+
+
+def utc_now() -> str:
+    """The current time as an ``acr/1`` timestamp (RFC 3339 UTC, milliseconds)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def review(record: Mapping[str, Any], *, reviewer: str, at: str, reason: str = "") -> dict[str, Any]:
+    """Record that a person reviewed the finding (needed before it can be listed or shared
+    beyond ``amber``)."""
+    _require(record, "review", _OPEN)
+    new = _next(record, at)
+    new["assessment"]["human_reviewed"] = True
+    new["assessment"]["reviewer"] = reviewer
+    return _finish(record, new, "reviewed", at, reviewer, reason, status="amended")
+
+
+def amend(record: Mapping[str, Any], changes: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[str, Any]:
+    """Change fields of a record, given as dotted paths (``{"sharing.level": "red"}``).
+
+    The record's identity, history and lifecycle fields cannot be amended.
+    """
+    _require(record, "amend", _OPEN)
+    if not changes:
+        raise TransitionError("an amendment changes at least one field")
+    new = _next(record, at)
+    for path, value in changes.items():
+        top = path.split(".", 1)[0]
+        if top in _NOT_AMENDABLE:
+            raise TransitionError(f"{path}: cannot be amended ({top} is fixed or set only by lifecycle actions)")
+        _set_path(new, path, value)
+    return _finish(record, new, "amended", at, by, reason, status="amended")
+
+
+def object_to(
+    record: Mapping[str, Any], *, by: str, statement: str, at: str, evidence: list[dict] | None = None
+) -> dict[str, Any]:
+    """File the subject's objection (异议) to a record; it stays under objection until resolved."""
+    _require(record, "file an objection to", _OPEN)
+    new = _next(record, at)
+    new["objection"] = {"filed_at": at, "by": by, "statement": statement, "evidence": evidence or [],
+                        "result": "pending"}
+    return _finish(record, new, "objection_filed", at, by, statement[:200], status="under_objection")
+
+
+def resolve(record: Mapping[str, Any], *, result: str, by: str, at: str, reason: str) -> dict[str, Any]:
+    """Resolve a pending objection: ``upheld`` revokes the record, ``rejected`` or ``partial``
+    returns it to ``amended`` (a partial result usually comes with an amendment)."""
+    _require(record, "resolve an objection on", ("under_objection",))
+    if result not in ("upheld", "rejected", "partial"):
+        raise TransitionError(f"an objection is resolved as upheld, rejected or partial, not {result!r}")
+    new = _next(record, at)
+    new["objection"].update(result=result, resolved_at=at)
+    status = "revoked" if result == "upheld" else "amended"
+    return _finish(record, new, "objection_resolved", at, by, f"{result}: {reason}", status=status)
+
+
+def repair(
+    record: Mapping[str, Any], *, commitment: str, applied_at: str, by: str, at: str, reason: str = ""
+) -> dict[str, Any]:
+    """Credit repair (信用修复): stop publishing and sharing, lift measures, keep the history."""
+    _require(record, "repair", _OPEN)
+    if applied_at > at:
+        raise TransitionError("a repair cannot take effect before it was applied for")
+    listing = record.get("listing")
+    if listing is not None:
+        severity = record.get("determination", {}).get("severity", "general")
+        months = _MIN_LISTED_MONTHS[severity]
+        earliest = _add_months(date.fromisoformat(listing["listed_on"]), months)
+        if date.fromisoformat(at[:10]) < earliest:
+            raise TransitionError(
+                f"a {severity} case can be repaired only after {months} months on the list, from {earliest}"
+            )
+    new = _next(record, at)
+    new["repair"] = {"applied_at": applied_at, "commitment": commitment, "decided_at": at, "effective_at": at}
+    return _finish(record, new, "repaired", at, by, reason, status="repaired")
+
+
+def expire(record: Mapping[str, Any], *, by: str, at: str, reason: str = "") -> dict[str, Any]:
+    """Mark a record expired once its publication and retention periods have passed."""
+    _require(record, "expire", (*_OPEN, "under_objection", "repaired"))
+    ends = [record["sharing"]["retention_until"], record.get("listing", {}).get("publish_until", "")]
+    until = max(ends)
+    if at[:10] <= until:
+        raise TransitionError(f"the record runs until {until}; it cannot expire on {at[:10]}")
+    new = _next(record, at)
+    return _finish(record, new, "expired", at, by, reason or f"period ended {until}", status="expired")
+
+
+def revoke(record: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[str, Any]:
+    """Revoke a record issued in error. Final: no version may follow."""
+    if not reason.strip():
+        raise TransitionError("a revocation gives its reason")
+    _require(record, "revoke", ("issued", "amended", "under_objection", "repaired", "expired"))
+    return _finish(record, _next(record, at), "revoked", at, by, reason, status="revoked")
+
+
+def _require(record: Mapping[str, Any], action: str, allowed: tuple[str, ...]) -> None:
+    validate_record(record)
+    status = record["status"]
+    if status not in allowed:
+        why = "revocation is final" if status == "revoked" else f"allowed only when {' or '.join(allowed)}"
+        raise TransitionError(f"cannot {action} {record['id']} (version {record['version']}, {status}): {why}")
+
+
+def _next(record: Mapping[str, Any], at: str) -> dict[str, Any]:
+    if at < record["modified"]:
+        raise TransitionError(f"{at} is before the current version's time {record['modified']}")
+    new = copy.deepcopy(dict(record))
+    new.pop("signature", None)
+    new.update(version=record["version"] + 1, prev_hash=record_hash(record), modified=at)
+    return new
+
+
+def _finish(
+    prev: Mapping[str, Any], new: dict[str, Any], event: str, at: str, by: str, reason: str, *, status: str
+) -> dict[str, Any]:
+    new["status"] = status
+    new["events"].append({"type": event, "at": at, "by": by, "reason": reason})
+    try:
+        validate_record(new)
+    except RecordError as exc:
+        raise TransitionError(f"the new version would be invalid: {exc}") from exc
+    problems = successor_problems(prev, new)
+    if problems:  # a bug here, not a user error: the functions above build successors
+        raise AssertionError(f"lifecycle built a broken successor: {problems}")
+    return new
+
+
+def _set_path(obj: dict[str, Any], path: str, value: Any) -> None:
+    *parents, leaf = path.split(".")
+    for part in parents:
+        child = obj.get(part)
+        if not isinstance(child, dict):
+            if child is not None:
+                raise TransitionError(f"{path}: {part} is not an object")
+            child = obj[part] = {}
+        obj = child
+    obj[leaf] = value
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
