@@ -129,18 +129,36 @@ def detect(
     fail_on_findings: Annotated[
         bool, typer.Option("--fail-on-findings", help="Exit 1 when any account or merchant is flagged.")
     ] = False,
+    member_id: Annotated[
+        str | None, typer.Option("--member-id", envvar="ANTIFRAUD_MEMBER_ID", help="Your alliance member id.")
+    ] = None,
+    member_uscc: Annotated[
+        str | None, typer.Option("--member-uscc", envvar="ANTIFRAUD_MEMBER_USCC", help="Your credit code.")
+    ] = None,
+    member_role: Annotated[
+        str | None, typer.Option("--member-role", envvar="ANTIFRAUD_MEMBER_ROLE", help="platform, analyst or regulator.")
+    ] = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", envvar="ANTIFRAUD_PLATFORM", help="Platform the export is from.")
+    ] = None,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
-    Writes accounts.csv, merchants.csv, orders.csv, rings.jsonl, quarantine.csv and run.json.
+    Writes accounts.csv, merchants.csv, orders.csv, rings.jsonl, quarantine.csv, run.json and
+    findings.jsonl (acr/1 credit records issued by your member id, accounts pseudonymised under
+    the alliance key).
     """
     from antifraud.cli.report import print_detection_summary, stage_progress
     from antifraud.detect import detect as run_detection
+    from antifraud.records.findings import Issuer
 
     prof = _profile(profile, mapping, timezone)
+    issuer = Issuer.from_environment(member_id=member_id, uscc=member_uscc, role=member_role,
+                                     platform=platform or prof.name)
     with stage_progress() as progress:
         run = run_detection(
-            exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, progress=progress
+            exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, issuer=issuer,
+            progress=progress,
         )
     print_detection_summary(run)
     flagged = (run.ensemble.account_scores_ >= run.ensemble.threshold_["accounts"]).any() or (
@@ -187,5 +205,38 @@ def synth(
         path = write_synthetic_export(out, seed=seed, n_orders=orders)
     console().print(f"wrote synthetic export to [bold]{path}[/bold] (seed {seed}, {orders:,} orders)")
 
+
+@app.command()
+def uscc(
+    codes: Annotated[list[str], typer.Argument(help="Unified social credit codes (统一社会信用代码).")],
+) -> None:
+    """Check credit codes and explain what is wrong with each.
+
+    Exit 0 when every code is valid (pilot-area exceptions included), 1 otherwise.
+    """
+    from antifraud.uscc import validate as check
+
+    all_valid = True
+    for code in codes:
+        result = check(code)
+        all_valid &= result.valid
+        shown = result.code if result.code == code else f"{code!r} -> {result.code}"
+        verdict = {"valid": "valid", "pilot_exception": "valid (pilot-area exception)"}.get(result.status, "INVALID")
+        typer.echo(f"{shown}: {verdict}")
+        for line in (*result.reasons, *(f"warning: {w}" for w in result.warnings)):
+            typer.echo(f"  {line}")
+    if not all_valid:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+def _sub_apps() -> None:
+    from antifraud.cli.records import feed_app, query, records_app
+
+    app.add_typer(records_app)
+    app.add_typer(feed_app)
+    app.command()(user_errors(query))
+
+
+_sub_apps()
 
 __all__ = ["app"]

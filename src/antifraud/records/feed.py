@@ -1,0 +1,230 @@
+"""Alliance feeds: ``feed.jsonl`` (one record version per line) and ``feed.manifest.json``.
+
+A *full* feed holds every accepted version of the issuer's own records; a *delta* feed those
+modified after ``since``. Applying a full feed and then deltas gives the same state as one later
+full feed, because the store resolves the set of versions (:mod:`antifraud.records.store`).
+
+Feeds come from outside, so :func:`read_feed` treats them as hostile: lines longer than
+``max_line_bytes`` are skipped without being held in memory whole, and bad UTF-8, malformed or
+deeply nested JSON, and schema failures are each reported with their line number while the
+good lines are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from antifraud.io import atomic_path, write_json
+from antifraud.records.lifecycle import utc_now
+from antifraud.records.store import RecordStore, resolve
+from antifraud.records.validation import SCHEMA_VERSION, record_problems
+
+__all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed"]
+
+FEED, MANIFEST = "feed.jsonl", "feed.manifest.json"
+MAX_LINE_BYTES = 4 << 20
+MAX_MANIFEST_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class FeedLine:
+    """One line of a feed that could not be used, and why."""
+
+    line: int
+    reason: str
+    record_id: str | None = None
+
+    def __str__(self) -> str:
+        return f"line {self.line}{f' ({self.record_id})' if self.record_id else ''}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What importing one feed did."""
+
+    source: Path
+    lines: int = 0
+    new: int = 0
+    duplicates: int = 0
+    accepted: int = 0
+    held: list[FeedLine] = field(default_factory=list)
+    rejected: list[FeedLine] = field(default_factory=list)
+    feed_problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when every line was accepted and the manifest checked."""
+        return not (self.rejected or self.held or self.feed_problems)
+
+
+def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, since: str | None = None) -> dict:
+    """Write the member's own accepted versions (modified after ``since``, if given) as a feed.
+
+    Refuses records that must not leave the member: issued without a configured credit code,
+    with pseudonyms under a run's generated key, or at TLP ``red`` (for named recipients only).
+
+    Returns
+    -------
+    dict
+        The manifest written.
+    """
+    chains = store.resolution().chains
+    versions = [v for chain in chains.values() for v in chain
+                if v["issuer"]["member_id"] == member_id and (since is None or v["modified"] > since)]
+    problems = [p for v in versions if (p := _unshareable(v))]
+    if problems:
+        raise ValueError(f"{len(problems)} versions cannot be shared; first: {problems[0]}")
+    versions.sort(key=lambda v: (v["modified"], v["id"], v["version"]))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with atomic_path(out / FEED) as tmp, open(tmp, "wb") as fh:
+        for v in versions:
+            line = (json.dumps(v, ensure_ascii=False) + "\n").encode("utf-8")
+            digest.update(line)
+            fh.write(line)
+    issuer = versions[0]["issuer"] if versions else {"member_id": member_id}
+    manifest = {"schema": SCHEMA_VERSION, "issuer": issuer, "generated_at": utc_now(), "records": len(versions),
+                "sha256": digest.hexdigest(), "since": since}
+    write_json(out / MANIFEST, manifest)
+    return manifest
+
+
+def _unshareable(version: Mapping[str, Any]) -> str | None:
+    rid = version["id"]
+    if version["issuer"]["uscc"] is None:
+        return f"{rid}: issued without the member's credit code (set ANTIFRAUD_MEMBER_USCC and re-issue)"
+    if version["sharing"]["level"] == "red":
+        return f"{rid}: TLP red is for named recipients only, not for a feed"
+    keys = _key_ids(version["subject"])
+    if any(k.startswith("run-") for k in keys):
+        return f"{rid}: pseudonyms under a generated run key link nothing outside the run (set the alliance key)"
+    return None
+
+
+def _key_ids(subject: Mapping[str, Any]) -> set[str]:
+    if "account" in subject:
+        return {subject["account"]["key_id"]}
+    if "ring" in subject:
+        return {m["key_id"] for m in subject["ring"]["members"] if "key_id" in m}
+    return set()
+
+
+def read_feed(fh: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tuple[int, dict | None, str]]:
+    """Yield ``(line number, record or None, problem)`` for every non-blank line of a feed.
+
+    A valid record comes with an empty problem; otherwise the record is None and the problem
+    says what is wrong. Over-long lines are skipped in chunks, never held in memory whole.
+    """
+    number = 0
+    while True:
+        raw = fh.readline(max_line_bytes + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > max_line_bytes and not raw.endswith(b"\n"):
+            while (rest := fh.readline(1 << 20)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None, f"longer than {max_line_bytes:,} bytes"
+            continue
+        if not raw.strip():
+            continue
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield number, None, f"not UTF-8 (byte {exc.start})"
+            continue
+        except RecursionError:
+            yield number, None, "JSON nested too deeply"
+            continue
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not JSON: {exc.msg} at column {exc.colno}"
+            continue
+        problems = record_problems(value)
+        yield number, (None if problems else value), "; ".join(map(str, problems[:5]))
+
+
+def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool = True,
+                max_line_bytes: int = MAX_LINE_BYTES) -> ImportReport:
+    """Validate a peer's feed line by line and merge the good versions into ``store``.
+
+    ``source`` is a feed folder (``feed.jsonl`` and ``feed.manifest.json``) or a ``.jsonl``
+    file (its manifest, if any, beside it as ``<name>.manifest.json`` or ``feed.manifest.json``).
+    A missing manifest is a problem only when ``expect_manifest`` (a member's own findings file
+    has none). Nothing is written outside the store.
+    """
+    feed, manifest_path = _locate(Path(source))
+    report = ImportReport(source=feed)
+    good: dict[int, dict] = {}
+    digest = hashlib.sha256()
+    with open(feed, "rb") as fh:
+        for number, record, problem in read_feed(_Hashing(fh, digest), max_line_bytes):
+            report.lines = number
+            if record is None:
+                report.rejected.append(FeedLine(number, problem))
+            else:
+                good[number] = record
+    if manifest_path is not None or expect_manifest:
+        report.feed_problems += _manifest_problems(manifest_path, digest.hexdigest(),
+                                                   len(good) + len(report.rejected))
+    report.new = store.add(good.values())
+    report.duplicates = len(good) - report.new
+    resolution = resolve(store.versions())
+    for number, record in good.items():
+        status, reason = resolution.status_of(record)
+        if status == "accepted":
+            report.accepted += 1
+        else:
+            getattr(report, status).append(FeedLine(number, reason, record["id"]))
+    return report
+
+
+def _locate(source: Path) -> tuple[Path, Path | None]:
+    if source.is_dir():
+        feed = source / FEED
+        manifest = source / MANIFEST
+    else:
+        feed = source
+        named = source.with_name(source.stem + ".manifest.json")
+        manifest = named if named.exists() else source.with_name(MANIFEST)
+    if not feed.is_file():
+        raise FileNotFoundError(f"{feed}: no such feed file")
+    return feed, manifest if manifest.is_file() else None
+
+
+def _manifest_problems(path: Path | None, sha256: str, lines: int) -> list[str]:
+    if path is None:
+        return ["no feed.manifest.json beside the feed: completeness cannot be checked"]
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        return [f"{path.name}: larger than {MAX_MANIFEST_BYTES:,} bytes, not read"]
+    try:
+        manifest = json.loads(path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        return [f"{path.name}: not a JSON manifest ({type(exc).__name__})"]
+    if not isinstance(manifest, dict):
+        return [f"{path.name}: not a JSON object"]
+    problems = []
+    if manifest.get("schema") != SCHEMA_VERSION:
+        problems.append(f"{path.name}: schema {manifest.get('schema')!r}, expected {SCHEMA_VERSION!r}")
+    if manifest.get("sha256") != sha256:
+        problems.append(f"{path.name}: sha256 does not match the feed (altered or truncated in transit)")
+    if manifest.get("records") != lines:
+        problems.append(f"{path.name}: says {manifest.get('records')!r} records, the feed has {lines} lines")
+    return problems
+
+
+class _Hashing:
+    """A binary reader that hashes everything read through it."""
+
+    def __init__(self, fh: BinaryIO, digest: Any) -> None:
+        self._fh, self._digest = fh, digest
+
+    def readline(self, size: int = -1) -> bytes:
+        data = self._fh.readline(size)
+        self._digest.update(data)
+        return data

@@ -1,0 +1,105 @@
+"""The credit-record commands end to end: uscc, records, feed and query."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from antifraud.cli.main import app
+
+runner = CliRunner()
+
+
+def run(*args, **env):
+    return runner.invoke(app, [str(a) for a in args], env=env or None)
+
+
+@pytest.mark.parametrize(
+    ("codes", "exit_code", "expected"),
+    [
+        (["914403001922038216", "91440300708461136T", "91110000600037341L", "91350100M000100Y43"], 0, "valid"),
+        (["914403001922038217"], 1, "check character (position 18) is '7', expected '6'"),
+        (["91350100M000100Y4Z"], 1, "the letter Z is not used"),
+        (["91350211M0000XUF46"], 0, "valid (pilot-area exception)"),
+        (["９１４４０３００１９２２０３８２１６"], 0, "-> 914403001922038216: valid"),
+        (["914403001922038216", "91350100MOOO100Y43"], 1, "was the digit 0 meant?"),
+    ],
+)
+def test_uscc_command(codes, exit_code, expected):
+    result = run("uscc", *codes)
+    assert result.exit_code == exit_code, result.output
+    assert expected in result.output
+
+
+@pytest.fixture
+def store(tmp_path, record):
+    path = tmp_path / "findings.jsonl"
+    path.write_text(json.dumps(record, ensure_ascii=False) + "\n", encoding="utf-8")
+    result = run("records", "add", path, "--store", tmp_path / "store")
+    assert result.exit_code == 0, result.output
+    return tmp_path / "store"
+
+
+def test_lifecycle_through_the_cli(store, record, tmp_path):
+    rid, me = record["id"], ("--store", store, "--as", "platform-a")
+    steps = [
+        ("review", rid, *me, "--reviewer", "analyst 7", "--at", "2026-11-02T00:00:00.000Z"),
+        ("amend", rid, *me, "--set", "sharing.level=green", "--set", "behavior.metrics.orders=413",
+         "--reason", "recount", "--at", "2026-11-03T00:00:00.000Z"),
+        ("object", rid, *me, "--by", "the merchant", "--statement", "real buyers", "--at", "2026-11-04T00:00:00.000Z"),
+        ("resolve", rid, *me, "--result", "partial", "--reason", "some were real", "--at", "2026-11-05T00:00:00.000Z"),
+        ("repair", rid, *me, "--commitment", "no more bought orders", "--applied-at", "2026-11-05T00:00:00.000Z",
+         "--at", "2026-11-06T00:00:00.000Z"),
+        ("revoke", rid, *me, "--reason", "issued in error", "--at", "2026-11-07T00:00:00.000Z"),
+    ]
+    for step in steps:
+        result = run("records", *step)
+        assert result.exit_code == 0, (step, result.output)
+    shown = json.loads(run("records", "show", rid, "--store", store).output)
+    assert shown["version"] == 7 and shown["status"] == "revoked"
+    assert shown["behavior"]["metrics"]["orders"] == 413 and shown["sharing"]["level"] == "green"
+    result = run("records", "amend", rid, *me, "--set", "sharing.level=red", "--reason", "x")
+    assert result.exit_code == 2 and "revocation is final" in result.output
+
+
+def test_only_the_issuer_changes_a_record(store, record):
+    result = run("records", "revoke", record["id"], "--store", store, "--as", "platform-b", "--reason", "x")
+    assert result.exit_code == 2 and "only the issuer makes new versions" in result.output
+
+
+def test_hand_edited_file_names_the_field(tmp_path, record):
+    record["subject"]["merchant"]["uscc"] = "914403001922038217"
+    path = tmp_path / "edited.jsonl"
+    path.write_text(json.dumps(record) + "\n", encoding="utf-8")
+    result = run("records", "validate", path)
+    assert result.exit_code == 1
+    assert f"{path}:1: subject.merchant.uscc: invalid credit code" in result.output
+
+
+def test_feed_round_trip_and_query(store, record, tmp_path):
+    me = ("--store", store, "--as", "platform-a")
+    assert run("feed", "export", *me, "--out", tmp_path / "feed").exit_code == 0
+    peer = tmp_path / "peer"
+    first = run("feed", "import", tmp_path / "feed", "--store", peer)
+    again = run("feed", "import", tmp_path / "feed", "--store", peer)
+    assert first.exit_code == again.exit_code == 0
+    assert "1 accepted, 1 new" in first.output and "0 new, 1 already held" in again.output
+    result = run("query", "--store", peer, "--uscc", "91440300708461136T")
+    assert result.exit_code == 0 and "1 records (1 in force)" in result.output and record["id"] in result.output
+    assert "0 records" in run("query", "--store", peer, "--uscc", "914403001922038216").output
+    assert run("query", "--store", peer, "--uscc", "914403001922038217").exit_code == 2
+
+
+def test_feed_with_a_broken_line_imports_the_rest_and_exits_1(store, tmp_path):
+    run("feed", "export", "--store", store, "--as", "platform-a", "--out", tmp_path / "feed")
+    feed = tmp_path / "feed" / "feed.jsonl"
+    feed.write_text(feed.read_text(encoding="utf-8") + '{"schema": "acr/9"}\n', encoding="utf-8")
+    result = run("feed", "import", tmp_path / "feed", "--store", tmp_path / "peer")
+    assert result.exit_code == 1
+    assert "line 2: schema: unknown record format 'acr/9'" in result.output
+    assert "1 accepted" in result.output and "sha256 does not match" in result.output
+
+
+def test_query_by_raw_account_uses_the_alliance_key(tmp_path):
+    result = run("query", "--store", tmp_path, "--account", "b0000001")
+    assert result.exit_code == 0 and "0 records" in result.output
