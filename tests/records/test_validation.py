@@ -11,8 +11,11 @@ def test_valid_record_passes(record):
     assert validate_record(record) is record
 
 
-def test_schema_is_draft_2020_12_and_shipped():
-    assert schema()["$schema"].endswith("2020-12/schema")
+def test_schema_is_draft_07_and_shipped():
+    from jsonschema import Draft7Validator
+
+    assert schema()["$schema"] == "http://json-schema.org/draft-07/schema#"
+    Draft7Validator.check_schema(schema())
     assert schema()["properties"]["schema"] == {"const": "acr/1"}
 
 
@@ -114,3 +117,37 @@ def test_huge_values_are_not_echoed(record):
 @pytest.mark.parametrize("value", [None, [], "acr/1", 3])
 def test_non_objects_are_refused(value):
     assert record_problems(value)[0].field in ("", "schema")
+
+
+def _leaves(obj, path=()):
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _leaves(v, (*path, i))
+    else:
+        yield path
+
+
+@pytest.mark.parametrize("bad", [None, {}, -1, "", "x" * 600])
+def test_fast_and_reference_validators_agree(record, bad):
+    """The compiled schema (fast path) and jsonschema (explanations) accept the same records."""
+    import copy
+
+    import fastjsonschema
+
+    from antifraud.records.validation import _explainer, _fast_check
+
+    for path in _leaves(record):
+        mutated = copy.deepcopy(record)
+        target = mutated
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = bad
+        try:
+            _fast_check()(mutated)
+            fast_ok = True
+        except fastjsonschema.JsonSchemaException:
+            fast_ok = False
+        assert fast_ok == _explainer().is_valid(mutated), path

@@ -126,17 +126,19 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     ctx : RunContext
         Issuer, key and provenance.
     """
-    graph = data.graph
-    merchants = _merchant_keys(data, ctx.issuer.platform)
-    accounts = np.asarray(
-        ctx.pseudonymizer.pseudonymize("platform_account", graph.row_labels.tolist()).to_pylist(), dtype=object
-    )
+    graph, found = data.graph, ensemble.rings_
+    flagged_merchants = np.flatnonzero(ensemble.merchant_scores_ >= ensemble.threshold_["merchants"])
+    merchants = _merchant_keys(data, ctx.issuer.platform, np.unique(np.concatenate(
+        [flagged_merchants, *(r.merchants for r in found), *(r.victims for r in found)]).astype(np.int64)))
+    in_rings = np.unique(np.concatenate([np.zeros(0, np.int64), *(r.accounts for r in found)]).astype(np.int64))
+    accounts = dict(zip(in_rings.tolist(), ctx.pseudonymizer.pseudonymize(
+        "platform_account", graph.row_labels[in_rings].tolist()).to_pylist()))
     records = [
         _ring_record(ring, rdict, data, ensemble, accounts, merchants, ctx)
         for ring, rdict in zip(ensemble.rings_, rings)
     ]
     ring_of_merchant = _best_ring(graph.n_cols, [r.merchants for r in ensemble.rings_], rings)
-    flagged = np.flatnonzero(ensemble.merchant_scores_ >= ensemble.threshold_["merchants"])
+    flagged = flagged_merchants
     signals = _percentile_signals(data.merchants, flagged, _MERCHANT_SIGNALS, "shops")
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)
     records += [
@@ -146,7 +148,7 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     ]
     ring_of_account = _best_ring(graph.n_rows, [r.accounts for r in ensemble.rings_], rings)
     flagged = np.flatnonzero(ensemble.account_scores_ >= ensemble.threshold_["accounts"])
-    flagged = flagged[np.isin(flagged, np.fromiter(ring_of_account, dtype=np.int64, count=len(ring_of_account)))]
+    flagged = flagged[np.isin(flagged, in_rings)]
     signals = _percentile_signals(data.accounts, flagged, _ACCOUNT_SIGNALS, "accounts")
     records += [
         _account_record(i, data, ensemble, accounts[i], ring_of_account[i], sig, ctx)
@@ -164,25 +166,22 @@ def _best_ring(n: int, members: list[np.ndarray], rings: Sequence[Mapping[str, A
     return best
 
 
-def _merchant_keys(data: Any, platform: str) -> pd.DataFrame:
-    """Per merchant code: its credit code (if valid), check status, name and alliance key."""
-    labels = data.graph.col_labels.tolist()
-    found = {"seller_uscc": [None] * len(labels), "seller_name": [None] * len(labels)}
+def _merchant_keys(data: Any, platform: str, needed: np.ndarray) -> dict[int, dict[str, Any]]:
+    """For each ``needed`` merchant code: its shop id, credit code (if valid), check status,
+    name, and key in the alliance (the code, or ``shop:<platform>:<shop id>``)."""
     codes, firsts = np.unique(data.order_cols, return_index=True)
-    for column, values in found.items():
-        if column in data.table.column_names:
-            for code, value in zip(codes.tolist(), data.table.column(column).take(pa.array(firsts)).to_pylist()):
-                values[code] = value
-    checks = [uscc.validate(c) if c else None for c in found["seller_uscc"]]
-    valid = [r.code if r is not None and r.valid else None for r in checks]
-    return pd.DataFrame({
-        "seller": labels,
-        "uscc": pd.Series(valid, dtype=object),
-        "uscc_check": ["absent" if c is None else ("pilot_exception" if r.pilot_exception else "ok")
-                       for c, r in zip(valid, checks)],
-        "name": pd.Series(found["seller_name"], dtype=object),
-        "key": [c if c else f"shop:{platform}:{seller}" for c, seller in zip(valid, labels)],
-    })
+    rows = pa.array(firsts[np.searchsorted(codes, needed)])
+    columns = {c: data.table.column(c).take(rows).to_pylist() if c in data.table.column_names else [None] * len(needed)
+               for c in ("seller_uscc", "seller_name")}
+    out = {}
+    for j, code, name in zip(needed.tolist(), columns["seller_uscc"], columns["seller_name"]):
+        result = uscc.validate(code) if code else None
+        valid = result.code if result is not None and result.valid else None
+        seller = str(data.graph.col_labels[j])
+        out[j] = {"seller": seller, "uscc": valid, "name": name,
+                  "uscc_check": "absent" if valid is None else ("pilot_exception" if result.pilot_exception else "ok"),
+                  "key": valid or f"shop:{platform}:{seller}"}
+    return out
 
 
 def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[str, Any]:
@@ -230,8 +229,8 @@ def _ring_signals(ring: Mapping[str, Any]) -> list[dict]:
              "explanation": s["text"]} for s in ring["signals"]]
 
 
-def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: np.ndarray,
-                 merchants: pd.DataFrame, ctx: RunContext) -> dict:
+def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: Mapping[int, str],
+                 merchants: Mapping[int, dict], ctx: RunContext) -> dict:
     victim = ring.kind == "one_star_attack"
     targets = ring.victims if victim else ring.merchants
     inside = data.orders_of(ring.accounts, targets)
@@ -241,9 +240,9 @@ def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: 
     account_role = "participant"
     members = [{"kind": "account", "ref": accounts[i], "key_id": ctx.pseudonymizer.key_id, "role": account_role}
                for i in ring.accounts.tolist()]
-    members += [{"kind": "merchant", "ref": merchants.at[j, "key"], "role": "victim" if victim else "beneficiary"}
+    members += [{"kind": "merchant", "ref": merchants[j]["key"], "role": "victim" if victim else "beneficiary"}
                 for j in targets.tolist()]
-    edges = [{"src": accounts[i], "dst": merchants.at[j, "key"], "relation": "ordered_from", "weight": int(c)}
+    edges = [{"src": accounts[i], "dst": merchants[j]["key"], "relation": "ordered_from", "weight": c}
              for (i, j), c in zip(pairs.T.tolist(), counts.tolist())]
     record = _base("ring_finding", {"ring": {"members": members, "edges": edges}}, rdict["ring_id"], ctx)
     metrics = {"accounts": len(ring.accounts), "merchants": len(targets), "orders": len(inside)}
@@ -276,9 +275,9 @@ def _percentile_signals(table: pd.DataFrame, rows: np.ndarray, spec: Mapping[str
     return out
 
 
-def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merchants: pd.DataFrame,
+def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merchants: Mapping[int, dict],
                      ring: Mapping | None, signals: list[dict], ctx: RunContext) -> dict:
-    info = merchants.iloc[j]
+    info = merchants[j]
     subject = {"merchant": {"uscc": info["uscc"], "uscc_check": info["uscc_check"], "name": info["name"],
                             "shop_ids": [str(info["seller"])], "platform": ctx.issuer.platform}}
     record = _base("merchant_finding", subject, str(info["key"]), ctx)
@@ -307,8 +306,7 @@ def _account_record(i: int, data: Any, ensemble: Any, pseudonym: str, ring: Mapp
     subject = {"account": {"pseudonym": pseudonym, "key_id": ctx.pseudonymizer.key_id,
                            "id_kind": "platform_account", "platform": ctx.issuer.platform}}
     record = _base("account_finding", subject, pseudonym, ctx)
-    feats = data.accounts
-    metrics = {k: round(float(feats[k].iat[i]), 6) for k in ("n_orders", "n_shops") if k in feats}
+    metrics = {"orders": len(data.orders_of(np.array([i]))), "shops": int(data.graph.indptr[i + 1] - data.graph.indptr[i])}
     record["behavior"] = {"category": _category(ring["kind"]), "role": "participant", "period": _period(ring),
                           "metrics": metrics}
     signals = [{"name": "ring", "value": ring["ring_id"], "population_percentile": None,
