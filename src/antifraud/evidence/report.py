@@ -103,13 +103,13 @@ class VerifyReport:
         Examples
         --------
         >>> VerifyReport(Path("b.zip"), matched=["a"], signature=SignatureStatus.UNSIGNED, manifest={}).summary()
-        'OK: b.zip: 1 file matches its manifest; signature: unsigned'
+        'OK: b.zip: 1 file matches the manifest; signature: unsigned'
         >>> VerifyReport(Path("b.zip")).summary()
         'FAILED: b.zip: 0 problems'
         """
         if not self.ok:
             count = len(self.problems)
             return f"FAILED: {printable(str(self.path))}: {count} problem{'' if count == 1 else 's'}"
-        files = f"{len(self.matched)} file{' matches' if len(self.matched) == 1 else 's match'} its manifest"
+        files = f"{len(self.matched)} file{' matches' if len(self.matched) == 1 else 's match'} the manifest"
         signed = f"signature: {self.signature}" + (f" ({self.key_id})" if self.key_id else "")
         return f"OK: {printable(str(self.path))}: {files}; {signed}"
