@@ -219,6 +219,21 @@ def test_too_many_entries(tmp_path):
     bad = craft(tmp_path / "many.zip", [(f"f{i}", b"") for i in range(20)])
     report = verify_archive(bad, max_entries=10)
     assert kinds(report) == {(None, ProblemKind.TOO_MANY_ENTRIES)}
+    # The end record can understate the count; the parsed directory is counted too.
+    data = bytearray(bad.read_bytes())
+    assert data[-22:-18] == b"PK\x05\x06"
+    data[-14:-10] = struct.pack("<HH", 1, 1)
+    (tmp_path / "understated.zip").write_bytes(bytes(data))
+    report = verify_archive(tmp_path / "understated.zip", max_entries=10)
+    assert kinds(report) == {(None, ProblemKind.TOO_MANY_ENTRIES)}
+    assert "20 entries" in report.problems[0].detail
+
+
+def test_oversized_central_directory_is_refused_before_parsing(tmp_path):
+    padded = zipfile.ZipInfo("a")
+    padded.comment = b"c" * 60_000
+    report = verify_archive(craft(tmp_path / "padded.zip", [(padded, b"x")]), max_entries=5)
+    assert kinds(report) == {(None, ProblemKind.TOO_LARGE)} and "central directory" in report.problems[0].detail
 
 
 @pytest.fixture(scope="module")

@@ -35,7 +35,7 @@ import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from antifraud.evidence.manifest import MANIFEST_NAME, ManifestError, build_manifest, parse_manifest
 from antifraud.evidence.names import name_key, name_problem, printable
@@ -60,6 +60,7 @@ RATIO_FLOOR = 1 << 20  # members smaller than this may compress as well as they 
 MAX_MANIFEST_BYTES = 1 << 20
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 16
+_MAX_DIRECTORY_ENTRY_BYTES = 2048  # 46-byte header, a name of up to 255 characters in UTF-8, extra fields
 _COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
 _SIGNATURE_PROBLEMS = {
     SignatureStatus.UNSIGNED: (ProblemKind.UNSIGNED, "the manifest is not signed"),
@@ -192,8 +193,10 @@ def verify_archive(
         If ``path`` is not a readable zip archive.
     """
     limits = _Limits(max_total_bytes, max_entries, max_ratio)
-    with _open_zip(path) as zf:
-        report, _, _ = _verify(zf, Path(path), keyring, limits, require_signature)
+    report = VerifyReport(Path(path))
+    with _open_zip(path, limits, report) as zf:
+        if zf is not None:
+            _verify(zf, keyring, limits, require_signature, report)
     return report
 
 
@@ -222,8 +225,9 @@ def safe_extract(
         If a destination file already exists.
     """
     limits = _Limits(max_total_bytes, max_entries, max_ratio)
-    with _open_zip(path) as zf:
-        report, members, digests = _verify(zf, Path(path), keyring, limits, require_signature)
+    report = VerifyReport(Path(path))
+    with _open_zip(path, limits, report) as zf:
+        members, digests = _verify(zf, keyring, limits, require_signature, report) if zf is not None else ([], {})
         if not report.ok:
             raise ArchiveError("; ".join([report.summary(), *map(str, report.problems)]))
         target = Path(target_dir).resolve()
@@ -240,23 +244,49 @@ def safe_extract(
 
 
 @contextlib.contextmanager
-def _open_zip(path: str | os.PathLike[str]) -> Iterator[zipfile.ZipFile]:
-    try:
-        zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
-        raise ArchiveError(f"{printable(str(path))}: not a usable zip archive ({exc})") from None
-    with zf:
-        yield zf
+def _open_zip(
+    path: str | os.PathLike[str], limits: _Limits, report: VerifyReport
+) -> Iterator[zipfile.ZipFile | None]:
+    """The open archive, or None when its central directory is refused before it is parsed."""
+    with open(path, "rb") as fh:
+        problem = _directory_problem(fh, limits)
+        if problem is not None:
+            report.add(None, *problem)
+            yield None
+            return
+        try:
+            zf = zipfile.ZipFile(fh)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
+            raise ArchiveError(f"{printable(str(path))}: not a usable zip archive ({exc})") from None
+        with zf:
+            yield zf
+
+
+def _directory_problem(fh: IO[bytes], limits: _Limits) -> tuple[ProblemKind, str] | None:
+    """Check the end-of-central-directory record before :class:`zipfile.ZipFile` parses every entry.
+
+    zipfile builds an object per central directory entry, so a directory holding millions of
+    entries would cost gigabytes before the entry count could be checked. zipfile's own
+    (private, but unchanged for many releases) record reader is used rather than a copy of it.
+    """
+    end = zipfile._EndRecData(fh)  # noqa: SLF001 - None when the file is not a zip
+    if not end:
+        return None
+    entries, size = end[zipfile._ECD_ENTRIES_TOTAL], end[zipfile._ECD_SIZE]  # noqa: SLF001
+    if entries > limits.entries:
+        return ProblemKind.TOO_MANY_ENTRIES, f"{entries:,} entries, more than {limits.entries:,}"
+    if size > limits.entries * _MAX_DIRECTORY_ENTRY_BYTES:
+        return ProblemKind.TOO_LARGE, f"a central directory of {size:,} bytes is too large for {limits.entries:,} entries"
+    return None
 
 
 def _verify(
-    zf: zipfile.ZipFile, path: Path, keyring: Keyring | None, limits: _Limits, require_signature: bool
-) -> tuple[VerifyReport, list[zipfile.ZipInfo], dict[str, tuple[str, int]]]:
-    """The report, the file members, and the (sha256, size) of each member read."""
-    report = VerifyReport(path)
+    zf: zipfile.ZipFile, keyring: Keyring | None, limits: _Limits, require_signature: bool, report: VerifyReport
+) -> tuple[list[zipfile.ZipInfo], dict[str, tuple[str, int]]]:
+    """Fill in ``report``; return the file members and the (sha256, size) of each member read."""
     members = _check_entries(zf.infolist(), limits, report)
     if report.problems:
-        return report, members, {}
+        return members, {}
     digests, manifest_bytes = _read_members(zf, members, limits, report)
     if MANIFEST_NAME not in {m.filename for m in members}:
         report.add(MANIFEST_NAME, ProblemKind.MISSING_MANIFEST, "the archive has no manifest.json")
@@ -269,7 +299,7 @@ def _verify(
             _compare(manifest["files"], digests, {m.filename for m in members}, report)
             _check_signature(manifest, keyring, require_signature, report)
             report.manifest = manifest
-    return report, members, digests
+    return members, digests
 
 
 def _check_entries(infos: list[zipfile.ZipInfo], limits: _Limits, report: VerifyReport) -> list[zipfile.ZipInfo]:
