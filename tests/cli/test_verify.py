@@ -79,7 +79,8 @@ def test_verify_usage_errors_exit_2_without_traceback(tmp_path):
     not_zip = tmp_path / "x.zip"
     not_zip.write_bytes(b"hello")
     for target in (not_zip, tmp_path / "missing.zip"):
-        proc = subprocess.run([sys.executable, "-m", "antifraud", "verify", str(target)], capture_output=True, text=True)
+        cmd = [sys.executable, "-m", "antifraud", "verify", str(target)]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr
         assert proc.stderr.startswith("error: ")
     assert run("verify", not_zip, "--keyring", tmp_path / "nope").exit_code == 2
@@ -89,5 +90,6 @@ def test_help_does_not_import_crypto_or_zip_code():
     for cmd in (["verify"], ["keys"], ["keys", "generate"]):
         result = run(*cmd, "--help")
         assert result.exit_code == 0 and "Usage" in result.stdout
-    code = "import sys, antifraud.cli.main; print([m for m in ('cryptography', 'rfc8785', 'antifraud.evidence') if m in sys.modules])"
+    heavy = "('cryptography', 'rfc8785', 'antifraud.evidence')"
+    code = f"import sys, antifraud.cli.main; print([m for m in {heavy} if m in sys.modules])"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"

@@ -395,7 +395,9 @@ def test_safe_extract_refuses_a_bundle_that_fails_verification(signed, tmp_path)
     [
         ({"../x": b""}, {}, "'..' component"),
         ({"manifest.json": b""}, {}, "reserved"),
-        ({"a.txt": b"", "A.txt": b""}, {}, "collide"),
+        ({"a.txt": b"", "A.txt": b""}, {}, "collides with 'a.txt'"),
+        ({"f": b"", "f/g": b""}, {}, "lies under the file 'f'"),
+        ({"MANIFEST.JSON": b""}, {}, "reserved"),
         ({"a": b""}, {"files": {}}, "set by the bundle writer"),
         ({"a": b""}, {"x": float("nan")}, "Out of range float"),
     ],

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from antifraud.evidence.manifest import MANIFEST_NAME, ManifestError, build_manifest, parse_manifest
-from antifraud.evidence.names import name_key, name_problem, printable
+from antifraud.evidence.names import collisions, name_key, name_problem, printable
 from antifraud.evidence.report import ProblemKind, VerifyReport
 from antifraud.io import atomic_path
 from antifraud.signing import Keyring, SignatureStatus, Signer, sign_json, verify_json
@@ -62,6 +62,8 @@ _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 16
 _MAX_DIRECTORY_ENTRY_BYTES = 2048  # 46-byte header, a name of up to 255 characters in UTF-8, extra fields
 _COMPRESSIONS = frozenset({zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED})
+# What zipfile raises for corrupt, truncated or unsupported member data.
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError, NotImplementedError)
 _SIGNATURE_PROBLEMS = {
     SignatureStatus.UNSIGNED: (ProblemKind.UNSIGNED, "the manifest is not signed"),
     SignatureStatus.UNKNOWN_KEY: (ProblemKind.UNKNOWN_KEY, "signed by a key not in the keyring"),
@@ -131,16 +133,17 @@ def write_archive(
         For an unsafe or colliding file name, a reserved manifest field, or a manifest value
         that JSON cannot represent exactly.
     """
-    seen: dict[str, str] = {}
     for name in files:
         problem = name_problem(name) or ("is a directory name" if name.endswith("/") else None)
-        if name == MANIFEST_NAME:
+        if name_key(name) == name_key(MANIFEST_NAME):
             problem = "is reserved for the manifest"
         if problem:
             raise ValueError(f"archive name {printable(name)!r} {problem}")
-        if name_key(name) in seen:
-            raise ValueError(f"archive names {seen[name_key(name)]!r} and {name!r} collide")
-        seen[name_key(name)] = name
+    names = list(files)
+    clashes = collisions(names)
+    if clashes:
+        first = min(clashes)
+        raise ValueError(f"archive name {printable(names[first])!r} {clashes[first]}")
     full = build_manifest(files, manifest)
     if signer is not None:
         full["signature"] = sign_json(full, signer)
@@ -276,7 +279,7 @@ def _directory_problem(fh: IO[bytes], limits: _Limits) -> tuple[ProblemKind, str
     if entries > limits.entries:
         return ProblemKind.TOO_MANY_ENTRIES, f"{entries:,} entries, more than {limits.entries:,}"
     if size > limits.entries * _MAX_DIRECTORY_ENTRY_BYTES:
-        return ProblemKind.TOO_LARGE, f"a central directory of {size:,} bytes is too large for {limits.entries:,} entries"
+        return ProblemKind.TOO_LARGE, f"a central directory of {size:,} bytes, too large for {limits.entries:,} entries"
     return None
 
 
@@ -310,18 +313,20 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: _Limits, report: Verify
     declared = sum(i.file_size for i in infos)
     if declared > limits.total_bytes:
         report.add(None, ProblemKind.TOO_LARGE, f"declares {declared:,} bytes, more than {limits.total_bytes:,}")
-    files, keys = [], {}
+    safe = []
     for info in infos:
-        name = info.filename
-        problem = name_problem(name)
+        problem = name_problem(info.filename)
         if problem:
-            report.add(name, ProblemKind.UNSAFE_NAME, f"the name {problem}")
+            report.add(info.filename, ProblemKind.UNSAFE_NAME, f"the name {problem}")
+        else:
+            safe.append(info)
+    clashes = collisions([info.filename for info in safe])
+    files = []
+    for i, info in enumerate(safe):
+        name = info.filename
+        if i in clashes:
+            report.add(name, ProblemKind.DUPLICATE, clashes[i])
             continue
-        key = name_key(name.removesuffix("/"))
-        if key in keys:
-            report.add(name, ProblemKind.DUPLICATE, f"collides with {printable(keys[key])!r}")
-            continue
-        keys[key] = name
         ftype = stat.S_IFMT(info.external_attr >> 16)
         if stat.S_ISLNK(ftype):
             report.add(name, ProblemKind.SYMLINK, "symbolic links are not allowed")
@@ -339,13 +344,6 @@ def _check_entries(infos: list[zipfile.ZipInfo], limits: _Limits, report: Verify
                 report.add(name, ProblemKind.SPECIAL_FILE, "a directory entry with content")
         else:
             files.append(info)
-    for info in files:  # "a" as a file and "a/b" cannot both exist on disk
-        parts = info.filename.split("/")
-        for depth in range(1, len(parts)):
-            parent = keys.get(name_key("/".join(parts[:depth])))
-            if parent is not None and not parent.endswith("/"):
-                report.add(info.filename, ProblemKind.DUPLICATE, f"lies under the file {printable(parent)!r}")
-                break
     return sorted(files, key=lambda i: i.filename)
 
 
@@ -379,9 +377,9 @@ def _read_members(
                     if len(kept) > MAX_MANIFEST_BYTES:
                         raise _TooMuchData
         except _TooMuchData:
-            report.add(info.filename, ProblemKind.DECOMPRESSION_BOMB, "decompressed past the size limit; reading stopped")
+            report.add(info.filename, ProblemKind.DECOMPRESSION_BOMB, "decompressed past the limit; reading stopped")
             return digests, None
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError, NotImplementedError) as exc:
+        except _READ_ERRORS as exc:
             report.add(info.filename, ProblemKind.UNREADABLE, f"cannot be read: {exc}")
             continue
         if size != info.file_size:

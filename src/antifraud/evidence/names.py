@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
-__all__ = ["name_problem", "name_key", "printable"]
+__all__ = ["collisions", "name_problem", "name_key", "printable"]
 
 _DRIVE = re.compile(r"^[A-Za-z]:")
 MAX_NAME_CHARS = 255
@@ -58,6 +59,34 @@ def name_key(name: str) -> str:
     True
     """
     return unicodedata.normalize("NFC", name).casefold()
+
+
+def collisions(names: Sequence[str]) -> dict[int, str]:
+    """The positions of names that cannot exist on disk beside an earlier one, and why.
+
+    Two names collide when they differ only in case or Unicode normalisation (or are equal),
+    and a name cannot lie under another that is a file. Directory names end with ``/``.
+
+    Examples
+    --------
+    >>> collisions(["a.txt", "A.TXT", "f", "f/x", "d/", "d/y"])
+    {1: "collides with 'a.txt'", 3: "lies under the file 'f'"}
+    """
+    found: dict[int, str] = {}
+    keys: dict[str, str] = {}
+    for i, name in enumerate(names):
+        key = name_key(name.removesuffix("/"))
+        if key in keys:
+            found[i] = f"collides with {printable(keys[key])!r}"
+        else:
+            keys[key] = name
+    for i, name in enumerate(names):
+        parts = name.removesuffix("/").split("/")
+        for depth in range(1, len(parts)):
+            parent = keys.get(name_key("/".join(parts[:depth])))
+            if i not in found and parent is not None and not parent.endswith("/"):
+                found[i] = f"lies under the file {printable(parent)!r}"
+    return found
 
 
 def printable(name: str) -> str:
