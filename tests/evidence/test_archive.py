@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from antifraud.evidence import (
     ArchiveError,
@@ -18,6 +20,7 @@ from antifraud.evidence import (
     verify_archive,
     write_archive,
 )
+from antifraud.evidence.names import name_problem
 from antifraud.signing import Keyring, SignatureStatus, Signer, generate_key
 
 FILES = {
@@ -381,6 +384,36 @@ def test_safe_extract_does_not_follow_a_symlinked_folder_out_of_target(signed, k
         safe_extract(signed, target, keyring)
     assert list(outside.iterdir()) == []
     assert not [p for p in target.rglob("*") if p.is_file()]
+
+
+def test_safe_extract_removes_what_it_wrote_if_the_archive_changes_after_verification(tmp_path, monkeypatch):
+    import antifraud.evidence.archive as archive
+
+    path = tmp_path / "b.zip"
+    # a.txt is large enough that b.txt is read from disk again, not from a buffer, when extracting
+    write_archive(path, {"a.txt": os.urandom(256 * 1024), "b.txt": b"second file"}, {})
+    real_verify = archive._verify
+
+    def verify_then_tamper(zf, *args):
+        found = real_verify(zf, *args)
+        data = path.read_bytes()
+        with zipfile.ZipFile(path) as z:
+            info = z.getinfo("b.txt")
+        start = info.header_offset + 30 + len(info.filename)  # b.txt's compressed data
+        path.write_bytes(data[:start] + bytes([data[start] ^ 0xFF]) + data[start + 1 :])
+        return found
+
+    monkeypatch.setattr(archive, "_verify", verify_then_tamper)
+    with pytest.raises(ArchiveError, match="b.txt"):
+        safe_extract(path, tmp_path / "out", require_signature=False)
+    assert not [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+
+
+@given(st.text(st.sampled_from("ab./\\:\x00é"), min_size=1, max_size=12))
+def test_every_name_accepted_resolves_inside_the_target(name):
+    root = Path("/srv/target")
+    if name_problem(name) is None:
+        assert (root / name).resolve().is_relative_to(root) and (root / name).resolve() != root
 
 
 def test_safe_extract_refuses_a_bundle_that_fails_verification(signed, tmp_path):

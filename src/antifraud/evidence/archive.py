@@ -444,9 +444,10 @@ def _extract_one(
                 out.write(chunk)
         if (digest.hexdigest(), size) != verified:
             raise ArchiveError(f"{printable(info.filename)}: the archive changed after it was verified")
-    except _TooMuchData:
+    except (_TooMuchData, zipfile.BadZipFile, zlib.error, EOFError) as exc:
         dest.unlink(missing_ok=True)
-        raise ArchiveError(f"{printable(info.filename)}: decompressed past the size limit while extracting") from None
+        why = "decompressed past the size limit" if isinstance(exc, _TooMuchData) else f"cannot be read: {exc}"
+        raise ArchiveError(f"{printable(info.filename)}: {why} while extracting") from None
     except BaseException:
         dest.unlink(missing_ok=True)
         raise
