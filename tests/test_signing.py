@@ -71,6 +71,9 @@ def test_encrypted_key_needs_its_passphrase(tmp_path):
     with pytest.raises(KeyFileError, match="wrong passphrase"):
         load_private_key(info.private_path, passphrase=b"wrong")
     assert Signer.from_file(info.private_path, passphrase=b"correct horse").key_id == info.key_id
+    with pytest.raises(ValueError):
+        generate_key(tmp_path / "empty", passphrase=b"")
+    assert not (tmp_path / "empty").exists()
 
 
 def test_bad_key_files_give_clear_errors(tmp_path):

@@ -146,7 +146,7 @@ def generate_key(path: str | os.PathLike[str], *, passphrase: bytes | None = Non
             raise FileExistsError(errno.EEXIST, "a key file already exists; refusing to overwrite it", str(existing))
     key = Ed25519PrivateKey.generate()
     encryption = (
-        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+        serialization.BestAvailableEncryption(passphrase) if passphrase is not None else serialization.NoEncryption()
     )
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
     public_pem = key.public_key().public_bytes(

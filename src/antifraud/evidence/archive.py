@@ -155,7 +155,7 @@ def write_archive(
             info.compress_type = zipfile.ZIP_DEFLATED
             info.create_system = 3
             info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, entries[name], compresslevel=9)
+            zf.writestr(info, entries[name], compresslevel=6)
     return full
 
 
