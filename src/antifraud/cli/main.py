@@ -237,6 +237,63 @@ def _sub_apps() -> None:
     app.command()(user_errors(query))
 
 
+
+@app.command()
+@user_errors
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="Evidence bundle (.zip), e.g. one received from another member.")],
+    keyring: Annotated[
+        Path | None, typer.Option("--keyring", "-k", help="Folder of trusted public keys (*.pub files).")
+    ] = None,
+    allow_unsigned: Annotated[
+        bool, typer.Option("--allow-unsigned", help="Accept a bundle whose manifest is not signed.")
+    ] = False,
+) -> None:
+    """Check an evidence bundle without extracting it: names, sizes, every file's hash, the signature.
+
+    Prints each problem with the file it concerns, then a summary. Exit 0 when everything checks,
+    1 when verification fails, 2 when the file is not a zip archive.
+    """
+    from antifraud.evidence import verify_archive
+    from antifraud.signing import Keyring
+
+    ring = Keyring.from_directory(keyring) if keyring is not None else None
+    report = verify_archive(bundle, ring, require_signature=not allow_unsigned)
+    for problem in report.problems:
+        typer.echo(f"  {problem}")
+    typer.echo(report.summary())
+    if not report.ok:
+        raise typer.Exit(EXIT_FINDINGS)
+
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Manage the Ed25519 keys that sign records and evidence bundles.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app)
+
+
+@keys_app.command("generate")
+@user_errors
+def keys_generate(
+    path: Annotated[Path, typer.Argument(help="Where to write the private key; the public key goes to PATH.pub.")],
+    encrypt: Annotated[
+        bool, typer.Option("--encrypt", help="Protect the private key with a passphrase (asked for, not echoed).")
+    ] = False,
+) -> None:
+    """Write a new key pair (private key readable by its owner only) and print its key id.
+
+    Never overwrites an existing key. Share PATH.pub with the alliance; keep PATH secret.
+    """
+    from antifraud.signing import generate_key
+
+    passphrase = typer.prompt("Passphrase", hide_input=True, confirmation_prompt=True) if encrypt else None
+    info = generate_key(path, passphrase=passphrase.encode("utf-8") if passphrase else None)
+    typer.echo(f"key id: {info.key_id}")
+    typer.echo(f"public key: {info.public_path}")
+
+
 _sub_apps()
 
 __all__ = ["app"]

@@ -11,25 +11,13 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import rfc8785
-
+from antifraud.io import canonical_bytes
 from antifraud.records.validation import Problem
 
 __all__ = ["IMMUTABLE_FIELDS", "canonical_bytes", "record_hash", "successor_problems", "chain_problems"]
 
 #: Fields fixed at the first issue of a record; no later version may change them.
 IMMUTABLE_FIELDS: tuple[str, ...] = ("schema", "id", "created", "record_type", "issuer", "subject")
-
-
-def canonical_bytes(obj: Any) -> bytes:
-    """The RFC 8785 (JSON Canonicalization Scheme) form of ``obj``, for hashing and signing.
-
-    Examples
-    --------
-    >>> canonical_bytes({"b": 1, "a": [1.0, "é"]})
-    b'{"a":[1,"\\xc3\\xa9"],"b":1}'
-    """
-    return rfc8785.dumps(obj)
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
