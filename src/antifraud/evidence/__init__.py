@@ -1,0 +1,1 @@
+"""The content of a ring's evidence bundle: pictures and a self-contained HTML report."""
