@@ -21,7 +21,7 @@ def _ring(seed=0):
     return buyers, sellers, times, ratings, in_ring
 
 
-def _pictures(seed=0):
+def _draw(seed=0):
     buyers, sellers, times, ratings, in_ring = _ring(seed)
     return {
         "graph": ring_graph_png(buyers[in_ring], sellers[in_ring], ["s0", "s1"], seed=seed),
@@ -31,9 +31,14 @@ def _pictures(seed=0):
     }
 
 
+@pytest.fixture(scope="module")
+def pictures():
+    return _draw()
+
+
 @pytest.mark.parametrize("name", ["graph", "timeline", "rating"])
-def test_pictures_are_valid_non_blank_pngs(name):
-    png = _pictures()[name]
+def test_pictures_are_valid_non_blank_pngs(pictures, name):
+    png = pictures[name]
     assert png.startswith(PNG_SIGNATURE)
     pixels = matplotlib.image.imread(io.BytesIO(png), format="png")
     assert pixels.shape[0] > 200 and pixels.shape[1] > 400
@@ -41,12 +46,11 @@ def test_pictures_are_valid_non_blank_pngs(name):
     assert red.sum() > 20  # the ring's colour is drawn, not only axes
 
 
-def test_same_input_same_bytes_and_no_state_leaks():
+def test_same_input_same_bytes_and_no_state_leaks(pictures):
     before = dict(matplotlib.rcParams)
-    first = _pictures()
     with matplotlib.rc_context({"font.size": 20, "figure.dpi": 300, "figure.figsize": (2, 2)}):
-        second = _pictures()
-    assert first == second
+        again = _draw()
+    assert again == pictures
     assert dict(matplotlib.rcParams) == before
 
 
