@@ -65,6 +65,22 @@ def test_everything_from_the_data_is_escaped(inputs):
     assert page.count("<img ") == len(IMAGE_IDS)
 
 
+def test_same_page_from_arrow_or_pandas_and_on_every_call(inputs, page):
+    ring, orders, manifest = inputs
+    records = [{"record": "C-1", "merchant": ring["merchants"][0]}]
+    assert render_report(ring, records, orders.to_pandas(), manifest) == page
+
+
+def test_rings_without_shops_or_with_victims_still_render(inputs):
+    ring, orders, manifest = inputs
+    lone = dict(ring, merchants=[], victims=[], orders=[], period=None)
+    attack = dict(ring, kind="one_star_attack", victims=ring["merchants"][:1], merchants=[])
+    for variant in (lone, attack):
+        page = render_report(variant, [], orders, manifest)
+        assert all(f'<img id="{image_id}"' in page for image_id in IMAGE_IDS)
+    assert "No finding records" in page and "victim" in page
+
+
 # -- a real browser --------------------------------------------------------------------------------
 
 def _chromium() -> str:

@@ -124,7 +124,11 @@ def ring_graph_png(
         if not accounts:
             _empty(ax, "no orders")
             return _png(fig)
-        pos = nx.spring_layout(graph, seed=seed, weight="weight")
+        # Shops fixed on a circle, so that accounts ordering from all of them cannot pile them up.
+        angles = 2 * np.pi * np.arange(len(shops)) / len(shops)
+        radius = 0.0 if len(shops) == 1 else 1.0
+        fixed = {("s", s): (radius * np.cos(a), radius * np.sin(a)) for s, a in zip(shops, angles)}
+        pos = nx.spring_layout(graph, pos=fixed, fixed=list(fixed), seed=seed, weight="weight")
         weights = np.array([d["weight"] for _, _, d in graph.edges(data=True)], dtype=float)
         segments = [(pos[u], pos[v]) for u, v in graph.edges()]
         ax.add_collection(LineCollection(segments, linewidths=0.4 + 2.6 * weights / weights.max(),
