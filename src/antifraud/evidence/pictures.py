@@ -146,9 +146,9 @@ def ring_graph_png(
         for node in labelled:
             x, y = pos[node]
             shop = node[0] == "s"
+            box = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8}
             ax.annotate(node[1], (x, y), xytext=(0, 9), textcoords="offset points", ha="center",
-                        fontsize=8 if shop else 6, zorder=5 if shop else 4,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.8} if shop else None)
+                        fontsize=8 if shop else 6, zorder=5 if shop else 4, bbox=box if shop else None)
         ax.legend(loc="lower left", fontsize=8, frameon=False)
         ax.set_title(f"{len(accounts)} accounts, {len(shops)} shop{'s' * (len(shops) != 1)}, {len(pairs)} orders "
                      "(edge width: orders per account and shop)")

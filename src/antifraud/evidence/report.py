@@ -86,7 +86,8 @@ def _ring_orders(orders: pa.Table | pd.DataFrame, ring_id: str, targets: Sequenc
     members = pc.unique(pc.filter(pc.list_parent_indices(lists), hits))
     in_ring = np.zeros(table.num_rows, dtype=bool)
     in_ring[members.to_numpy(zero_copy_only=False)] = True
-    at_target = pc.is_in(pc.cast(table.column("seller_id"), pa.string()), value_set=pa.array(list(targets), pa.string()))
+    sellers = pc.cast(table.column("seller_id"), pa.string())
+    at_target = pc.is_in(sellers, value_set=pa.array(list(targets), pa.string()))
     keep = in_ring | at_target.to_numpy(zero_copy_only=False)
     frame = table.drop_columns(["ring_ids"]).filter(pa.array(keep)).to_pandas()
     frame["in_ring"] = in_ring[keep]
@@ -108,9 +109,8 @@ def _pictures(ring: dict, orders: pd.DataFrame, targets: list[str], seed: int) -
     rid = ring["ring_id"]
     ours = orders[orders["in_ring"]]
     shops = orders[orders["seller_id"].isin(targets)]
-    role = "victims" if ring.get("victims") and not ring.get("merchants") else "merchants"
-    graph = ring_graph_png(ours["buyer_id"].to_numpy(), ours["seller_id"].to_numpy(), targets,
-                           role="victims" if role == "victims" else "ring merchants", seed=seed)
+    role = "victims" if ring.get("victims") and not ring.get("merchants") else "ring merchants"
+    graph = ring_graph_png(ours["buyer_id"].to_numpy(), ours["seller_id"].to_numpy(), targets, role=role, seed=seed)
     timeline = timeline_png(_utc(shops["created_at"]), shops["seller_id"].to_numpy(), shops["in_ring"].to_numpy(),
                             merchants=targets)
     ratings = shops["rating"].astype("float64") if "rating" in shops else pd.Series(np.nan, index=shops.index)
