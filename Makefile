@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
 
-.PHONY: demo test venv clean
+.PHONY: browser demo test venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,20 @@ demo: venv
 	@echo "== a broken export: bad rows go to quarantine.csv with file, line, column and reason"
 	$(BIN)/antifraud validate fixtures/broken/orders.csv --out $(DEMO_DIR)/broken-run
 
-test: venv
+# The evidence report's test renders pages in headless Chromium. On Debian, as root, install it
+# when missing; elsewhere that test is skipped with a message.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing chromium for the browser test (apt-get)"; \
+	    { apt-get update -qq >/dev/null && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	      echo "== could not install chromium: the browser test will be skipped"; \
+	  else \
+	    echo "== chromium not found (needs root and apt-get to install): the browser test will be skipped"; \
+	  fi; }
+
+test: venv browser
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -1,4 +1,5 @@
-"""Evidence bundles: tamper-evident, optionally signed zip archives that are safe to receive."""
+"""Evidence bundles for regulators: the ring's pictures and self-contained HTML report, in a
+tamper-evident, optionally signed zip archive that is safe to receive."""
 
 from antifraud.evidence.archive import ArchiveError, safe_extract, verify_archive, write_archive
 from antifraud.evidence.manifest import FORMAT, ManifestError

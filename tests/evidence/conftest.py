@@ -1,0 +1,32 @@
+"""A small detection run shared by the evidence tests: export, run folder and evidence table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from antifraud.detect import Detection, detect
+from antifraud.findings.evidence import write_evidence_tables
+from antifraud.ingest import PROFILES
+from antifraud.synth import write_synthetic_export
+
+
+@dataclass
+class SmallRun:
+    export: Path
+    run: Path
+    detection: Detection
+    evidence: Path
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
+    root = tmp_path_factory.mktemp("evidence-run")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", "00" * 16 + "ab" * 16)
+        export = write_synthetic_export(root / "export", seed=3, n_orders=8_000)
+        detection = detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3)
+        evidence = write_evidence_tables(detection.data, detection.ensemble, root / "run")["evidence_orders"]
+    return SmallRun(export, root / "run", detection, evidence)

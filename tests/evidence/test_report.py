@@ -1,0 +1,150 @@
+"""The evidence report: self-contained, escaped, and rendered for real by headless Chromium."""
+
+import base64
+import hashlib
+import html
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib.image
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from antifraud.evidence.report import CSP, render_report
+
+IMAGE_IDS = ("ring-graph", "timeline", "rating-history")
+RING_RED = np.array([0xC6, 0x28, 0x28]) / 255
+
+
+@pytest.fixture(scope="module")
+def inputs(small_run):
+    rings = [json.loads(line) for line in (small_run.run / "rings.jsonl").read_text(encoding="utf-8").splitlines()]
+    ring = next(r for r in rings if r["merchants"])
+    manifest = json.loads((small_run.run / "run.json").read_text(encoding="utf-8"))
+    return ring, pq.read_table(small_run.evidence), manifest
+
+
+@pytest.fixture(scope="module")
+def page(inputs):
+    ring, orders, manifest = inputs
+    return render_report(ring, [{"record": "C-1", "merchant": ring["merchants"][0]}], orders, manifest)
+
+
+def test_page_carries_everything_and_loads_nothing(inputs, page):
+    ring, _, manifest = inputs
+    assert f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">' in page
+    text = re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", page)
+    for needle in ("<script", "http:", "https:", "//", "url(", "@import", "<link", "<iframe", "<object"):
+        assert needle not in text, needle
+    assert re.findall(r'(?:src|href)="([a-z]+:)', text) == ["data:"] * len(IMAGE_IDS)
+    for image_id in IMAGE_IDS:
+        src = re.search(rf'<img id="{image_id}" alt="[^"]+" src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+        assert src, image_id
+        assert base64.b64decode(src.group(1)).startswith(b"\x89PNG\r\n\x1a\n")
+    assert '<table id="signals">' in page
+    for signal in ring["signals"]:
+        assert html.escape(signal["text"]) in page
+    assert manifest["inputs"][0]["sha256"] in page
+    assert manifest["toolkit"]["version"] in page and f"seed {manifest['parameters']['seed']}" in page
+    assert all(a in page for a in ring["accounts"]) and all(m in page for m in ring["merchants"])
+    assert "C-1" in page
+
+
+def test_everything_from_the_data_is_escaped(inputs):
+    ring, orders, manifest = inputs
+    evil = '<img src=x onerror="alert(1)">'
+    ring = dict(ring, kind=evil, signals=[{"signal": evil, "value": 1, "percentile": None, "text": evil}])
+    manifest = dict(manifest, inputs=[{"path": evil, "sha256": "0" * 64, "bytes": 1, "rows": {"read": 1}}])
+    page = render_report(ring, [{evil: evil}], orders, manifest)
+    assert evil not in page and html.escape(evil) in page
+    assert page.count("<img ") == len(IMAGE_IDS)
+
+
+def test_same_page_from_arrow_or_pandas_and_on_every_call(inputs, page):
+    ring, orders, manifest = inputs
+    records = [{"record": "C-1", "merchant": ring["merchants"][0]}]
+    assert render_report(ring, records, orders.to_pandas(), manifest) == page
+
+
+def test_rings_without_shops_or_with_victims_still_render(inputs):
+    ring, orders, manifest = inputs
+    lone = dict(ring, merchants=[], victims=[], orders=[], period=None)
+    attack = dict(ring, kind="one_star_attack", victims=ring["merchants"][:1], merchants=[])
+    for variant in (lone, attack):
+        page = render_report(variant, [], orders, manifest)
+        assert all(f'<img id="{image_id}"' in page for image_id in IMAGE_IDS)
+    assert "No finding records" in page and "victim" in page
+
+
+# -- a real browser --------------------------------------------------------------------------------
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.skip("chromium not installed (make test installs it on Debian as root): browser checks skipped")
+    return found
+
+
+def _browse(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Open ``page`` in headless Chromium with every network route blocked."""
+    args = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-extensions", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'profile'}",
+        "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--virtual-time-budget=10000", *extra, page.as_uri(),
+    ]
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path)
+
+
+# Probes added to a copy of the page only: one allowed by its hash in the CSP, one not.
+_PROBE = """
+window.addEventListener("load", () => {
+  const found = {};
+  for (const img of document.images) found[img.id] = [img.complete, img.naturalWidth, img.naturalHeight];
+  const signals = document.getElementById("signals");
+  found.signal_rows = signals ? signals.tBodies[0].rows.length : -1;
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify(found);
+  document.body.appendChild(pre);
+});
+"""
+_INTRUDER = 'document.body.setAttribute("data-intruder", "ran");'
+
+
+def test_chromium_decodes_every_picture_and_finds_the_signals(inputs, page, tmp_path):
+    ring = inputs[0]
+    digest = base64.b64encode(hashlib.sha256(_PROBE.encode()).digest()).decode()
+    csp = html.escape(CSP)
+    probed = page.replace(csp, f"{csp}; script-src &#x27;sha256-{digest}&#x27;", 1).replace(
+        "</body>", f"<script>{_PROBE}</script><script>{_INTRUDER}</script></body>", 1)
+    assert probed.count(digest) == 1
+    path = tmp_path / "probed.html"
+    path.write_text(probed, encoding="utf-8")
+    dom = _browse(tmp_path, path, "--dump-dom").stdout
+    probe = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+    assert probe, "the hashed probe script did not run"
+    found = json.loads(html.unescape(probe.group(1)))
+    for image_id in IMAGE_IDS:
+        complete, width, height = found[image_id]
+        assert complete and width > 300 and height > 150, (image_id, found[image_id])
+    assert found["signal_rows"] == len(ring["signals"]) > 0
+    assert not re.search(r"<body[^>]*data-intruder", dom)  # the CSP blocks a script without its hash
+
+
+def test_chromium_screenshot_shows_the_pictures(page, tmp_path):
+    path = tmp_path / "report.html"
+    path.write_text(page, encoding="utf-8")
+    shot = tmp_path / "shot.png"
+    _browse(tmp_path, path, f"--screenshot={shot}", "--window-size=1100,2600", "--hide-scrollbars")
+    pixels = matplotlib.image.imread(io.BytesIO(shot.read_bytes()), format="png")[..., :3]
+    assert pixels.shape[:2] == (2600, 1100)
+    assert pixels.std() > 0.05  # not a blank page
+    red = (np.abs(pixels - RING_RED) < 0.08).all(axis=-1)
+    assert red.sum() > 200  # only the embedded pictures draw in the ring's red
