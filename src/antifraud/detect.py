@@ -16,7 +16,9 @@ from antifraud import __version__
 from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.features.data import DetectionData, prepare
 from antifraud.findings import describe_rings, write_findings
+from antifraud.findings.evidence import write_evidence_tables
 from antifraud.ingest import IngestResult, Profile, ingest
+from antifraud.ingest.manifest import sha256_file
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.records.chain import canonical_bytes
 from antifraud.records.findings import Issuer, RunContext, build_records, timestamp
@@ -79,6 +81,7 @@ def detect(
     out = Path(out_dir)
     rings = describe_rings(data, ensemble)
     written = write_findings(data, ensemble, out, rings)
+    written.update(write_evidence_tables(data, ensemble, out, pseudonymizer=result.pseudonymizer))
     written["quarantine"] = out / "quarantine.csv"
     write_csv(result.quarantine, written["quarantine"])
     parameters = {"seed": seed, "contamination": contamination,
@@ -93,6 +96,8 @@ def detect(
         data_as_of=timestamp(data.times.max()) if data.times.size else utc_now(),
         toolkit_version=__version__,
         issued_at=utc_now(),
+        evidence=({"bundle_id": run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
+                   "sha256": sha256_file(written["evidence_orders"])},),
     )
     written["findings"] = out / "findings.jsonl"
     write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
@@ -110,7 +115,7 @@ def detect(
             "merchants_flagged": int((ensemble.merchant_scores_ >= ensemble.threshold_["merchants"]).sum()),
             "orders_flagged": int((ensemble.order_scores_ >= ensemble.threshold_["orders"]).sum()),
         },
-        "outputs": {k: p.name for k, p in written.items()},
+        "outputs": {k: p.relative_to(out).as_posix() for k, p in written.items()},
     })
     write_json(written["manifest"], manifest)
     return Detection(result, data, ensemble, dict(result.timings), written)

@@ -1,4 +1,5 @@
-"""A small detection run shared by the evidence tests: export, run folder and evidence table."""
+"""A small detection run shared by the evidence tests: export, run folder and evidence table
+(``detect`` writes ``evidence/orders.parquet``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from antifraud.detect import Detection, detect
-from antifraud.findings.evidence import write_evidence_tables
 from antifraud.ingest import PROFILES
 from antifraud.synth import write_synthetic_export
 
@@ -28,5 +28,4 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
         mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", "00" * 16 + "ab" * 16)
         export = write_synthetic_export(root / "export", seed=3, n_orders=8_000)
         detection = detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3)
-        evidence = write_evidence_tables(detection.data, detection.ensemble, root / "run")["evidence_orders"]
-    return SmallRun(export, root / "run", detection, evidence)
+    return SmallRun(export, root / "run", detection, detection.paths["evidence_orders"])

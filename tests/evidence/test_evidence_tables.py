@@ -52,7 +52,21 @@ def test_columns_and_no_raw_personal_values(small_run):
 
 
 def test_written_atomically_without_leftovers(small_run, tmp_path):
-    paths = write_evidence_tables(small_run.detection.data, small_run.detection.ensemble, tmp_path)
+    detection = small_run.detection
+    paths = write_evidence_tables(detection.data, detection.ensemble, tmp_path,
+                                  pseudonymizer=detection.ingest.pseudonymizer)
     assert paths == {"evidence_orders": tmp_path / "evidence" / "orders.parquet"}
     assert [p.name for p in (tmp_path / "evidence").iterdir()] == ["orders.parquet"]
     assert pq.read_table(paths["evidence_orders"]).equals(pq.read_table(small_run.evidence))
+
+
+def test_accounts_are_alliance_pseudonyms(small_run):
+    import hashlib
+    import hmac
+
+    buyers = set(pq.read_table(small_run.evidence).column("buyer_id").to_pylist())
+    raw = set(pd.read_csv(small_run.export / "orders.csv", dtype=str, usecols=["buyer_id"])["buyer_id"])
+    assert not buyers & raw
+    key = bytes.fromhex("00" * 16 + "ab" * 16)
+    expected = {hmac.new(key, f"platform_account|{b}".encode(), hashlib.sha256).hexdigest() for b in raw}
+    assert buyers <= expected

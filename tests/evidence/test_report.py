@@ -12,6 +12,7 @@ from pathlib import Path
 
 import matplotlib.image
 import numpy as np
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -25,6 +26,9 @@ RING_RED = np.array([0xC6, 0x28, 0x28]) / 255
 def inputs(small_run):
     rings = [json.loads(line) for line in (small_run.run / "rings.jsonl").read_text(encoding="utf-8").splitlines()]
     ring = next(r for r in rings if r["merchants"])
+    # as in a bundle: accounts as their alliance pseudonyms (the evidence table has no raw ids)
+    pseudonyms = small_run.detection.ingest.pseudonymizer.pseudonymize_array("buyer_id", pa.array(ring["accounts"]))
+    ring = {**ring, "accounts": pseudonyms.to_pylist()}
     manifest = json.loads((small_run.run / "run.json").read_text(encoding="utf-8"))
     return ring, pq.read_table(small_run.evidence), manifest
 

@@ -11,6 +11,7 @@ import base64
 import html
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 
 from antifraud.evidence.pictures import rating_history_png, ring_graph_png, timeline_png
 
-__all__ = ["CSP", "render_report"]
+__all__ = ["CSP", "Picture", "render_report", "ring_pictures"]
 
 #: The page's Content-Security-Policy: images from data: URIs and inline styles, nothing else.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -105,8 +106,28 @@ def _when(series: pd.Series) -> pd.Series:
     return pd.to_datetime(series, utc=True).dt.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _pictures(ring: dict, orders: pd.DataFrame, targets: list[str], seed: int) -> str:
-    rid = ring["ring_id"]
+@dataclass(frozen=True)
+class Picture:
+    """One picture of a ring's evidence: its file name in a bundle, page element id, PNG and words."""
+
+    name: str
+    image_id: str
+    png: bytes
+    alt: str
+    caption: str
+
+
+def ring_pictures(ring: dict, orders: pa.Table | pd.DataFrame, run_manifest: dict) -> list[Picture]:
+    """The three pictures of a ring: its subgraph, its orders on a time line, and the rating
+    history of its most-reviewed shop against the organic baseline.
+
+    Parameters are as for :func:`render_report`; the seed of the run lays out the graph.
+    """
+    rid = str(ring["ring_id"])
+    targets = _targets(ring)
+    orders = _ring_orders(orders, rid, targets)
+    seed = run_manifest.get("parameters", {}).get("seed")
+    seed = seed if isinstance(seed, int) else 0
     ours = orders[orders["in_ring"]]
     shops = orders[orders["seller_id"].isin(targets)]
     role = "victims" if ring.get("victims") and not ring.get("merchants") else "ring merchants"
@@ -119,22 +140,26 @@ def _pictures(ring: dict, orders: pd.DataFrame, targets: list[str], seed: int) -
     at = (shops["seller_id"] == shop).to_numpy()
     posted = shops["reviewed_at"].fillna(shops["created_at"]) if "reviewed_at" in shops else shops["created_at"]
     history = rating_history_png(_utc(posted[at]), ratings[at].to_numpy(), shops["in_ring"].to_numpy()[at], shop=shop)
-    return "".join([
-        _image(graph, image_id="ring-graph",
-               alt=f"Graph of ring {rid}: {ours['buyer_id'].nunique()} accounts and their {len(ours)} orders "
-                   f"at its {role} {', '.join(targets)}",
-               caption="Accounts (blue) and shops (squares; the ring's in red), joined by their orders; "
-                       "thicker lines are more orders."),
-        _image(timeline, image_id="timeline",
-               alt=f"Time line of the orders at {', '.join(targets)}: {len(ours)} ring orders (red) "
-                   f"against {int((~shops['in_ring']).sum())} organic orders (grey)",
-               caption="Every order at the ring's shops by creation time: the ring's (red) and all others (grey)."),
-        _image(history, image_id="rating-history",
-               alt=f"Rating history of {shop}: average rating and number of reviews over time, "
-                   "ring reviews against the organic baseline",
-               caption=f"Reviews at {shop} (the ring's shop with the most ring reviews): average rating "
-                       "and count, ring reviews (red) against the organic ones (grey)."),
-    ])
+    return [
+        Picture("ring-graph.png", "ring-graph", graph,
+                alt=f"Graph of ring {rid}: {ours['buyer_id'].nunique()} accounts and their {len(ours)} orders "
+                    f"at its {role} {', '.join(targets)}",
+                caption="Accounts (blue) and shops (squares; the ring's in red), joined by their orders; "
+                        "thicker lines are more orders."),
+        Picture("timeline.png", "timeline", timeline,
+                alt=f"Time line of the orders at {', '.join(targets)}: {len(ours)} ring orders (red) "
+                    f"against {int((~shops['in_ring']).sum())} organic orders (grey)",
+                caption="Every order at the ring's shops by creation time: the ring's (red) and all others (grey)."),
+        Picture("rating-history.png", "rating-history", history,
+                alt=f"Rating history of {shop}: average rating and number of reviews over time, "
+                    "ring reviews against the organic baseline",
+                caption=f"Reviews at {shop} (the ring's shop with the most ring reviews): average rating "
+                        "and count, ring reviews (red) against the organic ones (grey)."),
+    ]
+
+
+def _targets(ring: dict) -> list[str]:
+    return [str(s) for s in (ring.get("merchants") or ring.get("victims") or [])]
 
 
 def _members(ring: dict, orders: pd.DataFrame, targets: list[str]) -> str:
@@ -175,7 +200,13 @@ def _inputs(run_manifest: dict) -> str:
     return _table(["file", "sha256", "bytes", "rows read"], rows, id_columns=2)
 
 
-def render_report(ring: dict, records: list[dict], orders: pa.Table | pd.DataFrame, run_manifest: dict) -> str:
+def render_report(
+    ring: dict,
+    records: list[dict],
+    orders: pa.Table | pd.DataFrame,
+    run_manifest: dict,
+    pictures: Sequence[Picture] | None = None,
+) -> str:
     """Render one ring's evidence as a self-contained HTML page.
 
     Parameters
@@ -189,6 +220,8 @@ def render_report(ring: dict, records: list[dict], orders: pa.Table | pd.DataFra
         ``evidence/orders.parquet`` (or any part of it holding this ring's shops).
     run_manifest : dict
         The run's ``run.json``: inputs with their sha256, toolkit version, seed.
+    pictures : sequence of Picture, optional
+        The ring's pictures, if already drawn (:func:`ring_pictures` otherwise).
 
     Returns
     -------
@@ -196,8 +229,10 @@ def render_report(ring: dict, records: list[dict], orders: pa.Table | pd.DataFra
         The HTML page, images embedded as ``data:`` URIs; it loads nothing else.
     """
     rid = str(ring["ring_id"])
-    targets = [str(s) for s in (ring.get("merchants") or ring.get("victims") or [])]
+    targets = _targets(ring)
     frame = _ring_orders(orders, rid, targets)
+    figures = "".join(_image(p.png, image_id=p.image_id, alt=p.alt, caption=p.caption)
+                      for p in (pictures if pictures is not None else ring_pictures(ring, orders, run_manifest)))
     toolkit = run_manifest.get("toolkit", {})
     seed = run_manifest.get("parameters", {}).get("seed")
     period = ring.get("period")
@@ -234,7 +269,7 @@ def render_report(ring: dict, records: list[dict], orders: pa.Table | pd.DataFra
 <dl class="facts">{''.join(f'<dt>{_e(k)}</dt><dd>{_e(v)}</dd>' for k, v in facts)}</dl>
 </header>
 <section><h2>Why it is suspicious</h2>{signals}</section>
-<section><h2>Pictures</h2>{_pictures(ring, frame, targets, seed if isinstance(seed, int) else 0)}</section>
+<section><h2>Pictures</h2>{figures}</section>
 <section><h2>Members</h2>
 <p>Account and personal identifiers are pseudonyms as written by the run{
     f' (key id <code>{_e(key_id)}</code>)' if key_id else ''}; no raw personal data is shown.</p>

@@ -3,8 +3,8 @@
 ``evidence/orders.parquet`` holds every order that a ring's accounts placed at the ring's
 merchants (or, for an attack, at its victims) and every other order of those shops, so that ring
 orders can be set against the shops' organic baseline. Its columns are ``order_id, buyer_id,
-seller_id, created_at, amount, rating, reviewed_at``, whichever pseudonymised personal fields
-the export had (``buyer_ip, device_id, ship_phone, ship_address``: keyed pseudonyms, as in the
+seller_id, created_at, amount, rating, reviewed_at`` (``buyer_id`` as the account's alliance
+pseudonym, as in the finding records), whichever pseudonymised personal fields the export had (``buyer_ip, device_id, ship_phone, ship_address``: keyed pseudonyms, as in the
 canonical table; raw values never reach it), the order's ``score`` (as in ``orders.csv``) and
 ``ring_ids``, the rings the order belongs to (empty for organic orders).
 
@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
 from antifraud.findings.outputs import _order_ids, ring_ids
+from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import atomic_path
 from antifraud.schema import PERSONAL
 
@@ -67,7 +68,9 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
     return column.combine_chunks()
 
 
-def write_evidence_tables(data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path) -> dict[str, Path]:
+def write_evidence_tables(
+    data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path, *, pseudonymizer: Pseudonymizer
+) -> dict[str, Path]:
     """Write ``evidence/orders.parquet`` under ``out_dir``, atomically; return its path.
 
     Parameters
@@ -78,6 +81,8 @@ def write_evidence_tables(data: DetectionData, ensemble: BrushingEnsemble, out_d
         The fitted ensemble; its rings are numbered as in ``rings.jsonl``.
     out_dir : path
         The run folder.
+    pseudonymizer : Pseudonymizer
+        The run's alliance key, under which account ids become pseudonyms.
 
     Returns
     -------
@@ -101,6 +106,7 @@ def write_evidence_tables(data: DetectionData, ensemble: BrushingEnsemble, out_d
     for name in EVIDENCE_COLUMNS:
         if name in table.column_names:
             columns[name] = _plain(table.column(name).take(take))
+    columns["buyer_id"] = _plain(pa.chunked_array([pseudonymizer.pseudonymize_array("buyer_id", columns["buyer_id"])]))
     columns["score"] = pa.array(np.round(ensemble.order_scores_[positions], 6))
     columns["ring_ids"] = _ring_lists(positions, (np.concatenate(where), np.concatenate(which)), ids)
     path = Path(out_dir) / "evidence" / "orders.parquet"

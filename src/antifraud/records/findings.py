@@ -131,8 +131,8 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     merchants = _merchant_keys(data, ctx.issuer.platform, np.unique(np.concatenate(
         [flagged_merchants, *(r.merchants for r in found), *(r.victims for r in found)]).astype(np.int64)))
     in_rings = np.unique(np.concatenate([np.zeros(0, np.int64), *(r.accounts for r in found)]).astype(np.int64))
-    accounts = dict(zip(in_rings.tolist(), ctx.pseudonymizer.pseudonymize(
-        "platform_account", graph.row_labels[in_rings].tolist()).to_pylist()))
+    accounts = dict(zip(in_rings.tolist(), ctx.pseudonymizer.pseudonymize_array(
+        "platform_account", pa.array(graph.row_labels[in_rings].tolist(), pa.string())).to_pylist()))
     records = [
         _ring_record(ring, rdict, data, ensemble, accounts, merchants, ctx)
         for ring, rdict in zip(ensemble.rings_, rings)
@@ -224,6 +224,13 @@ def _period(ring: Mapping[str, Any]) -> dict[str, str]:
     return {"start": timestamp(start), "end": timestamp(end)}
 
 
+def _ring_reference(ring: Mapping[str, Any], words: str) -> dict:
+    """The ``ring`` signal: which ring of the run (``rings.jsonl``, evidence bundles) a finding is about."""
+    return {"name": "ring", "value": ring["ring_id"], "population_percentile": None,
+            "explanation": f"{words} {ring['ring_id']} ({ring['kind']}, {len(ring['accounts'])} accounts, "
+                           f"score {ring['score']:.2f})"}
+
+
 def _ring_signals(ring: Mapping[str, Any]) -> list[dict]:
     return [{"name": s["signal"], "value": s["value"], "population_percentile": s.get("percentile"),
              "explanation": s["text"]} for s in ring["signals"]]
@@ -249,8 +256,8 @@ def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: 
     metrics.update({k: round(float(v), 6) for k, v in ring.evidence.items() if np.isfinite(v)})
     record["behavior"] = {"category": _category(ring.kind), "role": "participant", "period": _period(rdict),
                           "metrics": metrics}
-    record["assessment"] = _assessment(ring.score, ensemble.min_ring_score, "+".join(ring.detectors),
-                                       _ring_signals(rdict), ctx)
+    signals = [_ring_reference(rdict, "the run's ring")] + _ring_signals(rdict)
+    record["assessment"] = _assessment(ring.score, ensemble.min_ring_score, "+".join(ring.detectors), signals, ctx)
     return record
 
 
@@ -293,9 +300,7 @@ def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merch
     record["behavior"] = {"category": _category(ring["kind"]) if ring else "fake_transaction", "role": role,
                           "period": period, "metrics": metrics}
     if ring is not None:
-        signals.insert(0, {"name": "ring", "value": ring["ring_id"], "population_percentile": None,
-                           "explanation": f"target of ring {ring['ring_id']} ({ring['kind']}, "
-                                          f"{len(ring['accounts'])} accounts, score {ring['score']:.2f})"})
+        signals.insert(0, _ring_reference(ring, "target of ring"))
     record["assessment"] = _assessment(ensemble.merchant_scores_[j], ensemble.threshold_["merchants"],
                                        "ensemble", signals, ctx)
     return record
@@ -309,10 +314,7 @@ def _account_record(i: int, data: Any, ensemble: Any, pseudonym: str, ring: Mapp
     metrics = {"orders": len(data.orders_of(np.array([i]))), "shops": int(data.graph.indptr[i + 1] - data.graph.indptr[i])}
     record["behavior"] = {"category": _category(ring["kind"]), "role": "participant", "period": _period(ring),
                           "metrics": metrics}
-    signals = [{"name": "ring", "value": ring["ring_id"], "population_percentile": None,
-                "explanation": f"member of ring {ring['ring_id']} ({ring['kind']}, {len(ring['accounts'])} "
-                               f"accounts, score {ring['score']:.2f})"}]
-    signals += feature_signals
+    signals = [_ring_reference(ring, "member of ring"), *feature_signals]
     record["assessment"] = _assessment(ensemble.account_scores_[i], ensemble.threshold_["accounts"], "ensemble",
                                        signals, ctx)
     return record

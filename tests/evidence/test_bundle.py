@@ -1,0 +1,108 @@
+"""Evidence bundles of a real detection run: contents, verification, tampering, selection."""
+
+import json
+import re
+import zipfile
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from antifraud.cli.main import app
+from antifraud.evidence import verify_archive
+from antifraud.evidence.bundle import write_bundle
+from antifraud.signing import Keyring, Signer, generate_key
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("keys")
+    info = generate_key(folder / "member")
+    return Signer.from_file(info.private_path), Keyring.from_directory(folder), folder
+
+
+@pytest.fixture(scope="module")
+def whole_run(small_run, keys, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bundles") / "run.zip"
+    manifest = write_bundle(small_run.run, out, signer=keys[0])
+    return out, manifest
+
+
+def _rings(run):
+    return [json.loads(line) for line in (run / "rings.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def test_whole_run_bundle_has_every_ring_and_verifies(small_run, keys, whole_run):
+    out, manifest = whole_run
+    rings = [r["ring_id"] for r in _rings(small_run.run)]
+    assert manifest["rings"] == rings
+    names = set(zipfile.ZipFile(out).namelist())
+    for rid in rings:
+        for name in ("report.html", "ring-graph.png", "timeline.png", "rating-history.png", "orders.csv",
+                     "edges.csv", "signals.csv", "findings.jsonl"):
+            assert f"rings/{rid}/{name}" in names
+    assert {"index.html", "run.json", "evidence/orders.parquet", "manifest.json"} <= names
+    run = json.loads((small_run.run / "run.json").read_text(encoding="utf-8"))
+    assert [i["sha256"] for i in manifest["inputs"]] == [i["sha256"] for i in run["inputs"]]
+    assert manifest["seed"] == 3 and manifest["toolkit"]["version"] == run["toolkit"]["version"]
+    report = verify_archive(out, keys[1])
+    assert report.ok, report.summary()
+
+
+def test_bundle_contents_are_consistent_and_pseudonymous(small_run, whole_run):
+    out, _ = whole_run
+    ring = _rings(small_run.run)[0]
+    with zipfile.ZipFile(out) as zf:
+        orders = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/orders.csv"), dtype=str)
+        edges = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/edges.csv"))
+        text = b"".join(zf.read(n) for n in zf.namelist() if not n.endswith((".png", ".parquet"))).decode()
+    assert orders["in_ring"].eq("True").sum() == len(ring["orders"])
+    assert set(orders.loc[orders["in_ring"] == "True", "order_id"]) == set(ring["orders"])
+    assert edges["weight"].sum() == len(ring["orders"])
+    tokens = set(re.split(r"[\s,;\"<>]+", text))
+    raw = pd.read_csv(small_run.export / "orders.csv", dtype=str)
+    for column in ("buyer_id", "ship_phone", "device_id", "buyer_ip"):
+        assert not set(raw[column].dropna()) & tokens, column
+
+
+def test_one_changed_byte_is_named(whole_run, keys, tmp_path):
+    out, manifest = whole_run
+    target = next(n for n in manifest["files"] if n.endswith("signals.csv"))
+    tampered = tmp_path / "tampered.zip"
+    with zipfile.ZipFile(out) as src, zipfile.ZipFile(tampered, "w") as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == target:
+                data = data[:-2] + bytes([data[-2] ^ 1]) + data[-1:]
+            dst.writestr(info, data)
+    report = verify_archive(tampered, keys[1])
+    assert not report.ok
+    assert [p.name for p in report.problems] == [target]
+    result = runner.invoke(app, ["verify", str(tampered), "--keyring", str(keys[2])])
+    assert result.exit_code == 1 and target in result.output
+
+
+def test_bundle_of_one_finding(small_run, keys, tmp_path):
+    records = [json.loads(line) for line in (small_run.run / "findings.jsonl").read_text().splitlines()]
+    account = next(r for r in records if r["record_type"] == "account_finding")
+    ring_id = next(s["value"] for s in account["assessment"]["signals"] if s["name"] == "ring")
+    manifest = write_bundle(small_run.run, tmp_path / "one.zip", finding=account["id"], signer=keys[0])
+    assert manifest["rings"] == [ring_id]
+    assert account["id"] in manifest["findings"]
+    assert not any(n.startswith("evidence/") for n in manifest["files"])
+    with pytest.raises(ValueError, match="neither a ring id"):
+        write_bundle(small_run.run, tmp_path / "x.zip", finding="nope")
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_cli_bundle_then_verify(small_run, keys, tmp_path):
+    signer, _, folder = keys
+    out = tmp_path / "b.zip"
+    result = runner.invoke(app, ["bundle", str(small_run.run), "--out", str(out), "--finding", "R0001",
+                                 "--signing-key", str(folder / "member")])
+    assert result.exit_code == 0, result.output
+    assert f"signed with {signer.key_id}" in result.output
+    result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder)])
+    assert result.exit_code == 0, result.output
