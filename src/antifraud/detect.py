@@ -23,6 +23,7 @@ from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.records.chain import canonical_bytes
 from antifraud.records.findings import Issuer, RunContext, build_records, timestamp
 from antifraud.records.lifecycle import utc_now
+from antifraud.signing import Signer
 
 __all__ = ["Detection", "detect"]
 
@@ -47,6 +48,7 @@ def detect(
     contamination: float = 0.05,
     encoding: str | None = None,
     issuer: Issuer | None = None,
+    signer: Signer | None = None,
     progress: Callable[..., None] | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
@@ -64,6 +66,8 @@ def detect(
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
         Who issues the ``findings.jsonl`` credit records (default: from the environment).
+    signer : Signer, optional
+        Signs every record (Ed25519).
     """
     say = progress or (lambda *_args: None)
     result = ingest(paths, profile, encoding=encoding, progress=progress)
@@ -98,6 +102,7 @@ def detect(
         issued_at=utc_now(),
         evidence=({"bundle_id": run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
                    "sha256": sha256_file(written["evidence_orders"])},),
+        signer=signer,
     )
     written["findings"] = out / "findings.jsonl"
     write_jsonl(written["findings"], build_records(data, ensemble, rings, context))

@@ -103,3 +103,16 @@ def test_feed_with_a_broken_line_imports_the_rest_and_exits_1(store, tmp_path):
 def test_query_by_raw_account_uses_the_alliance_key(tmp_path):
     result = run("query", "--store", tmp_path, "--account", "b0000001")
     assert result.exit_code == 0 and "0 records" in result.output
+
+
+def test_detect_signs_its_records(fixtures, tmp_path):
+    from antifraud.signing import Keyring, SignatureStatus, generate_key, verify_json
+
+    info = generate_key(tmp_path / "keys" / "member")
+    result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / "run", "--signing-key",
+                 info.private_path, "--member-id", "platform-a", "--member-uscc", "914403001922038216")
+    assert result.exit_code == 0, result.output
+    records = [json.loads(line) for line in (tmp_path / "run" / "findings.jsonl").read_text().splitlines()]
+    keyring = Keyring.from_directory(tmp_path / "keys")
+    assert records and all(verify_json(r, r["signature"], keyring) is SignatureStatus.VALID for r in records)
+    assert {r["issuer"]["member_id"] for r in records} == {"platform-a"}

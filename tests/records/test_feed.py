@@ -156,3 +156,23 @@ def test_two_platforms_feeds_link_shared_ring_accounts(two_platforms, tmp_path):
     for name in ("platform-a", "platform-b"):
         text = (root / name / "feed" / FEED).read_text(encoding="utf-8")
         assert not [value for value in raw if f'"{value}"' in text]
+
+
+def test_signed_versions_are_checked_against_the_keyring(tmp_path, record):
+    from antifraud.signing import Keyring, Signer, generate_key, sign_json
+
+    info = generate_key(tmp_path / "keys" / "platform-a")
+    keyring = Keyring.from_directory(tmp_path / "keys")
+    signed = dict(record, signature=sign_json(record, Signer.from_file(info.private_path)))
+    forged = {**signed, "behavior": {**signed["behavior"], "metrics": {"orders": 1}}}
+    unsigned = dict(record, id="acr--2b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10")
+    path = tmp_path / "feed.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in (signed, forged, unsigned)), encoding="utf-8")
+
+    report = import_feed(RecordStore(tmp_path / "a"), path, keyring=keyring, expect_manifest=False)
+    assert report.accepted == 2 and [(r.line, r.reason) for r in report.rejected] == [
+        (2, f"signature: bad signature (key {info.key_id!r})")]
+    strict = import_feed(RecordStore(tmp_path / "b"), path, keyring=keyring, require_signatures=True,
+                         expect_manifest=False)
+    assert strict.accepted == 1 and [r.line for r in strict.rejected] == [2, 3]
+    assert "requires a valid signature" in strict.rejected[1].reason

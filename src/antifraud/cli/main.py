@@ -141,6 +141,10 @@ def detect(
     platform: Annotated[
         str | None, typer.Option("--platform", envvar="ANTIFRAUD_PLATFORM", help="Platform the export is from.")
     ] = None,
+    signing_key: Annotated[
+        Path | None,
+        typer.Option("--signing-key", envvar="ANTIFRAUD_SIGNING_KEY", help="Ed25519 private key to sign the records."),
+    ] = None,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
@@ -151,14 +155,16 @@ def detect(
     from antifraud.cli.report import print_detection_summary, stage_progress
     from antifraud.detect import detect as run_detection
     from antifraud.records.findings import Issuer
+    from antifraud.signing import Signer
 
     prof = _profile(profile, mapping, timezone)
+    signer = Signer.from_file(signing_key) if signing_key is not None else None
     issuer = Issuer.from_environment(member_id=member_id, uscc=member_uscc, role=member_role,
                                      platform=platform or prof.name)
     with stage_progress() as progress:
         run = run_detection(
             exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, issuer=issuer,
-            progress=progress,
+            signer=signer, progress=progress,
         )
     print_detection_summary(run)
     flagged = (run.ensemble.account_scores_ >= run.ensemble.threshold_["accounts"]).any() or (

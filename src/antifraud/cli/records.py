@@ -2,7 +2,8 @@
 keeps, changes, shares and looks them up.
 
 The store folder comes from ``--store`` or ``ANTIFRAUD_STORE``; the member acting from
-``--as`` or ``ANTIFRAUD_MEMBER_ID``. Only the issuer of a record may make its next version.
+``--as`` or ``ANTIFRAUD_MEMBER_ID``. Only the issuer of a record may make its next version; with
+``ANTIFRAUD_SIGNING_KEY`` set, each new version is signed with that key.
 """
 
 from __future__ import annotations
@@ -48,6 +49,10 @@ def _change(store_path: Path, record_id: str, member: str, action: str, **kwargs
                          f"versions (others file an objection or a finding of their own)")
     kwargs["at"] = kwargs.get("at") or lifecycle.utc_now()
     new = getattr(lifecycle, action)(current, **kwargs)
+    if os.environ.get("ANTIFRAUD_SIGNING_KEY"):
+        from antifraud.signing import Signer, sign_json
+
+        new["signature"] = sign_json(new, Signer.from_file(os.environ["ANTIFRAUD_SIGNING_KEY"]))
     store.add([new])
     typer.echo(f"{record_id}: version {new['version']}, {new['status']}")
 
@@ -195,17 +200,28 @@ def export(store: StoreOpt, member: AsOpt,
 
 @feed_app.command("import")
 @user_errors
-def import_(feeds: Annotated[list[Path], typer.Argument(help="Feed folders or feed.jsonl files.")],
-            store: StoreOpt) -> None:
+def import_(
+    feeds: Annotated[list[Path], typer.Argument(help="Feed folders or feed.jsonl files.")],
+    store: StoreOpt,
+    keyring: Annotated[Path | None, typer.Option("--keyring", "-k", envvar="ANTIFRAUD_KEYRING",
+                                                 help="Folder of members' public keys (*.pub).")] = None,
+    require_signatures: Annotated[bool, typer.Option(
+        "--require-signatures", help="Reject versions not signed by a key in the keyring.")] = False,
+) -> None:
     """Validate other members' feeds line by line and merge the good versions (idempotent).
 
-    Exit 1 when any line was rejected or held, or a manifest did not check.
+    Signed versions are checked against the keyring: a bad signature is rejected. Exit 1 when
+    any line was rejected or held, or a manifest did not check.
     """
     from antifraud.records.feed import import_feed
+    from antifraud.signing import Keyring
 
+    if require_signatures and keyring is None:
+        raise ValueError("--require-signatures needs --keyring")
+    ring = Keyring.from_directory(keyring) if keyring is not None else None
     clean = True
     for path in feeds:
-        report = import_feed(_store(store), path)
+        report = import_feed(_store(store), path, keyring=ring, require_signatures=require_signatures)
         _print_import(report)
         clean &= report.ok
     if not clean:

@@ -23,6 +23,7 @@ from antifraud.io import atomic_path, write_json
 from antifraud.records.lifecycle import utc_now
 from antifraud.records.store import RecordStore, resolve
 from antifraud.records.validation import SCHEMA_VERSION, record_problems
+from antifraud.signing import Keyring, SignatureStatus, verify_json
 
 __all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed"]
 
@@ -150,13 +151,16 @@ def read_feed(fh: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
 
 
 def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool = True,
+                keyring: Keyring | None = None, require_signatures: bool = False,
                 max_line_bytes: int = MAX_LINE_BYTES) -> ImportReport:
     """Validate a peer's feed line by line and merge the good versions into ``store``.
 
     ``source`` is a feed folder (``feed.jsonl`` and ``feed.manifest.json``) or a ``.jsonl``
     file (its manifest, if any, beside it as ``<name>.manifest.json`` or ``feed.manifest.json``).
     A missing manifest is a problem only when ``expect_manifest`` (a member's own findings file
-    has none). Nothing is written outside the store.
+    has none). A signed version is checked against ``keyring``: a bad or malformed signature
+    rejects it, and so, with ``require_signatures``, does a missing signature or an unknown key.
+    Nothing is written outside the store.
     """
     feed, manifest_path = _locate(Path(source))
     report = ImportReport(source=feed)
@@ -165,8 +169,10 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
     with open(feed, "rb") as fh:
         for number, record, problem in read_feed(_Hashing(fh, digest), max_line_bytes):
             report.lines = number
-            if record is None:
-                report.rejected.append(FeedLine(number, problem))
+            if record is not None:
+                problem = _signature_problem(record, keyring, require_signatures)
+            if problem:
+                report.rejected.append(FeedLine(number, problem, record["id"] if record else None))
             else:
                 good[number] = record
     if manifest_path is not None or expect_manifest:
@@ -182,6 +188,15 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
         else:
             getattr(report, status).append(FeedLine(number, reason, record["id"]))
     return report
+
+
+def _signature_problem(record: Mapping[str, Any], keyring: Keyring | None, required: bool) -> str:
+    status = verify_json(record, record.get("signature"), keyring)
+    if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
+        return f"signature: {status.value.replace('_', ' ')} (key {record['signature'].get('key_id')!r})"
+    if required and status is not SignatureStatus.VALID:
+        return f"signature: {status.value.replace('_', ' ')}; this import requires a valid signature"
+    return ""
 
 
 def _locate(source: Path) -> tuple[Path, Path | None]:

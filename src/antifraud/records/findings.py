@@ -30,6 +30,7 @@ import pyarrow as pa
 from antifraud import uscc
 from antifraud.features.kernels import group_by
 from antifraud.records.validation import schema, validate_record
+from antifraud.signing import Signer, sign_json
 
 __all__ = ["Issuer", "RunContext", "timestamp", "build_records"]
 
@@ -89,7 +90,8 @@ class Issuer:
 
 @dataclass(frozen=True)
 class RunContext:
-    """What every record of one run shares: issuer, pseudonym key, provenance and evidence."""
+    """What every record of one run shares: issuer, pseudonym key, provenance, evidence, and the
+    key that signs the records (optional)."""
 
     issuer: Issuer
     pseudonymizer: Any  # antifraud.ingest.Pseudonymizer
@@ -99,6 +101,7 @@ class RunContext:
     toolkit_version: str
     issued_at: str
     evidence: tuple[dict[str, str], ...] = ()
+    signer: Signer | None = None
 
 
 def timestamp(seconds: float) -> str:
@@ -155,7 +158,11 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
         for i, sig in zip(flagged.tolist(), signals)
     ]
     order = list(schema()["properties"])
-    return [validate_record({k: r[k] for k in order if k in r}) for r in records]
+    records = [{k: r[k] for k in order if k in r} for r in records]
+    if ctx.signer is not None:
+        for record in records:
+            record["signature"] = sign_json(record, ctx.signer)
+    return [validate_record(r) for r in records]
 
 
 def _best_ring(n: int, members: list[np.ndarray], rings: Sequence[Mapping[str, Any]]) -> dict[int, Mapping]:
