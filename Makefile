@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DEMO_DIR := demo-output
+# A fixed alliance pseudonym key, for the demo only: real members get theirs from the alliance.
+DEMO_ENV := ANTIFRAUD_PSEUDONYM_KEY=demo-alliance-key-not-for-real-use ANTIFRAUD_PSEUDONYM_KEY_ID=demo-alliance
 
 .PHONY: browser demo test venv clean
 
@@ -21,10 +23,25 @@ demo: venv
 	@rm -rf $(DEMO_DIR)
 	@echo "== a synthetic export with known brushing rings (truth in $(DEMO_DIR)/export/truth)"
 	$(BIN)/antifraud synth --out $(DEMO_DIR)/export --seed 7 --orders 50000
-	@echo "== detecting brushing in it: scores, flagged entities and rings in $(DEMO_DIR)/run"
-	$(BIN)/antifraud detect $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run --seed 7
+	@echo "== a signing key for this member (the private key is readable by its owner only)"
+	$(BIN)/antifraud keys generate $(DEMO_DIR)/keys/demo-platform
+	@echo "== detecting brushing in it: scores, rings, evidence and signed acr/1 findings in $(DEMO_DIR)/run"
+	$(DEMO_ENV) $(BIN)/antifraud detect $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run --seed 7 \
+	  --member-id demo-platform --member-uscc 91440300708461136T --signing-key $(DEMO_DIR)/keys/demo-platform
 	@echo "== how well that run did against the planted truth"
 	$(BIN)/antifraud evaluate $(DEMO_DIR)/run --truth $(DEMO_DIR)/export/truth
+	@echo "== the findings go into the member's record store and out as a feed; a peer imports it"
+	$(BIN)/antifraud records add $(DEMO_DIR)/run/findings.jsonl --store $(DEMO_DIR)/store
+	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --as demo-platform --out $(DEMO_DIR)/feed
+	$(BIN)/antifraud feed import $(DEMO_DIR)/feed --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys
+	@echo "== what the alliance now holds on a merchant's credit code"
+	$(BIN)/antifraud query --store $(DEMO_DIR)/peer-store --uscc 92350203MAEYBT2R6Y
+	@echo "== an evidence bundle for a regulator, signed, then verified"
+	$(BIN)/antifraud bundle $(DEMO_DIR)/run --finding R0001 --out $(DEMO_DIR)/bundle-R0001.zip \
+	  --signing-key $(DEMO_DIR)/keys/demo-platform
+	$(BIN)/antifraud verify $(DEMO_DIR)/bundle-R0001.zip --keyring $(DEMO_DIR)/keys
+	@echo "== credit codes checked, with what is wrong"
+	-$(BIN)/antifraud uscc 91440300708461136T 91350211M0000XUF46 914403001922038217
 	@echo "== a Taobao-style GBK report with Chinese headers"
 	$(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --profile taobao --out $(DEMO_DIR)/taobao-run
 	@echo "== a broken export: bad rows go to quarantine.csv with file, line, column and reason"

@@ -136,7 +136,8 @@ def print_detection_summary(run: Detection) -> None:
         table.add_row(rid, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)),
                       str(len(ring.merchants) or len(ring.victims)), why)
     out.print(table)
-    out.print("wrote " + ", ".join(p.name for p in run.paths.values()) + f" to {run.paths['manifest'].parent}")
+    folder = run.paths["manifest"].parent
+    out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")
 
 
 def print_evaluation(report: dict) -> None:
