@@ -104,5 +104,6 @@ def test_cli_bundle_then_verify(small_run, keys, tmp_path):
                                  "--signing-key", str(folder / "member")])
     assert result.exit_code == 0, result.output
     assert f"signed with {signer.key_id}" in result.output
-    result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder)])
+    result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder), "--extract", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
+    assert (tmp_path / "x" / "rings" / "R0001" / "report.html").is_file()

@@ -279,13 +279,17 @@ def verify(
     allow_unsigned: Annotated[
         bool, typer.Option("--allow-unsigned", help="Accept a bundle whose manifest is not signed.")
     ] = False,
+    extract: Annotated[
+        Path | None,
+        typer.Option("--extract", help="Once verified, unpack into this folder (nothing outside it is written)."),
+    ] = None,
 ) -> None:
     """Check an evidence bundle without extracting it: names, sizes, every file's hash, the signature.
 
     Prints each problem with the file it concerns, then a summary. Exit 0 when everything checks,
-    1 when verification fails, 2 when the file is not a zip archive.
+    1 when verification fails (nothing is extracted then), 2 when the file is not a zip archive.
     """
-    from antifraud.evidence import verify_archive
+    from antifraud.evidence import safe_extract, verify_archive
     from antifraud.signing import Keyring
 
     ring = Keyring.from_directory(keyring) if keyring is not None else None
@@ -295,6 +299,9 @@ def verify(
     typer.echo(report.summary())
     if not report.ok:
         raise typer.Exit(EXIT_FINDINGS)
+    if extract is not None:
+        safe_extract(bundle, extract, ring, require_signature=not allow_unsigned)
+        typer.echo(f"extracted to {extract}; open {extract / 'index.html'} in a browser")
 
 
 keys_app = typer.Typer(
