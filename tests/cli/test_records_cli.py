@@ -62,6 +62,22 @@ def test_lifecycle_through_the_cli(store, record, tmp_path):
     assert result.exit_code == 2 and "revocation is final" in result.output
 
 
+def test_list_entry_after_review(store, record):
+    rid, me = record["id"], ("--store", store, "--as", "platform-a")
+    decision = ("--list", "black", "--severity", "general", "--basis", "platform_rule", "--authority", "platform-a",
+                "--decided-on", "2026-11-03", "--listed-on", "2026-11-03", "--publish-until", "2027-05-03",
+                "--measure", "delisted", "--document-no", "PA-2026-117")
+    refused = run("records", "list-entry", rid, *me, *decision)
+    assert refused.exit_code == 2 and "review it before listing" in refused.output
+    assert run("records", "review", rid, *me, "--reviewer", "r").exit_code == 0
+    listed = run("records", "list-entry", rid, *me, *decision)
+    assert listed.exit_code == 0, listed.output
+    entry_id = listed.output.split(":")[0]
+    shown = json.loads(run("records", "show", entry_id, "--store", store).output)
+    assert shown["record_type"] == "list_entry" and shown["listing"]["list"] == "black"
+    assert shown["determination"]["document_no"] == "PA-2026-117"
+
+
 def test_only_the_issuer_changes_a_record(store, record):
     result = run("records", "revoke", record["id"], "--store", store, "--as", "platform-b", "--reason", "x")
     assert result.exit_code == 2 and "only the issuer makes new versions" in result.output

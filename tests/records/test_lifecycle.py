@@ -5,6 +5,7 @@ from antifraud.records.lifecycle import (
     TransitionError,
     amend,
     expire,
+    list_entry,
     object_to,
     repair,
     resolve,
@@ -117,3 +118,26 @@ def test_actions_never_change_their_argument(record):
     before = repr(record)
     amend(record, {"sharing.level": "red"}, by="a", at=T[0], reason="x")
     assert repr(record) == before
+
+
+DECISION = {"basis": "platform_rule", "authority": {"name": "platform-a", "uscc": "914403001922038216"},
+            "document_no": "PA-2026-117", "decided_on": "2026-11-03", "measures": ["delisted"], "severity": "general"}
+
+
+def test_list_entry_only_from_a_reviewed_finding(record):
+    with pytest.raises(TransitionError, match="has not been reviewed"):
+        list_entry(record, list_name="black", determination=DECISION, listed_on="2026-11-03",
+                   publish_until="2027-05-03", by="platform-a", at=T[2])
+    reviewed = review(record, reviewer="analyst 7", at=T[0])
+    entry = list_entry(reviewed, list_name="black", determination=DECISION, listed_on="2026-11-03",
+                       publish_until="2027-05-03", by="platform-a", at=T[2])
+    validate_record(entry)
+    assert entry["record_type"] == "list_entry" and entry["version"] == 1 and entry["id"] != record["id"]
+    assert entry["subject"] == record["subject"] and record["id"] in entry["events"][0]["reason"]
+    with pytest.raises(TransitionError, match="publication for a general case lasts 3 to 12 months"):
+        list_entry(reviewed, list_name="black", determination=DECISION, listed_on="2026-11-03",
+                   publish_until="2029-11-03", by="platform-a", at=T[2])
+    revoked = revoke(reviewed, by="a", at=T[3], reason="error")
+    with pytest.raises(TransitionError, match="revocation is final"):
+        list_entry(revoked, list_name="black", determination=DECISION, listed_on="2026-11-03",
+                   publish_until="2027-05-03", by="platform-a", at=T[4])

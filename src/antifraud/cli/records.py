@@ -36,24 +36,34 @@ def _store(path: Path):  # noqa: ANN202
     return RecordStore(path)
 
 
-def _change(store_path: Path, record_id: str, member: str, action: str, **kwargs: Any) -> None:
-    """Apply a lifecycle action to the current version of one of ``member``'s records."""
-    from antifraud.records import lifecycle
-
-    store = _store(store_path)
-    current = store.resolution().current.get(record_id)
+def _own_current(store_path: Path, record_id: str, member: str) -> dict:
+    """The current version of one of ``member``'s own records."""
+    current = _store(store_path).resolution().current.get(record_id)
     if current is None:
         raise ValueError(f"{record_id}: not in the store {store_path}")
     if current["issuer"]["member_id"] != member:
         raise ValueError(f"{record_id} was issued by {current['issuer']['member_id']}; only the issuer makes new "
                          f"versions (others file an objection or a finding of their own)")
-    kwargs["at"] = kwargs.get("at") or lifecycle.utc_now()
-    new = getattr(lifecycle, action)(current, **kwargs)
+    return current
+
+
+def _signed(record: dict) -> dict:
+    """``record`` signed with ``ANTIFRAUD_SIGNING_KEY``, if that is set."""
     if os.environ.get("ANTIFRAUD_SIGNING_KEY"):
         from antifraud.signing import Signer, sign_json
 
-        new["signature"] = sign_json(new, Signer.from_file(os.environ["ANTIFRAUD_SIGNING_KEY"]))
-    store.add([new])
+        record["signature"] = sign_json(record, Signer.from_file(os.environ["ANTIFRAUD_SIGNING_KEY"]))
+    return record
+
+
+def _change(store_path: Path, record_id: str, member: str, action: str, **kwargs: Any) -> None:
+    """Apply a lifecycle action to the current version of one of ``member``'s records."""
+    from antifraud.records import lifecycle
+
+    current = _own_current(store_path, record_id, member)
+    kwargs["at"] = kwargs.get("at") or lifecycle.utc_now()
+    new = _signed(getattr(lifecycle, action)(current, **kwargs))
+    _store(store_path).add([new])
     typer.echo(f"{record_id}: version {new['version']}, {new['status']}")
 
 
@@ -182,6 +192,36 @@ def revoke(record_id: IdArg, store: StoreOpt, member: AsOpt,
 def expire(record_id: IdArg, store: StoreOpt, member: AsOpt, at: AtOpt = None) -> None:
     """Mark a record expired once its publication and retention periods have passed."""
     _change(store, record_id, member, "expire", by=member, at=at)
+
+
+@records_app.command("list-entry")
+@user_errors
+def list_entry(
+    record_id: IdArg, store: StoreOpt, member: AsOpt,
+    list_name: Annotated[str, typer.Option("--list", help="black, red or watch.")],
+    severity: Annotated[str, typer.Option(help="minor, general or serious.")],
+    basis: Annotated[str, typer.Option(help="platform_rule, administrative_penalty, court or alliance.")],
+    authority: Annotated[str, typer.Option(help="Who decided (name).")],
+    decided_on: Annotated[str, typer.Option(help="Date of the decision, YYYY-MM-DD.")],
+    listed_on: Annotated[str, typer.Option(help="First day of publication, YYYY-MM-DD.")],
+    publish_until: Annotated[str, typer.Option(help="Last day of publication (公示截止期), YYYY-MM-DD.")],
+    measure: Annotated[list[str] | None, typer.Option(help="A measure taken (repeatable).")] = None,
+    authority_uscc: Annotated[str | None, typer.Option(help="The authority's credit code.")] = None,
+    document_no: Annotated[str | None, typer.Option(help="Decision document number (决定书文号).")] = None,
+    legal_basis: Annotated[str | None, typer.Option(help="The rule or law applied.")] = None,
+    at: AtOpt = None,
+) -> None:
+    """Issue a list entry from a reviewed finding and the decision taken on it."""
+    from antifraud.records import lifecycle
+
+    current = _own_current(store, record_id, member)
+    decision = {"basis": basis, "authority": {"name": authority} | ({"uscc": authority_uscc} if authority_uscc else {}),
+                "decided_on": decided_on, "measures": measure or [], "severity": severity}
+    decision |= {k: v for k, v in (("document_no", document_no), ("legal_basis", legal_basis)) if v}
+    entry = lifecycle.list_entry(current, list_name=list_name, determination=decision, listed_on=listed_on,
+                                 publish_until=publish_until, by=member, at=at or lifecycle.utc_now())
+    _store(store).add([_signed(entry)])
+    typer.echo(f"{entry['id']}: {list_name} list entry from {record_id}, published {listed_on} to {publish_until}")
 
 
 @feed_app.command("export")

@@ -20,12 +20,16 @@ and ``sharing.retention_until`` has passed.
 
 Each function returns the next version (unsigned) and never changes its argument; an action
 that is not allowed raises :class:`TransitionError` saying why.
+
+A finding is never itself a list entry: :func:`list_entry` issues a new ``list_entry`` record
+from a human-reviewed finding in force, carrying the decision (determination) and the listing.
 """
 
 from __future__ import annotations
 
 import calendar
 import copy
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
@@ -33,7 +37,8 @@ from typing import Any
 from antifraud.records.chain import IMMUTABLE_FIELDS, record_hash, successor_problems
 from antifraud.records.validation import RecordError, validate_record
 
-__all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke"]
+__all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke",
+           "list_entry"]
 
 _OPEN = ("issued", "amended")
 _MIN_LISTED_MONTHS = {"minor": 3, "general": 3, "serious": 12}
@@ -139,6 +144,52 @@ def revoke(record: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[
         raise TransitionError("a revocation gives its reason")
     _require(record, "revoke", ("issued", "amended", "under_objection", "repaired", "expired"))
     return _finish(record, _next(record, at), "revoked", at, by, reason, status="revoked")
+
+
+def list_entry(
+    finding: Mapping[str, Any],
+    *,
+    list_name: str,
+    determination: Mapping[str, Any],
+    listed_on: str,
+    publish_until: str,
+    by: str,
+    at: str,
+) -> dict[str, Any]:
+    """Issue a list entry (black, red or watch list) from a reviewed finding and the decision on it.
+
+    Parameters
+    ----------
+    finding : dict
+        The current version of a human-reviewed finding that is in force.
+    list_name : {"black", "red", "watch"}
+    determination : dict
+        The decision: ``basis``, ``authority`` {``name``, ``uscc``}, ``decided_on``, ``measures``,
+        ``severity`` and optionally ``document_no`` and ``legal_basis``.
+    listed_on, publish_until : str
+        The publication period (``YYYY-MM-DD``); it must fit the severity.
+    """
+    _require(finding, "list", _OPEN)
+    if finding["record_type"] == "list_entry":
+        raise TransitionError(f"{finding['id']} is already a list entry")
+    if not finding["assessment"]["human_reviewed"]:
+        raise TransitionError(f"{finding['id']} has not been reviewed by a person; review it before listing")
+    entry = copy.deepcopy(dict(finding))
+    entry.pop("signature", None)
+    rid = uuid.uuid5(uuid.NAMESPACE_URL, f"acr-list-entry|{finding['id']}|{list_name}|{listed_on}")
+    entry.update(
+        id=f"acr--{rid}", version=1, created=at, modified=at, prev_hash=None, record_type="list_entry",
+        status="issued", determination=dict(determination),
+        listing={"list": list_name, "listed_on": listed_on, "publish_until": publish_until},
+        events=[{"type": "issued", "at": at, "by": by,
+                 "reason": f"{list_name} list entry from finding {finding['id']} version {finding['version']}"}],
+    )
+    for field in ("objection", "repair"):
+        entry.pop(field, None)
+    try:
+        return validate_record(entry)
+    except RecordError as exc:
+        raise TransitionError(f"the list entry would be invalid: {exc}") from exc
 
 
 def _require(record: Mapping[str, Any], action: str, allowed: tuple[str, ...]) -> None:
