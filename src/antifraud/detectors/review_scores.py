@@ -35,7 +35,9 @@ organic ones and share no excess shop pair.
 Order scores combine the campaign score with the review's own score as
 ``1 - (1 - own) * (1 - campaign)``; an account's score does the same with the mean of its
 reviews' own scores and the probability that at least one of its orders is a campaign order
-(``1 - prod(1 - campaign)`` over its orders).
+(``1 - prod(1 - campaign)`` over its orders). The propagated evidence alone is also kept per
+account (``propagated_account_scores_``): it comes from the other accounts of the campaign, not
+from the account's own reviews, so the ensemble weighs it as a separate finding.
 
 Examples
 --------
@@ -239,8 +241,8 @@ def propagate_campaigns(
 
     Returns
     -------
-    campaign : ndarray of float
-        Per order, the larger of its own and its propagated campaign score.
+    propagated : ndarray of float
+        Per order, its propagated campaign score (0 for orders that are not positive).
     linked : ndarray of float
         Per merchant, the excess share of its positive orders from accounts in campaigns
         elsewhere, scaled to [0, 1] (see :func:`excess_share`).
@@ -253,9 +255,9 @@ def propagate_campaigns(
     >>> campaign = np.array([.9, .9, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     >>> rows = np.array([0, 1, 0, 1, 2, 2, 3, 3, 4, 4, 5])
     >>> cols = np.array([0, 0, 1, 1, 1, 2, 3, 4, 3, 4, 3])
-    >>> out, linked = propagate_campaigns(campaign, rows, cols, np.ones(11, bool), 6, 5, prior=1, alpha=0.2)
-    >>> out.round(2).tolist()
-    [0.9, 0.9, 0.6, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    >>> propagated, linked = propagate_campaigns(campaign, rows, cols, np.ones(11, bool), 6, 5, prior=1, alpha=0.2)
+    >>> propagated.round(2).tolist()
+    [0.0, 0.0, 0.6, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     >>> linked.round(2).tolist()
     [0.0, 0.39, 0.0, 0.0, 0.0]
     """
@@ -268,7 +270,7 @@ def propagate_campaigns(
     expected = totals * hits.sum() / max(totals.sum(), 1)
     chance = gammainc(np.maximum(hits, 1e-12), expected) >= alpha  # P(Poisson(expected) >= hits)
     linked[chance], attributable[chance] = 0, 0
-    return np.maximum(campaign, np.where(positive, attributable[cols] * elsewhere, 0)), linked
+    return np.where(positive, attributable[cols] * elsewhere, 0), linked
 
 
 class ReviewScorer(BaseEstimator):
@@ -301,13 +303,18 @@ class ReviewScorer(BaseEstimator):
         in campaigns elsewhere, :func:`propagate_campaigns`).
     merchant_scores_ : ndarray of float
         Per merchant, the largest campaign score.
+    propagated_ : ndarray of float
+        Per order, the campaign score propagated from its account's other orders.
     campaign_ : ndarray of float
         Per order, its shop's campaign score where the order is part of the campaign, else 0,
-        after propagation.
+        or its propagated score if higher.
     scores_ : ndarray of float
         Per order, ``1 - (1 - own) * (1 - campaign)``.
     account_scores_ : ndarray of float
         Per account, ``1 - (1 - mean own score) * prod(1 - campaign)`` over its orders.
+    propagated_account_scores_ : ndarray of float
+        Per account, ``1 - prod(1 - propagated)`` over its orders: the chance that at least one
+        of them is a campaign order by the propagated evidence alone.
 
     Examples
     --------
@@ -373,12 +380,15 @@ class ReviewScorer(BaseEstimator):
             np.where(edge_in & positive, coreview_hit[cols], 0),
             np.where(positive, self.coreview_[cols], 0),
         ])
-        self.campaign_, self.linked_ = propagate_campaigns(
+        self.propagated_, self.linked_ = propagate_campaigns(
             campaign, rows, cols, positive, n_accounts, n_merchants, prior=self.prior_orders, alpha=self.alpha
         )
+        self.campaign_ = np.maximum(campaign, self.propagated_)
         self.merchant_scores_ = np.maximum.reduce([self.throwaway_, self.coreview_, self.linked_])
         self.scores_ = 1 - (1 - self.own_scores_) * (1 - self.campaign_)
         mean_own = np.bincount(rows, weights=self.own_scores_, minlength=n_accounts) / np.maximum(orders_per_account, 1)
         clean = np.exp(np.bincount(rows, weights=_log_clean(self.campaign_), minlength=n_accounts))
         self.account_scores_ = 1 - (1 - mean_own) * clean
+        propagated_clean = np.exp(np.bincount(rows, weights=_log_clean(self.propagated_), minlength=n_accounts))
+        self.propagated_account_scores_ = 1 - propagated_clean
         return self
