@@ -19,11 +19,15 @@ brushing shows in three places (Rayana & Akoglu, KDD 2015, call the first two "p
   population's share, shrunk towards it by ``prior_orders`` pseudo-orders so that a shop with
   three orders cannot look extreme, and scaled to [0, 1].
 
-A review inside a campaign (a positive order from a one-day account at a shop with excess
-throwaway orders, or a positive order on an excess co-review pair) takes the probability that
-such an order at its shop is in excess (the attributable fraction); any other positive order at
-a shop with excess co-review takes the shop's co-review score, as a campaign account may have
-placed only one order there.
+A positive order from a one-day account at a shop with excess throwaway orders takes the
+probability that such an order at its shop is in excess (the attributable fraction). A positive
+order on excess co-review pairs takes the probability that a shared buyer of one of its pairs is
+in excess of what honest co-buying explains, ``1 - min_lift / lift`` (the test allows honest
+groups, friends or a neighbourhood, up to ``min_lift`` times the configuration model's
+expectation: a pair barely past it is weak evidence, a campaign's pairs reach lifts in the
+hundreds), combined over the order's pairs as ``1 - prod(1 - weight)``. Any other positive
+order at a shop with excess co-review takes the shop's co-review score, as a campaign account
+may have placed only one order there.
 
 Campaign evidence then takes one propagation step through the accounts
 (:func:`propagate_campaigns`): a campaign reuses its accounts across the shops it promotes, so
@@ -165,13 +169,15 @@ def excess_share(hits: np.ndarray, totals: np.ndarray, prior: float) -> tuple[np
 
 
 def coreview_pairs(pairs: SharedBuyers, n_merchants: int, *, alpha: float, min_lift: float) -> sp.csr_matrix:
-    """Merchant pairs that share far more buyers than the buyers' activity explains.
+    """Merchant pairs that share far more buyers than the buyers' activity explains, and by how much.
 
     A pair is in excess when it shares at least two buyers, at least ``min_lift`` times the
     configuration model's expectation (:func:`antifraud.graphs.co_purchase.shared_buyers`), with
     a Poisson tail probability below ``alpha``. The test is per pair and uncorrected: it marks
     orders for campaign scoring, not rings for reporting
     (:class:`~antifraud.detectors.PromotedShopDetector` does that, with a corrected test).
+    A pair's weight is the share of its shared buyers in excess of ``min_lift`` times the
+    expectation, ``1 - min_lift / lift`` (0 at the limit, towards 1 for a campaign's pairs).
 
     Parameters
     ----------
@@ -183,11 +189,22 @@ def coreview_pairs(pairs: SharedBuyers, n_merchants: int, *, alpha: float, min_l
     Returns
     -------
     scipy.sparse.csr_matrix
-        Symmetric boolean merchants x merchants matrix of the pairs in excess.
+        Symmetric merchants x merchants matrix of the weights of the pairs in excess, in [0, 1).
+
+    Examples
+    --------
+    >>> from antifraud.graphs.co_purchase import shared_buyers
+    >>> adjacency = sp.csr_matrix(np.kron(np.eye(2), np.ones((3, 2))))  # two blocks of 3 buyers x 2 shops
+    >>> pairs = shared_buyers(adjacency)
+    >>> pairs.lift.tolist()
+    [4.0, 4.0]
+    >>> coreview_pairs(pairs, 4, alpha=0.1, min_lift=2).toarray().tolist()
+    [[0.0, 0.5, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.5], [0.0, 0.0, 0.5, 0.0]]
     """
     excess = (pairs.observed >= 2) & (pairs.lift >= min_lift) & (pairs.log10_pvalue() > -np.log10(alpha))
     i, j = pairs.i[excess], pairs.j[excess]
-    upper = sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(n_merchants, n_merchants))
+    weight = 1 - min_lift / pairs.lift[excess]
+    upper = sp.csr_matrix((weight, (i, j)), shape=(n_merchants, n_merchants))
     return (upper + upper.T).tocsr()
 
 
@@ -288,7 +305,8 @@ class ReviewScorer(BaseEstimator):
         Poisson tail probability below which a shared-buyer count, or a shop's count of
         positive orders from accounts in campaigns elsewhere, is in excess.
     min_lift : float
-        A shared-buyer count must also be at least this many times its expectation.
+        A shared-buyer count must also be at least this many times its expectation; orders on
+        the pair take ``1 - min_lift / lift`` as their co-review evidence.
 
     Attributes
     ----------
@@ -368,16 +386,19 @@ class ReviewScorer(BaseEstimator):
             shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=2)
         shared.check(self.max_account_shops, 2)
         pairs = coreview_pairs(shared, n_merchants, alpha=self.alpha, min_lift=self.min_lift)
-        on_pair = adjacency.multiply(adjacency @ pairs.astype(np.float64)).tocsr()
+        on_pair = adjacency.multiply(adjacency @ (pairs > 0).astype(np.float64)).tocsr()
         on_pair.eliminate_zeros()
-        edge_in = np.asarray(on_pair[rows, cols]).ravel() > 0
+        # Per order, 1 - prod(1 - weight) over the excess pairs joining its shop to the
+        # account's other shops.
+        pairs.data = np.log1p(-pairs.data)
+        on_pairs = -np.expm1(np.asarray((adjacency @ pairs)[rows, cols]).ravel())
         buyers = np.bincount(adjacency.indices, minlength=n_merchants)
         on_pair_buyers = np.bincount(on_pair.indices, minlength=n_merchants)
-        self.coreview_, coreview_hit = excess_share(on_pair_buyers, buyers, self.prior_orders)
+        self.coreview_, _ = excess_share(on_pair_buyers, buyers, self.prior_orders)
 
         campaign = np.maximum.reduce([
             np.where(throwaway_order, throwaway_hit[cols], 0),
-            np.where(edge_in & positive, coreview_hit[cols], 0),
+            np.where(positive, on_pairs, 0),
             np.where(positive, self.coreview_[cols], 0),
         ])
         self.propagated_, self.linked_ = propagate_campaigns(
