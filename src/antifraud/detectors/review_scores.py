@@ -25,9 +25,11 @@ order on excess co-review pairs takes the probability that a shared buyer of one
 in excess of what honest co-buying explains, ``1 - min_lift / lift`` (the test allows honest
 groups, friends or a neighbourhood, up to ``min_lift`` times the configuration model's
 expectation: a pair barely past it is weak evidence, a campaign's pairs reach lifts in the
-hundreds), combined over the order's pairs as ``1 - prod(1 - weight)``. Any other positive
-order at a shop with excess co-review takes the shop's co-review score, as a campaign account
-may have placed only one order there.
+hundreds), combined over the order's pairs as ``1 - prod(1 - weight)``, times the probability
+that an on-pair order at its shop is in excess (the shop's attributable fraction: a big shop
+where a few buyers share a pair is not a campaign's shop). Any other positive order at a shop
+with excess co-review takes the shop's co-review score, as a campaign account may have placed
+only one order there.
 
 Campaign evidence then takes one propagation step through the accounts
 (:func:`propagate_campaigns`): a campaign reuses its accounts across the shops it promotes, so
@@ -305,8 +307,9 @@ class ReviewScorer(BaseEstimator):
         Poisson tail probability below which a shared-buyer count, or a shop's count of
         positive orders from accounts in campaigns elsewhere, is in excess.
     min_lift : float
-        A shared-buyer count must also be at least this many times its expectation; orders on
-        the pair take ``1 - min_lift / lift`` as their co-review evidence.
+        A shared-buyer count must also be at least this many times its expectation; the pair's
+        share of shared buyers beyond that, ``1 - min_lift / lift``, weighs the evidence of
+        the orders on it.
 
     Attributes
     ----------
@@ -394,11 +397,11 @@ class ReviewScorer(BaseEstimator):
         on_pairs = -np.expm1(np.asarray((adjacency @ pairs)[rows, cols]).ravel())
         buyers = np.bincount(adjacency.indices, minlength=n_merchants)
         on_pair_buyers = np.bincount(on_pair.indices, minlength=n_merchants)
-        self.coreview_, _ = excess_share(on_pair_buyers, buyers, self.prior_orders)
+        self.coreview_, coreview_hit = excess_share(on_pair_buyers, buyers, self.prior_orders)
 
         campaign = np.maximum.reduce([
             np.where(throwaway_order, throwaway_hit[cols], 0),
-            np.where(positive, on_pairs, 0),
+            np.where(positive, on_pairs * coreview_hit[cols], 0),
             np.where(positive, self.coreview_[cols], 0),
         ])
         self.propagated_, self.linked_ = propagate_campaigns(
