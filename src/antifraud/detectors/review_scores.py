@@ -389,12 +389,12 @@ class ReviewScorer(BaseEstimator):
             shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=2)
         shared.check(self.max_account_shops, 2)
         pairs = coreview_pairs(shared, n_merchants, alpha=self.alpha, min_lift=self.min_lift)
-        on_pair = adjacency.multiply(adjacency @ (pairs > 0).astype(np.float64)).tocsr()
-        on_pair.eliminate_zeros()
-        # Per order, 1 - prod(1 - weight) over the excess pairs joining its shop to the
-        # account's other shops.
         pairs.data = np.log1p(-pairs.data)
-        on_pairs = -np.expm1(np.asarray((adjacency @ pairs)[rows, cols]).ravel())
+        # Per edge, log prod(1 - weight) over the excess pairs joining its shop to the account's
+        # other shops; edges on no pair (with weight above 0) are not stored.
+        on_pair = adjacency.multiply(adjacency @ pairs).tocsr()
+        on_pair.eliminate_zeros()
+        on_pairs = -np.expm1(np.asarray(on_pair[rows, cols]).ravel())
         buyers = np.bincount(adjacency.indices, minlength=n_merchants)
         on_pair_buyers = np.bincount(on_pair.indices, minlength=n_merchants)
         self.coreview_, coreview_hit = excess_share(on_pair_buyers, buyers, self.prior_orders)
