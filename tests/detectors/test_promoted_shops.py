@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.promoted_shops import PromotedShopDetector, _crowd_evidence
 
 
 def _background(rng, n_accounts=3000, n_shops=300, start=0):
@@ -107,3 +107,11 @@ def test_bad_parameters_are_refused(params):
 def test_suspicion_must_match_the_accounts():
     with pytest.raises(ValueError, match="suspicion has shape"):
         PromotedShopDetector().fit(sp.eye(5, format="csr"), suspicion=np.zeros(4))
+
+
+def test_crowd_evidence_stays_finite_far_in_the_tail():
+    """A shop whose buyers are nearly all suspicious has a p-value below the smallest float; its
+    evidence must stay finite (a ring's description prints it) and keep growing with the count."""
+    evidence = _crowd_evidence(np.array([290, 1500, 2000]), np.array([2000, 2000, 2000]), 0.01)
+    assert np.isfinite(evidence).all()
+    assert 200 < evidence[0] < evidence[1] < evidence[2]

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.base import clone
 
+from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.detectors.review_scores import (
     ReviewScorer,
     account_newness,
@@ -71,9 +72,31 @@ def test_coreview_pairs_finds_a_planted_block_not_popular_pairs():
             rows.append(b)
             cols.append(s)
     adjacency = sp.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_buyers, n_shops + 5))
-    pairs = coreview_pairs(shared_buyers(adjacency), adjacency.shape[1], alpha=1e-4, min_lift=10)
+    shared = shared_buyers(adjacency)
+    pairs = coreview_pairs(shared, adjacency.shape[1], alpha=1e-4, min_lift=10)
     j, k = pairs.nonzero()
     assert j.size and np.isin(j, block_shops).all() and np.isin(k, block_shops).all()
+    # Weighted by the share of shared buyers beyond ten times the expectation.
+    lift = sp.csr_matrix((shared.lift, (shared.i, shared.j)), shape=pairs.shape)
+    assert (pairs != pairs.T).nnz == 0
+    assert np.allclose(pairs[j, k], 1 - 10 / (lift + lift.T)[j, k]) and (pairs.data < 1).all()
+
+
+def test_orders_on_a_weak_pair_take_weaker_coreview_evidence():
+    """Two groups co-review two shops each: six friends, whose pair passes the test at a lift of
+    about 15, and a campaign of twelve, whose pair shares over a hundred times more buyers than
+    chance; only the campaign's orders get strong evidence."""
+    rng = np.random.default_rng(7)
+    rows = _organic(rng, n_buyers=1500)
+    rows += [(f"b{b}", f"friends{b % 2}", int(rng.integers(0, 730)), 5.0) for b in range(300, 340)]
+    rows += [(f"b{b}", f"friends{k}", int(rng.integers(0, 730)), 5.0) for b in range(200, 206) for k in (0, 1)]
+    rows += [(f"b{b}", f"promoted{k}", int(rng.integers(0, 730)), 5.0) for b in range(100, 112) for k in (0, 1)]
+    data = prepare(_table(rows))
+    scorer = ReviewScorer().fit(data)
+    shop = data.graph.col_labels[data.order_cols].astype(str)
+    friends, campaign = np.char.startswith(shop, "friends"), np.char.startswith(shop, "promoted")
+    assert scorer.campaign_[campaign].min() > 0.9
+    assert 0 < scorer.campaign_[friends].max() < 0.5  # on an excess pair, but a weak one
 
 
 def test_planted_singleton_burst_gets_the_top_scores():
@@ -147,23 +170,25 @@ def _with_campaign(rng: np.random.Generator) -> tuple[np.ndarray, ...]:
 
 def test_propagation_lifts_a_campaigns_orders_at_its_other_shops_above_organic_ones():
     rows, cols, campaign = _with_campaign(np.random.default_rng(3))
-    out, linked = propagate_campaigns(campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 64, prior=10, alpha=1e-4)
+    propagated, linked = propagate_campaigns(
+        campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 64, prior=10, alpha=1e-4
+    )
     promoted = np.isin(cols, [61, 62, 63])
     planted = promoted & (rows < 30)
-    assert out[planted].min() > 0.3
-    assert out[~planted & (cols != 60)].max() < 0.05  # honest buyers of 61 and organic orders stay clean
+    assert propagated[planted].min() > 0.3
+    assert propagated[~planted & (cols != 60)].max() < 0.05  # honest buyers of 61 and organic orders stay clean
     assert linked[[61, 62, 63]].min() > linked[:60].max()
-    assert (out[cols == 60] == 0.9).all()  # the evidence never comes back to where it came from
+    assert (propagated[cols == 60] == 0).all()  # the evidence never comes back to where it came from
 
 
 def test_propagation_ignores_negative_orders_and_is_deterministic():
     rows, cols, campaign = _with_campaign(np.random.default_rng(4))
     negative = ~np.isin(cols, [61, 62, 63])
     args = (campaign, rows, cols, negative, rows.max() + 1, 64)
-    out, linked = propagate_campaigns(*args, prior=10, alpha=1e-4)
+    propagated, linked = propagate_campaigns(*args, prior=10, alpha=1e-4)
     again, linked_again = propagate_campaigns(*args, prior=10, alpha=1e-4)
-    assert (out == again).all() and (linked == linked_again).all()
-    assert (out[~negative] == 0).all() and (linked[[61, 62, 63]] == 0).all()
+    assert (propagated == again).all() and (linked == linked_again).all()
+    assert (propagated[~negative] == 0).all() and (linked[[61, 62, 63]] == 0).all()
 
 
 def test_propagation_leaves_scattered_evidence_nearly_unchanged():
@@ -171,7 +196,10 @@ def test_propagation_leaves_scattered_evidence_nearly_unchanged():
     rows, cols = _organic_orders(rng)
     # Noise, unrelated to which shops the accounts share: what organic data gives the base scores.
     campaign = np.where(rng.random(len(rows)) < 0.05, rng.uniform(0, 0.5, len(rows)), 0.0)
-    out, linked = propagate_campaigns(campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 60, prior=10, alpha=1e-4)
+    propagated, linked = propagate_campaigns(
+        campaign, rows, cols, np.ones(len(rows), bool), rows.max() + 1, 60, prior=10, alpha=1e-4
+    )
+    out = np.maximum(campaign, propagated)
     assert np.abs(out - campaign).max() < 0.1 and np.abs(out - campaign).mean() < 1e-3
     assert linked.max() < 0.1
 
@@ -180,14 +208,34 @@ def test_scorer_finds_accounts_promoting_a_campaigns_other_shops():
     rng = np.random.default_rng(6)
     rows = _organic(rng)
     burst = [(f"new{i}", "hot", 200, 5.0) for i in range(15)]  # a throwaway campaign at "hot"
-    rows += burst + [(f"b{b}", "hot", 200, 5.0) for b in range(40, 50)]  # ten hijacked accounts join it
-    rows += [(f"b{b}", f"quiet{b % 2}", int(rng.integers(0, 730)), 5.0) for b in range(40, 50)]
+    # Sixteen hijacked accounts join it: with ten, one quiet shop's pair with "hot" has a lift of
+    # only 16, weak co-review evidence against the test's limit of 10, and no excess to propagate.
+    rows += burst + [(f"b{b}", "hot", 200, 5.0) for b in range(40, 56)]
+    rows += [(f"b{b}", f"quiet{b % 2}", int(rng.integers(0, 730)), 5.0) for b in range(40, 56)]
     rows += [(f"b{b}", "quiet0", int(rng.integers(0, 730)), 4.0) for b in range(300, 303)]
     data = prepare(_table(rows))
     scorer = ReviewScorer().fit(data)
-    hijacked = np.isin(data.graph.row_labels, [f"b{b}" for b in range(40, 50)])
+    hijacked = np.isin(data.graph.row_labels, [f"b{b}" for b in range(40, 56)])
     quiet = np.isin(data.graph.col_labels, ["quiet0", "quiet1"])
     outside = ~quiet & (data.graph.col_labels != "hot")
     assert scorer.linked_[quiet].min() > 0 and (scorer.linked_[outside] == 0).all()
     established = np.bincount(data.order_rows, minlength=data.graph.n_rows) >= 3
     assert scorer.account_scores_[hijacked].min() > scorer.account_scores_[established & ~hijacked].max()
+    assert scorer.propagated_account_scores_[hijacked].min() > 0.5
+    assert (scorer.propagated_account_scores_[~hijacked] == 0).all()
+
+
+def test_ensemble_adds_propagated_campaign_evidence_to_an_accounts_own():
+    """Without rings, hijacked accounts still rank above all established honest accounts: their
+    propagated evidence adds to their own instead of being capped with it at ``feature_weight``."""
+    rng = np.random.default_rng(6)
+    rows = _organic(rng)
+    rows += [(f"new{i}", "hot", 200, 5.0) for i in range(15)] + [(f"b{b}", "hot", 200, 5.0) for b in range(40, 50)]
+    rows += [(f"b{b}", f"quiet{b % 2}", int(rng.integers(0, 730)), 5.0) for b in range(40, 50)]
+    data = prepare(_table(rows))
+    ensemble = BrushingEnsemble(min_ring_score=1.01, random_state=0).fit(data)  # no rings
+    assert not ensemble.rings_
+    hijacked = np.isin(data.graph.row_labels, [f"b{b}" for b in range(40, 50)])
+    established = np.bincount(data.order_rows, minlength=data.graph.n_rows) >= 3
+    assert ensemble.account_scores_[established & ~hijacked].max() <= ensemble.feature_weight
+    assert ensemble.account_scores_[hijacked].min() > ensemble.feature_weight + 0.1

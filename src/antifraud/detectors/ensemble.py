@@ -22,11 +22,14 @@ reviews at its merchants are mostly one star is an attack on those merchants
 
 Scores:
 
-- account: ``1 - (1 - ring) * (1 - feature_weight * max(behaviour, review))``, where ``ring`` is
-  the best score of a ring the account is in, ``behaviour`` combines, by Fisher's method, how far
-  in the suspicious tail each of its features lies (fast reviews, fresh account, bursts, small
-  shops), and ``review`` is the account's :class:`ReviewScorer` score (``reviews``): the
-  stronger of the account's own two kinds of evidence counts, and a ring counts for more;
+- account: ``1 - (1 - ring) * (1 - feature_weight * max(behaviour, review)) * (1 - feature_weight
+  * propagated)``, where ``ring`` is the best score of a ring the account is in, ``behaviour``
+  combines, by Fisher's method, how far in the suspicious tail each of its features lies (fast
+  reviews, fresh account, bursts, small shops), ``review`` is the account's
+  :class:`ReviewScorer` score (``reviews``) and ``propagated`` its campaign evidence propagated
+  from the accounts it promotes shops with: the stronger of the account's own two kinds of
+  evidence counts, evidence from other accounts (a ring, a campaign) adds to it, and a ring
+  counts for more;
 - merchant: the best score of a ring it benefits from, times the share of its orders that came
   from that ring (a big shop with a few ring orders is not a brushing shop), or its campaign
   score from :class:`ReviewScorer` (excess throwaway-account or co-review orders) if higher;
@@ -299,7 +302,10 @@ class BrushingEnsemble(BaseEstimator):
                 inside[positions] = True
         self.reviews_ = self._reviews().fit(data, shared=shared)
         own = np.maximum(self.behaviour_, self.reviews_.account_scores_)
-        account = 1 - (1 - ring_score) * (1 - self.feature_weight * own)
+        # Propagated campaign evidence comes from other accounts, like a ring's, so it adds to
+        # the account's own evidence instead of competing with it in the maximum.
+        propagated = self.feature_weight * self.reviews_.propagated_account_scores_
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * own) * (1 - propagated)
         self.account_scores_ = account
         self.merchant_scores_ = merchant = np.maximum(merchant, self.reviews_.merchant_scores_)
         ring_orders = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])

@@ -33,6 +33,7 @@ import numbers
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
+from scipy.special import xlogy
 from scipy.stats import binom
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
@@ -263,6 +264,19 @@ class PromotedShopDetector(BaseEstimator):
 
 
 def _crowd_evidence(hits: np.ndarray, buyers: np.ndarray, rate: float) -> np.ndarray:
-    """``-log10 p`` of each shop's count of suspicious buyers against the population's rate."""
+    """``-log10 p`` of each shop's count of suspicious buyers against the population's rate.
+
+    Far in the tail (p below about 1e-300) scipy's log survival function underflows to
+    ``-inf``; there the Chernoff bound ``buyers * KL(hits / buyers || rate)`` takes its place:
+    finite, and never more than the true evidence.
+
+    Examples
+    --------
+    >>> _crowd_evidence(np.array([0, 30, 2000]), np.array([100, 100, 2000]), 0.01).round(1).tolist()
+    [0.0, 34.8, 4000.0]
+    """
     evidence = -binom.logsf(hits - 1, buyers, rate) / _LOG10
+    share = hits / np.maximum(buyers, 1)
+    chernoff = buyers * (xlogy(share, share / rate) + xlogy(1 - share, (1 - share) / (1 - rate))) / _LOG10
+    evidence = np.where(np.isfinite(evidence), evidence, chernoff)
     return np.where(hits > 0, evidence, 0.0)

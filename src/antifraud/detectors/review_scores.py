@@ -19,11 +19,17 @@ brushing shows in three places (Rayana & Akoglu, KDD 2015, call the first two "p
   population's share, shrunk towards it by ``prior_orders`` pseudo-orders so that a shop with
   three orders cannot look extreme, and scaled to [0, 1].
 
-A review inside a campaign (a positive order from a one-day account at a shop with excess
-throwaway orders, or a positive order on an excess co-review pair) takes the probability that
-such an order at its shop is in excess (the attributable fraction); any other positive order at
-a shop with excess co-review takes the shop's co-review score, as a campaign account may have
-placed only one order there.
+A positive order from a one-day account at a shop with excess throwaway orders takes the
+probability that such an order at its shop is in excess (the attributable fraction). A positive
+order on excess co-review pairs takes the probability that a shared buyer of one of its pairs is
+in excess of what honest co-buying explains, ``1 - min_lift / lift`` (the test allows honest
+groups, friends or a neighbourhood, up to ``min_lift`` times the configuration model's
+expectation: a pair barely past it is weak evidence, a campaign's pairs reach lifts in the
+hundreds), combined over the order's pairs as ``1 - prod(1 - weight)``, times the probability
+that an on-pair order at its shop is in excess (the shop's attributable fraction: a big shop
+where a few buyers share a pair is not a campaign's shop). Any other positive order at a shop
+with excess co-review takes the shop's co-review score, as a campaign account may have placed
+only one order there.
 
 Campaign evidence then takes one propagation step through the accounts
 (:func:`propagate_campaigns`): a campaign reuses its accounts across the shops it promotes, so
@@ -35,7 +41,9 @@ organic ones and share no excess shop pair.
 Order scores combine the campaign score with the review's own score as
 ``1 - (1 - own) * (1 - campaign)``; an account's score does the same with the mean of its
 reviews' own scores and the probability that at least one of its orders is a campaign order
-(``1 - prod(1 - campaign)`` over its orders).
+(``1 - prod(1 - campaign)`` over its orders). The propagated evidence alone is also kept per
+account (``propagated_account_scores_``): it comes from the other accounts of the campaign, not
+from the account's own reviews, so the ensemble weighs it as a separate finding.
 
 Examples
 --------
@@ -163,13 +171,15 @@ def excess_share(hits: np.ndarray, totals: np.ndarray, prior: float) -> tuple[np
 
 
 def coreview_pairs(pairs: SharedBuyers, n_merchants: int, *, alpha: float, min_lift: float) -> sp.csr_matrix:
-    """Merchant pairs that share far more buyers than the buyers' activity explains.
+    """Merchant pairs that share far more buyers than the buyers' activity explains, and by how much.
 
     A pair is in excess when it shares at least two buyers, at least ``min_lift`` times the
     configuration model's expectation (:func:`antifraud.graphs.co_purchase.shared_buyers`), with
     a Poisson tail probability below ``alpha``. The test is per pair and uncorrected: it marks
     orders for campaign scoring, not rings for reporting
     (:class:`~antifraud.detectors.PromotedShopDetector` does that, with a corrected test).
+    A pair's weight is the share of its shared buyers in excess of ``min_lift`` times the
+    expectation, ``1 - min_lift / lift`` (0 at the limit, towards 1 for a campaign's pairs).
 
     Parameters
     ----------
@@ -181,11 +191,22 @@ def coreview_pairs(pairs: SharedBuyers, n_merchants: int, *, alpha: float, min_l
     Returns
     -------
     scipy.sparse.csr_matrix
-        Symmetric boolean merchants x merchants matrix of the pairs in excess.
+        Symmetric merchants x merchants matrix of the weights of the pairs in excess, in [0, 1).
+
+    Examples
+    --------
+    >>> from antifraud.graphs.co_purchase import shared_buyers
+    >>> adjacency = sp.csr_matrix(np.kron(np.eye(2), np.ones((3, 2))))  # two blocks of 3 buyers x 2 shops
+    >>> pairs = shared_buyers(adjacency)
+    >>> pairs.lift.tolist()
+    [4.0, 4.0]
+    >>> coreview_pairs(pairs, 4, alpha=0.1, min_lift=2).toarray().tolist()
+    [[0.0, 0.5, 0.0, 0.0], [0.5, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.5], [0.0, 0.0, 0.5, 0.0]]
     """
     excess = (pairs.observed >= 2) & (pairs.lift >= min_lift) & (pairs.log10_pvalue() > -np.log10(alpha))
     i, j = pairs.i[excess], pairs.j[excess]
-    upper = sp.csr_matrix((np.ones(len(i), dtype=bool), (i, j)), shape=(n_merchants, n_merchants))
+    weight = 1 - min_lift / pairs.lift[excess]
+    upper = sp.csr_matrix((weight, (i, j)), shape=(n_merchants, n_merchants))
     return (upper + upper.T).tocsr()
 
 
@@ -239,8 +260,8 @@ def propagate_campaigns(
 
     Returns
     -------
-    campaign : ndarray of float
-        Per order, the larger of its own and its propagated campaign score.
+    propagated : ndarray of float
+        Per order, its propagated campaign score (0 for orders that are not positive).
     linked : ndarray of float
         Per merchant, the excess share of its positive orders from accounts in campaigns
         elsewhere, scaled to [0, 1] (see :func:`excess_share`).
@@ -253,9 +274,9 @@ def propagate_campaigns(
     >>> campaign = np.array([.9, .9, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     >>> rows = np.array([0, 1, 0, 1, 2, 2, 3, 3, 4, 4, 5])
     >>> cols = np.array([0, 0, 1, 1, 1, 2, 3, 4, 3, 4, 3])
-    >>> out, linked = propagate_campaigns(campaign, rows, cols, np.ones(11, bool), 6, 5, prior=1, alpha=0.2)
-    >>> out.round(2).tolist()
-    [0.9, 0.9, 0.6, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    >>> propagated, linked = propagate_campaigns(campaign, rows, cols, np.ones(11, bool), 6, 5, prior=1, alpha=0.2)
+    >>> propagated.round(2).tolist()
+    [0.0, 0.0, 0.6, 0.6, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     >>> linked.round(2).tolist()
     [0.0, 0.39, 0.0, 0.0, 0.0]
     """
@@ -268,7 +289,7 @@ def propagate_campaigns(
     expected = totals * hits.sum() / max(totals.sum(), 1)
     chance = gammainc(np.maximum(hits, 1e-12), expected) >= alpha  # P(Poisson(expected) >= hits)
     linked[chance], attributable[chance] = 0, 0
-    return np.maximum(campaign, np.where(positive, attributable[cols] * elsewhere, 0)), linked
+    return np.where(positive, attributable[cols] * elsewhere, 0), linked
 
 
 class ReviewScorer(BaseEstimator):
@@ -286,7 +307,9 @@ class ReviewScorer(BaseEstimator):
         Poisson tail probability below which a shared-buyer count, or a shop's count of
         positive orders from accounts in campaigns elsewhere, is in excess.
     min_lift : float
-        A shared-buyer count must also be at least this many times its expectation.
+        A shared-buyer count must also be at least this many times its expectation; the pair's
+        share of shared buyers beyond that, ``1 - min_lift / lift``, weighs the evidence of
+        the orders on it.
 
     Attributes
     ----------
@@ -301,13 +324,18 @@ class ReviewScorer(BaseEstimator):
         in campaigns elsewhere, :func:`propagate_campaigns`).
     merchant_scores_ : ndarray of float
         Per merchant, the largest campaign score.
+    propagated_ : ndarray of float
+        Per order, the campaign score propagated from its account's other orders.
     campaign_ : ndarray of float
         Per order, its shop's campaign score where the order is part of the campaign, else 0,
-        after propagation.
+        or its propagated score if higher.
     scores_ : ndarray of float
         Per order, ``1 - (1 - own) * (1 - campaign)``.
     account_scores_ : ndarray of float
         Per account, ``1 - (1 - mean own score) * prod(1 - campaign)`` over its orders.
+    propagated_account_scores_ : ndarray of float
+        Per account, ``1 - prod(1 - propagated)`` over its orders: the chance that at least one
+        of them is a campaign order by the propagated evidence alone.
 
     Examples
     --------
@@ -361,24 +389,30 @@ class ReviewScorer(BaseEstimator):
             shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=2)
         shared.check(self.max_account_shops, 2)
         pairs = coreview_pairs(shared, n_merchants, alpha=self.alpha, min_lift=self.min_lift)
-        on_pair = adjacency.multiply(adjacency @ pairs.astype(np.float64)).tocsr()
+        pairs.data = np.log1p(-pairs.data)
+        # Per edge, log prod(1 - weight) over the excess pairs joining its shop to the account's
+        # other shops; edges on no pair (with weight above 0) are not stored.
+        on_pair = adjacency.multiply(adjacency @ pairs).tocsr()
         on_pair.eliminate_zeros()
-        edge_in = np.asarray(on_pair[rows, cols]).ravel() > 0
+        on_pairs = -np.expm1(np.asarray(on_pair[rows, cols]).ravel())
         buyers = np.bincount(adjacency.indices, minlength=n_merchants)
         on_pair_buyers = np.bincount(on_pair.indices, minlength=n_merchants)
         self.coreview_, coreview_hit = excess_share(on_pair_buyers, buyers, self.prior_orders)
 
         campaign = np.maximum.reduce([
             np.where(throwaway_order, throwaway_hit[cols], 0),
-            np.where(edge_in & positive, coreview_hit[cols], 0),
+            np.where(positive, on_pairs * coreview_hit[cols], 0),
             np.where(positive, self.coreview_[cols], 0),
         ])
-        self.campaign_, self.linked_ = propagate_campaigns(
+        self.propagated_, self.linked_ = propagate_campaigns(
             campaign, rows, cols, positive, n_accounts, n_merchants, prior=self.prior_orders, alpha=self.alpha
         )
+        self.campaign_ = np.maximum(campaign, self.propagated_)
         self.merchant_scores_ = np.maximum.reduce([self.throwaway_, self.coreview_, self.linked_])
         self.scores_ = 1 - (1 - self.own_scores_) * (1 - self.campaign_)
         mean_own = np.bincount(rows, weights=self.own_scores_, minlength=n_accounts) / np.maximum(orders_per_account, 1)
         clean = np.exp(np.bincount(rows, weights=_log_clean(self.campaign_), minlength=n_accounts))
         self.account_scores_ = 1 - (1 - mean_own) * clean
+        propagated_clean = np.exp(np.bincount(rows, weights=_log_clean(self.propagated_), minlength=n_accounts))
+        self.propagated_account_scores_ = 1 - propagated_clean
         return self
