@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import xlogy
 from scipy.stats import poisson
 
 __all__ = ["SharedBuyers", "shared_buyers"]
@@ -60,8 +61,23 @@ class SharedBuyers:
         return self.observed / np.maximum(self.expected, np.finfo(float).tiny)
 
     def log10_pvalue(self) -> np.ndarray:
-        """``-log10`` of the Poisson probability of sharing at least the observed buyers."""
-        return -poisson.logsf(self.observed - 1, self.expected) / np.log(10.0)
+        """``-log10`` of the Poisson probability of sharing at least the observed buyers.
+
+        Where that probability underflows even in log space (hundreds of shared buyers against
+        an expectation near zero), the Chernoff bound ``mu - k + k log(k / mu)`` takes its place:
+        finite, and never more than the true evidence (as for the crowd test of
+        :class:`~antifraud.detectors.PromotedShopDetector`).
+
+        Examples
+        --------
+        >>> pairs = SharedBuyers(np.array([0]), np.array([1]), np.array([5000.0]), np.array([0.01]), 1, 100, 2)
+        >>> bool(np.isfinite(pairs.log10_pvalue()).all())
+        True
+        """
+        k, mu = self.observed, self.expected
+        tail = -poisson.logsf(k - 1, mu)
+        chernoff = mu - k + xlogy(k, k / mu)
+        return np.where(np.isfinite(tail), tail, chernoff) / np.log(10.0)
 
 
 def shared_buyers(X, *, max_account_shops: int = 100, min_shared: int = 2) -> SharedBuyers:

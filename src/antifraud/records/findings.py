@@ -226,9 +226,11 @@ def _category(kind: str) -> str:
     return "malicious_negative_review" if kind == "one_star_attack" else "fake_transaction"
 
 
-def _period(ring: Mapping[str, Any]) -> dict[str, str]:
-    start, end = (datetime.fromisoformat(t).timestamp() for t in ring["period"])
-    return {"start": timestamp(start), "end": timestamp(end)}
+def _span(times: np.ndarray, ctx: RunContext) -> dict[str, str]:
+    """The period of some orders (the issue time if there are none)."""
+    if not times.size:
+        return {"start": ctx.issued_at, "end": ctx.issued_at}
+    return {"start": timestamp(times.min()), "end": timestamp(times.max())}
 
 
 def _ring_reference(ring: Mapping[str, Any], words: str) -> dict:
@@ -261,7 +263,8 @@ def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: 
     record = _base("ring_finding", {"ring": {"members": members, "edges": edges}}, rdict["ring_id"], ctx)
     metrics = {"accounts": len(ring.accounts), "merchants": len(targets), "orders": len(inside)}
     metrics.update({k: round(float(v), 6) for k, v in ring.evidence.items() if np.isfinite(v)})
-    record["behavior"] = {"category": _category(ring.kind), "role": "participant", "period": _period(rdict),
+    period = _span(data.times[inside if inside.size else data.orders_of(ring.accounts)], ctx)
+    record["behavior"] = {"category": _category(ring.kind), "role": "participant", "period": period,
                           "metrics": metrics}
     signals = [_ring_reference(rdict, "the run's ring")] + _ring_signals(rdict)
     record["assessment"] = _assessment(ring.score, ensemble.min_ring_score, "+".join(ring.detectors), signals, ctx)
@@ -297,15 +300,14 @@ def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merch
     record = _base("merchant_finding", subject, str(info["key"]), ctx)
     if info["uscc"] is None or not str(info["uscc"]).startswith("92"):
         record["sharing"]["contains_personal_data"] = False
-    times = data.times[orders]
+    flagged = ensemble.order_scores_[orders] >= ensemble.threshold_["orders"]
+    times = data.times[orders[flagged] if flagged.any() else orders]  # the period of the suspicious orders
     feats = data.merchants
     metrics = {"orders": len(orders), "buyers": int(feats["n_buyers"].iat[j]) if "n_buyers" in feats else 0,
-               "flagged_order_share": round(float(np.mean(
-                   ensemble.order_scores_[orders] >= ensemble.threshold_["orders"])), 6)}
+               "flagged_order_share": round(float(flagged.mean()) if flagged.size else 0.0, 6)}
     role = "victim" if ring is not None and ring["kind"] == "one_star_attack" else "beneficiary"
-    period = _period(ring) if ring is not None else {"start": timestamp(times.min()), "end": timestamp(times.max())}
     record["behavior"] = {"category": _category(ring["kind"]) if ring else "fake_transaction", "role": role,
-                          "period": period, "metrics": metrics}
+                          "period": _span(times, ctx), "metrics": metrics}
     if ring is not None:
         signals.insert(0, _ring_reference(ring, "target of ring"))
     record["assessment"] = _assessment(ensemble.merchant_scores_[j], ensemble.threshold_["merchants"],
@@ -318,9 +320,10 @@ def _account_record(i: int, data: Any, ensemble: Any, pseudonym: str, ring: Mapp
     subject = {"account": {"pseudonym": pseudonym, "key_id": ctx.pseudonymizer.key_id,
                            "id_kind": "platform_account", "platform": ctx.issuer.platform}}
     record = _base("account_finding", subject, pseudonym, ctx)
-    metrics = {"orders": len(data.orders_of(np.array([i]))), "shops": int(data.graph.indptr[i + 1] - data.graph.indptr[i])}
-    record["behavior"] = {"category": _category(ring["kind"]), "role": "participant", "period": _period(ring),
-                          "metrics": metrics}
+    orders = data.orders_of(np.array([i]))
+    metrics = {"orders": len(orders), "shops": int(data.graph.indptr[i + 1] - data.graph.indptr[i])}
+    record["behavior"] = {"category": _category(ring["kind"]), "role": "participant",
+                          "period": _span(data.times[orders], ctx), "metrics": metrics}
     signals = [_ring_reference(ring, "member of ring"), *feature_signals]
     record["assessment"] = _assessment(ensemble.account_scores_[i], ensemble.threshold_["accounts"], "ensemble",
                                        signals, ctx)
