@@ -39,7 +39,7 @@ def test_columns_and_no_raw_personal_values(small_run):
     table = pq.read_table(small_run.evidence)
     assert table.column_names == [
         "order_id", "buyer_id", "seller_id", "created_at", "amount", "rating", "reviewed_at",
-        "buyer_ip", "device_id", "ship_phone", "ship_address", "score", "ring_ids",
+        "buyer_ip", "device_id", "ship_phone", "ship_address", "score", "ring_ids", "weight",
     ]
     raw = pd.read_csv(small_run.export / "orders.csv", dtype=str,
                       usecols=["ship_phone", "buyer_ip", "device_id", "ship_address"])
@@ -70,3 +70,18 @@ def test_accounts_are_alliance_pseudonyms(small_run):
     key = bytes.fromhex("00" * 16 + "ab" * 16)
     expected = {hmac.new(key, f"platform_account|{b}".encode(), hashlib.sha256).hexdigest() for b in raw}
     assert buyers <= expected
+
+
+def test_big_shops_keep_an_even_weighted_sample_of_organic_orders(small_run, tmp_path):
+    detection = small_run.detection
+    path = write_evidence_tables(detection.data, detection.ensemble, tmp_path, max_organic=5,
+                                 pseudonymizer=detection.ingest.pseudonymizer)["evidence_orders"]
+    sampled = pq.read_table(path).to_pandas()
+    full = pq.read_table(small_run.evidence).to_pandas()
+    ring = sampled["ring_ids"].map(len) > 0
+    assert set(sampled.loc[ring, "order_id"]) == set(full.loc[full["ring_ids"].map(len) > 0, "order_id"])
+    assert (sampled.loc[ring, "weight"] == 1).all()
+    assert (sampled[~ring].groupby("seller_id").size() <= 5).all()
+    totals = full.groupby("seller_id").size()
+    weighted = sampled.groupby("seller_id")["weight"].sum()
+    assert np.allclose(weighted.loc[totals.index], totals)  # counts stay right

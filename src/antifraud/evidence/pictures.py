@@ -231,7 +231,9 @@ def _bins(seconds: np.ndarray, daily: bool) -> tuple[np.ndarray, np.ndarray]:
     return codes, starts.astype("datetime64[D]")
 
 
-def rating_history_png(times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike, *, shop: str) -> bytes:
+def rating_history_png(
+    times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike, *, shop: str, weights: ArrayLike | None = None
+) -> bytes:
     """A shop's rating history: average and count per day (or week, over long spans), ring vs organic.
 
     Parameters
@@ -244,6 +246,9 @@ def rating_history_png(times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike,
         Whether each review is on one of the ring's orders.
     shop : str
         The shop's id, for the title.
+    weights : array-like of float, optional
+        How many reviews each stands for (a sample of a big shop's organic reviews); counts are
+        weighted, averages are not (a sample spread evenly over time keeps the average).
 
     Returns
     -------
@@ -259,8 +264,9 @@ def rating_history_png(times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike,
     when = _times(times)
     rating = np.asarray(ratings, dtype=float)
     ring = np.asarray(in_ring, dtype=bool)
+    weight = np.ones(rating.size) if weights is None else np.asarray(weights, dtype=float)
     known = ~np.isnan(rating) & ~np.isnat(when)
-    when, rating, ring = when[known], rating[known], ring[known]
+    when, rating, ring, weight = when[known], rating[known], ring[known], weight[known]
     with _figure(8.0, 5.0) as fig:
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
         if not rating.size:
@@ -276,12 +282,13 @@ def rating_history_png(times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike,
         below = np.zeros(n_bins)
         for flag, colour, label in ((False, ORGANIC_COLOUR, "organic"), (True, RING_COLOUR, "ring")):
             mine = ring == flag
-            count = np.bincount(codes[mine], minlength=n_bins)
+            sampled = np.bincount(codes[mine], minlength=n_bins)
             total = np.bincount(codes[mine], weights=rating[mine], minlength=n_bins)
-            mean = np.divide(total, count, out=np.full(n_bins, np.nan), where=count > 0)
+            mean = np.divide(total, sampled, out=np.full(n_bins, np.nan), where=sampled > 0)
+            count = np.bincount(codes[mine], weights=weight[mine], minlength=n_bins)
             # NaN where a bin has no review breaks the line instead of bridging the gap.
             top.plot(centres, mean, marker="o", ms=3, lw=1.2, color=colour,
-                     label=f"{label} reviews ({int(count.sum())})")
+                     label=f"{label} reviews ({count.sum():,.0f})")
             bottom.bar(starts, count, width=0.9 * days, bottom=below, align="edge", color=colour, label=label)
             below = below + count
         if (~ring).any():

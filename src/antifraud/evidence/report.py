@@ -139,7 +139,9 @@ def ring_pictures(ring: dict, orders: pa.Table | pd.DataFrame, run_manifest: dic
     shop = reviewed.index[0] if reviewed.size else (targets[0] if targets else "")
     at = (shops["seller_id"] == shop).to_numpy()
     posted = shops["reviewed_at"].fillna(shops["created_at"]) if "reviewed_at" in shops else shops["created_at"]
-    history = rating_history_png(_utc(posted[at]), ratings[at].to_numpy(), shops["in_ring"].to_numpy()[at], shop=shop)
+    weights = shops["weight"].to_numpy()[at] if "weight" in shops else None
+    history = rating_history_png(_utc(posted[at]), ratings[at].to_numpy(), shops["in_ring"].to_numpy()[at], shop=shop,
+                                 weights=weights)
     return [
         Picture("ring-graph.png", "ring-graph", graph,
                 alt=f"Graph of ring {rid}: {ours['buyer_id'].nunique()} accounts and their {len(ours)} orders "
@@ -149,7 +151,8 @@ def ring_pictures(ring: dict, orders: pa.Table | pd.DataFrame, run_manifest: dic
         Picture("timeline.png", "timeline", timeline,
                 alt=f"Time line of the orders at {', '.join(targets)}: {len(ours)} ring orders (red) "
                     f"against {int((~shops['in_ring']).sum())} organic orders (grey)",
-                caption="Every order at the ring's shops by creation time: the ring's (red) and all others (grey)."),
+                caption="Every order at the ring's shops by creation time: the ring's (red) and the others (grey; "
+                       "for a big shop an even sample over time)."),
         Picture("rating-history.png", "rating-history", history,
                 alt=f"Rating history of {shop}: average rating and number of reviews over time, "
                     "ring reviews against the organic baseline",
@@ -179,8 +182,10 @@ def _members(ring: dict, orders: pd.DataFrame, targets: list[str]) -> str:
         mine = at["in_ring"].to_numpy()
         ring_mean = at["rating"][mine].astype("float64").mean() if rated else np.nan
         organic_mean = at["rating"][~mine].astype("float64").mean() if rated else np.nan
+        weight = at["weight"].to_numpy() if "weight" in at else np.ones(len(at))
+        others = float(weight[~mine].sum())
         rows.append((shop, "victim" if shop in ring.get("victims", []) else "beneficiary", int(mine.sum()),
-                     int((~mine).sum()), float(mine.mean()) if mine.size else None, ring_mean, organic_mean))
+                     round(others), mine.sum() / (mine.sum() + others) if len(at) else None, ring_mean, organic_mean))
     merchants = _table(["shop", "role", "ring orders", "other orders", "ring share", "ring mean rating",
                         "organic mean rating"], rows, id_columns=1)
     return (f"<h3>Merchants ({len(targets)})</h3>{merchants}"

@@ -1,12 +1,15 @@
 """The orders behind the rings, as a table an evidence bundle can carry.
 
 ``evidence/orders.parquet`` holds every order that a ring's accounts placed at the ring's
-merchants (or, for an attack, at its victims) and every other order of those shops, so that ring
-orders can be set against the shops' organic baseline. Its columns are ``order_id, buyer_id,
+merchants (or, for an attack, at its victims) and the other orders of those shops, so that ring
+orders can be set against the shops' organic baseline. A shop with more than ``max_organic``
+other orders (a big shop a ring used for camouflage) keeps an even sample of them over time, each
+row's ``weight`` saying how many orders it stands for (1 for every ring order), so counts stay
+right and the table stays small. Its columns are ``order_id, buyer_id,
 seller_id, created_at, amount, rating, reviewed_at`` (``buyer_id`` as the account's alliance
 pseudonym, as in the finding records), whichever pseudonymised personal fields the export had (``buyer_ip, device_id, ship_phone, ship_address``: keyed pseudonyms, as in the
 canonical table; raw values never reach it), the order's ``score`` (as in ``orders.csv``) and
-``ring_ids``, the rings the order belongs to (empty for organic orders).
+``ring_ids``, the rings the order belongs to (empty for organic orders), and ``weight``.
 
 The table is bounded by the ring shops' orders (a few percent of an export) and built with
 vectorised Arrow and numpy operations: no per-order Python.
@@ -61,6 +64,35 @@ def _ring_lists(positions: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], ids
     return pa.ListArray.from_arrays(pa.array(offsets), values)
 
 
+def _sample_organic(data: DetectionData, at_targets: np.ndarray, in_rings: np.ndarray,
+                    max_organic: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions to keep (ascending) and each one's weight: every ring order, and per shop at most
+    ``max_organic`` of its other orders, evenly spaced in time, weighted to stand for them all.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> data = SimpleNamespace(order_cols=np.zeros(6, np.int32), times=np.arange(6))
+    >>> positions, weights = _sample_organic(data, np.arange(6), np.array([0]), 2)
+    >>> positions.tolist(), weights.tolist()
+    ([0, 3, 5], [1.0, 2.5, 2.5])
+    """
+    ring = np.isin(at_targets, in_rings)
+    organic = at_targets[~ring]
+    shops = data.order_cols[organic]
+    organic = organic[np.lexsort((data.times[organic], shops))]
+    shops = data.order_cols[organic]
+    counts = np.bincount(shops) if shops.size else np.zeros(0, np.int64)
+    rank = np.arange(organic.size) - (np.cumsum(counts) - counts)[shops]
+    n = counts[shops]
+    m = np.minimum(n, max_organic)
+    keep = (rank + 1) * m // n > rank * m // n
+    positions = np.concatenate([at_targets[ring], organic[keep]])
+    weights = np.concatenate([np.ones(int(ring.sum())), (n / m)[keep]])
+    order = np.argsort(positions, kind="stable")
+    return positions[order], weights[order]
+
+
 def _plain(column: pa.ChunkedArray) -> pa.Array:
     """``column`` in one chunk, dictionaries decoded (a taken dictionary keeps every value)."""
     if pa.types.is_dictionary(column.type):
@@ -69,7 +101,12 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
 
 
 def write_evidence_tables(
-    data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path, *, pseudonymizer: Pseudonymizer
+    data: DetectionData,
+    ensemble: BrushingEnsemble,
+    out_dir: str | Path,
+    *,
+    pseudonymizer: Pseudonymizer,
+    max_organic: int = 2_000,
 ) -> dict[str, Path]:
     """Write ``evidence/orders.parquet`` under ``out_dir``, atomically; return its path.
 
@@ -83,6 +120,8 @@ def write_evidence_tables(
         The run folder.
     pseudonymizer : Pseudonymizer
         The run's alliance key, under which account ids become pseudonyms.
+    max_organic : int
+        Most other (organic) orders kept per ring shop, evenly spaced in time.
 
     Returns
     -------
@@ -99,7 +138,8 @@ def write_evidence_tables(
         inside = data.orders_of(ring.accounts, targets)
         where.append(inside)
         which.append(np.full(inside.size, k, dtype=np.int64))
-    positions = np.flatnonzero(is_target[data.order_cols])  # ring orders are at their targets
+    in_rings = np.concatenate(where)
+    positions, weights = _sample_organic(data, np.flatnonzero(is_target[data.order_cols]), in_rings, max_organic)
     take = pa.array(positions, pa.int64())
     table = data.table
     columns = {"order_id": _order_ids(table).take(take)}
@@ -108,7 +148,8 @@ def write_evidence_tables(
             columns[name] = _plain(table.column(name).take(take))
     columns["buyer_id"] = _plain(pa.chunked_array([pseudonymizer.pseudonymize_array("buyer_id", columns["buyer_id"])]))
     columns["score"] = pa.array(np.round(ensemble.order_scores_[positions], 6))
-    columns["ring_ids"] = _ring_lists(positions, (np.concatenate(where), np.concatenate(which)), ids)
+    columns["ring_ids"] = _ring_lists(positions, (in_rings, np.concatenate(which)), ids)
+    columns["weight"] = pa.array(weights)
     path = Path(out_dir) / "evidence" / "orders.parquet"
     with atomic_path(path) as tmp:
         pq.write_table(pa.table(columns), tmp, compression="zstd")

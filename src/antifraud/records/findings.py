@@ -153,9 +153,10 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     flagged = np.flatnonzero(ensemble.account_scores_ >= ensemble.threshold_["accounts"])
     flagged = flagged[np.isin(flagged, in_rings)]
     signals = _percentile_signals(data.accounts, flagged, _ACCOUNT_SIGNALS, "accounts")
+    activity = _activity(graph, flagged)
     records += [
-        _account_record(i, data, ensemble, accounts[i], ring_of_account[i], sig, ctx)
-        for i, sig in zip(flagged.tolist(), signals)
+        _account_record(i, activity, ensemble, accounts[i], ring_of_account[i], sig, ctx)
+        for i, activity, sig in zip(flagged.tolist(), activity, signals)
     ]
     order = list(schema()["properties"])
     records = [{k: r[k] for k in order if k in r} for r in records]
@@ -315,15 +316,29 @@ def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merch
     return record
 
 
-def _account_record(i: int, data: Any, ensemble: Any, pseudonym: str, ring: Mapping, feature_signals: list[dict],
-                    ctx: RunContext) -> dict:
+def _activity(graph: Any, rows: np.ndarray) -> list[tuple[int, int, int, int]]:
+    """Orders, shops, first and last order time of each account in ``rows``, from the graph's edges."""
+    starts = graph.indptr[rows]
+    lengths = graph.indptr[rows + 1] - starts
+    edges = np.repeat(np.arange(rows.size), lengths)  # which of ``rows`` each of their edges belongs to
+    positions = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths - starts, lengths)
+    orders = np.bincount(edges, weights=graph.count[positions], minlength=rows.size).astype(np.int64)
+    first = np.full(rows.size, np.iinfo(np.int64).max)
+    last = np.full(rows.size, np.iinfo(np.int64).min)
+    np.minimum.at(first, edges, graph.first[positions])
+    np.maximum.at(last, edges, graph.last[positions])
+    return list(zip(orders.tolist(), lengths.tolist(), first.tolist(), last.tolist()))
+
+
+def _account_record(i: int, activity: tuple[int, int, int, int], ensemble: Any, pseudonym: str, ring: Mapping,
+                    feature_signals: list[dict], ctx: RunContext) -> dict:
     subject = {"account": {"pseudonym": pseudonym, "key_id": ctx.pseudonymizer.key_id,
                            "id_kind": "platform_account", "platform": ctx.issuer.platform}}
     record = _base("account_finding", subject, pseudonym, ctx)
-    orders = data.orders_of(np.array([i]))
-    metrics = {"orders": len(orders), "shops": int(data.graph.indptr[i + 1] - data.graph.indptr[i])}
+    orders, shops, first, last = activity
     record["behavior"] = {"category": _category(ring["kind"]), "role": "participant",
-                          "period": _span(data.times[orders], ctx), "metrics": metrics}
+                          "period": {"start": timestamp(first), "end": timestamp(last)},
+                          "metrics": {"orders": orders, "shops": shops}}
     signals = [_ring_reference(ring, "member of ring"), *feature_signals]
     record["assessment"] = _assessment(ensemble.account_scores_[i], ensemble.threshold_["accounts"], "ensemble",
                                        signals, ctx)
