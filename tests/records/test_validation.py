@@ -1,6 +1,6 @@
 import pytest
 
-from antifraud.records.validation import RecordError, record_problems, schema, validate_record
+from antifraud.records.validation import RecordError, _validator, record_problems, schema, validate_record
 
 
 def fields(record):
@@ -53,7 +53,7 @@ def test_unknown_and_missing_fields_are_named(record):
     problems = record_problems(record)
     text = " | ".join(map(str, problems))
     assert "subject.merchant" in text and "'phone'" in text
-    assert "'sharing' is a required property" in text
+    assert 'sharing: "sharing" is a required property' in text
 
 
 def test_subject_has_exactly_one_kind(record):
@@ -131,23 +131,17 @@ def _leaves(obj, path=()):
 
 
 @pytest.mark.parametrize("bad", [None, {}, -1, "", "x" * 600])
-def test_fast_and_reference_validators_agree(record, bad):
-    """The compiled schema (fast path) and jsonschema (explanations) accept the same records."""
+def test_validator_agrees_with_the_reference_implementation(record, bad):
+    """jsonschema-rs (used) and the Python jsonschema package (the reference) accept the same records."""
     import copy
 
-    import fastjsonschema
+    from jsonschema import Draft7Validator
 
-    from antifraud.records.validation import _explainer, _fast_check
-
+    reference = Draft7Validator(schema())
     for path in _leaves(record):
         mutated = copy.deepcopy(record)
         target = mutated
         for key in path[:-1]:
             target = target[key]
         target[path[-1]] = bad
-        try:
-            _fast_check()(mutated)
-            fast_ok = True
-        except fastjsonschema.JsonSchemaException:
-            fast_ok = False
-        assert fast_ok == _explainer().is_valid(mutated), path
+        assert reference.is_valid(mutated) == _validator().is_valid(mutated), path

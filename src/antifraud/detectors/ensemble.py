@@ -444,7 +444,7 @@ def _signals(features: dict[str, np.ndarray], members: np.ndarray, population: d
         median = float(np.median(mine))
         below = np.searchsorted(values, median, side="left")
         equal = np.searchsorted(values, median, side="right") - below
-        pct = (below + 0.5 * equal) / values.size
+        pct = float((below + 0.5 * equal) / values.size)
         suspicious = pct if SUSPICIOUS_DIRECTION[c] > 0 else 1 - pct
         side = "higher" if SUSPICIOUS_DIRECTION[c] > 0 else "lower"
         out.append({

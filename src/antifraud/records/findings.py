@@ -16,6 +16,7 @@ with the same parameters re-issues the same ids.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Mapping, Sequence
@@ -102,6 +103,29 @@ class RunContext:
     issued_at: str
     evidence: tuple[dict[str, str], ...] = ()
     signer: Signer | None = None
+
+    @functools.cached_property
+    def shared_fields(self) -> dict[str, Any]:
+        """The fields every version-1 record of the run has in common."""
+        issued = datetime.fromisoformat(self.issued_at.replace("Z", "+00:00"))
+        return {
+            "schema": "acr/1",
+            "version": 1,
+            "created": self.issued_at,
+            "modified": self.issued_at,
+            "prev_hash": None,
+            "status": "issued",
+            "issuer": self.issuer.to_record(),
+            "evidence": [dict(e) for e in self.evidence],
+            "events": [{"type": "issued", "at": self.issued_at, "by": self.issuer.member_id,
+                        "reason": "found by an antifraud detection run; not yet reviewed by a person"}],
+            "sharing": {"level": "amber", "purpose": _PURPOSE, "legal_basis": _LEGAL_BASIS,
+                        "retention_until": (issued + timedelta(days=_RETENTION_DAYS)).date().isoformat(),
+                        "contains_personal_data": True},
+            "provenance": {"source_system": f"antifraud on {self.issuer.platform}", "data_as_of": self.data_as_of,
+                           "input_sha256": list(self.input_sha256), "run_id": self.run_id,
+                           "toolkit_version": self.toolkit_version},
+        }
 
 
 def timestamp(seconds: float) -> str:
@@ -194,27 +218,9 @@ def _merchant_keys(data: Any, platform: str, needed: np.ndarray) -> dict[int, di
 
 def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[str, Any]:
     rid = uuid.uuid5(_NAMESPACE, f"{ctx.issuer.member_id}|{ctx.run_id}|{record_type}|{key}")
-    retention = (datetime.fromisoformat(ctx.issued_at.replace("Z", "+00:00")) + timedelta(days=_RETENTION_DAYS))
-    return {
-        "schema": "acr/1",
-        "id": f"acr--{rid}",
-        "version": 1,
-        "created": ctx.issued_at,
-        "modified": ctx.issued_at,
-        "prev_hash": None,
-        "record_type": record_type,
-        "status": "issued",
-        "issuer": ctx.issuer.to_record(),
-        "subject": subject,
-        "evidence": [dict(e) for e in ctx.evidence],
-        "events": [{"type": "issued", "at": ctx.issued_at, "by": ctx.issuer.member_id,
-                    "reason": "found by an antifraud detection run; not yet reviewed by a person"}],
-        "sharing": {"level": "amber", "purpose": _PURPOSE, "legal_basis": _LEGAL_BASIS,
-                    "retention_until": retention.date().isoformat(), "contains_personal_data": True},
-        "provenance": {"source_system": f"antifraud on {ctx.issuer.platform}", "data_as_of": ctx.data_as_of,
-                       "input_sha256": list(ctx.input_sha256), "run_id": ctx.run_id,
-                       "toolkit_version": ctx.toolkit_version},
-    }
+    shared = ctx.shared_fields
+    return {**shared, "id": f"acr--{rid}", "record_type": record_type, "subject": subject,
+            "events": list(shared["events"]), "sharing": dict(shared["sharing"])}
 
 
 def _assessment(score: float, threshold: float, detector: str, signals: list[dict], ctx: RunContext) -> dict:

@@ -78,38 +78,12 @@ def schema() -> dict[str, Any]:
 
 
 @functools.cache
-def _explainer():  # noqa: ANN202 - jsonschema's validator type
-    """The reference validator: slower, but lists every violation with its path."""
-    from jsonschema import Draft7Validator
+def _validator():  # noqa: ANN202 - a compiled validator
+    """The schema compiled by jsonschema-rs (Rust): about 0.01 ms per record, and every
+    violation reported with its path."""
+    import jsonschema_rs
 
-    Draft7Validator.check_schema(schema())
-    return Draft7Validator(schema())
-
-
-@functools.cache
-def _fast_check():  # noqa: ANN202 - a compiled function
-    """The schema compiled to Python (fastjsonschema): about 20x faster than the reference
-    validator on valid records, which are nearly all of them; a record it refuses is explained
-    by :func:`_explainer`."""
-    import fastjsonschema
-
-    return fastjsonschema.compile(_inline_refs(schema(), schema()["definitions"]))
-
-
-def _inline_refs(node: Any, definitions: Mapping[str, Any]) -> Any:
-    """``node`` with every local ``$ref`` replaced by its definition (the schema has no cycles).
-
-    The compiled validator then checks array items in place instead of calling a function per
-    item, which is 2.5x faster on records with many ring members.
-    """
-    if isinstance(node, dict):
-        if "$ref" in node:
-            target = definitions[node["$ref"].rsplit("/", 1)[-1]]
-            return _inline_refs({**target, **{k: v for k, v in node.items() if k != "$ref"}}, definitions)
-        return {k: _inline_refs(v, definitions) for k, v in node.items() if k != "definitions"}
-    if isinstance(node, list):
-        return [_inline_refs(v, definitions) for v in node]
-    return node
+    return jsonschema_rs.Draft7Validator(schema())
 
 
 def record_problems(record: Any) -> list[Problem]:
@@ -135,13 +109,9 @@ def record_problems(record: Any) -> list[Problem]:
     if record.get("schema") != SCHEMA_VERSION:
         found = record.get("schema")
         return [Problem("schema", f"unknown record format {found!r}: this reader knows {SCHEMA_VERSION} only")]
-    import fastjsonschema
-
-    try:
-        _fast_check()(record)
-    except fastjsonschema.JsonSchemaException:
-        problems = [_schema_problem(error) for error in _explainer().iter_errors(record)]
-        return sorted(problems, key=lambda p: p.field) or [Problem("", "fails the acr/1 schema")]
+    validator = _validator()
+    if not validator.is_valid(record):
+        return sorted((_schema_problem(error) for error in validator.iter_errors(record)), key=lambda p: p.field)
     return list(_rule_problems(record))
 
 
@@ -160,11 +130,12 @@ def validate_record(record: Any) -> dict[str, Any]:
 
 
 def _schema_problem(error: Any) -> Problem:
-    from jsonschema.exceptions import best_match
+    import jsonschema_rs
 
-    if error.context:  # oneOf / anyOf: report the alternative that came closest
-        error = best_match(error.context) or error
-    field = ".".join(str(part) for part in error.absolute_path)
+    path = list(error.instance_path)
+    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+        path.append(error.kind.property)  # name the missing field itself
+    field = ".".join(str(part) for part in path)
     message = error.message
     if len(message) > _MAX_MESSAGE:  # values may be huge (or personal): never echo them whole
         message = message[: _MAX_MESSAGE - 3] + "..."
