@@ -30,7 +30,7 @@ import pyarrow as pa
 
 from antifraud import uscc
 from antifraud.features.kernels import group_by
-from antifraud.records.validation import schema, validate_record
+from antifraud.records.validation import validate_record
 from antifraud.signing import Signer, sign_json
 
 __all__ = ["Issuer", "RunContext", "timestamp", "build_records"]
@@ -110,11 +110,8 @@ class RunContext:
         issued = datetime.fromisoformat(self.issued_at.replace("Z", "+00:00"))
         return {
             "schema": "acr/1",
-            "version": 1,
             "created": self.issued_at,
             "modified": self.issued_at,
-            "prev_hash": None,
-            "status": "issued",
             "issuer": self.issuer.to_record(),
             "evidence": [dict(e) for e in self.evidence],
             "events": [{"type": "issued", "at": self.issued_at, "by": self.issuer.member_id,
@@ -182,8 +179,6 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
         _account_record(i, activity, ensemble, accounts[i], ring_of_account[i], sig, ctx)
         for i, activity, sig in zip(flagged.tolist(), activity, signals)
     ]
-    order = list(schema()["properties"])
-    records = [{k: r[k] for k in order if k in r} for r in records]
     if ctx.signer is not None:
         for record in records:
             record["signature"] = sign_json(record, ctx.signer)
@@ -217,10 +212,15 @@ def _merchant_keys(data: Any, platform: str, needed: np.ndarray) -> dict[int, di
 
 
 def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[str, Any]:
+    """A version-1 record with its fields in the schema's order (``behavior`` and ``assessment``
+    to be filled in)."""
     rid = uuid.uuid5(_NAMESPACE, f"{ctx.issuer.member_id}|{ctx.run_id}|{record_type}|{key}")
     shared = ctx.shared_fields
-    return {**shared, "id": f"acr--{rid}", "record_type": record_type, "subject": subject,
-            "events": list(shared["events"]), "sharing": dict(shared["sharing"])}
+    return {"schema": shared["schema"], "id": f"acr--{rid}", "version": 1, "created": shared["created"],
+            "modified": shared["modified"], "prev_hash": None, "record_type": record_type, "status": "issued",
+            "issuer": shared["issuer"], "subject": subject, "behavior": None, "assessment": None,
+            "evidence": shared["evidence"], "events": list(shared["events"]), "sharing": dict(shared["sharing"]),
+            "provenance": shared["provenance"]}
 
 
 def _assessment(score: float, threshold: float, detector: str, signals: list[dict], ctx: RunContext) -> dict:
@@ -240,11 +240,16 @@ def _span(times: np.ndarray, ctx: RunContext) -> dict[str, str]:
     return {"start": timestamp(times.min()), "end": timestamp(times.max())}
 
 
+@functools.lru_cache(maxsize=4096)
+def _ring_reference_cached(ring_id: str, kind: str, accounts: int, score: float, words: str) -> dict:
+    return {"name": "ring", "value": ring_id, "population_percentile": None,
+            "explanation": f"{words} {ring_id} ({kind}, {accounts} accounts, score {score:.2f})"}
+
+
 def _ring_reference(ring: Mapping[str, Any], words: str) -> dict:
-    """The ``ring`` signal: which ring of the run (``rings.jsonl``, evidence bundles) a finding is about."""
-    return {"name": "ring", "value": ring["ring_id"], "population_percentile": None,
-            "explanation": f"{words} {ring['ring_id']} ({ring['kind']}, {len(ring['accounts'])} accounts, "
-                           f"score {ring['score']:.2f})"}
+    """The ``ring`` signal: which ring of the run (``rings.jsonl``, evidence bundles) a finding is about
+    (one shared, read-only object per ring and wording)."""
+    return _ring_reference_cached(ring["ring_id"], ring["kind"], len(ring["accounts"]), ring["score"], words)
 
 
 def _ring_signals(ring: Mapping[str, Any]) -> list[dict]:
@@ -278,24 +283,36 @@ def _ring_record(ring: Any, rdict: Mapping, data: Any, ensemble: Any, accounts: 
     return record
 
 
-def _percentile_signals(table: pd.DataFrame, rows: np.ndarray, spec: Mapping[str, str], noun: str) -> list[list[dict]]:
-    """For each of ``rows``, its features in ``spec`` with their population percentile in words
-    (ties count half, so a value shared by everybody is at the 50th percentile)."""
-    out: list[list[dict]] = [[] for _ in rows]
-    for column, words in spec.items():
-        if column not in table.columns:
-            continue
-        population = np.sort(table[column].to_numpy(dtype=np.float64))
-        population = population[np.isfinite(population)]
-        values = table[column].to_numpy(dtype=np.float64)[rows]
-        below = np.searchsorted(population, values, side="left")
-        equal = np.searchsorted(population, values, side="right") - below
-        pcts = 100.0 * (below + 0.5 * equal) / max(len(population), 1)
-        for signals, value, pct in zip(out, values.tolist(), pcts.tolist()):
-            if np.isfinite(value):
+def _percentile_signals(table: pd.DataFrame, rows: np.ndarray, spec: Mapping[str, str], noun: str,
+                        most: int = 4) -> list[list[dict]]:
+    """For each of ``rows``, the features of ``spec`` in which it stands out (outside the 10th to
+    90th percentile of the population), most extreme first, at most ``most``, in words.
+
+    Percentiles count ties half, so a value shared by everybody is at the 50th.
+    """
+    columns = [c for c in spec if c in table.columns]
+    values = np.full((rows.size, len(columns)), np.nan)
+    pcts = np.full((rows.size, len(columns)), 50.0)
+    for k, column in enumerate(columns):
+        population = table[column].to_numpy(dtype=np.float64)
+        values[:, k] = population[rows]
+        population = np.sort(population[np.isfinite(population)])
+        below = np.searchsorted(population, values[:, k], side="left")
+        equal = np.searchsorted(population, values[:, k], side="right") - below
+        pcts[:, k] = np.where(np.isfinite(values[:, k]), 100.0 * (below + 0.5 * equal) / max(population.size, 1), 50)
+    extremity = np.abs(pcts - 50.0)
+    order = np.argsort(-extremity, axis=1, kind="stable")[:, :most]
+    out = []
+    for value_row, pct_row, extreme_row, picks in zip(values.tolist(), pcts.tolist(), (extremity >= 40).tolist(),
+                                                      order.tolist()):
+        signals = []
+        for k in picks:
+            if extreme_row[k]:
+                value, pct = value_row[k], pct_row[k]
                 where = f"higher than {pct:.0f}%" if pct >= 50 else f"lower than {100 - pct:.0f}%"
-                signals.append({"name": column, "value": round(value, 6), "population_percentile": round(pct, 1),
-                                "explanation": f"{words}: {value:.4g}, {where} of {noun}"})
+                signals.append({"name": columns[k], "value": round(value, 6), "population_percentile": round(pct, 1),
+                                "explanation": f"{spec[columns[k]]}: {value:.4g}, {where} of {noun}"})
+        out.append(signals)
     return out
 
 
