@@ -64,9 +64,9 @@ def test_store_is_idempotent_and_sorted(record, tmp_path):
     versions = _history(record)
     store = RecordStore(tmp_path / "store")
     random.Random(0).shuffle(versions)
-    assert store.add(versions) == 4
+    assert store.add(versions)[0] == 4
     first = (tmp_path / "store" / "versions.jsonl").read_bytes()
-    assert store.add(versions[:2]) == 0
+    assert store.add(versions[:2])[0] == 0
     assert (tmp_path / "store" / "versions.jsonl").read_bytes() == first
     assert [v["version"] for v in store.versions()] == [1, 2, 3, 4]
 

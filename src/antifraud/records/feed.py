@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 from antifraud.io import atomic_path, write_json
 from antifraud.records.lifecycle import utc_now
-from antifraud.records.store import RecordStore, resolve
+from antifraud.records.store import RecordStore
 from antifraud.records.validation import SCHEMA_VERSION, record_problems
 from antifraud.signing import Keyring, SignatureStatus, verify_json
 
@@ -178,11 +178,11 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
     if manifest_path is not None or expect_manifest:
         report.feed_problems += _manifest_problems(manifest_path, digest.hexdigest(),
                                                    len(good) + len(report.rejected))
-    report.new = store.add(good.values())
+    report.new, digests = store.add(good.values())
     report.duplicates = len(good) - report.new
-    resolution = resolve(store.versions())
-    for number, record in good.items():
-        status, reason = resolution.status_of(record)
+    resolution = store.resolution()
+    for (number, record), digest in zip(good.items(), digests):
+        status, reason = resolution.status_of(digest)
         if status == "accepted":
             report.accepted += 1
         else:

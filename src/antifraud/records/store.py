@@ -1,7 +1,8 @@
 """A member's record store: every valid version received, and the state they resolve to.
 
 The store is a folder with one file, ``versions.jsonl``: every schema-valid version ever
-imported (own findings and other members' feeds), once each, sorted by id, version and hash.
+imported (own findings and other members' feeds), once each, in canonical form, sorted by id,
+version and hash.
 What the alliance holds is *derived* from that set by :func:`resolve`, never accumulated step by
 step, so merging feeds in any order, or the same feed twice, gives the same state.
 
@@ -14,6 +15,7 @@ in a chain are a fork: neither is accepted, and the chain stops before them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from antifraud.io import write_jsonl
+from antifraud.io import atomic_path, canonical_bytes
 from antifraud.records.chain import record_hash, successor_problems
 
 __all__ = ["IN_FORCE", "RecordStore", "Resolution", "holdings", "resolve"]
@@ -47,35 +49,36 @@ class Resolution:
     chains: dict[str, list[dict]] = field(default_factory=dict)
     rejected: list[tuple[dict, str]] = field(default_factory=list)
     held: list[tuple[dict, str]] = field(default_factory=list)
+    verdicts: dict[str, tuple[str, str]] = field(default_factory=dict, repr=False)
 
     @property
     def current(self) -> dict[str, dict]:
         """Record id -> its newest accepted version."""
         return {rid: chain[-1] for rid, chain in self.chains.items()}
 
-    def status_of(self, version: Mapping[str, Any]) -> tuple[str, str]:
-        """``("accepted" | "rejected" | "held", reason)`` for one version of the set."""
-        digest = record_hash(version)
-        for kind, items in (("rejected", self.rejected), ("held", self.held)):
-            for other, reason in items:
-                if record_hash(other) == digest:
-                    return kind, reason
-        return "accepted", ""
+    def status_of(self, digest: str) -> tuple[str, str]:
+        """``("accepted" | "rejected" | "held", reason)`` of the version with this
+        :func:`~antifraud.records.chain.record_hash`."""
+        return self.verdicts.get(digest, ("accepted", ""))
 
 
-def resolve(versions: Iterable[Mapping[str, Any]]) -> Resolution:
+def resolve(versions: Iterable[Mapping[str, Any]], digests: Iterable[str] | None = None) -> Resolution:
     """Resolve a set of schema-valid versions into chains, rejections and held versions.
 
     The result depends only on the set, not on the order of ``versions`` or repetitions.
+    ``digests``, if given, are the versions' :func:`~antifraud.records.chain.record_hash`
+    (computed here otherwise).
 
     Examples
     --------
     >>> resolve([]).chains
     {}
     """
+    versions = list(versions)
+    digests = list(digests) if digests is not None else [record_hash(v) for v in versions]
     by_id: dict[str, dict[int, dict[str, dict]]] = defaultdict(lambda: defaultdict(dict))
-    for version in versions:
-        by_id[version["id"]][version["version"]][record_hash(version)] = dict(version)
+    for digest, version in zip(digests, versions):
+        by_id[version["id"]][version["version"]][digest] = version
     out = Resolution()
     for rid in sorted(by_id):
         _resolve_one(by_id[rid], out)
@@ -83,38 +86,44 @@ def resolve(versions: Iterable[Mapping[str, Any]]) -> Resolution:
 
 
 def _resolve_one(levels: dict[int, dict[str, dict]], out: Resolution) -> None:
-    chain: list[dict] = []
-    rejected: list[tuple[dict, str]] = []
+    chain: list[tuple[str, dict]] = []
     n = 1
     while levels.get(n):
         good, bad = [], []
-        for _, v in sorted(levels[n].items()):
+        for digest, v in sorted(levels[n].items()):
             if not chain:
-                good.append(v)
-            elif v["prev_hash"] != record_hash(chain[-1]):
-                bad.append((v, f"breaks the chain: prev_hash is not the hash of version {n - 1}"))
-            elif problems := successor_problems(chain[-1], v):
-                bad.append((v, "; ".join(map(str, problems))))
+                good.append((digest, v))
+            elif v["prev_hash"] != chain[-1][0]:
+                bad.append((digest, v, f"breaks the chain: prev_hash is not the hash of version {n - 1}"))
+            elif problems := successor_problems(chain[-1][1], v):
+                bad.append((digest, v, "; ".join(map(str, problems))))
             else:
-                good.append(v)
-        rejected += bad
+                good.append((digest, v))
         if len(good) > 1:
-            rejected += [(v, f"fork: {len(good)} different versions {n} claim the same place") for v in good]
+            bad += [(d, v, f"fork: {len(good)} different versions {n} claim the same place") for d, v in good]
+        for digest, v, reason in bad:
+            out.rejected.append((v, reason))
+            out.verdicts[digest] = ("rejected", reason)
         if len(good) != 1:
             break
         chain.append(good[0])
         n += 1
     if chain:
-        out.chains[chain[0]["id"]] = chain
-    out.rejected += rejected
-    placed = {record_hash(v) for v in chain} | {record_hash(v) for v, _ in rejected}
+        out.chains[chain[0][1]["id"]] = [v for _, v in chain]
+    accepted = {d for d, _ in chain}
     for m in sorted(levels):
-        out.held += [(v, f"waits for a valid version {n} of {v['id']}")
-                     for digest, v in sorted(levels[m].items()) if digest not in placed]
+        for digest, v in sorted(levels[m].items()):
+            if digest not in accepted and digest not in out.verdicts:
+                reason = f"waits for a valid version {n} of {v['id']}"
+                out.held.append((v, reason))
+                out.verdicts[digest] = ("held", reason)
 
 
 class RecordStore:
     """The folder of versions a member holds (see the module docstring).
+
+    Each version is stored as one line of its RFC 8785 canonical form, so its hash is the
+    SHA-256 of the line: reading a large store needs no canonicalisation.
 
     Parameters
     ----------
@@ -127,27 +136,50 @@ class RecordStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
-    def versions(self) -> list[dict]:
-        """Every version in the store."""
+    def _lines(self) -> dict[str, bytes]:
+        """Hash -> canonical line of every stored version."""
         file = self.path / self.FILE
         if not file.exists():
-            return []
-        with open(file, encoding="utf-8") as fh:
-            return [json.loads(line) for line in fh if line.strip()]
+            return {}
+        with open(file, "rb") as fh:
+            return {hashlib.sha256(line).hexdigest(): line for line in (raw.rstrip(b"\n") for raw in fh) if line}
+
+    def versions(self) -> list[dict]:
+        """Every version in the store."""
+        return [json.loads(line) for line in self._lines().values()]
 
     def resolution(self) -> Resolution:
         """The state the store's versions resolve to."""
-        return resolve(self.versions())
+        lines = self._lines()
+        return resolve([json.loads(line) for line in lines.values()], lines.keys())
 
-    def add(self, versions: Iterable[Mapping[str, Any]]) -> int:
-        """Add schema-valid versions (duplicates are ignored); return how many were new."""
-        held = {record_hash(v): v for v in self.versions()}
-        before = len(held)
-        held.update({record_hash(v): dict(v) for v in versions})
-        if len(held) != before:
-            ordered = sorted(held.items(), key=lambda kv: (kv[1]["id"], kv[1]["version"], kv[0]))
-            write_jsonl(self.path / self.FILE, (v for _, v in ordered))
-        return len(held) - before
+    def add(self, versions: Iterable[Mapping[str, Any]]) -> tuple[int, list[str]]:
+        """Add schema-valid versions (duplicates are ignored).
+
+        Returns
+        -------
+        new : int
+            How many versions were not in the store yet.
+        digests : list of str
+            Each given version's :func:`~antifraud.records.chain.record_hash`, in order.
+        """
+        lines = self._lines()
+        before = len(lines)
+        digests = []
+        for version in versions:
+            line = canonical_bytes(version)
+            digests.append(hashlib.sha256(line).hexdigest())
+            lines.setdefault(digests[-1], line)
+        if len(lines) != before:
+            ordered = sorted(lines.items(), key=lambda kv: (*_sort_key(kv[1]), kv[0]))
+            with atomic_path(self.path / self.FILE) as tmp, open(tmp, "wb") as fh:
+                fh.writelines(line + b"\n" for _, line in ordered)
+        return len(lines) - before, digests
+
+
+def _sort_key(line: bytes) -> tuple[str, int]:
+    record = json.loads(line)
+    return record["id"], record["version"]
 
 
 def holdings(current: Mapping[str, Mapping[str, Any]], *, uscc: str | None = None,
