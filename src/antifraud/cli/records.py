@@ -89,10 +89,14 @@ def show(record_id: IdArg, store: StoreOpt,
          history: Annotated[bool, typer.Option("--history", help="Every version, not just the current one.")]
          = False) -> None:
     """Print a record's current version (or whole chain) as JSON."""
+    from antifraud.records.validation import schema
+
     chain = _store(store).resolution().chains.get(record_id)
     if chain is None:
         raise ValueError(f"{record_id}: not in the store {store}")
-    typer.echo(json.dumps(chain if history else chain[-1], ensure_ascii=False, indent=2))
+    order = list(schema()["properties"])  # the store keeps canonical (sorted) keys; show the schema's order
+    shown = [{k: v[k] for k in order if k in v} for v in chain]
+    typer.echo(json.dumps(shown if history else shown[-1], ensure_ascii=False, indent=2))
 
 
 @records_app.command("validate")
