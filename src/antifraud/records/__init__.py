@@ -6,11 +6,13 @@ is silent.
 """
 
 from antifraud.records.chain import canonical_bytes, chain_problems, record_hash, successor_problems
+from antifraud.records.model import Record
 from antifraud.records.validation import SCHEMA_VERSION, Problem, RecordError, record_problems, validate_record
 
 __all__ = [
     "SCHEMA_VERSION",
     "Problem",
+    "Record",
     "RecordError",
     "canonical_bytes",
     "chain_problems",

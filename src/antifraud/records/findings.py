@@ -30,6 +30,7 @@ import pyarrow as pa
 
 from antifraud import uscc
 from antifraud.features.kernels import group_by
+from antifraud.records.model import Record
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer, sign_json
 
@@ -136,7 +137,7 @@ def timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], ctx: RunContext) -> list[dict]:
+def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], ctx: RunContext) -> list[Record]:
     """The run's findings as validated ``acr/1`` records: rings, then merchants, then accounts.
 
     Parameters

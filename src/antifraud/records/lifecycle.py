@@ -35,6 +35,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from antifraud.records.chain import IMMUTABLE_FIELDS, record_hash, successor_problems
+from antifraud.records.model import Record
 from antifraud.records.validation import RecordError, validate_record
 
 __all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke",
@@ -56,7 +57,7 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def review(record: Mapping[str, Any], *, reviewer: str, at: str, reason: str = "") -> dict[str, Any]:
+def review(record: Record, *, reviewer: str, at: str, reason: str = "") -> Record:
     """Record that a person reviewed the finding (needed before it can be listed or shared
     beyond ``amber``)."""
     _require(record, "review", _OPEN)
@@ -66,7 +67,7 @@ def review(record: Mapping[str, Any], *, reviewer: str, at: str, reason: str = "
     return _finish(record, new, "reviewed", at, reviewer, reason, status="amended")
 
 
-def amend(record: Mapping[str, Any], changes: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[str, Any]:
+def amend(record: Record, changes: Mapping[str, Any], *, by: str, at: str, reason: str) -> Record:
     """Change fields of a record, given as dotted paths (``{"sharing.level": "red"}``).
 
     The record's identity, history and lifecycle fields cannot be amended.
@@ -84,8 +85,8 @@ def amend(record: Mapping[str, Any], changes: Mapping[str, Any], *, by: str, at:
 
 
 def object_to(
-    record: Mapping[str, Any], *, by: str, statement: str, at: str, evidence: list[dict] | None = None
-) -> dict[str, Any]:
+    record: Record, *, by: str, statement: str, at: str, evidence: list[dict] | None = None
+) -> Record:
     """File the subject's objection (异议) to a record; it stays under objection until resolved."""
     _require(record, "file an objection to", _OPEN)
     new = _next(record, at)
@@ -94,7 +95,7 @@ def object_to(
     return _finish(record, new, "objection_filed", at, by, statement[:200], status="under_objection")
 
 
-def resolve(record: Mapping[str, Any], *, result: str, by: str, at: str, reason: str) -> dict[str, Any]:
+def resolve(record: Record, *, result: str, by: str, at: str, reason: str) -> Record:
     """Resolve a pending objection: ``upheld`` revokes the record, ``rejected`` or ``partial``
     returns it to ``amended`` (a partial result usually comes with an amendment)."""
     _require(record, "resolve an objection on", ("under_objection",))
@@ -107,8 +108,8 @@ def resolve(record: Mapping[str, Any], *, result: str, by: str, at: str, reason:
 
 
 def repair(
-    record: Mapping[str, Any], *, commitment: str, applied_at: str, by: str, at: str, reason: str = ""
-) -> dict[str, Any]:
+    record: Record, *, commitment: str, applied_at: str, by: str, at: str, reason: str = ""
+) -> Record:
     """Credit repair (信用修复): stop publishing and sharing, lift measures, keep the history."""
     _require(record, "repair", _OPEN)
     if applied_at > at:
@@ -127,7 +128,7 @@ def repair(
     return _finish(record, new, "repaired", at, by, reason, status="repaired")
 
 
-def expire(record: Mapping[str, Any], *, by: str, at: str, reason: str = "") -> dict[str, Any]:
+def expire(record: Record, *, by: str, at: str, reason: str = "") -> Record:
     """Mark a record expired once its publication and retention periods have passed."""
     _require(record, "expire", (*_OPEN, "under_objection", "repaired"))
     ends = [record["sharing"]["retention_until"], record.get("listing", {}).get("publish_until", "")]
@@ -138,7 +139,7 @@ def expire(record: Mapping[str, Any], *, by: str, at: str, reason: str = "") -> 
     return _finish(record, new, "expired", at, by, reason or f"period ended {until}", status="expired")
 
 
-def revoke(record: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[str, Any]:
+def revoke(record: Record, *, by: str, at: str, reason: str) -> Record:
     """Revoke a record issued in error. Final: no version may follow."""
     if not reason.strip():
         raise TransitionError("a revocation gives its reason")
@@ -147,7 +148,7 @@ def revoke(record: Mapping[str, Any], *, by: str, at: str, reason: str) -> dict[
 
 
 def list_entry(
-    finding: Mapping[str, Any],
+    finding: Record,
     *,
     list_name: str,
     determination: Mapping[str, Any],
@@ -155,7 +156,7 @@ def list_entry(
     publish_until: str,
     by: str,
     at: str,
-) -> dict[str, Any]:
+) -> Record:
     """Issue a list entry (black, red or watch list) from a reviewed finding and the decision on it.
 
     Parameters
