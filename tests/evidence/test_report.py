@@ -34,12 +34,23 @@ def inputs(small_run):
 
 
 @pytest.fixture(scope="module")
-def page(inputs):
+def records(small_run, inputs):
+    """The ring's finding records, as a bundle gives them."""
+    lines = (small_run.run / "findings.jsonl").read_text(encoding="utf-8").splitlines()
+    ring_id = inputs[0]["ring_id"]
+    mine = [r for r in map(json.loads, lines)
+            if any(s["name"] == "ring" and s["value"] == ring_id for s in r["assessment"]["signals"])]
+    assert mine
+    return mine
+
+
+@pytest.fixture(scope="module")
+def page(inputs, records):
     ring, orders, manifest = inputs
-    return render_report(ring, [{"record": "C-1", "merchant": ring["merchants"][0]}], orders, manifest)
+    return render_report(ring, records, orders, manifest)
 
 
-def test_page_carries_everything_and_loads_nothing(inputs, page):
+def test_page_carries_everything_and_loads_nothing(inputs, records, page):
     ring, _, manifest = inputs
     assert f'<meta http-equiv="Content-Security-Policy" content="{html.escape(CSP)}">' in page
     text = re.sub(r"base64,[A-Za-z0-9+/=]+", "base64,", page)
@@ -56,22 +67,21 @@ def test_page_carries_everything_and_loads_nothing(inputs, page):
     assert manifest["inputs"][0]["sha256"] in page
     assert manifest["toolkit"]["version"] in page and f"seed {manifest['parameters']['seed']}" in page
     assert all(a in page for a in ring["accounts"]) and all(m in page for m in ring["merchants"])
-    assert "C-1" in page
+    assert all(r["id"] in page for r in records)
 
 
-def test_everything_from_the_data_is_escaped(inputs):
+def test_everything_from_the_data_is_escaped(inputs, records):
     ring, orders, manifest = inputs
     evil = '<img src=x onerror="alert(1)">'
     ring = dict(ring, kind=evil, signals=[{"signal": evil, "value": 1, "percentile": None, "text": evil}])
     manifest = dict(manifest, inputs=[{"path": evil, "sha256": "0" * 64, "bytes": 1, "rows": {"read": 1}}])
-    page = render_report(ring, [{evil: evil}], orders, manifest)
+    page = render_report(ring, [dict(records[0], id=evil)], orders, manifest)
     assert evil not in page and html.escape(evil) in page
     assert page.count("<img ") == len(IMAGE_IDS)
 
 
-def test_same_page_from_arrow_or_pandas_and_on_every_call(inputs, page):
+def test_same_page_from_arrow_or_pandas_and_on_every_call(inputs, records, page):
     ring, orders, manifest = inputs
-    records = [{"record": "C-1", "merchant": ring["merchants"][0]}]
     assert render_report(ring, records, orders.to_pandas(), manifest) == page
 
 

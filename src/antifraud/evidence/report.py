@@ -193,10 +193,31 @@ def _members(ring: dict, orders: pd.DataFrame, targets: list[str]) -> str:
 
 
 def _records(records: list[dict]) -> str:
+    """One row per ``acr/1`` record about the ring (the full records are in the bundle's
+    ``findings.jsonl``)."""
     if not records:
         return "<p>No finding records accompany this ring.</p>"
-    keys = list(dict.fromkeys(k for r in records for k in r))
-    return _table(keys, ([r.get(k) for k in keys] for r in records))
+    rows = []
+    for r in records:
+        assessment, period = r["assessment"], r["behavior"]["period"]
+        rows.append((r["id"], r["record_type"], _subject(r["subject"]), f"{r['status']} (version {r['version']})",
+                     assessment["confidence"], assessment["human_reviewed"], r["sharing"]["level"],
+                     f"{period['start'][:10]} to {period['end'][:10]}"))
+    return (f"<p>{len(records)} records, issued by <code>{_e(records[0]['issuer']['member_id'])}</code>; "
+            "each in full in <code>findings.jsonl</code>.</p>"
+            + _table(["record", "type", "subject", "status", "confidence", "reviewed by a person", "sharing",
+                      "period"], rows, id_columns=1))
+
+
+def _subject(subject: dict) -> str:
+    if "merchant" in subject:
+        m = subject["merchant"]
+        return f"merchant {m['uscc'] or ', '.join(m['shop_ids'])}" + (f" ({m['name']})" if m["name"] else "")
+    if "account" in subject:
+        return f"account {subject['account']['pseudonym']}"
+    members = subject["ring"]["members"]
+    accounts = sum(m["kind"] == "account" for m in members)
+    return f"ring of {accounts} accounts and {len(members) - accounts} merchants"
 
 
 def _inputs(run_manifest: dict) -> str:
