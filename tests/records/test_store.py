@@ -76,3 +76,19 @@ def test_holdings_by_code_and_pseudonym(record):
     assert [v["id"] for v in holdings(current, uscc="91440300708461136T")] == [record["id"]]
     assert holdings(current, uscc="914403001922038216") == []  # the issuer's code is not a subject
     assert holdings(current, pseudonym="ab" * 32) == []
+
+
+def test_concurrent_writers_lose_nothing(record, tmp_path):
+    """Two processes adding different versions at once both land (the store is locked per write)."""
+    import multiprocessing
+
+    versions = _history(record)
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(2) as pool:
+        pool.starmap(_add_to, [(str(tmp_path / "store"), versions[:2]), (str(tmp_path / "store"), versions[2:])])
+    assert sorted(v["version"] for v in RecordStore(tmp_path / "store").versions()) == [1, 2, 3, 4]
+
+
+def _add_to(path, versions):
+    for version in versions:
+        RecordStore(path).add([version])

@@ -15,6 +15,7 @@ in a chain are a fork: neither is accepted, and the chain stops before them.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 from collections import defaultdict
@@ -163,17 +164,19 @@ class RecordStore:
         digests : list of str
             Each given version's :func:`~antifraud.records.chain.record_hash`, in order.
         """
-        lines = self._lines()
-        before = len(lines)
-        digests = []
-        for version in versions:
-            line = canonical_bytes(version)
-            digests.append(hashlib.sha256(line).hexdigest())
-            lines.setdefault(digests[-1], line)
-        if len(lines) != before:
-            ordered = sorted(lines.items(), key=lambda kv: (*_sort_key(kv[1]), kv[0]))
-            with atomic_path(self.path / self.FILE) as tmp, open(tmp, "wb") as fh:
-                fh.writelines(line + b"\n" for _, line in ordered)
+        new_lines = [canonical_bytes(version) for version in versions]
+        digests = [hashlib.sha256(line).hexdigest() for line in new_lines]
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.path / ".lock", "w") as lock:  # one writer at a time: no lost updates
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            lines = self._lines()
+            before = len(lines)
+            for digest, line in zip(digests, new_lines):
+                lines.setdefault(digest, line)
+            if len(lines) != before:
+                ordered = sorted(lines.items(), key=lambda kv: (*_sort_key(kv[1]), kv[0]))
+                with atomic_path(self.path / self.FILE) as tmp, open(tmp, "wb") as fh:
+                    fh.writelines(line + b"\n" for _, line in ordered)
         return len(lines) - before, digests
 
 
