@@ -298,22 +298,31 @@ def verify(public_key: Ed25519PublicKey, data: bytes, value: str) -> bool:
 
 
 class Keyring:
-    """Trusted public keys, looked up by key id.
+    """Trusted public keys, looked up by key id, each with the member that holds it.
 
     Examples
     --------
     >>> key = Ed25519PrivateKey.from_private_bytes(bytes(32)).public_key()
-    >>> ring = Keyring([key])
+    >>> ring = Keyring([key], owners=["platform-a"])
     >>> "ed25519:139e3940e64b5491" in ring, ring.get("ed25519:0000000000000000") is None, len(ring)
     (True, True, 1)
+    >>> ring.owner("ed25519:139e3940e64b5491")
+    'platform-a'
     """
 
-    def __init__(self, keys: Iterable[Ed25519PublicKey] = ()) -> None:
+    def __init__(self, keys: Iterable[Ed25519PublicKey] = (), owners: Iterable[str | None] | None = None) -> None:
+        keys = list(keys)
         self._keys = {key_id(k): k for k in keys}
+        self._owners = {key_id(k): o for k, o in zip(keys, owners if owners is not None else [None] * len(keys))}
+
+    def owner(self, kid: str) -> str | None:
+        """The member holding key ``kid``: the name of its ``<member id>.pub`` file (None if unknown)."""
+        return self._owners.get(kid)
 
     @classmethod
     def from_directory(cls, folder: str | os.PathLike[str]) -> Keyring:
-        """Every ``*.pub`` file in ``folder`` (not its subfolders); key ids come from the keys themselves.
+        """Every ``*.pub`` file in ``folder`` (not its subfolders); key ids come from the keys themselves,
+        and each file's name (``<member id>.pub``) says which member holds the key.
 
         Raises
         ------
@@ -323,7 +332,8 @@ class Keyring:
         folder = Path(folder)
         if not folder.is_dir():
             raise KeyFileError(f"{folder}: keyring is not a directory")
-        return cls(load_public_key(p) for p in sorted(folder.glob("*.pub")) if p.is_file())
+        files = [p for p in sorted(folder.glob("*.pub")) if p.is_file()]
+        return cls((load_public_key(p) for p in files), owners=[p.stem for p in files])
 
     def get(self, kid: str) -> Ed25519PublicKey | None:
         """The public key named ``kid``, or None."""

@@ -176,3 +176,17 @@ def test_signed_versions_are_checked_against_the_keyring(tmp_path, record):
                          expect_manifest=False)
     assert strict.accepted == 1 and [r.line for r in strict.rejected] == [2, 3]
     assert "requires a valid signature" in strict.rejected[1].reason
+
+
+def test_a_member_cannot_sign_for_another(tmp_path, record):
+    from antifraud.signing import Keyring, Signer, generate_key, sign_json
+
+    generate_key(tmp_path / "keys" / "platform-a")
+    mallory = generate_key(tmp_path / "keys" / "platform-m")
+    forged = dict(record, signature=sign_json(record, Signer.from_file(mallory.private_path)))
+    path = tmp_path / "feed.jsonl"
+    path.write_text(json.dumps(forged) + "\n", encoding="utf-8")
+    report = import_feed(RecordStore(tmp_path / "s"), path, keyring=Keyring.from_directory(tmp_path / "keys"),
+                         expect_manifest=False)
+    assert [r.reason for r in report.rejected] == [
+        "signature: made with platform-m's key, but the record is issued by platform-a"]

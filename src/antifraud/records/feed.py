@@ -158,8 +158,9 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
     ``source`` is a feed folder (``feed.jsonl`` and ``feed.manifest.json``) or a ``.jsonl``
     file (its manifest, if any, beside it as ``<name>.manifest.json`` or ``feed.manifest.json``).
     A missing manifest is a problem only when ``expect_manifest`` (a member's own findings file
-    has none). A signed version is checked against ``keyring``: a bad or malformed signature
-    rejects it, and so, with ``require_signatures``, does a missing signature or an unknown key.
+    has none). A signed version is checked against ``keyring`` (``<member id>.pub`` files): a
+    bad or malformed signature, or one by a key that is not its issuer's, rejects it, and so,
+    with ``require_signatures``, does a missing signature or an unknown key.
     Nothing is written outside the store.
     """
     feed, manifest_path = _locate(Path(source))
@@ -194,6 +195,10 @@ def _signature_problem(record: Mapping[str, Any], keyring: Keyring | None, requi
     status = verify_json(record, record.get("signature"), keyring)
     if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
         return f"signature: {status.value.replace('_', ' ')} (key {record['signature'].get('key_id')!r})"
+    if status is SignatureStatus.VALID:
+        holder, issuer = keyring.owner(record["signature"]["key_id"]), record["issuer"]["member_id"]
+        if holder != issuer:  # only the issuer makes versions of its records
+            return f"signature: made with {holder}'s key, but the record is issued by {issuer}"
     if required and status is not SignatureStatus.VALID:
         return f"signature: {status.value.replace('_', ' ')}; this import requires a valid signature"
     return ""
