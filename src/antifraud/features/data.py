@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import scipy.sparse as sp
 
 from antifraud.features.kernels import group_by
@@ -68,6 +69,14 @@ class DetectionData:
         if merchants is not None:
             positions = positions[np.isin(self.order_cols[positions], merchants)]
         return positions
+
+    @functools.cached_property
+    def order_ids(self) -> pa.Array:
+        """The orders' ids in one chunk, ``row:N`` (N the source line) where the export has none."""
+        if "order_id" in self.table.column_names:
+            return self.table.column("order_id").combine_chunks()
+        lines = self.table.column("source_line").combine_chunks()
+        return pc.binary_join_element_wise("row:", pc.cast(lines, pa.string()), "")
 
     @property
     def first_order(self) -> np.ndarray:

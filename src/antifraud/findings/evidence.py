@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
-from antifraud.findings.outputs import _order_ids, ring_ids
+from antifraud.findings.outputs import ring_ids
 from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import atomic_path
 from antifraud.schema import PERSONAL
@@ -142,7 +142,7 @@ def write_evidence_tables(
     positions, weights = _sample_organic(data, np.flatnonzero(is_target[data.order_cols]), in_rings, max_organic)
     take = pa.array(positions, pa.int64())
     table = data.table
-    columns = {"order_id": _order_ids(table).take(take)}
+    columns = {"order_id": data.order_ids.take(take)}
     for name in EVIDENCE_COLUMNS:
         if name in table.column_names:
             columns[name] = _plain(table.column(name).take(take))

@@ -18,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
@@ -60,7 +59,7 @@ def _iso(seconds: float) -> str:
 
 def describe_rings(data: DetectionData, ensemble: BrushingEnsemble) -> list[dict]:
     """The ``rings.jsonl`` object of every ring of ``ensemble``, best first."""
-    order_ids = _order_ids(data.table)
+    order_ids = data.order_ids
     return [_ring_record(rid, ring, data, order_ids) for rid, ring in zip(ring_ids(ensemble.rings_), ensemble.rings_)]
 
 
@@ -89,7 +88,7 @@ def write_findings(
         "flagged": (ensemble.merchant_scores_ >= thresholds["merchants"]).astype(np.int8),
         "ring_ids": _memberships(graph.n_cols, [r.merchants for r in rings], ids),
     })
-    order_ids = _order_ids(data.table)
+    order_ids = data.order_ids
     orders = pa.table({
         "order_id": order_ids,
         "score": np.round(ensemble.order_scores_, 6),
@@ -101,15 +100,6 @@ def write_findings(
     paths["rings"] = out / "rings.jsonl"
     write_jsonl(paths["rings"], described if described is not None else describe_rings(data, ensemble))
     return paths
-
-
-def _order_ids(table: pa.Table) -> pa.Array:
-    """The orders' ids, ``row:N`` (N the source line) where the export has none, in one chunk
-    (every ring takes its orders' ids from it)."""
-    if "order_id" in table.column_names:
-        return table.column("order_id").combine_chunks()
-    lines = table.column("source_line").combine_chunks()
-    return pc.binary_join_element_wise("row:", pc.cast(lines, pa.string()), "")
 
 
 def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: pa.Array) -> dict:
