@@ -9,6 +9,7 @@ from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.ensemble import (
     BrushingEnsemble,
     Ring,
+    _behaviour_weight,
     _merge,
     _merge_same_target,
 )
@@ -136,3 +137,11 @@ def test_promoted_shop_rings_lead_with_their_tests_in_words(bench):
         assert first["signal"] in ("co_purchase_lift", "suspicious_crowd")
         assert first["percentile"] is None and "p < 1e-" in first["text"]
         assert {"signal", "value", "percentile", "text"} == set(first)
+
+
+def test_behaviour_weight_is_the_share_of_behaviour_features_the_export_informs(bench):
+    data, _, _ = bench
+    assert BrushingEnsemble(random_state=0).fit(data).behaviour_weight_ == 1.0  # every column there
+    accounts = pd.DataFrame({"n_orders": [1, 2, 5], "burst_1h": [1, 1, 1], "other": [0, 1, 2]})
+    assert _behaviour_weight(accounts) == 1 / 12  # a constant column and a non-feature count nothing
+    assert _behaviour_weight(accounts.iloc[:, 1:]) == 0

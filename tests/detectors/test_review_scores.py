@@ -238,4 +238,39 @@ def test_ensemble_adds_propagated_campaign_evidence_to_an_accounts_own():
     hijacked = np.isin(data.graph.row_labels, [f"b{b}" for b in range(40, 50)])
     established = np.bincount(data.order_rows, minlength=data.graph.n_rows) >= 3
     assert ensemble.account_scores_[established & ~hijacked].max() <= ensemble.feature_weight
-    assert ensemble.account_scores_[hijacked].min() > ensemble.feature_weight + 0.1
+    # Above the cap the maximum would set; their own campaign orders count at campaign_weight.
+    assert ensemble.account_scores_[hijacked].min() > ensemble.feature_weight + 0.05
+
+
+def test_campaign_evidence_enters_orders_and_accounts_at_its_weight():
+    rng = np.random.default_rng(1)
+    rows = _organic(rng) + [(f"new{i}", "target", 100 + i % 30, 5.0) for i in range(15)]
+    data = prepare(_table(rows))
+    full, half, none = (ReviewScorer(campaign_weight=w).fit(data) for w in (1.0, 0.5, 0.0))
+    assert half.campaign_.max() > 0.3  # the burst is a campaign
+    np.testing.assert_allclose(none.scores_, none.own_scores_)
+    np.testing.assert_allclose(half.scores_, 1 - (1 - half.own_scores_) * (1 - 0.5 * half.campaign_))
+    campaign = half.campaign_ > 0
+    assert (full.scores_[campaign] > half.scores_[campaign]).all()
+    np.testing.assert_array_equal(full.scores_[~campaign], half.scores_[~campaign])
+    assert (full.account_scores_ >= half.account_scores_).all()
+    np.testing.assert_array_equal(full.propagated_account_scores_, half.propagated_account_scores_)
+
+
+def test_on_a_review_only_export_behaviour_counts_for_its_coverage():
+    """Review data informs 7 of the 12 behaviour features; the review evidence adds to the
+    discounted behaviour (a sum of the two, checked exactly, no rings being found here), and a
+    one-review campaign ranks above every established account."""
+    rng = np.random.default_rng(1)
+    rows = _organic(rng) + [(f"new{i}", "target", 100 + i % 30, 5.0) for i in range(15)]
+    rows += [(f"one{i}", f"s{rng.integers(0, 40)}", int(rng.integers(0, 730)), float(rng.choice([1, 5])))
+             for i in range(300)]
+    data = prepare(_table(rows))
+    ensemble = BrushingEnsemble(random_state=0).fit(data)
+    assert ensemble.behaviour_weight_ == 7 / 12
+    own = 1 - (1 - ensemble.behaviour_weight_ * ensemble.behaviour_) * (1 - ensemble.reviews_.account_scores_)
+    np.testing.assert_allclose(ensemble.account_scores_, 1 - (1 - ensemble.feature_weight * own) * (
+        1 - ensemble.feature_weight * ensemble.reviews_.propagated_account_scores_))  # no rings here
+    new = np.char.startswith(data.graph.row_labels.astype(str), "new")
+    established = np.bincount(data.order_rows, minlength=data.graph.n_rows) >= 3
+    assert ensemble.account_scores_[new].min() > ensemble.account_scores_[established].max()

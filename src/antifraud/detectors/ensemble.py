@@ -22,14 +22,16 @@ reviews at its merchants are mostly one star is an attack on those merchants
 
 Scores:
 
-- account: ``1 - (1 - ring) * (1 - feature_weight * max(behaviour, review)) * (1 - feature_weight
-  * propagated)``, where ``ring`` is the best score of a ring the account is in, ``behaviour``
-  combines, by Fisher's method, how far in the suspicious tail each of its features lies (fast
-  reviews, fresh account, bursts, small shops), ``review`` is the account's
-  :class:`ReviewScorer` score (``reviews``) and ``propagated`` its campaign evidence propagated
-  from the accounts it promotes shops with: the stronger of the account's own two kinds of
-  evidence counts, evidence from other accounts (a ring, a campaign) adds to it, and a ring
-  counts for more;
+- account: ``1 - (1 - ring) * (1 - feature_weight * own) * (1 - feature_weight * propagated)``
+  with ``own = 1 - (1 - coverage * behaviour) * (1 - review)``, where ``ring`` is the best
+  score of a ring the account is in, ``behaviour`` combines, by Fisher's method, how far in the
+  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops),
+  ``coverage`` is the share of those features the export informs (``behaviour_weight_``: a
+  review data set without identity, delivery or registration columns informs about half),
+  ``review`` is the account's :class:`ReviewScorer` score (``reviews``) and ``propagated`` its
+  campaign evidence propagated from the accounts it promotes shops with: the account's own two
+  kinds of evidence add up, behaviour read from part of its features counting for that part,
+  evidence from other accounts (a ring, a campaign) adds to them, and a ring counts for more;
 - merchant: the best score of a ring it benefits from, times the share of its orders that came
   from that ring (a big shop with a few ring orders is not a brushing shop), or its campaign
   score from :class:`ReviewScorer` (excess throwaway-account or co-review orders) if higher;
@@ -137,6 +139,10 @@ class BrushingEnsemble(BaseEstimator):
     rings_ : list of Ring
     behaviour_ : ndarray of float
         How far in the suspicious tails each account's features lie (Fisher's method).
+    behaviour_weight_ : float
+        Share of the behaviour features the export informs: behaviour counts for that share
+        in account scores (``behaviour_weight_ * behaviour_``) and in the suspicion handed to
+        the promoted-shop detector (``1 - (1 - behaviour_) ** behaviour_weight_``).
     population_ : dict
         Sorted finite values of every scored feature, for ring signals' percentiles.
     reviews_ : ReviewScorer
@@ -184,6 +190,7 @@ class BrushingEnsemble(BaseEstimator):
         data = X
         orders = data.graph.to_scipy()
         self.behaviour_ = _behaviour(data.accounts)
+        self.behaviour_weight_ = _behaviour_weight(data.accounts)
         features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
         self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
         shared = self._shared_buyers(orders)
@@ -231,8 +238,12 @@ class BrushingEnsemble(BaseEstimator):
         det = clone(dense).set_params(random_state=self.random_state).fit(daily)
         for block in det.blocks_:
             found.append(Ring(block.rows, np.unique(shop_of[block.cols]), block.density, "dense", ["dense_block"]))
+        # Suspicion read from part of the behaviour features counts for that part as evidence:
+        # its tail probability p becomes p ** coverage (Fisher's statistic -2 log p weighed by
+        # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
+        # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
         det = self._promoted().set_params(random_state=self.random_state).fit(
-            orders, suspicion=self.behaviour_, shared=shared
+            orders, suspicion=1 - (1 - self.behaviour_) ** self.behaviour_weight_, shared=shared
         )
         found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"],
                        evidence={k: v for k, v in g.signals.items() if k != "shops"})
@@ -301,7 +312,10 @@ class BrushingEnsemble(BaseEstimator):
                 merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
                 inside[positions] = True
         self.reviews_ = self._reviews().fit(data, shared=shared)
-        own = np.maximum(self.behaviour_, self.reviews_.account_scores_)
+        # Behaviour read from part of its features is weaker evidence (coverage); the review
+        # evidence adds to it by noisy-or, so that where behaviour is thin (a review-only
+        # export) the review evidence keeps its ranking instead of losing it to the maximum.
+        own = 1 - (1 - self.behaviour_weight_ * self.behaviour_) * (1 - self.reviews_.account_scores_)
         # Propagated campaign evidence comes from other accounts, like a ring's, so it adds to
         # the account's own evidence instead of competing with it in the maximum.
         propagated = self.feature_weight * self.reviews_.propagated_account_scores_
@@ -379,6 +393,22 @@ def _absorb(merged: dict, key: object, ring: Ring) -> None:
 def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:
     """Population percentile (0-1) of every account's features, NaN where unknown."""
     return accounts.rank(pct=True, na_option="keep")
+
+
+def _behaviour_weight(accounts: pd.DataFrame) -> float:
+    """Share of the behaviour features (:data:`SUSPICIOUS_DIRECTION`) that the export informs.
+
+    A feature informs when its column is there and takes at least two distinct values: an
+    export without identity, delivery or registration columns (a review data set) measures
+    only part of the behaviour the score is built on.
+
+    Examples
+    --------
+    >>> _behaviour_weight(pd.DataFrame({"n_orders": [1, 2], "burst_1h": [1, 1]}))
+    0.08333333333333333
+    """
+    known = [c for c in SUSPICIOUS_DIRECTION if c in accounts and accounts[c].nunique(dropna=True) > 1]
+    return len(known) / len(SUSPICIOUS_DIRECTION)
 
 
 def _behaviour(accounts: pd.DataFrame) -> np.ndarray:

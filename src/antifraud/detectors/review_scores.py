@@ -38,10 +38,14 @@ campaign *at other shops* is promoted too, and a positive order there from such 
 part of it. This finds hijacked accounts that placed one or two campaign orders among many
 organic ones and share no excess shop pair.
 
-Order scores combine the campaign score with the review's own score as
-``1 - (1 - own) * (1 - campaign)``; an account's score does the same with the mean of its
-reviews' own scores and the probability that at least one of its orders is a campaign order
-(``1 - prod(1 - campaign)`` over its orders). The propagated evidence alone is also kept per
+Order scores combine the campaign score, weighed by ``campaign_weight``, with the review's own
+score as ``1 - (1 - own) * (1 - campaign_weight * campaign)``; an account's score does the same
+with the mean of its reviews' own scores and the chance that at least one of its orders is a
+campaign order (``1 - prod(1 - campaign_weight * campaign)`` over its orders). The campaign
+score is a shop's attributable fraction, the same for every qualifying order there: evidence
+about the shop more than about any one of its buyers (an honest one-review buyer of a shop
+with a modest excess carries it too; on YelpChi such orders are filtered no more often than
+the others), so it counts for less than the review's own evidence. The propagated evidence alone is also kept per
 account (``propagated_account_scores_``): it comes from the other accounts of the campaign, not
 from the account's own reviews, so the ensemble weighs it as a separate finding.
 
@@ -310,6 +314,8 @@ class ReviewScorer(BaseEstimator):
         A shared-buyer count must also be at least this many times its expectation; the pair's
         share of shared buyers beyond that, ``1 - min_lift / lift``, weighs the evidence of
         the orders on it.
+    campaign_weight : float
+        Weight of an order's campaign score in order and account scores.
 
     Attributes
     ----------
@@ -330,9 +336,10 @@ class ReviewScorer(BaseEstimator):
         Per order, its shop's campaign score where the order is part of the campaign, else 0,
         or its propagated score if higher.
     scores_ : ndarray of float
-        Per order, ``1 - (1 - own) * (1 - campaign)``.
+        Per order, ``1 - (1 - own) * (1 - campaign_weight * campaign)``.
     account_scores_ : ndarray of float
-        Per account, ``1 - (1 - mean own score) * prod(1 - campaign)`` over its orders.
+        Per account, ``1 - (1 - mean own score) * prod(1 - campaign_weight * campaign)`` over
+        its orders.
     propagated_account_scores_ : ndarray of float
         Per account, ``1 - prod(1 - propagated)`` over its orders: the chance that at least one
         of them is a campaign order by the propagated evidence alone.
@@ -351,12 +358,14 @@ class ReviewScorer(BaseEstimator):
         max_account_shops: int = 100,
         alpha: float = 1e-4,
         min_lift: float = 10.0,
+        campaign_weight: float = 0.5,
     ) -> None:
         self.established_orders = established_orders
         self.prior_orders = prior_orders
         self.max_account_shops = max_account_shops
         self.alpha = alpha
         self.min_lift = min_lift
+        self.campaign_weight = campaign_weight
 
     def fit(self, X: DetectionData, y: None = None, *, shared: SharedBuyers | None = None) -> ReviewScorer:
         """Compute the scores of ``X``'s orders, accounts and merchants.
@@ -409,9 +418,10 @@ class ReviewScorer(BaseEstimator):
         )
         self.campaign_ = np.maximum(campaign, self.propagated_)
         self.merchant_scores_ = np.maximum.reduce([self.throwaway_, self.coreview_, self.linked_])
-        self.scores_ = 1 - (1 - self.own_scores_) * (1 - self.campaign_)
+        weighed = self.campaign_weight * self.campaign_
+        self.scores_ = 1 - (1 - self.own_scores_) * (1 - weighed)
         mean_own = np.bincount(rows, weights=self.own_scores_, minlength=n_accounts) / np.maximum(orders_per_account, 1)
-        clean = np.exp(np.bincount(rows, weights=_log_clean(self.campaign_), minlength=n_accounts))
+        clean = np.exp(np.bincount(rows, weights=_log_clean(weighed), minlength=n_accounts))
         self.account_scores_ = 1 - (1 - mean_own) * clean
         propagated_clean = np.exp(np.bincount(rows, weights=_log_clean(self.propagated_), minlength=n_accounts))
         self.propagated_account_scores_ = 1 - propagated_clean
