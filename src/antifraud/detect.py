@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,10 +85,11 @@ def detect(
     say("writing findings")
     out = Path(out_dir)
     rings = describe_rings(data, ensemble)
-    written = write_findings(data, ensemble, out, rings)
-    written.update(write_evidence_tables(data, ensemble, out, pseudonymizer=result.pseudonymizer))
+    written = write_evidence_tables(data, ensemble, out, pseudonymizer=result.pseudonymizer)
+    # The score files are written (mostly in Arrow, without the GIL) while the records are built.
+    files = ThreadPoolExecutor(1)
+    scores = files.submit(write_findings, data, ensemble, out, rings)
     written["quarantine"] = out / "quarantine.csv"
-    write_csv(result.quarantine, written["quarantine"])
     parameters = {"seed": seed, "contamination": contamination,
                   "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
     inputs = tuple(f.sha256 for f in result.files)
@@ -105,7 +107,12 @@ def detect(
         signer=signer,
     )
     written["findings"] = out / "findings.jsonl"
-    write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
+    try:
+        write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
+        write_csv(result.quarantine, written["quarantine"])
+    finally:
+        files.shutdown()
+    written = scores.result() | written
     timings["write"] = time.perf_counter() - t0
     result.timings.update(timings)  # the run's stages, after ingest's own
     written["manifest"] = out / "run.json"
