@@ -32,7 +32,8 @@ demo: venv
 	$(BIN)/antifraud evaluate $(DEMO_DIR)/run --truth $(DEMO_DIR)/export/truth
 	@echo "== the findings go into the member's record store and out as a feed; a peer imports it"
 	$(BIN)/antifraud records add $(DEMO_DIR)/run/findings.jsonl --store $(DEMO_DIR)/store
-	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --as demo-platform --out $(DEMO_DIR)/feed
+	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --as demo-platform --out $(DEMO_DIR)/feed \
+	  --signing-key $(DEMO_DIR)/keys/demo-platform
 	$(BIN)/antifraud feed import $(DEMO_DIR)/feed --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys
 	@echo "== what the alliance now holds on a merchant's credit code"
 	$(BIN)/antifraud query --store $(DEMO_DIR)/peer-store --uscc 92350203MAEYBT2R6Y

@@ -190,3 +190,25 @@ def test_a_member_cannot_sign_for_another(tmp_path, record):
                          expect_manifest=False)
     assert [r.reason for r in report.rejected] == [
         "signature: made with platform-m's key, but the record is issued by platform-a"]
+
+
+def test_signed_manifest_binds_the_feed_to_its_issuer(tmp_path, record):
+    from antifraud.signing import Keyring, Signer, generate_key
+
+    store, _ = _own_store(tmp_path, record)
+    mine = generate_key(tmp_path / "keys" / "platform-a")
+    other = generate_key(tmp_path / "keys" / "platform-m")
+    keyring = Keyring.from_directory(tmp_path / "keys")
+    export_feed(store, tmp_path / "feed", member_id="platform-a", signer=Signer.from_file(mine.private_path))
+    assert import_feed(RecordStore(tmp_path / "p1"), tmp_path / "feed", keyring=keyring).ok
+
+    manifest_path = tmp_path / "feed" / MANIFEST
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["records"] = 2  # claims fewer lines, as if one had been dropped and the count fixed
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    report = import_feed(RecordStore(tmp_path / "p2"), tmp_path / "feed", keyring=keyring)
+    assert any("signature: bad signature" in p for p in report.feed_problems)
+
+    export_feed(store, tmp_path / "forged", member_id="platform-a", signer=Signer.from_file(other.private_path))
+    report = import_feed(RecordStore(tmp_path / "p3"), tmp_path / "forged", keyring=keyring)
+    assert any("another member's key" in p for p in report.feed_problems)

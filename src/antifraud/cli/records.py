@@ -233,11 +233,16 @@ def list_entry(
 def export(store: StoreOpt, member: AsOpt,
            out: Annotated[Path, typer.Option("--out", "-o", help="Folder for feed.jsonl and feed.manifest.json.")],
            since: Annotated[str | None, typer.Option(help="Delta feed: versions modified after this time.")]
+           = None,
+           signing_key: Annotated[Path | None, typer.Option("--signing-key", envvar="ANTIFRAUD_SIGNING_KEY",
+                                                             help="Ed25519 private key to sign the manifest.")]
            = None) -> None:
-    """Write your records as a full feed, or a delta feed with --since."""
+    """Write your records as a full feed, or a delta feed with --since (manifest signed with a key)."""
     from antifraud.records.feed import export_feed
+    from antifraud.signing import Signer
 
-    manifest = export_feed(_store(store), out, member_id=member, since=since)
+    signer = Signer.from_file(signing_key) if signing_key is not None else None
+    manifest = export_feed(_store(store), out, member_id=member, since=since, signer=signer)
     kind = f"delta since {since}" if since else "full"
     typer.echo(f"wrote {manifest['records']} versions ({kind}) to {out}; sha256 {manifest['sha256']}")
 

@@ -23,7 +23,7 @@ from antifraud.io import atomic_path, write_json
 from antifraud.records.lifecycle import utc_now
 from antifraud.records.store import RecordStore
 from antifraud.records.validation import SCHEMA_VERSION, record_problems
-from antifraud.signing import Keyring, SignatureStatus, verify_json
+from antifraud.signing import Keyring, SignatureStatus, Signer, sign_json, verify_json
 
 __all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed"]
 
@@ -63,8 +63,12 @@ class ImportReport:
         return not (self.rejected or self.held or self.feed_problems)
 
 
-def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, since: str | None = None) -> dict:
+def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, since: str | None = None,
+                signer: Signer | None = None) -> dict:
     """Write the member's own accepted versions (modified after ``since``, if given) as a feed.
+
+    With ``signer`` the manifest is signed too, binding the feed's completeness (its SHA-256 and
+    count) to the member's key.
 
     Refuses records that must not leave the member: issued without a configured credit code,
     with pseudonyms under a run's generated key, or at TLP ``red`` (for named recipients only).
@@ -92,6 +96,8 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
     issuer = versions[0]["issuer"] if versions else {"member_id": member_id}
     manifest = {"schema": SCHEMA_VERSION, "issuer": issuer, "generated_at": utc_now(), "records": len(versions),
                 "sha256": digest.hexdigest(), "since": since}
+    if signer is not None:
+        manifest["signature"] = sign_json(manifest, signer)
     write_json(out / MANIFEST, manifest)
     return manifest
 
@@ -178,7 +184,7 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
                 good[number] = record
     if manifest_path is not None or expect_manifest:
         report.feed_problems += _manifest_problems(manifest_path, digest.hexdigest(),
-                                                   len(good) + len(report.rejected))
+                                                   len(good) + len(report.rejected), keyring, require_signatures)
     report.new, digests = store.add(good.values())
     report.duplicates = len(good) - report.new
     resolution = store.resolution()
@@ -217,7 +223,8 @@ def _locate(source: Path) -> tuple[Path, Path | None]:
     return feed, manifest if manifest.is_file() else None
 
 
-def _manifest_problems(path: Path | None, sha256: str, lines: int) -> list[str]:
+def _manifest_problems(path: Path | None, sha256: str, lines: int, keyring: Keyring | None = None,
+                       require_signature: bool = False) -> list[str]:
     if path is None:
         return ["no feed.manifest.json beside the feed: completeness cannot be checked"]
     if path.stat().st_size > MAX_MANIFEST_BYTES:
@@ -235,6 +242,14 @@ def _manifest_problems(path: Path | None, sha256: str, lines: int) -> list[str]:
         problems.append(f"{path.name}: sha256 does not match the feed (altered or truncated in transit)")
     if manifest.get("records") != lines:
         problems.append(f"{path.name}: says {manifest.get('records')!r} records, the feed has {lines} lines")
+    status = verify_json(manifest, manifest.get("signature"), keyring)
+    issuer = manifest.get("issuer", {}).get("member_id") if isinstance(manifest.get("issuer"), dict) else None
+    if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
+        problems.append(f"{path.name}: signature: {status.value.replace('_', ' ')}")
+    elif status is SignatureStatus.VALID and keyring.owner(manifest["signature"]["key_id"]) != issuer:
+        problems.append(f"{path.name}: signed with another member's key than the issuer {issuer!r}")
+    elif require_signature and status is not SignatureStatus.VALID:
+        problems.append(f"{path.name}: signature: {status.value.replace('_', ' ')}; this import requires one")
     return problems
 
 
