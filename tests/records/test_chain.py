@@ -1,7 +1,8 @@
 import copy
 
-from antifraud.records.chain import canonical_bytes, chain_problems, record_hash, successor_problems
+from antifraud.records.chain import canonical_bytes, record_hash, successor_problems
 from antifraud.records.lifecycle import amend, revoke
+from antifraud.records.store import resolve
 
 AT = "2026-11-02T00:00:00.000Z"
 
@@ -19,7 +20,8 @@ def test_hash_ignores_key_order(record):
 def test_amended_version_chains(record):
     v2 = amend(record, {"sharing.level": "red"}, by="platform-a", at=AT, reason="tighter")
     assert v2["prev_hash"] == record_hash(record)
-    assert successor_problems(record, v2) == [] and chain_problems([record, v2]) == []
+    assert successor_problems(record, v2) == []
+    assert resolve([record, v2]).chains[record["id"]] == [record, v2]
 
 
 def test_each_break_is_named(record):
@@ -39,7 +41,10 @@ def test_tampering_with_an_earlier_version_breaks_the_chain(record):
     v2 = amend(record, {"sharing.level": "red"}, by="platform-a", at=AT, reason="tighter")
     v3 = amend(v2, {"assessment.confidence": 80}, by="platform-a", at=AT, reason="recalibrated")
     v2["assessment"]["confidence"] = 99  # edited by hand after the fact
-    assert [p.field for p in chain_problems([record, v2, v3])] == ["version 3: prev_hash"]
+    result = resolve([record, v2, v3])
+    assert result.chains[record["id"]] == [record, v2]
+    assert [(v["version"], why) for v, why in result.rejected] == [
+        (3, "breaks the chain: prev_hash is not the hash of version 2")]
 
 
 def test_nothing_follows_a_revocation(record):
@@ -51,4 +56,5 @@ def test_nothing_follows_a_revocation(record):
 
 def test_chain_starts_at_version_one(record):
     v2 = amend(record, {"sharing.level": "red"}, by="platform-a", at=AT, reason="tighter")
-    assert chain_problems([v2])[0].field == "version"
+    result = resolve([v2])
+    assert not result.chains and "waits for a valid version 1" in result.held[0][1]

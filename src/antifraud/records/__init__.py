@@ -5,7 +5,7 @@ See ``docs/credit-records.md`` for the format and the decisions taken where the 
 is silent.
 """
 
-from antifraud.records.chain import canonical_bytes, chain_problems, record_hash, successor_problems
+from antifraud.records.chain import canonical_bytes, record_hash, successor_problems
 from antifraud.records.model import Record
 from antifraud.records.validation import SCHEMA_VERSION, Problem, RecordError, record_problems, validate_record
 
@@ -15,7 +15,6 @@ __all__ = [
     "Record",
     "RecordError",
     "canonical_bytes",
-    "chain_problems",
     "record_hash",
     "record_problems",
     "successor_problems",

@@ -8,13 +8,13 @@ rewrite without breaking every later link.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from antifraud.io import canonical_bytes
 from antifraud.records.validation import Problem
 
-__all__ = ["IMMUTABLE_FIELDS", "canonical_bytes", "record_hash", "successor_problems", "chain_problems"]
+__all__ = ["IMMUTABLE_FIELDS", "canonical_bytes", "record_hash", "successor_problems"]
 
 #: Fields fixed at the first issue of a record; no later version may change them.
 IMMUTABLE_FIELDS: tuple[str, ...] = ("schema", "id", "created", "record_type", "issuer", "subject")
@@ -55,20 +55,4 @@ def successor_problems(prev: Mapping[str, Any], new: Mapping[str, Any]) -> list[
     old_events, events = prev["events"], new["events"]
     if len(events) <= len(old_events) or events[: len(old_events)] != old_events:
         problems.append(Problem("events", "must copy every earlier event unchanged and add at least one"))
-    return problems
-
-
-def chain_problems(versions: Sequence[Mapping[str, Any]]) -> list[Problem]:
-    """Check that ``versions`` (one record's versions, in order) form an unbroken chain from 1.
-
-    Examples
-    --------
-    >>> chain_problems([])
-    [Problem(field='version', message='a chain starts at version 1')]
-    """
-    if not versions or versions[0]["version"] != 1:
-        return [Problem("version", "a chain starts at version 1")]
-    problems = []
-    for prev, new in zip(versions, versions[1:]):
-        problems += [Problem(f"version {new['version']}: {p.field}", p.message) for p in successor_problems(prev, new)]
     return problems
