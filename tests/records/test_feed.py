@@ -211,4 +211,4 @@ def test_signed_manifest_binds_the_feed_to_its_issuer(tmp_path, record):
 
     export_feed(store, tmp_path / "forged", member_id="platform-a", signer=Signer.from_file(other.private_path))
     report = import_feed(RecordStore(tmp_path / "p3"), tmp_path / "forged", keyring=keyring)
-    assert any("another member's key" in p for p in report.feed_problems)
+    assert any("made with platform-m's key, but the feed is issued by platform-a" in p for p in report.feed_problems)

@@ -177,7 +177,8 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
         for number, record, problem in read_feed(_Hashing(fh, digest), max_line_bytes):
             report.lines = number
             if record is not None:
-                problem = _signature_problem(record, keyring, require_signatures)
+                problem = _signature_problem(record, record["issuer"]["member_id"], keyring, require_signatures,
+                                             "record")
             if problem:
                 report.rejected.append(FeedLine(number, problem, record["id"] if record else None))
             else:
@@ -197,16 +198,21 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
     return report
 
 
-def _signature_problem(record: Mapping[str, Any], keyring: Keyring | None, required: bool) -> str:
-    status = verify_json(record, record.get("signature"), keyring)
+def _signature_problem(obj: Mapping[str, Any], issuer: str | None, keyring: Keyring | None, required: bool,
+                       noun: str) -> str:
+    """What is wrong with the signature of a record or a feed manifest issued by ``issuer`` (empty
+    if nothing): a bad or malformed one, one made with another member's key (only the issuer
+    signs its records and feeds), or, when ``required``, none that checks."""
+    signature = obj.get("signature")
+    status = verify_json(obj, signature, keyring)
+    words = status.value.replace("_", " ")
     if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
-        return f"signature: {status.value.replace('_', ' ')} (key {record['signature'].get('key_id')!r})"
-    if status is SignatureStatus.VALID:
-        holder, issuer = keyring.owner(record["signature"]["key_id"]), record["issuer"]["member_id"]
-        if holder != issuer:  # only the issuer makes versions of its records
-            return f"signature: made with {holder}'s key, but the record is issued by {issuer}"
+        key = signature.get("key_id") if isinstance(signature, Mapping) else None
+        return f"signature: {words} (key {key!r})"
+    if status is SignatureStatus.VALID and (holder := keyring.owner(signature["key_id"])) != issuer:
+        return f"signature: made with {holder}'s key, but the {noun} is issued by {issuer}"
     if required and status is not SignatureStatus.VALID:
-        return f"signature: {status.value.replace('_', ' ')}; this import requires a valid signature"
+        return f"signature: {words}; this import requires a valid signature"
     return ""
 
 
@@ -242,14 +248,9 @@ def _manifest_problems(path: Path | None, sha256: str, lines: int, keyring: Keyr
         problems.append(f"{path.name}: sha256 does not match the feed (altered or truncated in transit)")
     if manifest.get("records") != lines:
         problems.append(f"{path.name}: says {manifest.get('records')!r} records, the feed has {lines} lines")
-    status = verify_json(manifest, manifest.get("signature"), keyring)
-    issuer = manifest.get("issuer", {}).get("member_id") if isinstance(manifest.get("issuer"), dict) else None
-    if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
-        problems.append(f"{path.name}: signature: {status.value.replace('_', ' ')}")
-    elif status is SignatureStatus.VALID and keyring.owner(manifest["signature"]["key_id"]) != issuer:
-        problems.append(f"{path.name}: signed with another member's key than the issuer {issuer!r}")
-    elif require_signature and status is not SignatureStatus.VALID:
-        problems.append(f"{path.name}: signature: {status.value.replace('_', ' ')}; this import requires one")
+    issuer = manifest["issuer"].get("member_id") if isinstance(manifest.get("issuer"), dict) else None
+    if problem := _signature_problem(manifest, issuer, keyring, require_signature, "feed"):
+        problems.append(f"{path.name}: {problem}")
     return problems
 
 
