@@ -22,8 +22,8 @@ from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.findings import Issuer, RunContext, build_records, timestamp
-from antifraud.records.lifecycle import utc_now
+from antifraud.records.findings import Issuer, RunContext, build_records
+from antifraud.records.lifecycle import timestamp, utc_now
 from antifraud.signing import Signer
 
 __all__ = ["Detection", "detect"]

@@ -21,7 +21,7 @@ import os
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,11 +30,12 @@ import pyarrow as pa
 
 from antifraud import uscc
 from antifraud.features.kernels import group_by
+from antifraud.records.lifecycle import timestamp
 from antifraud.records.model import Record
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer, sign_json
 
-__all__ = ["Issuer", "RunContext", "timestamp", "build_records"]
+__all__ = ["Issuer", "RunContext", "build_records"]
 
 _NAMESPACE = uuid.UUID("6f1d2c1e-3f5a-5b8e-9c55-8a1f0e0d7a21")
 _PURPOSE = "anti-brushing alliance: detecting fictitious transactions and fake reviews (反炒信)"
@@ -126,17 +127,6 @@ class RunContext:
         }
 
 
-def timestamp(seconds: float) -> str:
-    """An epoch time as an ``acr/1`` timestamp (RFC 3339 UTC with milliseconds).
-
-    Examples
-    --------
-    >>> timestamp(0)
-    '1970-01-01T00:00:00.000Z'
-    """
-    return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], ctx: RunContext) -> list[Record]:
     """The run's findings as validated ``acr/1`` records: rings, then merchants, then accounts.
 
@@ -162,16 +152,15 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
         _ring_record(ring, rdict, data, ensemble, accounts, merchants, ctx)
         for ring, rdict in zip(ensemble.rings_, rings)
     ]
-    ring_of_merchant = _best_ring(graph.n_cols, [r.merchants for r in ensemble.rings_], rings)
-    flagged = flagged_merchants
-    signals = _percentile_signals(data.merchants, flagged, _MERCHANT_SIGNALS, "shops")
+    ring_of_merchant = _best_ring([r.merchants for r in ensemble.rings_], rings)
+    signals = _percentile_signals(data.merchants, flagged_merchants, _MERCHANT_SIGNALS, "shops")
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)
     records += [
         _merchant_record(j, by_merchant[indptr[j]:indptr[j + 1]], data, ensemble, merchants,
                          ring_of_merchant.get(j), sig, ctx)
-        for j, sig in zip(flagged.tolist(), signals)
+        for j, sig in zip(flagged_merchants.tolist(), signals)
     ]
-    ring_of_account = _best_ring(graph.n_rows, [r.accounts for r in ensemble.rings_], rings)
+    ring_of_account = _best_ring([r.accounts for r in ensemble.rings_], rings)
     flagged = np.flatnonzero(ensemble.account_scores_ >= ensemble.threshold_["accounts"])
     flagged = flagged[np.isin(flagged, in_rings)]
     signals = _percentile_signals(data.accounts, flagged, _ACCOUNT_SIGNALS, "accounts")
@@ -186,7 +175,7 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     return [validate_record(r) for r in records]
 
 
-def _best_ring(n: int, members: list[np.ndarray], rings: Sequence[Mapping[str, Any]]) -> dict[int, Mapping]:
+def _best_ring(members: list[np.ndarray], rings: Sequence[Mapping[str, Any]]) -> dict[int, Mapping]:
     """The best-scoring ring (rings come best first) of every entity in one."""
     best: dict[int, Mapping] = {}
     for group, ring in zip(reversed(members), reversed(rings)):

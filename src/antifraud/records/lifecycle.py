@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -39,7 +40,7 @@ from antifraud.records.model import Record
 from antifraud.records.validation import RecordError, validate_record
 
 __all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke",
-           "list_entry"]
+           "list_entry", "timestamp"]
 
 _OPEN = ("issued", "amended")
 _MIN_LISTED_MONTHS = {"minor": 3, "general": 3, "serious": 12}
@@ -52,9 +53,20 @@ class TransitionError(ValueError):
     """A lifecycle action that the record's state does not allow."""
 
 
+def timestamp(seconds: float) -> str:
+    """An epoch time as an ``acr/1`` timestamp (RFC 3339 UTC with milliseconds).
+
+    Examples
+    --------
+    >>> timestamp(0)
+    '1970-01-01T00:00:00.000Z'
+    """
+    return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def utc_now() -> str:
-    """The current time as an ``acr/1`` timestamp (RFC 3339 UTC, milliseconds)."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """The current time as an ``acr/1`` timestamp."""
+    return timestamp(time.time())
 
 
 def review(record: Record, *, reviewer: str, at: str, reason: str = "") -> Record:
