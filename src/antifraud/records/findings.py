@@ -142,9 +142,11 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
         Issuer, key and provenance.
     """
     graph, found = data.graph, ensemble.rings_
+    indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order
     flagged_merchants = np.flatnonzero(ensemble.merchant_scores_ >= ensemble.threshold_["merchants"])
-    merchants = _merchant_keys(data, ctx.issuer.platform, np.unique(np.concatenate(
-        [flagged_merchants, *(r.merchants for r in found), *(r.victims for r in found)]).astype(np.int64)))
+    needed = np.unique(np.concatenate(
+        [flagged_merchants, *(r.merchants for r in found), *(r.victims for r in found)]).astype(np.int64))
+    merchants = _merchant_keys(data, ctx.issuer.platform, needed, by_merchant[indptr[needed]])
     in_rings = np.unique(np.concatenate([np.zeros(0, np.int64), *(r.accounts for r in found)]).astype(np.int64))
     accounts = dict(zip(in_rings.tolist(), ctx.pseudonymizer.pseudonymize_array(
         "platform_account", pa.array(graph.row_labels[in_rings].tolist(), pa.string())).to_pylist()))
@@ -154,7 +156,6 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     ]
     ring_of_merchant = _best_ring([r.merchants for r in ensemble.rings_], rings)
     signals = _percentile_signals(data.merchants, flagged_merchants, _MERCHANT_SIGNALS, "shops")
-    indptr, by_merchant = group_by(data.order_cols, graph.n_cols)
     records += [
         _merchant_record(j, by_merchant[indptr[j]:indptr[j + 1]], data, ensemble, merchants,
                          ring_of_merchant.get(j), sig, ctx)
@@ -183,11 +184,11 @@ def _best_ring(members: list[np.ndarray], rings: Sequence[Mapping[str, Any]]) ->
     return best
 
 
-def _merchant_keys(data: Any, platform: str, needed: np.ndarray) -> dict[int, dict[str, Any]]:
+def _merchant_keys(data: Any, platform: str, needed: np.ndarray, first_orders: np.ndarray) -> dict[int, dict[str, Any]]:
     """For each ``needed`` merchant code: its shop id, credit code (if valid), check status,
-    name, and key in the alliance (the code, or ``shop:<platform>:<shop id>``)."""
-    codes, firsts = np.unique(data.order_cols, return_index=True)
-    rows = pa.array(firsts[np.searchsorted(codes, needed)])
+    name, and key in the alliance (the code, or ``shop:<platform>:<shop id>``), read from the
+    merchant's first order (``first_orders``, aligned with ``needed``)."""
+    rows = pa.array(first_orders)
     columns = {c: data.table.column(c).take(rows).to_pylist() if c in data.table.column_names else [None] * len(needed)
                for c in ("seller_uscc", "seller_name")}
     out = {}
