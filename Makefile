@@ -31,7 +31,7 @@ demo: venv
 	@echo "== how well that run did against the planted truth"
 	$(BIN)/antifraud evaluate $(DEMO_DIR)/run --truth $(DEMO_DIR)/export/truth
 	@echo "== the findings go into the member's record store and out as a feed; a peer imports it"
-	$(BIN)/antifraud records add $(DEMO_DIR)/run/findings.jsonl --store $(DEMO_DIR)/store
+	$(BIN)/antifraud records add $(DEMO_DIR)/run/findings.jsonl --store $(DEMO_DIR)/store --keyring $(DEMO_DIR)/keys
 	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --as demo-platform --out $(DEMO_DIR)/feed \
 	  --signing-key $(DEMO_DIR)/keys/demo-platform
 	$(BIN)/antifraud feed import $(DEMO_DIR)/feed --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys

@@ -61,3 +61,46 @@ _RECORD = {
 def record() -> dict:
     """A valid version-1 merchant finding, fresh for each test."""
     return copy.deepcopy(_RECORD)
+
+
+class Members:
+    """Alliance members' Ed25519 keys for tests: ``<member>`` private keys and ``<member>.pub``
+    public keys in one folder, which is also the keyring."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def key(self, member: str) -> Path:
+        """The private key file of ``member`` (generated on first use)."""
+        from antifraud.signing import generate_key
+
+        path = self.folder / member
+        if not path.exists():
+            generate_key(path)
+        return path
+
+    def signer(self, member: str):  # noqa: ANN201
+        from antifraud.signing import Signer
+
+        return Signer.from_file(self.key(member))
+
+    def keyring(self):  # noqa: ANN201
+        from antifraud.signing import Keyring
+
+        return Keyring.from_directory(self.folder)
+
+    def sign(self, record: dict, member: str | None = None) -> dict:
+        """``record`` signed by ``member`` (its issuer by default)."""
+        from antifraud.signing import sign_json
+
+        signed = {k: v for k, v in record.items() if k != "signature"}
+        signed["signature"] = sign_json(signed, self.signer(member or record["issuer"]["member_id"]))
+        return signed
+
+
+@pytest.fixture
+def members(tmp_path: Path) -> Members:
+    """Keys of alliance members; ``platform-a`` (the issuer of :func:`record`) has one from the start."""
+    out = Members(tmp_path / "keys")
+    out.key("platform-a")
+    return out

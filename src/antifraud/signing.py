@@ -306,8 +306,8 @@ class Keyring:
     >>> ring = Keyring([key], owners=["platform-a"])
     >>> "ed25519:139e3940e64b5491" in ring, ring.get("ed25519:0000000000000000") is None, len(ring)
     (True, True, 1)
-    >>> ring.owner("ed25519:139e3940e64b5491")
-    'platform-a'
+    >>> ring.owner("ed25519:139e3940e64b5491"), ring.key_ids_of("platform-a")
+    ('platform-a', ['ed25519:139e3940e64b5491'])
     """
 
     def __init__(self, keys: Iterable[Ed25519PublicKey] = (), owners: Iterable[str | None] | None = None) -> None:
@@ -318,6 +318,10 @@ class Keyring:
     def owner(self, kid: str) -> str | None:
         """The member holding key ``kid``: the name of its ``<member id>.pub`` file (None if unknown)."""
         return self._owners.get(kid)
+
+    def key_ids_of(self, member: str) -> list[str]:
+        """The ids of the keys the keyring holds for ``member`` (empty if none)."""
+        return sorted(kid for kid, owner in self._owners.items() if owner == member)
 
     @classmethod
     def from_directory(cls, folder: str | os.PathLike[str]) -> Keyring:

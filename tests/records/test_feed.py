@@ -4,53 +4,59 @@ import pandas as pd
 import pytest
 
 from antifraud.records.feed import FEED, MANIFEST, export_feed, import_feed
-from antifraud.records.lifecycle import amend, review
+from antifraud.records.lifecycle import amend, review, revoke
 from antifraud.records.store import RecordStore, holdings
 
 T = [f"2026-11-{d:02d}T00:00:00.000Z" for d in range(2, 29)]
 
 
-def _own_store(tmp_path, record):
+def _own_store(tmp_path, record, members):
+    """platform-a's store: a finding, reviewed, then amended, every version signed."""
     store = RecordStore(tmp_path / "own")
-    v2 = review(record, reviewer="r", at=T[0])
-    v3 = amend(v2, {"sharing.level": "green"}, by="platform-a", at=T[2], reason="reviewed, shareable")
-    store.add([record, v2, v3])
-    return store, [record, v2, v3]
+    v1 = members.sign(record)
+    v2 = members.sign(review(v1, reviewer="r", at=T[0]))
+    v3 = members.sign(amend(v2, {"sharing.level": "green"}, by="platform-a", at=T[2], reason="reviewed, shareable"))
+    store.add([v1, v2, v3])
+    return store, [v1, v2, v3]
 
 
-def test_full_then_delta_equals_full(tmp_path, record):
-    store, (v1, v2, v3) = _own_store(tmp_path, record)
-    full = export_feed(store, tmp_path / "full", member_id="platform-a")
-    delta = export_feed(store, tmp_path / "delta", member_id="platform-a", since=T[1])
+def _export(store, out, members, member="platform-a", **kwargs):
+    return export_feed(store, out, member_id=member, signer=members.signer(member), **kwargs)
+
+
+def test_full_then_delta_equals_full(tmp_path, record, members):
+    store, (v1, v2, v3) = _own_store(tmp_path, record, members)
+    full = _export(store, tmp_path / "full", members)
+    delta = _export(store, tmp_path / "delta", members, since="2026-11-03T08:00:00+08:00")
     assert full["records"] == 3 and delta["records"] == 1 and delta["since"] == T[1]
     partial = RecordStore(tmp_path / "peer1")
     partial.add([v1, v2])  # what a peer held after the earlier full feed
-    assert import_feed(partial, tmp_path / "delta").ok
+    assert import_feed(partial, tmp_path / "delta", keyring=members.keyring()).ok
     whole = RecordStore(tmp_path / "peer2")
-    assert import_feed(whole, tmp_path / "full").ok
+    assert import_feed(whole, tmp_path / "full", keyring=members.keyring()).ok
     assert partial.resolution().current == whole.resolution().current
     assert whole.resolution().current[record["id"]]["version"] == 3
 
 
-def test_merge_is_order_independent_and_idempotent(tmp_path, record):
-    store, _ = _own_store(tmp_path, record)
-    export_feed(store, tmp_path / "a", member_id="platform-a")
-    other = dict(record, id="acr--1b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10")
+def test_merge_is_order_independent_and_idempotent(tmp_path, record, members):
+    store, _ = _own_store(tmp_path, record, members)
+    _export(store, tmp_path / "a", members)
+    other = members.sign(dict(record, id="acr--1b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10"))
     other_store = RecordStore(tmp_path / "other")
     other_store.add([other])
-    export_feed(other_store, tmp_path / "b", member_id="platform-a")
+    _export(other_store, tmp_path / "b", members)
     files = []
     for name, order in (("ab", "ab"), ("ba", "ba"), ("abab", "abab")):
         peer = RecordStore(tmp_path / name)
         for feed in order:
-            import_feed(peer, tmp_path / feed)
+            assert import_feed(peer, tmp_path / feed, keyring=members.keyring()).ok
         files.append((tmp_path / name / "versions.jsonl").read_bytes())
     assert files[0] == files[1] == files[2]
 
 
-def test_broken_lines_are_reported_and_good_lines_kept(tmp_path, record):
-    store, versions = _own_store(tmp_path, record)
-    export_feed(store, tmp_path / "feed", member_id="platform-a")
+def test_broken_lines_are_reported_and_good_lines_kept(tmp_path, record, members):
+    store, versions = _own_store(tmp_path, record, members)
+    _export(store, tmp_path / "feed", members)
     lines = (tmp_path / "feed" / FEED).read_text(encoding="utf-8").splitlines()
     bad_schema = json.loads(lines[1])
     bad_schema["assessment"]["confidence"] = 250
@@ -59,25 +65,31 @@ def test_broken_lines_are_reported_and_good_lines_kept(tmp_path, record):
     broken = [lines[0], "{not json", json.dumps(bad_schema), nested, huge, "\udcff", lines[2], lines[1]]
     path = tmp_path / "broken.jsonl"
     path.write_bytes("\n".join(broken).encode("utf-8", "surrogateescape") + b"\n")
-    report = import_feed(RecordStore(tmp_path / "peer"), path)
+    report = import_feed(RecordStore(tmp_path / "peer"), path, keyring=members.keyring(), expect_manifest=False)
     reasons = {item.line: item.reason for item in report.rejected}
     assert set(reasons) == {2, 3, 4, 5, 6}
     assert "not JSON" in reasons[2]
     assert "assessment.confidence" in reasons[3]
     assert "nested too deeply" in reasons[4] or "not JSON" in reasons[4]
     assert "longer than" in reasons[5] and "not UTF-8" in reasons[6]
-    assert report.accepted == 3 and report.held == []
-    assert any("no feed.manifest.json" in p for p in report.feed_problems)
+    assert report.accepted == 3 and report.held == [] and report.feed_problems == []
 
 
-def test_manifest_catches_truncation(tmp_path, record):
-    store, _ = _own_store(tmp_path, record)
-    export_feed(store, tmp_path / "feed", member_id="platform-a")
+def test_a_feed_whose_manifest_does_not_check_is_not_imported(tmp_path, record, members):
+    store, _ = _own_store(tmp_path, record, members)
+    _export(store, tmp_path / "feed", members)
     feed = tmp_path / "feed" / FEED
     feed.write_text("".join(feed.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
-    report = import_feed(RecordStore(tmp_path / "peer"), tmp_path / "feed")
+    peer = RecordStore(tmp_path / "peer")
+    report = import_feed(peer, tmp_path / "feed", keyring=members.keyring())
     assert any("sha256 does not match" in p for p in report.feed_problems)
     assert any("says 3 records" in p for p in report.feed_problems)
+    assert report.accepted == 0 and [r.line for r in report.rejected] == [1, 2]
+    assert {r.reason for r in report.rejected} == {"not imported: the feed's manifest does not check"}
+    assert peer.versions() == []
+    (tmp_path / "feed" / MANIFEST).unlink()
+    assert any("no feed.manifest.json" in p for p in import_feed(peer, tmp_path / "feed").feed_problems)
+    assert peer.versions() == []
 
 
 def test_unshareable_records_are_refused(tmp_path, record):
@@ -112,7 +124,8 @@ def two_platforms(tmp_path_factory):
             detect([root / name / "orders.csv"], PROFILES["generic"], out_dir=root / name / "run", seed=1,
                    issuer=issuer)
             store = RecordStore(root / name / "store")
-            import_feed(store, root / name / "run" / "findings.jsonl")
+            assert import_feed(store, root / name / "run" / "findings.jsonl", expect_manifest=False,
+                               allow_unsigned=True).ok
             export_feed(store, root / name / "feed", member_id=name)
     return root, orders, on_b
 
@@ -126,7 +139,7 @@ def test_two_platforms_feeds_link_shared_ring_accounts(two_platforms, tmp_path):
 
     alliance = RecordStore(tmp_path / "alliance")
     for name in ("platform-a", "platform-b"):
-        report = import_feed(alliance, root / name / "feed")
+        report = import_feed(alliance, root / name / "feed", allow_unsigned=True)
         assert report.ok, report
     current = alliance.resolution().current
 
@@ -158,48 +171,79 @@ def test_two_platforms_feeds_link_shared_ring_accounts(two_platforms, tmp_path):
         assert not [value for value in raw if f'"{value}"' in text]
 
 
-def test_signed_versions_are_checked_against_the_keyring(tmp_path, record):
-    from antifraud.signing import Keyring, Signer, generate_key, sign_json
-
-    info = generate_key(tmp_path / "keys" / "platform-a")
-    keyring = Keyring.from_directory(tmp_path / "keys")
-    signed = dict(record, signature=sign_json(record, Signer.from_file(info.private_path)))
+def test_only_versions_signed_by_their_issuer_are_accepted(tmp_path, record, members):
+    members.key("platform-m")
+    signed = members.sign(record)
     forged = {**signed, "behavior": {**signed["behavior"], "metrics": {"orders": 1}}}
+    by_another = members.sign(dict(record, id="acr--3b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10"), "platform-m")
     unsigned = dict(record, id="acr--2b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10")
+    stranger = dict(record, id="acr--4b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10",
+                    issuer={**record["issuer"], "member_id": "platform-z"})
     path = tmp_path / "feed.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in (signed, forged, unsigned)), encoding="utf-8")
+    path.write_text("".join(json.dumps(r) + "\n" for r in (signed, forged, by_another, unsigned, stranger)))
+    key = members.signer("platform-a").key_id
 
-    report = import_feed(RecordStore(tmp_path / "a"), path, keyring=keyring, expect_manifest=False)
-    assert report.accepted == 2 and [(r.line, r.reason) for r in report.rejected] == [
-        (2, f"signature: bad signature (key {info.key_id!r})")]
-    strict = import_feed(RecordStore(tmp_path / "b"), path, keyring=keyring, require_signatures=True,
-                         expect_manifest=False)
-    assert strict.accepted == 1 and [r.line for r in strict.rejected] == [2, 3]
-    assert "requires a valid signature" in strict.rejected[1].reason
+    def rejected(**kwargs):
+        report = import_feed(RecordStore(tmp_path / str(len(kwargs)) / str(sorted(kwargs))), path,
+                             expect_manifest=False, **kwargs)
+        return {r.line: r.reason for r in report.rejected}
 
-
-def test_a_member_cannot_sign_for_another(tmp_path, record):
-    from antifraud.signing import Keyring, Signer, generate_key, sign_json
-
-    generate_key(tmp_path / "keys" / "platform-a")
-    mallory = generate_key(tmp_path / "keys" / "platform-m")
-    forged = dict(record, signature=sign_json(record, Signer.from_file(mallory.private_path)))
-    path = tmp_path / "feed.jsonl"
-    path.write_text(json.dumps(forged) + "\n", encoding="utf-8")
-    report = import_feed(RecordStore(tmp_path / "s"), path, keyring=Keyring.from_directory(tmp_path / "keys"),
-                         expect_manifest=False)
-    assert [r.reason for r in report.rejected] == [
-        "signature: made with platform-m's key, but the record is issued by platform-a"]
+    assert rejected() == {n: rejected()[n] for n in (1, 2, 3, 4, 5)}  # no keyring: nothing can be trusted
+    assert "give a keyring holding platform-a.pub" in rejected()[4]
+    strict = rejected(keyring=members.keyring())
+    assert set(strict) == {2, 3, 4, 5} and strict[2] == f"signature: bad signature (key {key!r})"
+    assert strict[3] == "signature: made with platform-m's key, but the record is issued by platform-a"
+    assert "keyring holds platform-a's key" in strict[4] and "--allow-unsigned" in strict[5]
+    # Allowing unsigned material admits it only from members whose key the keyring does not hold.
+    assert set(rejected(keyring=members.keyring(), allow_unsigned=True)) == {2, 3, 4}
 
 
-def test_signed_manifest_binds_the_feed_to_its_issuer(tmp_path, record):
-    from antifraud.signing import Keyring, Signer, generate_key
+def test_a_revocation_relayed_in_the_issuers_name_is_rejected(tmp_path, record, members):
+    """Member B revokes A's record in its own store, unsigned, and exports it 'as platform-a'."""
+    members.key("platform-b")
+    store_a, versions = _own_store(tmp_path, record, members)
+    store_b = RecordStore(tmp_path / "b")
+    store_b.add(versions)
+    forged = revoke(versions[-1], by="platform-a", at=T[5], reason="issued in error")
+    store_b.add([forged])
+    export_feed(store_b, tmp_path / "feed-b", member_id="platform-a")  # unsigned manifest
+    store_c = RecordStore(tmp_path / "c")
+    assert import_feed(store_c, tmp_path / "feed-b", keyring=members.keyring(), allow_unsigned=True).feed_problems
+    export_feed(store_b, tmp_path / "feed-b2", member_id="platform-a", signer=members.signer("platform-b"))
+    report = import_feed(store_c, tmp_path / "feed-b2", keyring=members.keyring())
+    assert any("made with platform-b's key, but the feed is issued by platform-a" in p for p in report.feed_problems)
+    assert store_c.versions() == []
+    # Even inside a feed that checks, the forged version is not accepted.
+    _export(store_a, tmp_path / "feed-a", members)
+    good = import_feed(store_c, tmp_path / "feed-a", keyring=members.keyring())
+    assert good.ok and store_c.resolution().current[record["id"]]["status"] == "amended"
+    forged_line = json.dumps(forged) + "\n"
+    (tmp_path / "one.jsonl").write_text(forged_line)
+    report = import_feed(store_c, tmp_path / "one.jsonl", keyring=members.keyring(), expect_manifest=False,
+                         allow_unsigned=True)
+    assert "keyring holds platform-a's key" in report.rejected[0].reason
+    assert store_c.resolution().current[record["id"]]["status"] == "amended"
 
-    store, _ = _own_store(tmp_path, record)
-    mine = generate_key(tmp_path / "keys" / "platform-a")
-    other = generate_key(tmp_path / "keys" / "platform-m")
-    keyring = Keyring.from_directory(tmp_path / "keys")
-    export_feed(store, tmp_path / "feed", member_id="platform-a", signer=Signer.from_file(mine.private_path))
+
+def test_a_feed_carries_only_its_issuers_records(tmp_path, record, members):
+    members.key("platform-b")
+    theirs = members.sign(dict(record, id="acr--5b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10",
+                               issuer={**record["issuer"], "member_id": "platform-b"}))
+    store = RecordStore(tmp_path / "s")
+    store.add([members.sign(record), theirs])
+    _export(store, tmp_path / "feed", members)
+    lines = (tmp_path / "feed" / FEED).read_text().splitlines()
+    assert len(lines) == 1  # export writes the member's own records only
+    (tmp_path / "feed" / FEED).write_text(lines[0] + "\n" + json.dumps(theirs) + "\n")
+    report = import_feed(RecordStore(tmp_path / "peer"), tmp_path / "feed", keyring=members.keyring())
+    assert "issued by platform-b, but the feed is platform-a's" in report.rejected[-1].reason
+
+
+def test_signed_manifest_binds_the_feed_to_its_issuer(tmp_path, record, members):
+    store, _ = _own_store(tmp_path, record, members)
+    members.key("platform-m")
+    keyring = members.keyring()
+    _export(store, tmp_path / "feed", members)
     assert import_feed(RecordStore(tmp_path / "p1"), tmp_path / "feed", keyring=keyring).ok
 
     manifest_path = tmp_path / "feed" / MANIFEST
@@ -209,6 +253,13 @@ def test_signed_manifest_binds_the_feed_to_its_issuer(tmp_path, record):
     report = import_feed(RecordStore(tmp_path / "p2"), tmp_path / "feed", keyring=keyring)
     assert any("signature: bad signature" in p for p in report.feed_problems)
 
-    export_feed(store, tmp_path / "forged", member_id="platform-a", signer=Signer.from_file(other.private_path))
+    export_feed(store, tmp_path / "forged", member_id="platform-a", signer=members.signer("platform-m"))
     report = import_feed(RecordStore(tmp_path / "p3"), tmp_path / "forged", keyring=keyring)
     assert any("made with platform-m's key, but the feed is issued by platform-a" in p for p in report.feed_problems)
+
+
+def test_since_is_read_as_a_time(tmp_path, record, members):
+    store, _ = _own_store(tmp_path, record, members)
+    with pytest.raises(ValueError, match="'yesterday' is not an RFC 3339 time"):
+        _export(store, tmp_path / "feed", members, since="yesterday")
+    assert _export(store, tmp_path / "feed", members, since="2026-11-04T07:59:59.999+08:00")["records"] == 1

@@ -2,20 +2,28 @@
 keeps, changes, shares and looks them up.
 
 The store folder comes from ``--store`` or ``ANTIFRAUD_STORE``; the member acting from
-``--as`` or ``ANTIFRAUD_MEMBER_ID``. Only the issuer of a record may make its next version; with
-``ANTIFRAUD_SIGNING_KEY`` set, each new version is signed with that key.
+``--as`` or ``ANTIFRAUD_MEMBER_ID``. Acting as a member takes that member's signing key
+(``--signing-key`` or ``ANTIFRAUD_SIGNING_KEY``): only the issuer of a record makes its next
+version, and every version it makes is signed. What enters the store is checked against the
+keyring (``--keyring`` or ``ANTIFRAUD_KEYRING``): only versions signed with their issuer's key
+are accepted unless ``--allow-unsigned`` says otherwise.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from antifraud.cli.errors import EXIT_FINDINGS, fail, user_errors
+
+if TYPE_CHECKING:
+    from antifraud.records.store import RecordStore
+    from antifraud.signing import Keyring, Signer
 
 records_app = typer.Typer(name="records", help="Keep and change your own credit records (acr/1).",
                           no_args_is_help=True)
@@ -26,57 +34,116 @@ StoreOpt = Annotated[Path, typer.Option("--store", "-s", envvar="ANTIFRAUD_STORE
                                         help="Record store folder (or ANTIFRAUD_STORE).")]
 AsOpt = Annotated[str, typer.Option("--as", envvar="ANTIFRAUD_MEMBER_ID",
                                     help="Your member id (or ANTIFRAUD_MEMBER_ID); only the issuer changes a record.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="Time of the change, RFC 3339 UTC (default: now).")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="Time of the change, RFC 3339 (default: now; never in the "
+                                                        "future).")]
 IdArg = Annotated[str, typer.Argument(help="Record id (acr--...).")]
+SigningKeyOpt = Annotated[Path | None, typer.Option(
+    "--signing-key", envvar="ANTIFRAUD_SIGNING_KEY",
+    help="Your Ed25519 private key (or ANTIFRAUD_SIGNING_KEY); every version you make is signed with it.")]
+KeyringOpt = Annotated[Path | None, typer.Option(
+    "--keyring", "-k", envvar="ANTIFRAUD_KEYRING",
+    help="Folder of members' public keys, <member id>.pub (or ANTIFRAUD_KEYRING).")]
+AllowUnsignedOpt = Annotated[bool, typer.Option(
+    "--allow-unsigned", help="Also accept versions that are unsigned or signed with a key the keyring does not hold, "
+                             "from members whose key it does not hold.")]
 
 
-def _store(path: Path):  # noqa: ANN202
+def _store(path: Path) -> RecordStore:
     from antifraud.records.store import RecordStore
 
     return RecordStore(path)
 
 
-def _own_current(store_path: Path, record_id: str, member: str) -> dict:
-    """The current version of one of ``member``'s own records."""
-    current = _store(store_path).resolution().current.get(record_id)
-    if current is None:
-        raise ValueError(f"{record_id}: not in the store {store_path}")
+def _keyring(path: Path | None) -> Keyring | None:
+    from antifraud.signing import Keyring
+
+    return Keyring.from_directory(path) if path is not None else None
+
+
+def _member_signer(member: str, signing_key: Path | None, keyring: Keyring | None) -> Signer:
+    """``member``'s signer from ``signing_key``, refused when the keyring says the key is not
+    ``member``'s."""
+    from antifraud.signing import Signer
+
+    if signing_key is None:
+        raise ValueError(f"acting as {member} needs {member}'s signing key (--signing-key or ANTIFRAUD_SIGNING_KEY): "
+                         f"the alliance accepts in a member's name only what its key signed")
+    signer = Signer.from_file(signing_key)
+    if keyring is not None:
+        owner, known = keyring.owner(signer.key_id), keyring.key_ids_of(member)
+        if owner not in (None, member) or (owner is None and known):
+            whose = f"{owner}'s key" if owner else f"not in the keyring, which holds {member}'s key {known[0]}"
+            raise ValueError(f"{signing_key} ({signer.key_id}) is {whose}; you cannot act as {member}")
+    return signer
+
+
+def _check_signed_with(signer: Signer, keyring: Keyring | None, member: str, versions: Iterable[dict]) -> None:
+    """Refuse to sign for ``member`` with a key other than the one its versions carry, unless the
+    keyring vouches for the new key (key rotation)."""
+    if keyring is not None and keyring.owner(signer.key_id) == member:
+        return
+    for v in versions:
+        kid = (v.get("signature") or {}).get("key_id")
+        if kid is not None and kid != signer.key_id:
+            raise ValueError(f"{v['id']} version {v['version']} is signed with {kid}, not with {signer.key_id}: "
+                             f"you cannot act as {member} with this key (to change keys, put the new one in the "
+                             f"keyring as {member}.pub)")
+
+
+def _own(current: dict, member: str) -> None:
     if current["issuer"]["member_id"] != member:
-        raise ValueError(f"{record_id} was issued by {current['issuer']['member_id']}; only the issuer makes new "
-                         f"versions (others file an objection or a finding of their own)")
-    return current
+        raise ValueError(f"{current['id']} was issued by {current['issuer']['member_id']}; only the issuer makes "
+                         f"new versions (others file an objection or a finding of their own)")
 
 
-def _signed(record: dict) -> dict:
-    """``record`` signed with ``ANTIFRAUD_SIGNING_KEY``, if that is set."""
-    if os.environ.get("ANTIFRAUD_SIGNING_KEY"):
-        from antifraud.signing import Signer, sign_json
+def _at(at: str | None) -> str | None:
+    from antifraud.records.lifecycle import parse_timestamp
 
-        record["signature"] = sign_json(record, Signer.from_file(os.environ["ANTIFRAUD_SIGNING_KEY"]))
-    return record
+    return parse_timestamp(at, not_after_now=True) if at is not None else None
 
 
-def _change(store_path: Path, record_id: str, member: str, action: str, **kwargs: Any) -> None:
+def _act(store_path: Path, record_id: str, member: str, signing_key: Path | None, keyring_path: Path | None,
+         at: str | None, make: Callable[[dict, str], dict]) -> dict:
+    """Make and store the version ``make(current, at)`` derives from one of ``member``'s records,
+    signed with ``member``'s key, holding the store's lock from reading the record to writing."""
+    from antifraud.records.lifecycle import utc_now
+    from antifraud.signing import sign_json
+
+    keyring = _keyring(keyring_path)
+    signer = _member_signer(member, signing_key, keyring)
+    at = _at(at)
+
+    def signed_successor(current: dict) -> list[dict]:
+        _own(current, member)
+        _check_signed_with(signer, keyring, member, [current])
+        new = make(current, at or utc_now())  # the time is taken under the lock, after any concurrent change
+        new["signature"] = sign_json(new, signer)
+        return [new]
+
+    return _store(store_path).change(record_id, signed_successor)[0]
+
+
+def _change(store_path: Path, record_id: str, member: str, signing_key: Path | None, keyring: Path | None,
+            at: str | None, action: str, **kwargs: Any) -> None:
     """Apply a lifecycle action to the current version of one of ``member``'s records."""
     from antifraud.records import lifecycle
 
-    current = _own_current(store_path, record_id, member)
-    kwargs["at"] = kwargs.get("at") or lifecycle.utc_now()
-    new = _signed(getattr(lifecycle, action)(current, **kwargs))
-    _store(store_path).add([new])
+    new = _act(store_path, record_id, member, signing_key, keyring, at,
+               lambda current, when: getattr(lifecycle, action)(current, at=when, **kwargs))
     typer.echo(f"{record_id}: version {new['version']}, {new['status']}")
 
 
 @records_app.command("add")
 @user_errors
 def add(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lines), e.g. RUN/findings.jsonl.")],
-        store: StoreOpt) -> None:
-    """Add records (your run's findings.jsonl) to the store, validating every line."""
+        store: StoreOpt, keyring: KeyringOpt = None, allow_unsigned: AllowUnsignedOpt = False) -> None:
+    """Add records (your run's findings.jsonl) to the store, validating every line and signature."""
     from antifraud.records.feed import import_feed
 
+    ring = _keyring(keyring)
     bad = False
     for path in files:
-        report = import_feed(_store(store), path, expect_manifest=False)
+        report = import_feed(_store(store), path, expect_manifest=False, keyring=ring, allow_unsigned=allow_unsigned)
         _print_import(report)
         bad |= bool(report.rejected or report.held)
     if bad:
@@ -101,16 +168,21 @@ def show(record_id: IdArg, store: StoreOpt,
 
 @records_app.command("validate")
 @user_errors
-def validate_records(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lines).")]) -> None:
-    """Check every line against acr/1 and every chain of versions; name each broken field."""
-    from antifraud.records.feed import read_feed
+def validate_records(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lines).")],
+                     keyring: KeyringOpt = None, allow_unsigned: AllowUnsignedOpt = False) -> None:
+    """Check every line against acr/1, its signature and every chain of versions; name each broken field."""
+    from antifraud.records.feed import read_feed, signature_problem
     from antifraud.records.store import resolve
 
+    ring = _keyring(keyring)
     problems, versions = 0, []
     for path in files:
         with open(path, "rb") as fh:
             for number, record, problem in read_feed(fh):
-                if record is None:
+                if record is not None:
+                    problem = signature_problem(record, record["issuer"]["member_id"], ring,
+                                                allow_unsigned=allow_unsigned)
+                if problem:
                     problems += 1
                     typer.echo(f"{path}:{number}: {problem}")
                 else:
@@ -124,13 +196,30 @@ def validate_records(files: Annotated[list[Path], typer.Argument(help="Record fi
         raise typer.Exit(EXIT_FINDINGS)
 
 
+@records_app.command("quarantine")
+@user_errors
+def quarantine(store: StoreOpt, as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")]
+               = False) -> None:
+    """List the versions the store set aside (forks, broken chains), with the reason for each."""
+    entries = _store(store).quarantine()
+    if as_json:
+        for version, reason in entries:
+            typer.echo(json.dumps({"reason": reason, "version": version}, ensure_ascii=False))
+        return
+    typer.echo(f"{len(entries)} versions set aside in {store}")
+    for version, reason in entries:
+        typer.echo(f"{version['id']} version {version['version']} ({version['issuer']['member_id']}, "
+                   f"{version['modified']}): {reason}")
+
+
 @records_app.command("review")
 @user_errors
 def review(record_id: IdArg, store: StoreOpt, member: AsOpt,
            reviewer: Annotated[str, typer.Option(help="Who reviewed the finding.")],
-           reason: Annotated[str, typer.Option(help="What the review found.")] = "", at: AtOpt = None) -> None:
+           reason: Annotated[str, typer.Option(help="What the review found.")] = "", signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Record a person's review of a finding (needed to share beyond amber or to list it)."""
-    _change(store, record_id, member, "review", reviewer=reviewer, reason=reason, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "review", reviewer=reviewer, reason=reason)
 
 
 @records_app.command("amend")
@@ -138,7 +227,8 @@ def review(record_id: IdArg, store: StoreOpt, member: AsOpt,
 def amend(record_id: IdArg, store: StoreOpt, member: AsOpt,
           set_: Annotated[list[str], typer.Option("--set", help="field.path=JSON value (repeatable), e.g. "
                                                   "sharing.level='\"green\"' or behavior.metrics.orders=412.")],
-          reason: Annotated[str, typer.Option(help="Why the record changes.")], at: AtOpt = None) -> None:
+          reason: Annotated[str, typer.Option(help="Why the record changes.")], signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Change fields of a record; its identity and history stay."""
     changes = {}
     for item in set_:
@@ -149,7 +239,7 @@ def amend(record_id: IdArg, store: StoreOpt, member: AsOpt,
             changes[path.strip()] = json.loads(value)
         except json.JSONDecodeError:
             changes[path.strip()] = value  # a bare word is a string
-    _change(store, record_id, member, "amend", changes=changes, by=member, reason=reason, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "amend", changes=changes, by=member, reason=reason)
 
 
 @records_app.command("object")
@@ -157,18 +247,20 @@ def amend(record_id: IdArg, store: StoreOpt, member: AsOpt,
 def object_(record_id: IdArg, store: StoreOpt, member: AsOpt,
             by: Annotated[str, typer.Option(help="Who objects (the subject or its representative).")],
             statement: Annotated[str, typer.Option(help="The objection in the subject's words.")],
-            at: AtOpt = None) -> None:
+            signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Record an objection (异议) received from the subject; the record is under objection."""
-    _change(store, record_id, member, "object_to", by=by, statement=statement, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "object_to", by=by, statement=statement)
 
 
 @records_app.command("resolve")
 @user_errors
 def resolve_objection(record_id: IdArg, store: StoreOpt, member: AsOpt,
                       result: Annotated[str, typer.Option(help="upheld (revokes), rejected or partial.")],
-                      reason: Annotated[str, typer.Option(help="Why.")], at: AtOpt = None) -> None:
+                      reason: Annotated[str, typer.Option(help="Why.")], signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Resolve a pending objection."""
-    _change(store, record_id, member, "resolve", result=result, by=member, reason=reason, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "resolve", result=result, by=member, reason=reason)
 
 
 @records_app.command("repair")
@@ -176,26 +268,31 @@ def resolve_objection(record_id: IdArg, store: StoreOpt, member: AsOpt,
 def repair(record_id: IdArg, store: StoreOpt, member: AsOpt,
            commitment: Annotated[str, typer.Option(help="The subject's public credit promise.")],
            applied_at: Annotated[str, typer.Option(help="When the subject applied, RFC 3339 UTC.")],
-           reason: Annotated[str, typer.Option(help="Why repair is granted.")] = "", at: AtOpt = None) -> None:
+           reason: Annotated[str, typer.Option(help="Why repair is granted.")] = "", signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Grant credit repair (信用修复): stop publishing and sharing, keep the history."""
-    _change(store, record_id, member, "repair", commitment=commitment, applied_at=applied_at, by=member,
-            reason=reason, at=at)
+    from antifraud.records.lifecycle import parse_timestamp
+
+    _change(store, record_id, member, signing_key, keyring, at, "repair", commitment=commitment,
+            applied_at=parse_timestamp(applied_at, not_after_now=True), by=member, reason=reason)
 
 
 @records_app.command("revoke")
 @user_errors
 def revoke(record_id: IdArg, store: StoreOpt, member: AsOpt,
            reason: Annotated[str, typer.Option(help="Why the record was issued in error.")],
-           at: AtOpt = None) -> None:
+           signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Revoke a record issued in error. Final."""
-    _change(store, record_id, member, "revoke", by=member, reason=reason, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "revoke", by=member, reason=reason)
 
 
 @records_app.command("expire")
 @user_errors
-def expire(record_id: IdArg, store: StoreOpt, member: AsOpt, at: AtOpt = None) -> None:
+def expire(record_id: IdArg, store: StoreOpt, member: AsOpt, signing_key: SigningKeyOpt = None,
+        keyring: KeyringOpt = None, at: AtOpt = None) -> None:
     """Mark a record expired once its publication and retention periods have passed."""
-    _change(store, record_id, member, "expire", by=member, at=at)
+    _change(store, record_id, member, signing_key, keyring, at, "expire", by=member)
 
 
 @records_app.command("list-entry")
@@ -213,18 +310,20 @@ def list_entry(
     authority_uscc: Annotated[str | None, typer.Option(help="The authority's credit code.")] = None,
     document_no: Annotated[str | None, typer.Option(help="Decision document number (决定书文号).")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="The rule or law applied.")] = None,
+    signing_key: SigningKeyOpt = None,
+    keyring: KeyringOpt = None,
     at: AtOpt = None,
 ) -> None:
-    """Issue a list entry from a reviewed finding and the decision taken on it."""
+    """Issue a list entry from a reviewed finding and the decision taken on it (once per list and day)."""
     from antifraud.records import lifecycle
 
-    current = _own_current(store, record_id, member)
     decision = {"basis": basis, "authority": {"name": authority} | ({"uscc": authority_uscc} if authority_uscc else {}),
                 "decided_on": decided_on, "measures": measure or [], "severity": severity}
     decision |= {k: v for k, v in (("document_no", document_no), ("legal_basis", legal_basis)) if v}
-    entry = lifecycle.list_entry(current, list_name=list_name, determination=decision, listed_on=listed_on,
-                                 publish_until=publish_until, by=member, at=at or lifecycle.utc_now())
-    _store(store).add([_signed(entry)])
+    entry = _act(store, record_id, member, signing_key, keyring, at,
+                 lambda current, when: lifecycle.list_entry(current, list_name=list_name, determination=decision,
+                                                            listed_on=listed_on, publish_until=publish_until,
+                                                            by=member, at=when))
     typer.echo(f"{entry['id']}: {list_name} list entry from {record_id}, published {listed_on} to {publish_until}")
 
 
@@ -232,18 +331,19 @@ def list_entry(
 @user_errors
 def export(store: StoreOpt, member: AsOpt,
            out: Annotated[Path, typer.Option("--out", "-o", help="Folder for feed.jsonl and feed.manifest.json.")],
-           since: Annotated[str | None, typer.Option(help="Delta feed: versions modified after this time.")]
-           = None,
-           signing_key: Annotated[Path | None, typer.Option("--signing-key", envvar="ANTIFRAUD_SIGNING_KEY",
-                                                             help="Ed25519 private key to sign the manifest.")]
-           = None) -> None:
-    """Write your records as a full feed, or a delta feed with --since (manifest signed with a key)."""
+           since: Annotated[str | None, typer.Option(help="Delta feed: versions modified after this RFC 3339 time, "
+                                                          "e.g. 2026-12-01T00:00:00+08:00.")] = None,
+           signing_key: SigningKeyOpt = None, keyring: KeyringOpt = None) -> None:
+    """Write your records as a full feed, or a delta feed with --since; the manifest is signed with your key."""
     from antifraud.records.feed import export_feed
-    from antifraud.signing import Signer
 
-    signer = Signer.from_file(signing_key) if signing_key is not None else None
-    manifest = export_feed(_store(store), out, member_id=member, since=since, signer=signer)
-    kind = f"delta since {since}" if since else "full"
+    ring = _keyring(keyring)
+    signer = _member_signer(member, signing_key, ring)
+    records = _store(store)
+    own = [v for chain in records.resolution().chains.values() for v in chain if v["issuer"]["member_id"] == member]
+    _check_signed_with(signer, ring, member, own)
+    manifest = export_feed(records, out, member_id=member, since=since, signer=signer)
+    kind = f"delta since {manifest['since']}" if since else "full"
     typer.echo(f"wrote {manifest['records']} versions ({kind}) to {out}; sha256 {manifest['sha256']}")
 
 
@@ -252,25 +352,26 @@ def export(store: StoreOpt, member: AsOpt,
 def import_(
     feeds: Annotated[list[Path], typer.Argument(help="Feed folders or feed.jsonl files.")],
     store: StoreOpt,
-    keyring: Annotated[Path | None, typer.Option("--keyring", "-k", envvar="ANTIFRAUD_KEYRING",
-                                                 help="Folder of members' public keys (*.pub).")] = None,
+    keyring: KeyringOpt = None,
+    allow_unsigned: AllowUnsignedOpt = False,
     require_signatures: Annotated[bool, typer.Option(
-        "--require-signatures", help="Reject versions not signed by a key in the keyring.")] = False,
+        "--require-signatures", help="Reject versions not signed by their issuer's key (the default; kept for "
+                                     "scripts).")] = False,
 ) -> None:
     """Validate other members' feeds line by line and merge the good versions (idempotent).
 
-    Signed versions are checked against the keyring: a bad signature is rejected. Exit 1 when
-    any line was rejected or held, or a manifest did not check.
+    A version is accepted only when signed with its issuer's key from the keyring, and a feed
+    only when its manifest checks and is signed by the feed's issuer. Exit 1 when any line was
+    rejected or held, or a manifest did not check.
     """
     from antifraud.records.feed import import_feed
-    from antifraud.signing import Keyring
 
-    if require_signatures and keyring is None:
-        raise ValueError("--require-signatures needs --keyring")
-    ring = Keyring.from_directory(keyring) if keyring is not None else None
+    if require_signatures and allow_unsigned:
+        raise ValueError("--require-signatures and --allow-unsigned contradict each other")
+    ring = _keyring(keyring)
     clean = True
     for path in feeds:
-        report = import_feed(_store(store), path, keyring=ring, require_signatures=require_signatures)
+        report = import_feed(_store(store), path, keyring=ring, allow_unsigned=allow_unsigned)
         _print_import(report)
         clean &= report.ok
     if not clean:

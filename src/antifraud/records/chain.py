@@ -14,15 +14,51 @@ from typing import Any
 from antifraud.io import canonical_bytes
 from antifraud.records.validation import Problem
 
-__all__ = ["IMMUTABLE_FIELDS", "canonical_bytes", "record_hash", "successor_problems"]
+__all__ = ["IMMUTABLE_FIELDS", "ISSUING_TIME_FIELDS", "canonical_bytes", "content_differences", "record_hash",
+           "successor_problems"]
 
 #: Fields fixed at the first issue of a record; no later version may change them.
 IMMUTABLE_FIELDS: tuple[str, ...] = ("schema", "id", "created", "record_type", "issuer", "subject")
+
+#: Fields that say only *when* (and with which signature) a version was made. Two versions of one
+#: id and number that differ in these alone are the same version issued twice (a re-run of the
+#: same detection, say), not a fork. ``events.at`` is the time of every event;
+#: ``sharing.retention_until`` is counted from the issue.
+ISSUING_TIME_FIELDS: tuple[str, ...] = ("created", "modified", "signature", "events.at", "sharing.retention_until")
 
 
 def record_hash(record: Mapping[str, Any]) -> str:
     """Hex SHA-256 of the canonical form of a whole record version (signature included)."""
     return hashlib.sha256(canonical_bytes(record)).hexdigest()
+
+
+def content_differences(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    """The top-level fields in which two versions differ, apart from :data:`ISSUING_TIME_FIELDS`.
+
+    Examples
+    --------
+    >>> v = {"created": "2026-11-01T00:00:00.000Z", "status": "issued", "events": [{"at": "x", "type": "issued"}]}
+    >>> content_differences(v, {**v, "created": "2026-12-01T00:00:00.000Z", "events": [{"at": "y", "type": "issued"}]})
+    []
+    >>> content_differences(v, {**v, "status": "revoked"})
+    ['status']
+    """
+    x, y = _without_issuing_time(a), _without_issuing_time(b)
+    return sorted(k for k in x.keys() | y.keys() if x.get(k) != y.get(k))
+
+
+def _without_issuing_time(record: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(record)
+    for path in ISSUING_TIME_FIELDS:
+        top, _, leaf = path.partition(".")
+        if not leaf:
+            out.pop(top, None)
+        elif isinstance(value := out.get(top), list):
+            out[top] = [{k: v for k, v in item.items() if k != leaf} if isinstance(item, Mapping) else item
+                        for item in value]
+        elif isinstance(value, Mapping):
+            out[top] = {k: v for k, v in value.items() if k != leaf}
+    return out
 
 
 def successor_problems(prev: Mapping[str, Any], new: Mapping[str, Any]) -> list[Problem]:

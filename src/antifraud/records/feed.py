@@ -7,7 +7,8 @@ full feed, because the store resolves the set of versions (:mod:`antifraud.recor
 Feeds come from outside, so :func:`read_feed` treats them as hostile: lines longer than
 ``max_line_bytes`` are skipped without being held in memory whole, and bad UTF-8, malformed or
 deeply nested JSON, and schema failures are each reported with their line number while the
-good lines are kept.
+good lines are kept. :func:`import_feed` then accepts a version only when its issuer's key
+signed it (:func:`signature_problem`), and a feed only when its manifest checks.
 """
 
 from __future__ import annotations
@@ -20,12 +21,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from antifraud.io import atomic_path, write_json
-from antifraud.records.lifecycle import utc_now
+from antifraud.records.lifecycle import parse_timestamp, utc_now
 from antifraud.records.store import RecordStore
 from antifraud.records.validation import SCHEMA_VERSION, record_problems
 from antifraud.signing import Keyring, SignatureStatus, Signer, sign_json, verify_json
 
-__all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed"]
+__all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed",
+           "signature_problem"]
 
 FEED, MANIFEST = "feed.jsonl", "feed.manifest.json"
 MAX_LINE_BYTES = 4 << 20
@@ -72,12 +74,14 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
 
     Refuses records that must not leave the member: issued without a configured credit code,
     with pseudonyms under a run's generated key, or at TLP ``red`` (for named recipients only).
+    ``since`` is any RFC 3339 time (:func:`~antifraud.records.lifecycle.parse_timestamp`).
 
     Returns
     -------
     dict
         The manifest written.
     """
+    since = parse_timestamp(since) if since is not None else None
     chains = store.resolution().chains
     versions = [v for chain in chains.values() for v in chain
                 if v["issuer"]["member_id"] == member_id and (since is None or v["modified"] > since)]
@@ -157,63 +161,91 @@ def read_feed(fh: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
 
 
 def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool = True,
-                keyring: Keyring | None = None, require_signatures: bool = False,
+                keyring: Keyring | None = None, allow_unsigned: bool = False,
                 max_line_bytes: int = MAX_LINE_BYTES) -> ImportReport:
     """Validate a peer's feed line by line and merge the good versions into ``store``.
 
     ``source`` is a feed folder (``feed.jsonl`` and ``feed.manifest.json``) or a ``.jsonl``
     file (its manifest, if any, beside it as ``<name>.manifest.json`` or ``feed.manifest.json``).
     A missing manifest is a problem only when ``expect_manifest`` (a member's own findings file
-    has none). A signed version is checked against ``keyring`` (``<member id>.pub`` files): a
-    bad or malformed signature, or one by a key that is not its issuer's, rejects it, and so,
-    with ``require_signatures``, does a missing signature or an unknown key.
+    has none).
+
+    What is trusted:
+
+    - a version only when signed with its issuer's key from ``keyring`` (``<member id>.pub``
+      files); see :func:`signature_problem` for ``allow_unsigned``;
+    - a feed only when its manifest checks (format, SHA-256, count and its issuer's
+      signature) and every version in it is its issuer's own: otherwise nothing of it is
+      imported, and every line is reported.
+
     Nothing is written outside the store.
     """
     feed, manifest_path = _locate(Path(source))
     report = ImportReport(source=feed)
+    manifest, problems = _read_manifest(manifest_path) if manifest_path is not None else (None, [])
+    feed_issuer = _issuer_of(manifest)
     good: dict[int, dict] = {}
     digest = hashlib.sha256()
     with open(feed, "rb") as fh:
         for number, record, problem in read_feed(_Hashing(fh, digest), max_line_bytes):
             report.lines = number
             if record is not None:
-                problem = _signature_problem(record, record["issuer"]["member_id"], keyring, require_signatures,
-                                             "record")
+                issuer = record["issuer"]["member_id"]
+                problem = signature_problem(record, issuer, keyring, allow_unsigned=allow_unsigned, noun="record")
+                if not problem and manifest is not None and issuer != feed_issuer:
+                    problem = f"issued by {issuer}, but the feed is {feed_issuer}'s: a feed carries its issuer's own"
             if problem:
                 report.rejected.append(FeedLine(number, problem, record["id"] if record else None))
             else:
                 good[number] = record
-    if manifest_path is not None or expect_manifest:
-        report.feed_problems += _manifest_problems(manifest_path, digest.hexdigest(),
-                                                   len(good) + len(report.rejected), keyring, require_signatures)
-    report.new, digests = store.add(good.values())
-    report.duplicates = len(good) - report.new
-    resolution = store.resolution()
-    for (number, record), digest in zip(good.items(), digests):
-        status, reason = resolution.status_of(digest)
-        if status == "accepted":
+    if manifest is not None:
+        problems += _manifest_problems(manifest, manifest_path.name, digest.hexdigest(),
+                                       len(good) + len(report.rejected), keyring, allow_unsigned)
+    elif expect_manifest:
+        problems.append("no feed.manifest.json beside the feed: completeness cannot be checked")
+    report.feed_problems = problems
+    if problems:  # a feed that does not check is not imported at all
+        report.rejected += [FeedLine(n, "not imported: the feed's manifest does not check", r["id"])
+                            for n, r in good.items()]
+        report.rejected.sort(key=lambda item: item.line)
+        return report
+    verdicts = store.add(good.values())
+    report.new = sum(v.new for v in verdicts)
+    for (number, record), verdict in zip(good.items(), verdicts):
+        report.duplicates += not verdict.new and verdict.status != "rejected"
+        if verdict.status == "accepted":
             report.accepted += 1
         else:
-            getattr(report, status).append(FeedLine(number, reason, record["id"]))
+            getattr(report, verdict.status).append(FeedLine(number, verdict.reason, record["id"]))
     return report
 
 
-def _signature_problem(obj: Mapping[str, Any], issuer: str | None, keyring: Keyring | None, required: bool,
-                       noun: str) -> str:
-    """What is wrong with the signature of a record or a feed manifest issued by ``issuer`` (empty
-    if nothing): a bad or malformed one, one made with another member's key (only the issuer
-    signs its records and feeds), or, when ``required``, none that checks."""
+def signature_problem(obj: Mapping[str, Any], issuer: str | None, keyring: Keyring | None, *,
+                      allow_unsigned: bool = False, noun: str = "record") -> str:
+    """What stops a record or a feed manifest issued by ``issuer`` from being trusted (empty if
+    nothing).
+
+    Trusted is what is signed with ``issuer``'s key in ``keyring``. A bad or malformed
+    signature, or one made with another member's key, is never trusted. An unsigned version,
+    or one signed with a key the keyring does not hold, is trusted only with
+    ``allow_unsigned``, and even then not when the keyring holds a key of ``issuer``: once a
+    member's key is known, everything in its name must carry its signature.
+    """
     signature = obj.get("signature")
     status = verify_json(obj, signature, keyring)
     words = status.value.replace("_", " ")
     if status in (SignatureStatus.BAD_SIGNATURE, SignatureStatus.MALFORMED):
         key = signature.get("key_id") if isinstance(signature, Mapping) else None
         return f"signature: {words} (key {key!r})"
-    if status is SignatureStatus.VALID and (holder := keyring.owner(signature["key_id"])) != issuer:
-        return f"signature: made with {holder}'s key, but the {noun} is issued by {issuer}"
-    if required and status is not SignatureStatus.VALID:
-        return f"signature: {words}; this import requires a valid signature"
-    return ""
+    if status is SignatureStatus.VALID:
+        holder = keyring.owner(signature["key_id"])
+        return "" if holder == issuer else f"signature: made with {holder}'s key, but the {noun} is issued by {issuer}"
+    if keyring is not None and issuer is not None and keyring.key_ids_of(issuer):
+        return f"signature: {words}, but the keyring holds {issuer}'s key: everything in its name must be signed with it"
+    if allow_unsigned:
+        return ""
+    return (f"signature: {words}; only what its issuer signed is accepted: give a keyring holding {issuer}.pub "
+            f"(--keyring), or --allow-unsigned")
 
 
 def _locate(source: Path) -> tuple[Path, Path | None]:
@@ -229,28 +261,38 @@ def _locate(source: Path) -> tuple[Path, Path | None]:
     return feed, manifest if manifest.is_file() else None
 
 
-def _manifest_problems(path: Path | None, sha256: str, lines: int, keyring: Keyring | None = None,
-                       require_signature: bool = False) -> list[str]:
-    if path is None:
-        return ["no feed.manifest.json beside the feed: completeness cannot be checked"]
+def _read_manifest(path: Path) -> tuple[dict | None, list[str]]:
+    """The manifest as a JSON object, or None with the reason it cannot be read."""
     if path.stat().st_size > MAX_MANIFEST_BYTES:
-        return [f"{path.name}: larger than {MAX_MANIFEST_BYTES:,} bytes, not read"]
+        return None, [f"{path.name}: larger than {MAX_MANIFEST_BYTES:,} bytes, not read"]
     try:
         manifest = json.loads(path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        return [f"{path.name}: not a JSON manifest ({type(exc).__name__})"]
+        return None, [f"{path.name}: not a JSON manifest ({type(exc).__name__})"]
     if not isinstance(manifest, dict):
-        return [f"{path.name}: not a JSON object"]
+        return None, [f"{path.name}: not a JSON object"]
+    return manifest, []
+
+
+def _issuer_of(manifest: Mapping[str, Any] | None) -> str | None:
+    issuer = manifest.get("issuer") if manifest is not None else None
+    return issuer.get("member_id") if isinstance(issuer, Mapping) else None
+
+
+def _manifest_problems(manifest: Mapping[str, Any], name: str, sha256: str, lines: int,
+                       keyring: Keyring | None, allow_unsigned: bool) -> list[str]:
     problems = []
     if manifest.get("schema") != SCHEMA_VERSION:
-        problems.append(f"{path.name}: schema {manifest.get('schema')!r}, expected {SCHEMA_VERSION!r}")
+        problems.append(f"{name}: schema {manifest.get('schema')!r}, expected {SCHEMA_VERSION!r}")
     if manifest.get("sha256") != sha256:
-        problems.append(f"{path.name}: sha256 does not match the feed (altered or truncated in transit)")
+        problems.append(f"{name}: sha256 does not match the feed (altered or truncated in transit)")
     if manifest.get("records") != lines:
-        problems.append(f"{path.name}: says {manifest.get('records')!r} records, the feed has {lines} lines")
-    issuer = manifest["issuer"].get("member_id") if isinstance(manifest.get("issuer"), dict) else None
-    if problem := _signature_problem(manifest, issuer, keyring, require_signature, "feed"):
-        problems.append(f"{path.name}: {problem}")
+        problems.append(f"{name}: says {manifest.get('records')!r} records, the feed has {lines} lines")
+    issuer = _issuer_of(manifest)
+    if issuer is None:
+        problems.append(f"{name}: names no issuer")
+    elif problem := signature_problem(manifest, issuer, keyring, allow_unsigned=allow_unsigned, noun="feed"):
+        problems.append(f"{name}: {problem}")
     return problems
 
 

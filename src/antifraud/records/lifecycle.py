@@ -40,7 +40,7 @@ from antifraud.records.model import Record
 from antifraud.records.validation import RecordError, validate_record
 
 __all__ = ["TransitionError", "utc_now", "review", "amend", "object_to", "resolve", "repair", "expire", "revoke",
-           "list_entry", "timestamp"]
+           "list_entry", "parse_timestamp", "timestamp"]
 
 _OPEN = ("issued", "amended")
 _MIN_LISTED_MONTHS = {"minor": 3, "general": 3, "serious": 12}
@@ -62,6 +62,46 @@ def timestamp(seconds: float) -> str:
     '1970-01-01T00:00:00.000Z'
     """
     return datetime.fromtimestamp(float(seconds), UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+#: How far ahead of this machine's clock a time given for a change may be (clock skew between members).
+MAX_CLOCK_SKEW_SECONDS = 300
+
+
+def parse_timestamp(text: str, *, not_after_now: bool = False) -> str:
+    """Read a time given by a user as an ``acr/1`` timestamp (RFC 3339 UTC, milliseconds).
+
+    Accepts RFC 3339 with ``Z`` or an offset (``2026-12-03T14:36:30+08:00``) and a bare date
+    (``2026-12-03``, meaning its start in UTC). With ``not_after_now``, a time more than
+    :data:`MAX_CLOCK_SKEW_SECONDS` ahead of the clock is refused: a change dated in the future
+    would block every later change until then.
+
+    Raises
+    ------
+    ValueError
+        For anything else (``yesterday``, a time without an offset, an impossible date).
+
+    Examples
+    --------
+    >>> parse_timestamp("2026-12-03T14:36:30+08:00")
+    '2026-12-03T06:36:30.000Z'
+    >>> parse_timestamp("2026-12-03")
+    '2026-12-03T00:00:00.000Z'
+    """
+    value = text.strip()
+    is_date = len(value) == 10
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        moment = None
+    if moment is not None and is_date:
+        moment = moment.replace(tzinfo=UTC)
+    if moment is None or moment.tzinfo is None or not (is_date or value[10:11] in ("T", "t")):
+        raise ValueError(f"{text!r} is not an RFC 3339 time with an offset, e.g. 2026-12-03T14:36:30+08:00 "
+                         f"or 2026-12-03T06:36:30Z (or a date, 2026-12-03)")
+    if not_after_now and moment.timestamp() > time.time() + MAX_CLOCK_SKEW_SECONDS:
+        raise ValueError(f"{text!r} is in the future; a change is dated when it is made")
+    return timestamp(moment.timestamp())
 
 
 def utc_now() -> str:

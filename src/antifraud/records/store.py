@@ -1,16 +1,23 @@
 """A member's record store: every valid version received, and the state they resolve to.
 
-The store is a folder with one file, ``versions.jsonl``: every schema-valid version ever
-imported (own findings and other members' feeds), once each, in canonical form, sorted by id,
-version and hash.
-What the alliance holds is *derived* from that set by :func:`resolve`, never accumulated step by
-step, so merging feeds in any order, or the same feed twice, gives the same state.
+The store is a folder with two files:
 
-:func:`resolve` follows each id's hash chain from version 1 and keeps the newest version reached.
-A version that breaks the chain, changes an immutable field or follows a revocation is rejected
-with its reason; a version whose predecessor has not arrived yet is *held* (kept, and accepted
-as soon as the missing version arrives). Two different versions that both claim the same place
-in a chain are a fork: neither is accepted, and the chain stops before them.
+- ``versions.jsonl``: every version accepted or held, once each, in canonical form, sorted by
+  id, version and hash. No two of its versions claim the same place (id and version number).
+- ``quarantine.jsonl``: every version set aside, with the reason: forks, versions that break a
+  chain, change an immutable field or follow a revocation. Nothing offered to the store is
+  dropped silently; ``antifraud records quarantine`` lists what is there.
+
+What the alliance holds is *derived* from ``versions.jsonl`` by :func:`resolve`, never
+accumulated step by step, so merging feeds in any order, or the same feed twice, gives the same
+state.
+
+A version that claims a place already taken is either the *same version issued again* (it
+differs only in :data:`~antifraud.records.chain.ISSUING_TIME_FIELDS`, as when a detection is
+re-run and its findings added again): a no-op, the first issue stands; or a *fork*: quarantined,
+and the version already held stays. So a record's chain is never lost to a fork. Every write
+holds the store's lock from reading to writing (:meth:`RecordStore.change` for lifecycle
+actions), so two writers at once cannot fork a record either.
 """
 
 from __future__ import annotations
@@ -19,15 +26,16 @@ import fcntl
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from antifraud.io import atomic_path, canonical_bytes
-from antifraud.records.chain import record_hash, successor_problems
+from antifraud.records.chain import content_differences, record_hash, successor_problems
 
-__all__ = ["IN_FORCE", "RecordStore", "Resolution", "holdings", "resolve"]
+__all__ = ["IN_FORCE", "RecordStore", "Resolution", "Verdict", "holdings", "resolve"]
 
 #: Statuses under which a record is in force (published and shared); the others are history.
 IN_FORCE = frozenset({"issued", "amended", "under_objection"})
@@ -66,9 +74,11 @@ class Resolution:
 def resolve(versions: Iterable[Mapping[str, Any]], digests: Iterable[str] | None = None) -> Resolution:
     """Resolve a set of schema-valid versions into chains, rejections and held versions.
 
-    The result depends only on the set, not on the order of ``versions`` or repetitions.
-    ``digests``, if given, are the versions' :func:`~antifraud.records.chain.record_hash`
-    (computed here otherwise).
+    Each id's chain is followed from version 1. Where two versions validly claim the same
+    place (a fork), the one whose chain reaches furthest is kept, then the earlier, then the
+    lower hash; the others are rejected as forks. The result depends only on the set, not on
+    the order of ``versions`` or repetitions. ``digests``, if given, are the versions'
+    :func:`~antifraud.records.chain.record_hash` (computed here otherwise).
 
     Examples
     --------
@@ -90,22 +100,17 @@ def _resolve_one(levels: dict[int, dict[str, dict]], out: Resolution) -> None:
     chain: list[tuple[str, dict]] = []
     n = 1
     while levels.get(n):
-        good, bad = [], []
-        for digest, v in sorted(levels[n].items()):
-            if not chain:
-                good.append((digest, v))
-            elif v["prev_hash"] != chain[-1][0]:
-                bad.append((digest, v, f"breaks the chain: prev_hash is not the hash of version {n - 1}"))
-            elif problems := successor_problems(chain[-1][1], v):
-                bad.append((digest, v, "; ".join(map(str, problems))))
-            else:
-                good.append((digest, v))
+        good, bad = _successors(levels, chain[-1] if chain else None, n)
         if len(good) > 1:
-            bad += [(d, v, f"fork: {len(good)} different versions {n} claim the same place") for d, v in good]
+            reach = _reach(levels, n)
+            good.sort(key=lambda dv: (-reach[dv[0]], dv[1]["modified"], dv[0]))
+            kept = good[0][0]
+            bad += [(d, v, f"fork: {len(good)} different versions {n} claim the same place; kept {kept[:12]}, "
+                           f"whose chain reaches version {n + reach[kept] - 1}") for d, v in good[1:]]
         for digest, v, reason in bad:
             out.rejected.append((v, reason))
             out.verdicts[digest] = ("rejected", reason)
-        if len(good) != 1:
+        if not good:
             break
         chain.append(good[0])
         n += 1
@@ -118,6 +123,53 @@ def _resolve_one(levels: dict[int, dict[str, dict]], out: Resolution) -> None:
                 reason = f"waits for a valid version {n} of {v['id']}"
                 out.held.append((v, reason))
                 out.verdicts[digest] = ("held", reason)
+
+
+def _successors(levels: dict[int, dict[str, dict]], prev: tuple[str, dict] | None,
+                n: int) -> tuple[list[tuple[str, dict]], list[tuple[str, dict, str]]]:
+    """The versions ``n`` that validly follow ``prev`` (any version 1 when None), and the others
+    with the reason each does not."""
+    good, bad = [], []
+    for digest, v in sorted(levels[n].items()):
+        if prev is None:
+            good.append((digest, v))
+        elif v["prev_hash"] != prev[0]:
+            bad.append((digest, v, f"breaks the chain: prev_hash is not the hash of version {n - 1}"))
+        elif problems := successor_problems(prev[1], v):
+            bad.append((digest, v, "; ".join(map(str, problems))))
+        else:
+            good.append((digest, v))
+    return good, bad
+
+
+def _reach(levels: dict[int, dict[str, dict]], n: int) -> dict[str, int]:
+    """Digest -> how many versions the longest valid chain from each version ``n`` holds."""
+    reach: dict[str, int] = {}
+    below: dict[str, int] = {}
+    for m in sorted((m for m in levels if m >= n), reverse=True):
+        for digest, v in levels[m].items():
+            followers = [d for d, _ in _successors(levels, (digest, v), m + 1)[0]] if levels.get(m + 1) else []
+            reach[digest] = 1 + max((below[d] for d in followers), default=0)
+        below = {d: reach[d] for d in levels[m]}
+    return reach
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the store made of one version offered to it.
+
+    Attributes
+    ----------
+    status : {"accepted", "held", "rejected"}
+    reason : str
+        Why it was held or rejected, or that it was the same version issued again.
+    new : bool
+        True when the store had not seen the version before.
+    """
+
+    status: str
+    reason: str = ""
+    new: bool = False
 
 
 class RecordStore:
@@ -133,55 +185,136 @@ class RecordStore:
     """
 
     FILE = "versions.jsonl"
+    QUARANTINE = "quarantine.jsonl"
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
 
     def _lines(self) -> dict[str, bytes]:
         """Hash -> canonical line of every stored version."""
-        file = self.path / self.FILE
-        if not file.exists():
-            return {}
-        with open(file, "rb") as fh:
-            return {hashlib.sha256(line).hexdigest(): line for line in (raw.rstrip(b"\n") for raw in fh) if line}
+        return {hashlib.sha256(line).hexdigest(): line for line in _read_lines(self.path / self.FILE)}
+
+    def _quarantined(self) -> dict[str, bytes]:
+        """Hash of the version -> canonical line of its quarantine entry."""
+        return {record_hash(json.loads(line)["version"]): line for line in _read_lines(self.path / self.QUARANTINE)}
 
     def versions(self) -> list[dict]:
-        """Every version in the store."""
+        """Every version in the store (accepted or held)."""
         return [json.loads(line) for line in self._lines().values()]
+
+    def quarantine(self) -> list[tuple[dict, str]]:
+        """Every version set aside, with the reason, by id and version."""
+        entries = [json.loads(line) for line in self._quarantined().values()]
+        return [(e["version"], e["reason"]) for e in sorted(entries, key=lambda e: _order(e["version"]))]
 
     def resolution(self) -> Resolution:
         """The state the store's versions resolve to."""
         lines = self._lines()
         return resolve([json.loads(line) for line in lines.values()], lines.keys())
 
-    def add(self, versions: Iterable[Mapping[str, Any]]) -> tuple[int, list[str]]:
-        """Add schema-valid versions (duplicates are ignored).
+    def add(self, versions: Iterable[Mapping[str, Any]]) -> list[Verdict]:
+        """Add schema-valid versions; return what became of each, in order.
 
-        Returns
-        -------
-        new : int
-            How many versions were not in the store yet.
-        digests : list of str
-            Each given version's :func:`~antifraud.records.chain.record_hash`, in order.
+        A version already held, or the same version issued again, changes nothing; a fork, or
+        a version the chain rules reject, goes to the quarantine.
         """
-        new_lines = [canonical_bytes(version) for version in versions]
-        digests = [hashlib.sha256(line).hexdigest() for line in new_lines]
+        with self._locked():
+            return self._merge(versions, strict=False)
+
+    def change(self, record_id: str, make: Callable[[dict], Iterable[Mapping[str, Any]]]) -> list[dict]:
+        """Make new versions from a record's current version and add them, under one lock.
+
+        ``make`` gets the current version of ``record_id`` and returns the versions to add (its
+        next version, or a new record such as a list entry). The lock is held from reading
+        the current version to writing, so concurrent changes are applied one after the
+        other instead of forking the record.
+
+        Raises
+        ------
+        ValueError
+            If the record is not in the store, or a new version would not be accepted as new
+            (a fork, a broken chain, or the same version issued before); nothing is written.
+        """
+        with self._locked():
+            current = self.resolution().current.get(record_id)
+            if current is None:
+                raise ValueError(f"{record_id}: not in the store {self.path}")
+            new = [dict(v) for v in make(current)]
+            self._merge(new, strict=True)
+        return new
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
         self.path.mkdir(parents=True, exist_ok=True)
-        with open(self.path / ".lock", "w") as lock:  # one writer at a time: no lost updates
+        with open(self.path / ".lock", "w") as lock:  # one writer at a time, from read to write
             fcntl.flock(lock, fcntl.LOCK_EX)
-            lines = self._lines()
-            before = len(lines)
-            for digest, line in zip(digests, new_lines):
-                lines.setdefault(digest, line)
-            if len(lines) != before:
-                ordered = sorted(lines.items(), key=lambda kv: (*_sort_key(kv[1]), kv[0]))
-                with atomic_path(self.path / self.FILE) as tmp, open(tmp, "wb") as fh:
-                    fh.writelines(line + b"\n" for _, line in ordered)
-        return len(lines) - before, digests
+            yield
+
+    def _merge(self, versions: Iterable[Mapping[str, Any]], *, strict: bool) -> list[Verdict]:
+        lines, quarantined = self._lines(), self._quarantined()
+        before = set(lines), set(quarantined)
+        held = {d: json.loads(line) for d, line in lines.items()}
+        places = {(v["id"], v["version"]): d for d, v in held.items()}
+        offered: list[tuple[str, Mapping[str, Any], str | None, bool]] = []  # digest, version, same-as, new
+        for version in versions:
+            line = canonical_bytes(version)
+            digest = hashlib.sha256(line).hexdigest()
+            place = places.get((version["id"], version["version"]))
+            if digest in held or digest in quarantined:
+                offered.append((digest, version, None, False))
+            elif place is not None and not (differs := content_differences(held[place], version)):
+                offered.append((digest, version, place, False))
+            elif place is not None:
+                reason = (f"fork: version {version['version']} of {version['id']} is already held as {place[:12]}; "
+                          f"this one differs in {', '.join(differs)}")
+                quarantined[digest] = canonical_bytes({"reason": reason, "version": version})
+                offered.append((digest, version, None, True))
+            else:
+                lines[digest], held[digest] = line, dict(version)
+                places[(version["id"], version["version"])] = digest
+                offered.append((digest, version, None, True))
+        resolution = resolve(held.values(), held.keys())
+        for version, reason in resolution.rejected:
+            digest = record_hash(version)
+            quarantined[digest] = canonical_bytes({"reason": reason, "version": version})
+            del lines[digest]
+        verdicts = [self._verdict(d, same, new, resolution, quarantined) for d, _, same, new in offered]
+        if strict:
+            for (_, version, _, _), verdict in zip(offered, verdicts):
+                if verdict.status != "accepted" or not verdict.new:
+                    why = verdict.reason or "already in the store"
+                    raise ValueError(f"{version['id']} version {version['version']} was not added: {why}")
+        # Quarantine first: a crash between the two writes leaves a version in both files, never in neither.
+        if set(quarantined) != before[1]:
+            self._write(self.QUARANTINE, quarantined, lambda line: _order(json.loads(line)["version"]))
+        if set(lines) != before[0]:
+            self._write(self.FILE, lines, lambda line: _order(json.loads(line)))
+        return verdicts
+
+    @staticmethod
+    def _verdict(digest: str, same_as: str | None, new: bool, resolution: Resolution,
+                 quarantined: Mapping[str, bytes]) -> Verdict:
+        if same_as is not None:
+            status, _ = resolution.status_of(same_as)
+            return Verdict(status, f"the same version was issued before ({same_as[:12]}); the first issue stands")
+        if digest in quarantined:
+            return Verdict("rejected", json.loads(quarantined[digest])["reason"], new)
+        return Verdict(*resolution.status_of(digest), new)
+
+    def _write(self, name: str, lines: Mapping[str, bytes], key: Callable[[bytes], tuple]) -> None:
+        ordered = sorted(lines.items(), key=lambda kv: (*key(kv[1]), kv[0]))
+        with atomic_path(self.path / name) as tmp, open(tmp, "wb") as fh:
+            fh.writelines(line + b"\n" for _, line in ordered)
 
 
-def _sort_key(line: bytes) -> tuple[str, int]:
-    record = json.loads(line)
+def _read_lines(path: Path) -> list[bytes]:
+    if not path.exists():
+        return []
+    with open(path, "rb") as fh:
+        return [line for line in (raw.rstrip(b"\n") for raw in fh) if line]
+
+
+def _order(record: Mapping[str, Any]) -> tuple[str, int]:
     return record["id"], record["version"]
 
 
