@@ -263,3 +263,18 @@ def test_since_is_read_as_a_time(tmp_path, record, members):
     with pytest.raises(ValueError, match="'yesterday' is not an RFC 3339 time"):
         _export(store, tmp_path / "feed", members, since="yesterday")
     assert _export(store, tmp_path / "feed", members, since="2026-11-04T07:59:59.999+08:00")["records"] == 1
+
+
+def test_numbers_without_a_canonical_form_are_rejected_by_line(tmp_path, record):
+    """NaN, infinities and integers beyond 2**53 cannot be hashed or signed (RFC 8785)."""
+    lines = []
+    for n, value in enumerate(("NaN", "Infinity", "1e400", str(2**60), "9007199254740991")):
+        rid = f"acr--{n}b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10"
+        lines.append(json.dumps(dict(record, id=rid)).replace('"orders": 412', f'"orders": {value}'))
+    path = tmp_path / "feed.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = import_feed(RecordStore(tmp_path / "s"), path, expect_manifest=False, allow_unsigned=True)
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert set(reasons) == {1, 2, 3, 4} and report.accepted == 1
+    assert reasons[1] == "not canonical JSON (RFC 8785): NaN is not a JSON number"
+    assert "beyond 2**53" in reasons[4] and "out of range" in reasons[3]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,9 @@ __all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_
 FEED, MANIFEST = "feed.jsonl", "feed.manifest.json"
 MAX_LINE_BYTES = 4 << 20
 MAX_MANIFEST_BYTES = 1 << 20
+#: The largest integer an RFC 8785 (I-JSON) number holds exactly; a version with a larger one has
+#: no canonical form, so it can be neither hashed nor signed.
+MAX_SAFE_INTEGER = 2**53 - 1
 
 
 @dataclass(frozen=True)
@@ -146,7 +150,8 @@ def read_feed(fh: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw.decode("utf-8"))
+            value = json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_int=_exact_int,
+                               parse_float=_finite_float)
         except UnicodeDecodeError as exc:
             yield number, None, f"not UTF-8 (byte {exc.start})"
             continue
@@ -156,8 +161,27 @@ def read_feed(fh: BinaryIO, max_line_bytes: int = MAX_LINE_BYTES) -> Iterator[tu
         except json.JSONDecodeError as exc:
             yield number, None, f"not JSON: {exc.msg} at column {exc.colno}"
             continue
+        except ValueError as exc:
+            yield number, None, f"not canonical JSON (RFC 8785): {exc}"
+            continue
         problems = record_problems(value)
         yield number, (None if problems else value), "; ".join(map(str, problems[:5]))
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _exact_int(text: str) -> int:
+    if len(text) > 17 or abs(value := int(text)) > MAX_SAFE_INTEGER:
+        raise ValueError(f"the integer {text[:20]} is beyond 2**53, where JSON numbers are not exact")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    if not math.isfinite(value := float(text)):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
 
 
 def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool = True,
