@@ -286,9 +286,9 @@ class RecordStore:
                     raise ValueError(f"{version['id']} version {version['version']} was not added: {why}")
         # Quarantine first: a crash between the two writes leaves a version in both files, never in neither.
         if set(quarantined) != before[1]:
-            self._write(self.QUARANTINE, quarantined, lambda line: _order(json.loads(line)["version"]))
+            self._write(self.QUARANTINE, quarantined, lambda d: _order(json.loads(quarantined[d])["version"]))
         if set(lines) != before[0]:
-            self._write(self.FILE, lines, lambda line: _order(json.loads(line)))
+            self._write(self.FILE, lines, lambda d: _order(held[d]))
         return verdicts
 
     @staticmethod
@@ -301,10 +301,11 @@ class RecordStore:
             return Verdict("rejected", json.loads(quarantined[digest])["reason"], new)
         return Verdict(*resolution.status_of(digest), new)
 
-    def _write(self, name: str, lines: Mapping[str, bytes], key: Callable[[bytes], tuple]) -> None:
-        ordered = sorted(lines.items(), key=lambda kv: (*key(kv[1]), kv[0]))
+    def _write(self, name: str, lines: Mapping[str, bytes], order: Callable[[str], tuple[str, int]]) -> None:
+        """Rewrite one of the store's files with ``lines`` (hash -> line), sorted by ``order`` of
+        the hash (id and version), then the hash."""
         with atomic_path(self.path / name) as tmp, open(tmp, "wb") as fh:
-            fh.writelines(line + b"\n" for _, line in ordered)
+            fh.writelines(lines[d] + b"\n" for d in sorted(lines, key=lambda d: (*order(d), d)))
 
 
 def _read_lines(path: Path) -> list[bytes]:
