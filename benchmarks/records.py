@@ -20,6 +20,7 @@ from antifraud.records.chain import record_hash
 from antifraud.records.feed import export_feed, import_feed
 from antifraud.records.store import RecordStore
 from antifraud.records.validation import schema, validate_record
+from antifraud.signing import Keyring, Signer, generate_key, sign_json
 
 
 def main() -> None:
@@ -44,14 +45,30 @@ def main() -> None:
     timed("validate (Python jsonschema, the test oracle; sample)", lambda: [reference.is_valid(r) for r in sample],
           len(sample))
     timed("record_hash (RFC 8785 + SHA-256)", lambda: [record_hash(r) for r in records], n)
-    store = RecordStore(work / "store")
-    timed("records add (validate, store, resolve)", lambda: import_feed(store, args.run_dir / "findings.jsonl",
-                                                                        expect_manifest=False), n)
     member = records[0]["issuer"]["member_id"]
+    signer = Signer.from_file(generate_key(work / "keys" / member).private_path)
+    keyring = Keyring.from_directory(work / "keys")
+    signed = work / "findings.jsonl"
+
+    def sign_all() -> None:
+        with open(signed, "w", encoding="utf-8") as fh:
+            for r in records:
+                r = {k: v for k, v in r.items() if k != "signature"}
+                fh.write(json.dumps(r | {"signature": sign_json(r, signer)}, ensure_ascii=False) + "\n")
+
+    timed("sign (Ed25519 over RFC 8785)", sign_all, n)
+    store = RecordStore(work / "store")
+    timed("records add (validate, verify, store, resolve)",
+          lambda: import_feed(store, signed, expect_manifest=False, keyring=keyring), n)
+    timed("records add again (every line already held)",
+          lambda: import_feed(store, signed, expect_manifest=False, keyring=keyring), n)
     if records[0]["issuer"]["uscc"] is not None:
-        timed("feed export (full)", lambda: export_feed(store, work / "feed", member_id=member), n)
-        timed("feed import into an empty store", lambda: import_feed(RecordStore(work / "peer"), work / "feed"), n)
-        timed("feed import again (idempotent)", lambda: import_feed(RecordStore(work / "peer"), work / "feed"), n)
+        timed("feed export (full, signed)",
+              lambda: export_feed(store, work / "feed", member_id=member, signer=signer), n)
+        timed("feed import into an empty store",
+              lambda: import_feed(RecordStore(work / "peer"), work / "feed", keyring=keyring), n)
+        timed("feed import again (idempotent)",
+              lambda: import_feed(RecordStore(work / "peer"), work / "feed", keyring=keyring), n)
     timed("bundle of ring R0001", lambda: write_bundle(args.run_dir, work / "one.zip", finding="R0001"))
     timed("verify that bundle", lambda: verify_archive(work / "one.zip", require_signature=False))
     timed("bundle of the whole run", lambda: write_bundle(args.run_dir, work / "all.zip"))
