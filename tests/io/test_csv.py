@@ -51,3 +51,19 @@ def test_atomic_path_replaces_existing(tmp_path):
         tmp.write_text("new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["result.csv"]
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.large_string())])
+def test_escape_formulas_keeps_every_string_type(kind):
+    # pandas 3 strings arrive as large_string: escaping must not depend on the string type.
+    values = pa.array(["+8613800000000", "=cmd", "-x", "ok"], pa.large_string()).cast(kind)
+    column = escape_formulas(pa.table({"t": values})).column("t")
+    assert column.to_pylist() == ["+8613800000000", "'=cmd", "'-x", "ok"]
+
+
+def test_write_csv_escapes_pandas_strings(tmp_path):
+    out = tmp_path / "o.csv"
+    write_csv(pd.DataFrame({"account_id": ["+86138", "@evil", "b1"], "score": [0.5, -1.0, 2.0]}), out)
+    back = pd.read_csv(out, dtype=str)
+    assert back["account_id"].tolist() == ["+86138", "'@evil", "b1"]
+    assert back["score"].tolist() == ["0.5", "-1", "2"]

@@ -33,7 +33,9 @@ def _escape_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     if not pc.any(starts).as_py():
         return arr
     risky = pc.and_(starts, pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER)))
-    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+    # Inserting at offset 0 keeps the array's own type (string or large_string): no scalar of
+    # another width is ever mixed in.
+    return pc.if_else(risky, pc.utf8_replace_slice(arr, start=0, stop=0, replacement="'"), arr)
 
 
 def escape_formulas(table: pa.Table) -> pa.Table:
