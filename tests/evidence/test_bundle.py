@@ -58,8 +58,8 @@ def test_bundle_contents_are_consistent_and_pseudonymous(small_run, whole_run):
         orders = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/orders.csv"), dtype=str)
         edges = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/edges.csv"))
         text = b"".join(zf.read(n) for n in zf.namelist() if not n.endswith((".png", ".parquet"))).decode()
-    assert orders["in_ring"].eq("True").sum() == len(ring["orders"])
-    assert set(orders.loc[orders["in_ring"] == "True", "order_id"]) == set(ring["orders"])
+    assert orders["in_ring"].eq("true").sum() == len(ring["orders"])
+    assert set(orders.loc[orders["in_ring"] == "true", "order_id"]) == set(ring["orders"])
     assert edges["weight"].sum() == len(ring["orders"])
     tokens = set(re.split(r"[\s,;\"<>]+", text))
     raw = pd.read_csv(small_run.export / "orders.csv", dtype=str)
@@ -107,3 +107,32 @@ def test_cli_bundle_then_verify(small_run, keys, tmp_path):
     result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder), "--extract", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "x" / "rings" / "R0001" / "report.html").is_file()
+
+
+@pytest.fixture(scope="module")
+def formula_run(tmp_path_factory):
+    """A run of the generic fixture whose order ids all start with ``=``, in a folder whose path
+    is private to the analyst."""
+    from antifraud.detect import detect
+    from antifraud.ingest import PROFILES
+    from tests.conftest import FIXTURES
+
+    root = tmp_path_factory.mktemp("analyst-private-folder")
+    orders = pd.read_csv(FIXTURES / "generic" / "orders.csv", dtype=str, keep_default_na=False)
+    orders["order_id"] = "=" + orders["order_id"]
+    orders.to_csv(root / "orders.csv", index=False)
+    detect([root / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=1)
+    return root
+
+
+def test_bundle_csvs_are_spreadsheet_safe_and_carry_no_local_path(formula_run, tmp_path):
+    out = tmp_path / "b.zip"
+    write_bundle(formula_run / "run", out, finding="R0001")
+    with zipfile.ZipFile(out) as zf:
+        orders = pd.read_csv(zf.open("rings/R0001/orders.csv"), dtype=str)
+        run = json.loads(zf.read("run.json"))
+        text = b"".join(zf.read(n) for n in zf.namelist() if not n.endswith(".png")).decode()
+    assert len(orders) and orders["order_id"].str.startswith("'=").all()
+    assert orders["in_ring"].isin(["true", "false"]).all()
+    assert [i["path"] for i in run["inputs"]] == ["orders.csv"] and len(run["inputs"][0]["sha256"]) == 64
+    assert str(formula_run) not in text and formula_run.name not in text
