@@ -22,8 +22,8 @@ from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.findings import Issuer, RunContext, build_records
-from antifraud.records.lifecycle import timestamp, utc_now
+from antifraud.records.findings import Issuer, RunContext, build_records, issuing_time
+from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
 __all__ = ["Detection", "detect"]
@@ -50,6 +50,7 @@ def detect(
     encoding: str | None = None,
     issuer: Issuer | None = None,
     signer: Signer | None = None,
+    issued_at: str | None = None,
     progress: Callable[..., None] | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
@@ -62,15 +63,20 @@ def detect(
         Where ``accounts.csv``, ``merchants.csv``, ``orders.csv``, ``rings.jsonl``,
         ``quarantine.csv`` and ``run.json`` go.
     seed : int
-        Seed of every randomised step; the same seed gives identical files.
+        Seed of every randomised step. The same inputs, parameters, seed and pseudonym key with a
+        fixed issuing time give byte-identical files (``run.json`` but for its timings).
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
         Who issues the ``findings.jsonl`` credit records (default: from the environment).
     signer : Signer, optional
         Signs every record (Ed25519).
+    issued_at : str, optional
+        When the records are issued (RFC 3339); else ``SOURCE_DATE_EPOCH``, else the clock
+        (:func:`~antifraud.records.findings.issuing_time`). ``run.json`` says which.
     """
     say = progress or (lambda *_args: None)
+    issued = issuing_time(issued_at)
     result = ingest(paths, profile, encoding=encoding, progress=progress)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -99,9 +105,9 @@ def detect(
         pseudonymizer=result.pseudonymizer,
         run_id=run_id,
         input_sha256=inputs,
-        data_as_of=timestamp(data.times.max()) if data.times.size else utc_now(),
+        data_as_of=timestamp(data.times.max()) if data.times.size else issued.at,
         toolkit_version=__version__,
-        issued_at=utc_now(),
+        issued_at=issued.at,
         evidence=({"bundle_id": run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
                    "sha256": sha256_file(written["evidence_orders"])},),
         signer=signer,
@@ -119,6 +125,7 @@ def detect(
     manifest = result.manifest("detect", {
         "run_id": run_id,
         "issuer": context.issuer.to_record() | {"platform": context.issuer.platform},
+        "issued": issued._asdict(),
         "parameters": parameters,
         "detectors": {"skipped": ensemble.skipped_, "thresholds": ensemble.threshold_},
         "findings": {

@@ -12,7 +12,8 @@ A bundle holds, for each ring it covers (``rings/<ring id>/``):
 
 and at the top ``index.html`` (the rings, linked), ``run.json`` (the run's manifest, with input
 files and column profile named by file name only: no local path leaves the analyst's machine;
-inputs keep their SHA-256) and, in a
+inputs keep their SHA-256; without the timings, so two identical runs give identical bundles)
+and, in a
 bundle of the whole run, ``evidence/orders.parquet`` (the file the records' evidence references
 name). ``manifest.json`` lists the SHA-256 of every file, the inputs' SHA-256, the parameters,
 seed and toolkit version, so the finding can be reproduced; with a signing key it is signed
@@ -42,6 +43,7 @@ from joblib import Parallel, delayed
 from antifraud.evidence.archive import write_archive
 from antifraud.evidence.report import CSP, render_report, ring_pictures
 from antifraud.io import csv_bytes
+from antifraud.io.run_folder import RUN_TIMINGS
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer
 
@@ -131,15 +133,16 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
 
 
 def shareable_run(run: Mapping[str, Any]) -> dict[str, Any]:
-    """``run.json`` as a bundle carries it: input files and a profile file by name only.
+    """``run.json`` as a bundle carries it: input files and a profile file by name only, and
+    without its timings (:data:`~antifraud.io.run_folder.RUN_TIMINGS`).
 
     Examples
     --------
     >>> shareable_run({"inputs": [{"path": "/home/ana/exports/o.csv", "sha256": "ab"}],
-    ...                "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
+    ...                "started_at": "2026-12-03T07:00:00+00:00", "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
     {'inputs': [{'path': 'o.csv', 'sha256': 'ab'}], 'profile': {'name': 'mine', 'source': 'mine.toml'}}
     """
-    shared = dict(run)
+    shared = {k: v for k, v in run.items() if k not in RUN_TIMINGS}
     shared["inputs"] = [{**i, "path": _file_name(i["path"])} for i in run.get("inputs", [])]
     profile = dict(run.get("profile", {}))
     if profile.get("source") not in (None, "built-in"):
