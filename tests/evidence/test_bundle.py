@@ -2,16 +2,19 @@
 
 import json
 import re
+import shutil
 import zipfile
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from antifraud.cli.main import app
-from antifraud.evidence import verify_archive
+from antifraud.evidence import ProblemKind, verify_archive, write_archive
 from antifraud.evidence.bundle import write_bundle
-from antifraud.signing import Keyring, Signer, generate_key
+from antifraud.signing import Keyring, SignatureStatus, Signer, generate_key
 
 runner = CliRunner()
 
@@ -19,7 +22,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     folder = tmp_path_factory.mktemp("keys")
-    info = generate_key(folder / "member")
+    info = generate_key(folder / "platform-a")  # the run's issuer
+    generate_key(folder / "platform-b")  # another member of the alliance
     return Signer.from_file(info.private_path), Keyring.from_directory(folder), folder
 
 
@@ -101,7 +105,7 @@ def test_cli_bundle_then_verify(small_run, keys, tmp_path):
     signer, _, folder = keys
     out = tmp_path / "b.zip"
     result = runner.invoke(app, ["bundle", str(small_run.run), "--out", str(out), "--finding", "R0001",
-                                 "--signing-key", str(folder / "member")])
+                                 "--signing-key", str(folder / "platform-a")])
     assert result.exit_code == 0, result.output
     assert f"signed with {signer.key_id}" in result.output
     result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder), "--extract", str(tmp_path / "x")])
@@ -136,3 +140,53 @@ def test_bundle_csvs_are_spreadsheet_safe_and_carry_no_local_path(formula_run, t
     assert orders["in_ring"].isin(["true", "false"]).all()
     assert [i["path"] for i in run["inputs"]] == ["orders.csv"] and len(run["inputs"][0]["sha256"]) == 64
     assert str(formula_run) not in text and formula_run.name not in text
+
+
+def _repacked(bundle, out, signer, change):
+    """``bundle`` with its files passed through ``change`` and a new manifest signed by ``signer``."""
+    with zipfile.ZipFile(bundle) as zf:
+        files = {n: zf.read(n) for n in zf.namelist() if n != "manifest.json"}
+        fields = {k: v for k, v in json.loads(zf.read("manifest.json")).items()
+                  if k not in ("format", "files", "signature")}
+    write_archive(out, change(files), fields, signer)
+    return out
+
+
+def test_a_bundle_altered_and_re_signed_by_another_member_fails(whole_run, keys, tmp_path):
+    other = Signer.from_file(keys[2] / "platform-b")
+    same = _repacked(whole_run[0], tmp_path / "same.zip", other, lambda files: files)
+    report = verify_archive(same, keys[1])
+    assert report.signature is SignatureStatus.VALID
+    assert [(p.name, p.kind) for p in report.problems] == [("manifest.json", ProblemKind.WRONG_ISSUER)]
+
+
+def test_evidence_other_than_the_findings_cite(small_run, whole_run, keys, tmp_path):
+    def other_evidence(files):
+        table = pq.read_table(pa.BufferReader(files["evidence/orders.parquet"]))
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.slice(1), sink)
+        return {**files, "evidence/orders.parquet": sink.getvalue().to_pybytes()}
+
+    forged = _repacked(whole_run[0], tmp_path / "forged.zip", keys[0], other_evidence)
+    report = verify_archive(forged, keys[1])
+    assert report.signature is SignatureStatus.VALID and not report.ok
+    assert {p.kind for p in report.problems} == {ProblemKind.EVIDENCE_MISMATCH}
+    assert all(p.name.endswith("/findings.jsonl") and "evidence/orders.parquet" in p.detail for p in report.problems)
+
+    mixed = tmp_path / "mixed-run"
+    shutil.copytree(small_run.run, mixed)
+    (mixed / "evidence" / "orders.parquet").write_bytes(
+        other_evidence({"evidence/orders.parquet": small_run.evidence.read_bytes()})["evidence/orders.parquet"])
+    for finding in (None, "R0001"):
+        with pytest.raises(ValueError, match="findings.jsonl cites evidence/orders.parquet"):
+            write_bundle(mixed, tmp_path / "x.zip", finding=finding)
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_an_old_run_json_beside_new_findings_is_refused(small_run, tmp_path):
+    mixed = tmp_path / "mixed-run"
+    shutil.copytree(small_run.run, mixed)
+    run = json.loads((mixed / "run.json").read_text(encoding="utf-8"))
+    (mixed / "run.json").write_text(json.dumps({**run, "run_id": "run-0123456789abcdef"}), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"holds findings of run {run['run_id']}, run.json is of run run-0123"):
+        write_bundle(mixed, tmp_path / "x.zip", finding="R0001")

@@ -26,6 +26,7 @@ like every CSV of the toolkit.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import os
@@ -41,6 +42,7 @@ import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 
 from antifraud.evidence.archive import write_archive
+from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches
 from antifraud.evidence.report import CSP, render_report, ring_pictures
 from antifraud.io import csv_bytes
 from antifraud.io.run_folder import RUN_TIMINGS
@@ -93,18 +95,30 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
     -------
     dict
         The manifest written.
+
+    Raises
+    ------
+    ValueError
+        If the folder's files are not all of one run: findings of another run than ``run.json``'s,
+        or citing another ``evidence/orders.parquet`` than the folder holds.
     """
     run_dir = Path(run_dir)
     run = shareable_run(json.loads(_read(run_dir / "run.json")))
-    rings = [json.loads(line) for line in _read(run_dir / "rings.jsonl").splitlines()]
-    records = [validate_record(json.loads(line)) for line in _read(run_dir / "findings.jsonl").splitlines()]
-    evidence = run_dir / "evidence" / "orders.parquet"
-    orders = pq.read_table(evidence)
+    rings = [json.loads(line) for line in _read(run_dir / "rings.jsonl").decode("utf-8").splitlines()]
+    findings = run_dir / FINDINGS_NAME
+    records = [validate_record(json.loads(line)) for line in _read(findings).decode("utf-8").splitlines()]
+    evidence = _read(run_dir / "evidence" / "orders.parquet")  # read once: what is checked is what is packed
+    others = sorted({r["provenance"]["run_id"] for r in records} - {run.get("run_id")})
+    mismatches = evidence_mismatches(records, {"evidence/orders.parquet": hashlib.sha256(evidence).hexdigest()})
+    if others or mismatches:
+        why = f"holds findings of run {others[0]}, run.json is of run {run.get('run_id')}" if others else mismatches[0]
+        raise ValueError(f"{findings} {why}: the folder mixes two runs' files; run detect again")
+    orders = pq.read_table(pa.BufferReader(evidence))
     chosen = select_rings(records, rings, finding)
     by_id = {r["ring_id"]: r for r in rings}
     files: dict[str, bytes] = {"run.json": (json.dumps(run, ensure_ascii=False, indent=2) + "\n").encode("utf-8")}
     if finding is None:
-        files["evidence/orders.parquet"] = evidence.read_bytes()
+        files["evidence/orders.parquet"] = evidence
     about: dict[str, list[dict]] = {}
     for record in records:
         about.setdefault(_ring_of(record), []).append(record)
@@ -156,10 +170,10 @@ def _file_name(path: str) -> str:
     return PureWindowsPath(path).name
 
 
-def _read(path: Path) -> str:
+def _read(path: Path) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; is {path.parent} a folder written by antifraud detect?")
-    return path.read_text(encoding="utf-8")
+    return path.read_bytes()
 
 
 def _ring_of(record: Mapping[str, Any]) -> str | None:
