@@ -86,13 +86,14 @@ with staged_folder(sys.argv[1], sys.argv[2:]) as stage:
 """
 
 
-def test_what_a_killed_run_leaves_is_cleaned_by_the_next(tmp_path):
-    out = tmp_path / "run"
+@pytest.mark.parametrize("name", ["run", "run[1]"])
+def test_what_a_killed_run_leaves_is_cleaned_by_the_next(tmp_path, name):
+    out = tmp_path / name
     _old_run(out)
     subprocess.run([sys.executable, "-c", _KILLED, str(out), *OWNED], check=False)
-    assert any(p.name.startswith(".run.staging-") for p in tmp_path.iterdir())
+    assert any(p.name.startswith(f".{name}.staging-") for p in tmp_path.iterdir())
     assert (out / "run.json").read_text() == "old"  # the killed run changed nothing visible
-    (tmp_path / ".run.old-abc123").mkdir()  # as if killed between the two renames of a swap
+    (tmp_path / f".{name}.old-abc123").mkdir()  # as if killed between the two renames of a swap
     with staged_folder(out, OWNED) as stage:  # the dead run's lock went with it
         write_text(stage / "run.json", "new")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"] and _tree(out) == ["run.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f".{name}.lock", name] and _tree(out) == ["run.json"]

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
@@ -73,8 +74,9 @@ def staged_folder(out: str | os.PathLike[str], owned: Collection[str]) -> Iterat
     out.parent.mkdir(parents=True, exist_ok=True)
     with _locked(out):
         _check_owned(out, owned)
-        for leftover in (*out.parent.glob(f".{out.name}.staging-*"), *out.parent.glob(f".{out.name}.old-*")):
-            shutil.rmtree(leftover)
+        for kind in ("staging", "old"):
+            for leftover in out.parent.glob(f"{glob.escape(f'.{out.name}.{kind}-')}*"):
+                shutil.rmtree(leftover)
         stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.staging-", dir=out.parent))
         try:
             stage.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a run folder gets the usual mode
