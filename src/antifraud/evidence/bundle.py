@@ -13,9 +13,8 @@ A bundle holds, for each ring it covers (``rings/<ring id>/``):
 and at the top ``index.html`` (the rings, linked), ``run.json`` (the run's manifest, with input
 files and column profile named by file name only: no local path leaves the analyst's machine;
 inputs keep their SHA-256; without the timings, so two identical runs give identical bundles)
-and, in a
-bundle of the whole run, ``evidence/orders.parquet`` (the file the records' evidence references
-name). ``manifest.json`` lists the SHA-256 of every file, the inputs' SHA-256, the parameters,
+and, in a bundle of the whole run, ``evidence/orders.parquet`` (the file the records' evidence
+references name, checked against their SHA-256 before it is packed). ``manifest.json`` lists the SHA-256 of every file, the inputs' SHA-256, the parameters,
 seed and toolkit version, so the finding can be reproduced; with a signing key it is signed
 (Ed25519). ``antifraud verify`` checks all of it.
 
@@ -153,7 +152,8 @@ def shareable_run(run: Mapping[str, Any]) -> dict[str, Any]:
     Examples
     --------
     >>> shareable_run({"inputs": [{"path": "/home/ana/exports/o.csv", "sha256": "ab"}],
-    ...                "started_at": "2026-12-03T07:00:00+00:00", "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
+    ...                "started_at": "2026-12-03T07:00:00+00:00",
+    ...                "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
     {'inputs': [{'path': 'o.csv', 'sha256': 'ab'}], 'profile': {'name': 'mine', 'source': 'mine.toml'}}
     """
     shared = {k: v for k, v in run.items() if k not in RUN_TIMINGS}
