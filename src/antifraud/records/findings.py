@@ -22,7 +22,6 @@ from __future__ import annotations
 import functools
 import os
 import re
-import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ import pyarrow as pa
 
 from antifraud import uscc
 from antifraud.features.kernels import group_by
-from antifraud.records.lifecycle import timestamp
+from antifraud.records.lifecycle import timestamp, utc_now
 from antifraud.records.model import Record
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer, sign_json
@@ -106,7 +105,7 @@ def issuing_time(given: str | None = None, environ: Mapping[str, str] = os.envir
         if not re.fullmatch(r"[0-9]+", epoch):
             raise ValueError(f"SOURCE_DATE_EPOCH {epoch!r} is not integer seconds since 1970 (reproducible-builds.org)")
         return IssuingTime(timestamp(int(epoch)), "SOURCE_DATE_EPOCH")
-    return IssuingTime(timestamp(time.time()), "clock")
+    return IssuingTime(utc_now(), "clock")
 
 
 @dataclass(frozen=True)
