@@ -31,7 +31,7 @@ def test_the_old_outputs_are_replaced_as_a_set(tmp_path):
         write_text(stage / "run.json", "new")
         assert (out / "run.json").read_text() == "old"  # nothing is visible before the swap
     assert _tree(out) == ["run.json"] and (out / "run.json").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     assert oct(out.stat().st_mode & 0o777) == oct(0o777 & ~_umask())
 
 
@@ -49,16 +49,18 @@ def test_a_failed_run_leaves_the_old_outputs_alone(tmp_path):
         write_text(stage / "run.json", "new")
         raise RuntimeError("disk full")
     assert _tree(out) == before and (out / "run.json").read_text() == "old"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".run.lock", "run"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_a_second_run_into_the_same_folder_is_refused(tmp_path):
     out = tmp_path / "run"
     with staged_folder(out, OWNED) as stage:
         write_text(stage / "run.json", "first")
-        with pytest.raises(FolderBusyError, match=f"another run is writing {out}"), staged_folder(out, OWNED):
+        busy = f"another run is writing {out} \\(process {os.getpid()}\\)"
+        with pytest.raises(FolderBusyError, match=busy), staged_folder(out, OWNED):
             pass
-    assert (out / "run.json").read_text() == "first"
+        assert (tmp_path / ".run.lock").read_text() == f"{os.getpid()}\n"  # the refused run left it alone
+    assert (out / "run.json").read_text() == "first" and not (tmp_path / ".run.lock").exists()
     with staged_folder(out, OWNED) as stage:  # free again once the first is done
         write_text(stage / "run.json", "second")
     assert (out / "run.json").read_text() == "second"
@@ -96,4 +98,4 @@ def test_what_a_killed_run_leaves_is_cleaned_by_the_next(tmp_path, name):
     (tmp_path / f".{name}.old-abc123").mkdir()  # as if killed between the two renames of a swap
     with staged_folder(out, OWNED) as stage:  # the dead run's lock went with it
         write_text(stage / "run.json", "new")
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f".{name}.lock", name] and _tree(out) == ["run.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name] and _tree(out) == ["run.json"]

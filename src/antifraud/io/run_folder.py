@@ -3,7 +3,8 @@
 A run never writes into its folder ``out`` itself. :func:`staged_folder`
 
 1. takes the lock ``.<name>.lock`` beside ``out`` (``flock``, not waiting: a second run into the
-   same folder is refused at once; the kernel drops the lock of a run that dies, even by SIGKILL);
+   same folder is refused at once; the kernel drops the lock of a run that dies, even by SIGKILL,
+   and a run that ends removes the file);
 2. removes what killed runs left beside ``out``: ``.<name>.staging-*`` and ``.<name>.old-*``
    folders (``.part`` files of a killed run are inside them, or in the old ``out``, which goes);
 3. hands the run a fresh ``.<name>.staging-<random>`` folder beside ``out``, so on the same
@@ -88,19 +89,38 @@ def staged_folder(out: str | os.PathLike[str], owned: Collection[str]) -> Iterat
 
 @contextlib.contextmanager
 def _locked(out: Path) -> Iterator[None]:
-    """Hold ``.<name>.lock`` beside ``out`` (which names the holder's process id)."""
-    with open(out.parent / f".{out.name}.lock", "a+") as lock:
+    """Hold ``.<name>.lock`` beside ``out`` (naming the holder's process id); remove it when done."""
+    path = out.parent / f".{out.name}.lock"
+    while True:
+        lock = open(path, "a+")  # noqa: SIM115 - held open for the lock's lifetime
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.seek(0)
             holder = lock.read().strip() or "unknown"
+            lock.close()
             raise FolderBusyError(f"another run is writing {out} (process {holder}); wait for it to finish "
                                   "or choose another folder") from None
+        if _same_file(lock.fileno(), path):
+            break
+        lock.close()  # its holder removed it as we took it: take the one now there
+    try:
         lock.truncate(0)
         lock.write(f"{os.getpid()}\n")
         lock.flush()
         yield
+    finally:
+        path.unlink(missing_ok=True)  # before the lock goes, so nobody can hold a removed file's lock
+        lock.close()
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    try:
+        named = path.stat()
+    except FileNotFoundError:
+        return False
+    held = os.fstat(fd)
+    return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
 
 def _check_owned(out: Path, owned: Collection[str]) -> None:
