@@ -4,6 +4,7 @@ import json
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -119,10 +120,10 @@ def formula_run(tmp_path_factory):
     is private to the analyst."""
     from antifraud.detect import detect
     from antifraud.ingest import PROFILES
-    from tests.conftest import FIXTURES
 
     root = tmp_path_factory.mktemp("analyst-private-folder")
-    orders = pd.read_csv(FIXTURES / "generic" / "orders.csv", dtype=str, keep_default_na=False)
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "generic" / "orders.csv"
+    orders = pd.read_csv(fixture, dtype=str, keep_default_na=False)
     orders["order_id"] = "=" + orders["order_id"]
     orders.to_csv(root / "orders.csv", index=False)
     detect([root / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=1)
