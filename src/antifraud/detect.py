@@ -10,8 +10,9 @@ import hashlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from antifraud import __version__
 from antifraud.detectors.ensemble import BrushingEnsemble
@@ -21,12 +22,21 @@ from antifraud.findings.evidence import write_evidence_tables
 from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
 from antifraud.io import write_csv, write_json, write_jsonl
+from antifraud.io.run_folder import staged_folder
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.findings import Issuer, RunContext, build_records
-from antifraud.records.lifecycle import timestamp, utc_now
+from antifraud.records.findings import Issuer, RunContext, build_records, issuing_time
+from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
-__all__ = ["Detection", "detect"]
+__all__ = ["Detection", "NothingToDetect", "RUN_FILES", "detect"]
+
+#: What a detection run writes at the top of its folder.
+RUN_FILES: tuple[str, ...] = ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl", "findings.jsonl",
+                              "evidence", "quarantine.csv", "run.json")
+
+
+class NothingToDetect(ValueError):
+    """No row of the export was accepted: the run wrote its quarantine and ``run.json`` only."""
 
 
 @dataclass
@@ -50,6 +60,7 @@ def detect(
     encoding: str | None = None,
     issuer: Issuer | None = None,
     signer: Signer | None = None,
+    issued_at: str | None = None,
     progress: Callable[..., None] | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
@@ -59,67 +70,100 @@ def detect(
     paths : sequence of path
         Export files, read with ``profile``.
     out_dir : path
-        Where ``accounts.csv``, ``merchants.csv``, ``orders.csv``, ``rings.jsonl``,
-        ``quarantine.csv`` and ``run.json`` go.
+        The run folder: ``accounts.csv``, ``merchants.csv``, ``orders.csv``, ``rings.jsonl``,
+        ``findings.jsonl``, ``evidence/orders.parquet``, ``quarantine.csv`` and ``run.json``
+        (:data:`RUN_FILES`). They replace the folder's previous outputs as a whole, and only once
+        all are written (:func:`~antifraud.io.run_folder.staged_folder`); a second run into the
+        same folder meanwhile is refused.
     seed : int
-        Seed of every randomised step; the same seed gives identical files.
+        Seed of every randomised step. The same inputs, parameters, seed and pseudonym key with a
+        fixed issuing time give byte-identical files (``run.json`` but for its timings).
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
         Who issues the ``findings.jsonl`` credit records (default: from the environment).
     signer : Signer, optional
         Signs every record (Ed25519).
+    issued_at : str, optional
+        When the records are issued (RFC 3339); else ``SOURCE_DATE_EPOCH``, else the clock
+        (:func:`~antifraud.records.findings.issuing_time`). ``run.json`` says which.
+
+    Raises
+    ------
+    NothingToDetect
+        If every row was quarantined; ``quarantine.csv`` and ``run.json`` are written first.
+    ValueError
+        If an input lies inside ``out_dir``, or ``out_dir`` is busy or holds other files.
     """
     say = progress or (lambda *_args: None)
-    result = ingest(paths, profile, encoding=encoding, progress=progress)
-    timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    say("building graphs and features")
-    data = prepare(result.table)
-    timings["graphs_and_features"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    say("running detectors")
-    ensemble = BrushingEnsemble(contamination=contamination, random_state=seed).fit(data)
-    timings["detectors"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    say("writing findings")
+    issued = issuing_time(issued_at)
     out = Path(out_dir)
+    for path in paths:
+        if Path(path).resolve().is_relative_to(out.resolve()):
+            raise ValueError(f"{path}: the input is inside the output folder {out}, which a run replaces as a whole")
+    ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
+    parameters = {"seed": seed, "contamination": contamination,
+                  "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
+    issuer = issuer or Issuer.from_environment(platform=profile.name)
+    with staged_folder(out, RUN_FILES) as stage:
+        result = ingest(paths, profile, encoding=encoding, progress=progress)
+        inputs = tuple(f.sha256 for f in result.files)
+        run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
+        about = {"run_id": run_id, "issuer": issuer.to_record() | {"platform": issuer.platform},
+                 "issued": issued._asdict(), "parameters": parameters}
+        data = None
+        if result.rows_accepted:
+            say("building graphs and features")
+            data = _timed(result.timings, "graphs_and_features", prepare, result.table)
+            say("running detectors")
+            _timed(result.timings, "detectors", ensemble.fit, data)
+            say("writing findings")
+            context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
+                                 input_sha256=inputs, data_as_of=timestamp(data.times.max()),
+                                 toolkit_version=__version__, issued_at=issued.at, signer=signer)
+            written, summary = _timed(result.timings, "write", _write_findings, stage, result, data, ensemble, context)
+        else:
+            written, summary = {"quarantine": stage / "quarantine.csv"}, {"findings": None}
+            write_csv(result.quarantine, written["quarantine"])
+        written["manifest"] = stage / "run.json"
+        outputs = {k: p.relative_to(stage).as_posix() for k, p in written.items()}
+        write_json(written["manifest"], result.manifest("detect", about | summary | {"outputs": outputs}))
+    paths = {k: out / name for k, name in outputs.items()}
+    if data is None:
+        raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
+                              f"each row's reason is in {paths['quarantine']}")
+    return Detection(result, data, ensemble, dict(result.timings), paths)
+
+
+def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:
+    """``func(*args)``, its wall time recorded in ``timings[stage]``."""
+    t0 = time.perf_counter()
+    try:
+        return func(*args)
+    finally:
+        timings[stage] = time.perf_counter() - t0
+
+
+def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemble: BrushingEnsemble,
+                    context: RunContext) -> tuple[dict[str, Path], dict[str, Any]]:
+    """Write the score files, rings, evidence table, findings and quarantine into ``out``; return
+    their paths and the ``run.json`` summary of what was found."""
     rings = describe_rings(data, ensemble)
     written = write_evidence_tables(data, ensemble, out, pseudonymizer=result.pseudonymizer)
+    context = replace(context, evidence=({
+        "bundle_id": context.run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
+        "sha256": sha256_file(written["evidence_orders"])},))
     # The score files are written (mostly in Arrow, without the GIL) while the records are built.
     files = ThreadPoolExecutor(1)
     scores = files.submit(write_findings, data, ensemble, out, rings)
     written["quarantine"] = out / "quarantine.csv"
-    parameters = {"seed": seed, "contamination": contamination,
-                  "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
-    inputs = tuple(f.sha256 for f in result.files)
-    run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
-    context = RunContext(
-        issuer=issuer or Issuer.from_environment(platform=profile.name),
-        pseudonymizer=result.pseudonymizer,
-        run_id=run_id,
-        input_sha256=inputs,
-        data_as_of=timestamp(data.times.max()) if data.times.size else utc_now(),
-        toolkit_version=__version__,
-        issued_at=utc_now(),
-        evidence=({"bundle_id": run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
-                   "sha256": sha256_file(written["evidence_orders"])},),
-        signer=signer,
-    )
     written["findings"] = out / "findings.jsonl"
     try:
         write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
         write_csv(result.quarantine, written["quarantine"])
     finally:
         files.shutdown()
-    written = scores.result() | written
-    timings["write"] = time.perf_counter() - t0
-    result.timings.update(timings)  # the run's stages, after ingest's own
-    written["manifest"] = out / "run.json"
-    manifest = result.manifest("detect", {
-        "run_id": run_id,
-        "issuer": context.issuer.to_record() | {"platform": context.issuer.platform},
-        "parameters": parameters,
+    summary = {
         "detectors": {"skipped": ensemble.skipped_, "thresholds": ensemble.threshold_},
         "findings": {
             "rings": len(ensemble.rings_),
@@ -127,7 +171,5 @@ def detect(
             "merchants_flagged": int((ensemble.merchant_scores_ >= ensemble.threshold_["merchants"]).sum()),
             "orders_flagged": int((ensemble.order_scores_ >= ensemble.threshold_["orders"]).sum()),
         },
-        "outputs": {k: p.relative_to(out).as_posix() for k, p in written.items()},
-    })
-    write_json(written["manifest"], manifest)
-    return Detection(result, data, ensemble, dict(result.timings), written)
+    }
+    return scores.result() | written, summary

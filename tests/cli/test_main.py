@@ -87,14 +87,17 @@ def test_synth_writes_export_and_truth(tmp_path):
 
 def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
     for name in ("a", "b"):
-        result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / name, "--seed", 1)
+        result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / name, "--seed", 1,
+                     "--issued-at", "2026-11-01T08:00:00Z")
         assert result.exit_code == 0, result.output
-    for name in ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl"):
+    for name in ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl", "findings.jsonl", "quarantine.csv",
+                 "evidence/orders.parquet"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     accounts = (tmp_path / "a" / "accounts.csv").read_text().splitlines()
     assert accounts[0] == '"account_id","score","flagged","ring_ids"' and len(accounts) == 348
     manifest = json.loads((tmp_path / "a" / "run.json").read_text())
     assert manifest["command"] == "detect" and manifest["rows"]["read"] == 2000
+    assert manifest["issued"] == {"at": "2026-11-01T08:00:00.000Z", "source": "given"}
     assert set(manifest["timings_s"]) == {
         "read_and_convert", "duplicates_and_pseudonyms", "assemble", "graphs_and_features", "detectors", "write",
     }

@@ -12,6 +12,7 @@ from antifraud.signing import Signer
 
 runner = CliRunner()
 FILES = {"rings.jsonl": b'{"ring": 1}\n', "evidence/orders.csv": b"order_id\no1\n"}
+FIELDS = {"issuer": {"member_id": "member"}, "seed": 1}
 
 
 def run(*args, **kwargs):
@@ -44,7 +45,7 @@ def test_keys_generate_encrypted(tmp_path):
 def test_verify_good_tampered_and_unsigned_bundles(tmp_path):
     private, _ = make_key(tmp_path)
     good = tmp_path / "good.zip"
-    write_archive(good, FILES, {"seed": 1}, Signer.from_file(private))
+    write_archive(good, FILES, FIELDS, Signer.from_file(private))
     result = run("verify", good, "--keyring", private.parent)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("OK:") and "signature: valid" in result.stdout
@@ -60,10 +61,26 @@ def test_verify_good_tampered_and_unsigned_bundles(tmp_path):
 
     assert run("verify", good).exit_code == 1  # signed, but no keyring to check it
     plain = tmp_path / "plain.zip"
-    write_archive(plain, FILES, {"seed": 1})
+    write_archive(plain, FILES, FIELDS)
     result = run("verify", plain)
     assert result.exit_code == 1 and "manifest.json: unsigned" in result.stdout
     assert run("verify", plain, "--allow-unsigned").exit_code == 0
+
+
+def test_verify_refuses_a_bundle_re_signed_by_another_member(tmp_path):
+    keys = tmp_path / "keys"
+    for member in ("platform-a", "platform-b"):
+        assert run("keys", "generate", keys / member).exit_code == 0
+    fields = {**FIELDS, "issuer": {"member_id": "platform-a"}}
+    write_archive(tmp_path / "a.zip", FILES, fields, Signer.from_file(keys / "platform-a"))
+    result = run("verify", tmp_path / "a.zip", "--keyring", keys)
+    assert result.exit_code == 0 and "platform-a" in result.stdout, result.output
+    altered = {**FILES, "evidence/orders.csv": b"order_id\no2\n"}
+    write_archive(tmp_path / "b.zip", altered, fields, Signer.from_file(keys / "platform-b"))
+    result = run("verify", tmp_path / "b.zip", "--keyring", keys)
+    assert result.exit_code == 1 and "FAILED" in result.stdout
+    assert "manifest.json: wrong_issuer: signed with platform-b's key" in result.stdout
+    assert "names issuer platform-a" in result.stdout
 
 
 def test_verify_hostile_names_are_printed_escaped(tmp_path):

@@ -26,6 +26,7 @@ def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
     root = tmp_path_factory.mktemp("evidence-run")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", "00" * 16 + "ab" * 16)
+        mp.setenv("ANTIFRAUD_MEMBER_ID", "platform-a")  # the member whose key signs its bundles
         export = write_synthetic_export(root / "export", seed=3, n_orders=8_000)
         detection = detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3)
     return SmallRun(export, root / "run", detection, detection.paths["evidence_orders"])

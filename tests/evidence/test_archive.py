@@ -28,7 +28,8 @@ FILES = {
     "evidence/orders.csv": b"order_id,buyer\no1,p1\no2,p2\n",
     "notes/店铺.txt": "刷单 evidence".encode(),
 }
-FIELDS = {"inputs": [{"path": "orders.csv", "sha256": "ab" * 32}], "seed": 7, "toolkit_version": "0.1.0"}
+FIELDS = {"issuer": {"member_id": "member"}, "inputs": [{"path": "orders.csv", "sha256": "ab" * 32}], "seed": 7,
+          "toolkit_version": "0.1.0"}
 MB = 1 << 20
 
 
@@ -85,7 +86,55 @@ def test_signed_bundle_round_trip(signed, keyring, key):
     assert report.signature is SignatureStatus.VALID and report.key_id == key.key_id
     assert sorted(report.matched) == sorted(FILES)
     assert report.manifest["seed"] == 7 and report.manifest["format"] == "antifraud-bundle/1"
-    assert report.summary().startswith("OK:")
+    assert report.summary().startswith("OK:") and "member" in report.summary()
+
+
+@pytest.mark.parametrize(("issuer", "why"), [
+    ({"member_id": "platform-a"}, "signed with member's key, but the manifest names issuer platform-a"),
+    (None, "signed with member's key, but the manifest names no issuer"),
+    ("member", "signed with member's key, but the manifest names no issuer"),
+])
+def test_the_signer_must_be_the_issuer_the_manifest_names(tmp_path, key, keyring, issuer, why):
+    fields = {**FIELDS, "issuer": issuer}
+    write_archive(tmp_path / "b.zip", FILES, fields, Signer.from_file(key.private_path))
+    report = verify_archive(tmp_path / "b.zip", keyring)
+    assert report.signature is SignatureStatus.VALID and not report.ok
+    assert [(p.name, p.kind) for p in report.problems] == [("manifest.json", ProblemKind.WRONG_ISSUER)]
+    assert why in report.problems[0].detail
+    anonymous = Keyring([keyring.get(key.key_id)])  # a keyring that does not say who holds the key
+    write_archive(tmp_path / "c.zip", FILES, FIELDS, Signer.from_file(key.private_path))
+    assert kinds(verify_archive(tmp_path / "c.zip", anonymous)) == {("manifest.json", ProblemKind.WRONG_ISSUER)}
+
+
+def _findings(*citations):
+    return "".join(json.dumps({"issuer": {"member_id": "member"},
+                               "evidence": [{"path": path, "sha256": sha} for path, sha in citations]}) + "\n"
+                   for _ in range(2)).encode()
+
+
+def test_findings_must_cite_the_evidence_the_bundle_holds(tmp_path, key, keyring):
+    evidence = FILES["evidence/orders.csv"]
+    right = hashlib.sha256(evidence).hexdigest()
+    signer = Signer.from_file(key.private_path)
+    files = {**FILES, "rings/R1/findings.jsonl": _findings(("evidence/orders.csv", right), ("elsewhere.bin", "0" * 64))}
+    write_archive(tmp_path / "good.zip", files, FIELDS, signer)
+    assert verify_archive(tmp_path / "good.zip", keyring).ok  # evidence the bundle does not hold is not checked
+    files["rings/R1/findings.jsonl"] = _findings(("evidence/orders.csv", "1" * 64))
+    write_archive(tmp_path / "bad.zip", files, FIELDS, signer)
+    report = verify_archive(tmp_path / "bad.zip", keyring)
+    assert kinds(report) == {("rings/R1/findings.jsonl", ProblemKind.EVIDENCE_MISMATCH)}
+    assert "evidence/orders.csv" in report.problems[0].detail and len(report.problems) == 1
+
+
+def test_findings_must_name_the_manifests_issuer(tmp_path, key, keyring):
+    other = _findings().replace(b'"member"', b'"platform-a"')
+    write_archive(tmp_path / "b.zip", {**FILES, "rings/R1/findings.jsonl": other}, FIELDS,
+                  Signer.from_file(key.private_path))
+    report = verify_archive(tmp_path / "b.zip", keyring)
+    assert kinds(report) == {("rings/R1/findings.jsonl", ProblemKind.WRONG_ISSUER)}
+    write_archive(tmp_path / "c.zip", {**FILES, "rings/R1/findings.jsonl": b"{not json\n"}, FIELDS,
+                  Signer.from_file(key.private_path))
+    assert kinds(verify_archive(tmp_path / "c.zip", keyring)) == {("rings/R1/findings.jsonl", ProblemKind.UNREADABLE)}
 
 
 def test_archive_is_deterministic_and_sorted(tmp_path, key):

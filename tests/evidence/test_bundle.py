@@ -2,16 +2,20 @@
 
 import json
 import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from antifraud.cli.main import app
-from antifraud.evidence import verify_archive
+from antifraud.evidence import ProblemKind, verify_archive, write_archive
 from antifraud.evidence.bundle import write_bundle
-from antifraud.signing import Keyring, Signer, generate_key
+from antifraud.signing import Keyring, SignatureStatus, Signer, generate_key
 
 runner = CliRunner()
 
@@ -19,7 +23,8 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def keys(tmp_path_factory):
     folder = tmp_path_factory.mktemp("keys")
-    info = generate_key(folder / "member")
+    info = generate_key(folder / "platform-a")  # the run's issuer
+    generate_key(folder / "platform-b")  # another member of the alliance
     return Signer.from_file(info.private_path), Keyring.from_directory(folder), folder
 
 
@@ -58,8 +63,8 @@ def test_bundle_contents_are_consistent_and_pseudonymous(small_run, whole_run):
         orders = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/orders.csv"), dtype=str)
         edges = pd.read_csv(zf.open(f"rings/{ring['ring_id']}/edges.csv"))
         text = b"".join(zf.read(n) for n in zf.namelist() if not n.endswith((".png", ".parquet"))).decode()
-    assert orders["in_ring"].eq("True").sum() == len(ring["orders"])
-    assert set(orders.loc[orders["in_ring"] == "True", "order_id"]) == set(ring["orders"])
+    assert orders["in_ring"].eq("true").sum() == len(ring["orders"])
+    assert set(orders.loc[orders["in_ring"] == "true", "order_id"]) == set(ring["orders"])
     assert edges["weight"].sum() == len(ring["orders"])
     tokens = set(re.split(r"[\s,;\"<>]+", text))
     raw = pd.read_csv(small_run.export / "orders.csv", dtype=str)
@@ -101,9 +106,88 @@ def test_cli_bundle_then_verify(small_run, keys, tmp_path):
     signer, _, folder = keys
     out = tmp_path / "b.zip"
     result = runner.invoke(app, ["bundle", str(small_run.run), "--out", str(out), "--finding", "R0001",
-                                 "--signing-key", str(folder / "member")])
+                                 "--signing-key", str(folder / "platform-a")])
     assert result.exit_code == 0, result.output
     assert f"signed with {signer.key_id}" in result.output
     result = runner.invoke(app, ["verify", str(out), "--keyring", str(folder), "--extract", str(tmp_path / "x")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "x" / "rings" / "R0001" / "report.html").is_file()
+
+
+@pytest.fixture(scope="module")
+def formula_run(tmp_path_factory):
+    """A run of the generic fixture whose order ids all start with ``=``, in a folder whose path
+    is private to the analyst."""
+    from antifraud.detect import detect
+    from antifraud.ingest import PROFILES
+
+    root = tmp_path_factory.mktemp("analyst-private-folder")
+    fixture = Path(__file__).resolve().parents[2] / "fixtures" / "generic" / "orders.csv"
+    orders = pd.read_csv(fixture, dtype=str, keep_default_na=False)
+    orders["order_id"] = "=" + orders["order_id"]
+    orders.to_csv(root / "orders.csv", index=False)
+    detect([root / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=1)
+    return root
+
+
+def test_bundle_csvs_are_spreadsheet_safe_and_carry_no_local_path(formula_run, tmp_path):
+    out = tmp_path / "b.zip"
+    write_bundle(formula_run / "run", out, finding="R0001")
+    with zipfile.ZipFile(out) as zf:
+        orders = pd.read_csv(zf.open("rings/R0001/orders.csv"), dtype=str)
+        run = json.loads(zf.read("run.json"))
+        text = b"".join(zf.read(n) for n in zf.namelist() if not n.endswith(".png")).decode()
+    assert len(orders) and orders["order_id"].str.startswith("'=").all()
+    assert orders["in_ring"].isin(["true", "false"]).all()
+    assert [i["path"] for i in run["inputs"]] == ["orders.csv"] and len(run["inputs"][0]["sha256"]) == 64
+    assert str(formula_run) not in text and formula_run.name not in text
+
+
+def _repacked(bundle, out, signer, change):
+    """``bundle`` with its files passed through ``change`` and a new manifest signed by ``signer``."""
+    with zipfile.ZipFile(bundle) as zf:
+        files = {n: zf.read(n) for n in zf.namelist() if n != "manifest.json"}
+        fields = {k: v for k, v in json.loads(zf.read("manifest.json")).items()
+                  if k not in ("format", "files", "signature")}
+    write_archive(out, change(files), fields, signer)
+    return out
+
+
+def test_a_bundle_altered_and_re_signed_by_another_member_fails(whole_run, keys, tmp_path):
+    other = Signer.from_file(keys[2] / "platform-b")
+    same = _repacked(whole_run[0], tmp_path / "same.zip", other, lambda files: files)
+    report = verify_archive(same, keys[1])
+    assert report.signature is SignatureStatus.VALID
+    assert [(p.name, p.kind) for p in report.problems] == [("manifest.json", ProblemKind.WRONG_ISSUER)]
+
+
+def test_evidence_other_than_the_findings_cite(small_run, whole_run, keys, tmp_path):
+    def other_evidence(files):
+        table = pq.read_table(pa.BufferReader(files["evidence/orders.parquet"]))
+        sink = pa.BufferOutputStream()
+        pq.write_table(table.slice(1), sink)
+        return {**files, "evidence/orders.parquet": sink.getvalue().to_pybytes()}
+
+    forged = _repacked(whole_run[0], tmp_path / "forged.zip", keys[0], other_evidence)
+    report = verify_archive(forged, keys[1])
+    assert report.signature is SignatureStatus.VALID and not report.ok
+    assert {p.kind for p in report.problems} == {ProblemKind.EVIDENCE_MISMATCH}
+    assert all(p.name.endswith("/findings.jsonl") and "evidence/orders.parquet" in p.detail for p in report.problems)
+
+    mixed = tmp_path / "mixed-run"
+    shutil.copytree(small_run.run, mixed)
+    (mixed / "evidence" / "orders.parquet").write_bytes(
+        other_evidence({"evidence/orders.parquet": small_run.evidence.read_bytes()})["evidence/orders.parquet"])
+    for finding in (None, "R0001"):
+        with pytest.raises(ValueError, match="findings.jsonl cites evidence/orders.parquet"):
+            write_bundle(mixed, tmp_path / "x.zip", finding=finding)
+    assert not (tmp_path / "x.zip").exists()
+
+
+def test_an_old_run_json_beside_new_findings_is_refused(small_run, tmp_path):
+    mixed = tmp_path / "mixed-run"
+    shutil.copytree(small_run.run, mixed)
+    run = json.loads((mixed / "run.json").read_text(encoding="utf-8"))
+    (mixed / "run.json").write_text(json.dumps({**run, "run_id": "run-0123456789abcdef"}), encoding="utf-8")
+    with pytest.raises(ValueError, match=f"holds findings of run {run['run_id']}, run.json is of run run-0123"):
+        write_bundle(mixed, tmp_path / "x.zip", finding="R0001")

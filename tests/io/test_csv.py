@@ -51,3 +51,36 @@ def test_atomic_path_replaces_existing(tmp_path):
         tmp.write_text("new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["result.csv"]
+
+
+@pytest.mark.parametrize("kind", [pa.string(), pa.large_string(), pa.dictionary(pa.int32(), pa.large_string())])
+def test_escape_formulas_keeps_every_string_type(kind):
+    # pandas 3 strings arrive as large_string: escaping must not depend on the string type.
+    values = pa.array(["+8613800000000", "=cmd", "-x", "ok"], pa.large_string()).cast(kind)
+    column = escape_formulas(pa.table({"t": values})).column("t")
+    assert column.to_pylist() == ["+8613800000000", "'=cmd", "'-x", "ok"]
+
+
+def test_write_csv_escapes_pandas_strings(tmp_path):
+    out = tmp_path / "o.csv"
+    write_csv(pd.DataFrame({"account_id": ["+86138", "@evil", "b1"], "score": [0.5, -1.0, 2.0]}), out)
+    back = pd.read_csv(out, dtype=str)
+    assert back["account_id"].tolist() == ["+86138", "'@evil", "b1"]
+    assert back["score"].tolist() == ["0.5", "-1", "2"]
+
+
+def test_atomic_path_removes_what_killed_writers_left_but_not_live_ones(tmp_path):
+    import fcntl
+
+    target = tmp_path / "bundle.zip"
+    dead = tmp_path / ".bundle.zip.k1ll3d.part"
+    dead.write_text("a writer killed half-way")
+    other = tmp_path / ".bundle.zip.gz.k1ll3d.part"  # another file's: not this write's business
+    other.write_text("x")
+    live = tmp_path / ".bundle.zip.l1v3.part"
+    live.write_text("a writer still at work")
+    with open(live) as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with atomic_path(target) as tmp:
+            tmp.write_text("done")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([live.name, other.name, "bundle.zip"])

@@ -145,6 +145,11 @@ def detect(
         Path | None,
         typer.Option("--signing-key", envvar="ANTIFRAUD_SIGNING_KEY", help="Ed25519 private key to sign the records."),
     ] = None,
+    issued_at: Annotated[
+        str | None,
+        typer.Option("--issued-at", help="Issue the records at this RFC 3339 time (default: SOURCE_DATE_EPOCH, "
+                                         "else now); fixed, the same inputs and seed give identical files."),
+    ] = None,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
@@ -164,7 +169,7 @@ def detect(
     with stage_progress() as progress:
         run = run_detection(
             exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, issuer=issuer,
-            signer=signer, progress=progress,
+            signer=signer, issued_at=issued_at, progress=progress,
         )
     print_detection_summary(run)
     flagged = (run.ensemble.account_scores_ >= run.ensemble.threshold_["accounts"]).any() or (

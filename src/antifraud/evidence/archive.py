@@ -11,7 +11,11 @@ encrypted entries, compression other than stored/deflate, too many entries, a de
 past the limit and suspicious compression ratios. While reading it counts the bytes actually
 decompressed, so a header that lies about sizes still cannot exceed the limit. Then it compares
 every member with the manifest (changed, added, removed) and checks the signature against a
-keyring. :func:`safe_extract` applies the same checks and then writes inside one folder only.
+keyring: valid, and made with the key of the member the manifest names as issuer (the keyring's
+``<member id>.pub``), so a bundle altered and re-signed by another member fails. Last it reads the
+finding records (``*/findings.jsonl``): they must name the manifest's issuer, and cite every
+evidence file the bundle holds with that file's SHA-256 (:mod:`antifraud.evidence.consistency`).
+:func:`safe_extract` applies the same checks and then writes inside one folder only.
 
 Examples
 --------
@@ -34,9 +38,10 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches, issuer_of
 from antifraud.evidence.manifest import MANIFEST_NAME, ManifestError, build_manifest, parse_manifest
 from antifraud.evidence.names import collisions, name_key, name_problem, printable
 from antifraud.evidence.verification import ProblemKind, VerifyReport
@@ -58,6 +63,7 @@ DEFAULT_MAX_ENTRIES = 10_000
 DEFAULT_MAX_RATIO = 100.0
 RATIO_FLOOR = 1 << 20  # members smaller than this may compress as well as they like
 MAX_MANIFEST_BYTES = 1 << 20
+MAX_FINDINGS_BYTES = 64 << 20  # per findings.jsonl, which is read whole to be checked
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)
 _CHUNK = 1 << 16
 _MAX_DIRECTORY_ENTRY_BYTES = 2048  # 46-byte header, a name of up to 255 characters in UTF-8, extra fields
@@ -290,7 +296,8 @@ def _verify(
     members = _check_entries(zf.infolist(), limits, report)
     if report.problems:
         return members, {}
-    digests, manifest_bytes = _read_members(zf, members, limits, report)
+    digests, kept = _read_members(zf, members, limits, report)
+    manifest_bytes = kept.pop(MANIFEST_NAME, None)
     if MANIFEST_NAME not in {m.filename for m in members}:
         report.add(MANIFEST_NAME, ProblemKind.MISSING_MANIFEST, "the archive has no manifest.json")
     elif manifest_bytes is not None:
@@ -301,6 +308,7 @@ def _verify(
         else:
             _compare(manifest["files"], digests, {m.filename for m in members}, report)
             _check_signature(manifest, keyring, require_signature, report)
+            _check_findings(kept, digests, issuer_of(manifest), report)
             report.manifest = manifest
     return members, digests
 
@@ -355,30 +363,40 @@ def _stream(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget) -> Iter
             yield chunk
 
 
+def _kept(name: str) -> tuple[int, ProblemKind] | None:
+    """For a member read whole (the manifest, findings), its size limit and the problem past it."""
+    if name == MANIFEST_NAME:
+        return MAX_MANIFEST_BYTES, ProblemKind.MALFORMED_MANIFEST
+    if PurePosixPath(name).name == FINDINGS_NAME:
+        return MAX_FINDINGS_BYTES, ProblemKind.UNREADABLE
+    return None
+
+
 def _read_members(
     zf: zipfile.ZipFile, members: list[zipfile.ZipInfo], limits: _Limits, report: VerifyReport
-) -> tuple[dict[str, tuple[str, int]], bytes | None]:
-    """Hash every member as it streams; keep only the manifest's bytes. Returns (digests, manifest)."""
+) -> tuple[dict[str, tuple[str, int]], dict[str, bytes]]:
+    """Hash every member as it streams; keep the bytes of the manifest and the findings only.
+    Returns (digests, kept)."""
     budget = _Budget(limits.total_bytes)
     digests: dict[str, tuple[str, int]] = {}
-    manifest: bytes | None = None
+    kept: dict[str, bytes] = {}
     for info in members:
-        is_manifest = info.filename == MANIFEST_NAME
-        if is_manifest and info.file_size > MAX_MANIFEST_BYTES:
-            report.add(MANIFEST_NAME, ProblemKind.MALFORMED_MANIFEST, f"larger than {MAX_MANIFEST_BYTES:,} bytes")
+        keep = _kept(info.filename)
+        if keep is not None and info.file_size > keep[0]:
+            report.add(info.filename, keep[1], f"larger than {keep[0]:,} bytes")
             continue
-        digest, size, kept = hashlib.sha256(), 0, bytearray()
+        digest, size, data = hashlib.sha256(), 0, bytearray()
         try:
             for chunk in _stream(zf, info, budget):
                 digest.update(chunk)
                 size += len(chunk)
-                if is_manifest:
-                    kept += chunk
-                    if len(kept) > MAX_MANIFEST_BYTES:
+                if keep is not None:
+                    data += chunk
+                    if len(data) > keep[0]:
                         raise _TooMuchData
         except _TooMuchData:
             report.add(info.filename, ProblemKind.DECOMPRESSION_BOMB, "decompressed past the limit; reading stopped")
-            return digests, None
+            return digests, {}
         except _READ_ERRORS as exc:
             report.add(info.filename, ProblemKind.UNREADABLE, f"cannot be read: {exc}")
             continue
@@ -386,9 +404,9 @@ def _read_members(
             report.add(info.filename, ProblemKind.UNREADABLE, f"{size:,} bytes, header says {info.file_size:,}")
             continue
         digests[info.filename] = (digest.hexdigest(), size)
-        if is_manifest:
-            manifest = bytes(kept)
-    return digests, manifest
+        if keep is not None:
+            kept[info.filename] = bytes(data)
+    return digests, kept
 
 
 def _compare(
@@ -415,6 +433,8 @@ def _check_signature(
     if isinstance(signature, dict) and isinstance(signature.get("key_id"), str):
         report.key_id = signature["key_id"]
     if report.signature is SignatureStatus.VALID:
+        report.signer = keyring.owner(report.key_id) if keyring is not None and report.key_id else None
+        _check_issuer(issuer_of(manifest), report)
         return
     if report.signature is SignatureStatus.UNSIGNED and not require_signature:
         return
@@ -422,6 +442,38 @@ def _check_signature(
     if report.signature is SignatureStatus.UNKNOWN_KEY:
         detail = f"{detail} ({printable(report.key_id or '')})" if keyring is not None else "no keyring to check it"
     report.add(MANIFEST_NAME, kind, detail)
+
+
+def _check_issuer(issuer: str | None, report: VerifyReport) -> None:
+    """A valid signature must be the named issuer's: the keyring's holder of the key."""
+    if report.signer is not None and report.signer == issuer:
+        return
+    if report.signer is None:
+        detail = "signed with a key whose holder the keyring does not name"
+    else:
+        named = f"issuer {issuer}" if issuer is not None else "no issuer"
+        detail = f"signed with {report.signer}'s key, but the manifest names {named}"
+    report.add(MANIFEST_NAME, ProblemKind.WRONG_ISSUER, f"{detail} (key {report.key_id})")
+
+
+def _check_findings(
+    kept: dict[str, bytes], digests: dict[str, tuple[str, int]], issuer: str | None, report: VerifyReport
+) -> None:
+    """Every findings file must name the manifest's issuer (when it names one) and cite the
+    bundle's own evidence files with their SHA-256."""
+    sha256_of = {name: sha for name, (sha, _) in digests.items()}
+    for name, data in sorted(kept.items()):
+        try:
+            records = [json.loads(line) for line in data.decode("utf-8").splitlines() if line.strip()]
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            report.add(name, ProblemKind.UNREADABLE, "not JSON Lines")
+            continue
+        for detail in evidence_mismatches(records, sha256_of):
+            report.add(name, ProblemKind.EVIDENCE_MISMATCH, detail)
+        others = sorted({issuer_of(r) or "nobody" for r in records} - {issuer}) if issuer is not None else []
+        if others:
+            report.add(name, ProblemKind.WRONG_ISSUER,
+                       f"findings issued by {', '.join(others)}, but the manifest names issuer {issuer}")
 
 
 def _extract_one(

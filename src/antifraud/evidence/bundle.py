@@ -10,42 +10,48 @@ A bundle holds, for each ring it covers (``rings/<ring id>/``):
 - ``signals.csv``: why the ring is suspicious, each signal with its population percentile;
 - ``findings.jsonl``: the ``acr/1`` records about the ring, its merchants and its accounts.
 
-and at the top ``index.html`` (the rings, linked), ``run.json`` (the run's manifest) and, in a
-bundle of the whole run, ``evidence/orders.parquet`` (the file the records' evidence references
-name). ``manifest.json`` lists the SHA-256 of every file, the inputs' SHA-256, the parameters,
+and at the top ``index.html`` (the rings, linked), ``run.json`` (the run's manifest, with input
+files and column profile named by file name only: no local path leaves the analyst's machine;
+inputs keep their SHA-256; without the timings, so two identical runs give identical bundles)
+and, in a bundle of the whole run, ``evidence/orders.parquet`` (the file the records' evidence
+references name, checked against their SHA-256 before it is packed). ``manifest.json`` lists the SHA-256 of every file, the inputs' SHA-256, the parameters,
 seed and toolkit version, so the finding can be reproduced; with a signing key it is signed
 (Ed25519). ``antifraud verify`` checks all of it.
 
 Raw account ids never enter a bundle: accounts appear as in the finding records, as their
-alliance pseudonyms.
+alliance pseudonyms. Its CSV files are written by :func:`antifraud.io.csv_bytes`, spreadsheet-safe
+like every CSV of the toolkit.
 """
 
 from __future__ import annotations
 
-import csv
+import hashlib
 import html
-import io
 import json
 import os
 import uuid
 from collections.abc import Mapping, Sequence
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from joblib import Parallel, delayed
 
 from antifraud.evidence.archive import write_archive
+from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches
 from antifraud.evidence.report import CSP, render_report, ring_pictures
+from antifraud.io import csv_bytes
+from antifraud.io.run_folder import RUN_TIMINGS
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer
 
-__all__ = ["write_bundle", "select_rings"]
+__all__ = ["write_bundle", "select_rings", "shareable_run"]
 
 _NAMESPACE = uuid.UUID("0c7f3d0e-52a1-5b2c-8d3e-3f8f0a1b2c44")
+_EDGES = pa.schema([("src", pa.string()), ("dst", pa.string()), ("relation", pa.string()), ("weight", pa.int64())])
 
 
 def select_rings(records: Sequence[Mapping[str, Any]], rings: Sequence[Mapping[str, Any]],
@@ -88,18 +94,30 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
     -------
     dict
         The manifest written.
+
+    Raises
+    ------
+    ValueError
+        If the folder's files are not all of one run: findings of another run than ``run.json``'s,
+        or citing another ``evidence/orders.parquet`` than the folder holds.
     """
     run_dir = Path(run_dir)
-    run = json.loads(_read(run_dir / "run.json"))
-    rings = [json.loads(line) for line in _read(run_dir / "rings.jsonl").splitlines()]
-    records = [validate_record(json.loads(line)) for line in _read(run_dir / "findings.jsonl").splitlines()]
-    evidence = run_dir / "evidence" / "orders.parquet"
-    orders = pq.read_table(evidence)
+    run = shareable_run(json.loads(_read(run_dir / "run.json")))
+    rings = [json.loads(line) for line in _read(run_dir / "rings.jsonl").decode("utf-8").splitlines()]
+    findings = run_dir / FINDINGS_NAME
+    records = [validate_record(json.loads(line)) for line in _read(findings).decode("utf-8").splitlines()]
+    evidence = _read(run_dir / "evidence" / "orders.parquet")  # read once: what is checked is what is packed
+    others = sorted({r["provenance"]["run_id"] for r in records} - {run.get("run_id")})
+    mismatches = evidence_mismatches(records, {"evidence/orders.parquet": hashlib.sha256(evidence).hexdigest()})
+    if others or mismatches:
+        why = f"holds findings of run {others[0]}, run.json is of run {run.get('run_id')}" if others else mismatches[0]
+        raise ValueError(f"{findings} {why}: the folder mixes two runs' files; run detect again")
+    orders = pq.read_table(pa.BufferReader(evidence))
     chosen = select_rings(records, rings, finding)
     by_id = {r["ring_id"]: r for r in rings}
-    files: dict[str, bytes] = {"run.json": (run_dir / "run.json").read_bytes()}
+    files: dict[str, bytes] = {"run.json": (json.dumps(run, ensure_ascii=False, indent=2) + "\n").encode("utf-8")}
     if finding is None:
-        files["evidence/orders.parquet"] = evidence.read_bytes()
+        files["evidence/orders.parquet"] = evidence
     about: dict[str, list[dict]] = {}
     for record in records:
         about.setdefault(_ring_of(record), []).append(record)
@@ -115,12 +133,11 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
         "issuer": run.get("issuer"),
         "rings": chosen,
         "findings": included,
-        "inputs": [{"name": Path(i["path"]).name, "sha256": i["sha256"], "bytes": i["bytes"]}
-                   for i in run.get("inputs", [])],
+        "inputs": [{"name": i["path"], "sha256": i["sha256"], "bytes": i["bytes"]} for i in run.get("inputs", [])],
         "parameters": run.get("parameters", {}),
         "seed": run.get("parameters", {}).get("seed"),
         "toolkit": run.get("toolkit", {}),
-        "reproduce": "antifraud detect " + " ".join(Path(i["path"]).name for i in run.get("inputs", []))
+        "reproduce": "antifraud detect " + " ".join(i["path"] for i in run.get("inputs", []))
                      + f" --profile {run.get('profile', {}).get('name', 'generic')} --seed "
                      + f"{run.get('parameters', {}).get('seed')} --contamination "
                      + f"{run.get('parameters', {}).get('contamination')}",
@@ -128,10 +145,35 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
     return write_archive(out, files, manifest, signer=signer)
 
 
-def _read(path: Path) -> str:
+def shareable_run(run: Mapping[str, Any]) -> dict[str, Any]:
+    """``run.json`` as a bundle carries it: input files and a profile file by name only, and
+    without its timings (:data:`~antifraud.io.run_folder.RUN_TIMINGS`).
+
+    Examples
+    --------
+    >>> shareable_run({"inputs": [{"path": "/home/ana/exports/o.csv", "sha256": "ab"}],
+    ...                "started_at": "2026-12-03T07:00:00+00:00",
+    ...                "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
+    {'inputs': [{'path': 'o.csv', 'sha256': 'ab'}], 'profile': {'name': 'mine', 'source': 'mine.toml'}}
+    """
+    shared = {k: v for k, v in run.items() if k not in RUN_TIMINGS}
+    shared["inputs"] = [{**i, "path": _file_name(i["path"])} for i in run.get("inputs", [])]
+    profile = dict(run.get("profile", {}))
+    if profile.get("source") not in (None, "built-in"):
+        profile["source"] = _file_name(profile["source"])
+    shared["profile"] = profile
+    return shared
+
+
+def _file_name(path: str) -> str:
+    """The last part of a POSIX or Windows path."""
+    return PureWindowsPath(path).name
+
+
+def _read(path: Path) -> bytes:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: missing; is {path.parent} a folder written by antifraud detect?")
-    return path.read_text(encoding="utf-8")
+    return path.read_bytes()
 
 
 def _ring_of(record: Mapping[str, Any]) -> str | None:
@@ -161,31 +203,26 @@ def _ring_files(ring: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], orde
     files = {prefix + p.name: p.png for p in pictures}
     files[prefix + "report.html"] = render_report(shared, list(mine), orders, dict(run), pictures).encode("utf-8")
     files[prefix + "findings.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in mine).encode()
-    files[prefix + "edges.csv"] = _csv(["src", "dst", "relation", "weight"],
-                                       ([e["src"], e["dst"], e["relation"], e["weight"]]
-                                        for e in ring_record["subject"]["ring"]["edges"]))
-    files[prefix + "signals.csv"] = _csv(["name", "value", "population_percentile", "explanation"],
-                                         ([s["name"], s["value"], s["population_percentile"], s["explanation"]]
-                                          for s in ring_record["assessment"]["signals"]))
-    files[prefix + "orders.csv"] = _ring_orders_csv(orders, rid, shared)
+    ring_subgraph = ring_record["subject"]["ring"]
+    files[prefix + "edges.csv"] = csv_bytes(pa.Table.from_pylist(ring_subgraph["edges"], _EDGES))
+    signals = ring_record["assessment"]["signals"]
+    files[prefix + "signals.csv"] = csv_bytes(pa.table({
+        "name": pa.array([s["name"] for s in signals], pa.string()),
+        "value": pa.array([None if s["value"] is None else str(s["value"]) for s in signals], pa.string()),
+        "population_percentile": pa.array([s["population_percentile"] for s in signals], pa.float64()),
+        "explanation": pa.array([s["explanation"] for s in signals], pa.string()),
+    }))
+    files[prefix + "orders.csv"] = _ring_orders_csv(orders, rid)
     return files
 
 
-def _ring_orders_csv(orders: Any, rid: str, ring: Mapping[str, Any]) -> bytes:
-    targets = set(ring.get("merchants") or ring.get("victims") or [])
-    frame = orders.to_pandas() if hasattr(orders, "to_pandas") else pd.DataFrame(orders)
-    frame = frame[frame["seller_id"].isin(targets)].copy()
-    frame.insert(len(frame.columns) - 1, "in_ring", frame["ring_ids"].map(lambda ids: rid in list(ids)))
-    frame["ring_ids"] = frame["ring_ids"].map(lambda ids: ";".join(ids))
-    return frame.to_csv(index=False).encode("utf-8")
-
-
-def _csv(header: list[str], rows: Any) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8")
+def _ring_orders_csv(orders: pa.Table, rid: str) -> bytes:
+    """The ring's shops' orders with ``in_ring`` (before ``weight``) and ``ring_ids`` joined by ``;``."""
+    ring_ids = orders.column("ring_ids").combine_chunks()
+    in_ring = np.zeros(orders.num_rows, dtype=bool)
+    in_ring[pc.list_parent_indices(ring_ids).filter(pc.equal(pc.list_flatten(ring_ids), rid)).to_numpy()] = True
+    table = orders.set_column(orders.schema.get_field_index("ring_ids"), "ring_ids", pc.binary_join(ring_ids, ";"))
+    return csv_bytes(table.add_column(table.num_columns - 1, "in_ring", pa.array(in_ring)))
 
 
 def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: Mapping[str, Any]) -> str:
@@ -195,7 +232,7 @@ def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: M
         f'<td>{float(rings[rid]["score"]):.3f}</td><td>{len(rings[rid]["accounts"])}</td>'
         f'<td>{e(", ".join(rings[rid].get("merchants") or rings[rid].get("victims") or []))}</td></tr>'
         for rid in chosen)
-    inputs = "".join(f"<li><code>{e(Path(i['path']).name)}</code> sha256 <code>{e(i['sha256'])}</code></li>"
+    inputs = "".join(f"<li><code>{e(i['path'])}</code> sha256 <code>{e(i['sha256'])}</code></li>"
                      for i in run.get("inputs", []))
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">

@@ -303,8 +303,8 @@ def render_report(
 <section><h2>Finding records</h2>{_records(records)}</section>
 <section><h2>Inputs</h2>{_inputs(run_manifest)}</section>
 <footer>Produced by {_e(toolkit.get('name', 'antifraud'))} {_e(toolkit.get('version', 'unknown'))}
-(command <code>{_e(run_manifest.get('command', 'detect'))}</code>, seed {_e(seed)}, run started
-{_e(run_manifest.get('started_at', 'unknown'))}).</footer>
+(command <code>{_e(run_manifest.get('command', 'detect'))}</code>, seed {_e(seed)}, findings issued
+{_e((run_manifest.get('issued') or {}).get('at', 'unknown'))}).</footer>
 </body>
 </html>
 """

@@ -40,6 +40,9 @@ class ProblemKind(enum.StrEnum):
     UNKNOWN_KEY = "unknown_key"
     BAD_SIGNATURE = "bad_signature"
     MALFORMED_SIGNATURE = "malformed_signature"
+    # Who issued the bundle, and what its findings rest on.
+    WRONG_ISSUER = "wrong_issuer"
+    EVIDENCE_MISMATCH = "evidence_mismatch"
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,8 @@ class VerifyReport:
         The manifest signature's status (None when the manifest could not be read).
     key_id : str or None
         The key id the signature names, if any.
+    signer : str or None
+        The member holding that key, by the keyring, when the signature is valid.
     manifest : dict or None
         The parsed manifest, when it is well-formed.
     """
@@ -86,6 +91,7 @@ class VerifyReport:
     matched: list[str] = field(default_factory=list)
     signature: SignatureStatus | None = None
     key_id: str | None = None
+    signer: str | None = None
     manifest: dict[str, Any] | None = None
 
     @property
@@ -104,6 +110,9 @@ class VerifyReport:
         --------
         >>> VerifyReport(Path("b.zip"), matched=["a"], signature=SignatureStatus.UNSIGNED, manifest={}).summary()
         'OK: b.zip: 1 file matches the manifest; signature: unsigned'
+        >>> VerifyReport(Path("b.zip"), matched=["a", "b"], signature=SignatureStatus.VALID, key_id="ed25519:1f",
+        ...              signer="platform-a", manifest={}).summary()
+        'OK: b.zip: 2 files match the manifest; signature: valid (ed25519:1f, held by platform-a)'
         >>> VerifyReport(Path("b.zip")).summary()
         'FAILED: b.zip: 0 problems'
         """
@@ -111,5 +120,7 @@ class VerifyReport:
             count = len(self.problems)
             return f"FAILED: {printable(str(self.path))}: {count} problem{'' if count == 1 else 's'}"
         files = f"{len(self.matched)} file{' matches' if len(self.matched) == 1 else 's match'} the manifest"
-        signed = f"signature: {self.signature}" + (f" ({self.key_id})" if self.key_id else "")
+        whose = [self.key_id] if self.key_id else []
+        whose += [f"held by {self.signer}"] if self.signer else []
+        signed = f"signature: {self.signature}" + (f" ({', '.join(whose)})" if whose else "")
         return f"OK: {printable(str(self.path))}: {files}; {signed}"

@@ -1,8 +1,16 @@
-"""Atomic output files: a crash never leaves a half-written file that looks complete."""
+"""Atomic output files: a crash never leaves a half-written file that looks complete.
+
+A file is written under a temporary name beside it and renamed into place when complete. The
+writer holds an ``flock`` on its temporary file, so the next write of the same file can tell the
+leftovers of killed writers (unlocked: the kernel dropped their locks) from files still being
+written, and removes the former.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import json
 import os
 import tempfile
@@ -18,7 +26,8 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds.
 
     The temporary file lives in the same directory (so the final :func:`os.replace` is atomic)
-    and is named ``.<name>.<random>.part``, so an interrupted write is never mistaken for output.
+    and is named ``.<name>.<random>.part``, so an interrupted write is never mistaken for output;
+    such files that no live writer holds are removed.
 
     Examples
     --------
@@ -32,10 +41,11 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
     tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
     try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # held until the file is in place: a live write is never a leftover
+        _remove_leftovers(path, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the usual permissions
         yield tmp
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -43,6 +53,27 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    finally:
+        os.close(fd)
+
+
+def _remove_leftovers(path: Path, mine: Path) -> None:
+    """Remove the temporary files of ``path`` that no writer holds (their writers were killed)."""
+    prefix = f".{path.name}."
+    for part in path.parent.glob(f"{glob.escape(prefix)}*.part"):
+        if part == mine or "." in part.name[len(prefix):-len(".part")]:  # mine, or another file's (a.csv.gz's)
+            continue
+        try:
+            fd = os.open(part, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # gone meanwhile, or a symlink: not ours to touch
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            part.unlink(missing_ok=True)
+        except BlockingIOError:
+            pass  # a live writer
+        finally:
+            os.close(fd)
 
 
 def _umask() -> int:

@@ -4,11 +4,15 @@ Analysts open the toolkit's CSV files in Excel, and review texts are written by 
 text cell that a spreadsheet would evaluate as a formula (leading ``=``, ``+``, ``-``, ``@``, tab or
 carriage return) is prefixed with a single quote, following OWASP's advice on CSV injection.
 Plain numbers such as ``-12.5`` are left alone, and numeric columns are never touched.
+
+Every CSV the toolkit writes, to a file (:func:`write_csv`) or into an evidence bundle
+(:func:`csv_bytes`), goes through the same escaping and the same writer.
 """
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -17,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from antifraud.io.atomic import atomic_path
 
-__all__ = ["escape_formulas", "write_csv"]
+__all__ = ["csv_bytes", "escape_formulas", "write_csv"]
 
 _FORMULA_START = pa.array(["=", "+", "-", "@", "\t", "\r"])
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -33,7 +37,9 @@ def _escape_array(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray
     if not pc.any(starts).as_py():
         return arr
     risky = pc.and_(starts, pc.invert(pc.match_substring_regex(arr, _PLAIN_NUMBER)))
-    return pc.if_else(risky, pc.binary_join_element_wise("'", arr, ""), arr)
+    # Inserting at offset 0 keeps the array's own type (string or large_string): no scalar of
+    # another width is ever mixed in.
+    return pc.if_else(risky, pc.utf8_replace_slice(arr, start=0, stop=0, replacement="'"), arr)
 
 
 def escape_formulas(table: pa.Table) -> pa.Table:
@@ -51,12 +57,30 @@ def escape_formulas(table: pa.Table) -> pa.Table:
     )
 
 
+def csv_bytes(data: pd.DataFrame | pa.Table) -> bytes:
+    """``data`` as the bytes :func:`write_csv` would write.
+
+    Examples
+    --------
+    >>> print(csv_bytes(pa.table({"id": ["=1+1", "o2"], "n": [1, -2]})).decode(), end="")
+    "id","n"
+    "'=1+1",1
+    "o2",-2
+    """
+    sink = pa.BufferOutputStream()
+    _write(data, sink)
+    return sink.getvalue().to_pybytes()
+
+
 def write_csv(data: pd.DataFrame | pa.Table, path: str | os.PathLike[str]) -> None:
     """Write ``data`` as UTF-8 CSV with a header, formula-escaped, atomically.
 
     Timestamps are written in ISO 8601 with their offset; missing values as empty cells.
     """
-    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    table = escape_formulas(table)
     with atomic_path(path) as tmp:
-        pacsv.write_csv(table, tmp, write_options=pacsv.WriteOptions(quoting_style="needed"))
+        _write(data, tmp)
+
+
+def _write(data: pd.DataFrame | pa.Table, sink: Path | pa.NativeFile) -> None:
+    table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
+    pacsv.write_csv(escape_formulas(table), sink, write_options=pacsv.WriteOptions(quoting_style="needed"))

@@ -11,18 +11,22 @@ Shared records carry no raw personal identifier: accounts appear only as
 credit code, or as ``shop:<platform>:<shop id>`` when the export has no valid code.
 
 Record ids are UUIDv5 from the issuer, the run and the subject, so re-running the same inputs
-with the same parameters re-issues the same ids.
+with the same parameters re-issues the same ids. Every time a record states (``created``,
+``modified``, the ``issued`` event, ``retention_until``) derives from the run's one issuing time
+(:func:`issuing_time`), so with ``SOURCE_DATE_EPOCH`` or an explicit time the records are
+byte-identical too.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import re
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,12 +34,12 @@ import pyarrow as pa
 
 from antifraud import uscc
 from antifraud.features.kernels import group_by
-from antifraud.records.lifecycle import timestamp
+from antifraud.records.lifecycle import timestamp, utc_now
 from antifraud.records.model import Record
 from antifraud.records.validation import validate_record
 from antifraud.signing import Signer, sign_json
 
-__all__ = ["Issuer", "RunContext", "build_records"]
+__all__ = ["IssuingTime", "Issuer", "RunContext", "build_records", "issuing_time"]
 
 _NAMESPACE = uuid.UUID("6f1d2c1e-3f5a-5b8e-9c55-8a1f0e0d7a21")
 _PURPOSE = "anti-brushing alliance: detecting fictitious transactions and fake reviews (反炒信)"
@@ -55,6 +59,53 @@ _MERCHANT_SIGNALS = {
     "burst_1h": "most orders in any hour",
     "five_star_share": "share of five-star reviews",
 }
+
+
+class IssuingTime(NamedTuple):
+    """When a run issues its records (an ``acr/1`` timestamp) and where that time came from:
+    ``"given"``, ``"SOURCE_DATE_EPOCH"`` or ``"clock"``."""
+
+    at: str
+    source: str
+
+
+def issuing_time(given: str | None = None, environ: Mapping[str, str] = os.environ) -> IssuingTime:
+    """The issuing time of a run: ``given``, else ``SOURCE_DATE_EPOCH``, else the clock.
+
+    Parameters
+    ----------
+    given : str, optional
+        An RFC 3339 time with its offset (``2026-11-01T08:00:00Z``, ``...+08:00``).
+    environ : mapping
+        Where ``SOURCE_DATE_EPOCH`` is read: integer seconds since 1970 (the
+        reproducible-builds.org convention; empty counts as unset).
+
+    Raises
+    ------
+    ValueError
+        If ``given`` is not RFC 3339 with an offset, or ``SOURCE_DATE_EPOCH`` not an integer.
+
+    Examples
+    --------
+    >>> issuing_time("2026-11-01T16:00:00+08:00")
+    IssuingTime(at='2026-11-01T08:00:00.000Z', source='given')
+    >>> issuing_time(environ={"SOURCE_DATE_EPOCH": "0"})
+    IssuingTime(at='1970-01-01T00:00:00.000Z', source='SOURCE_DATE_EPOCH')
+    """
+    if given is not None:
+        try:
+            moment = datetime.fromisoformat(given)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise ValueError(f"issued-at {given!r} is not an RFC 3339 time with an offset, e.g. 2026-11-01T08:00:00Z")
+        return IssuingTime(timestamp(moment.timestamp()), "given")
+    epoch = environ.get("SOURCE_DATE_EPOCH", "")
+    if epoch:
+        if not re.fullmatch(r"[0-9]+", epoch):
+            raise ValueError(f"SOURCE_DATE_EPOCH {epoch!r} is not integer seconds since 1970 (reproducible-builds.org)")
+        return IssuingTime(timestamp(int(epoch)), "SOURCE_DATE_EPOCH")
+    return IssuingTime(utc_now(), "clock")
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,156 @@
+"""The detect job end to end on hostile and degenerate exports."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from antifraud.detect import detect
+from antifraud.evidence.bundle import write_bundle
+from antifraud.ingest import PROFILES
+
+
+def _hostile_export(fixtures, path):
+    """The generic fixture with account and shop ids that a spreadsheet would run as formulas."""
+    orders = pd.read_csv(fixtures / "generic" / "orders.csv", dtype=str, keep_default_na=False)
+    orders["buyer_id"] = orders["buyer_id"].map({"b0000021": "+8613800000021", "b0000195": "=1+1"}).fillna(
+        orders["buyer_id"])
+    orders["seller_id"] = orders["seller_id"].replace({"s00013": "@s00013", "s00007": "-s00007"})
+    orders.to_csv(path, index=False)
+    return path
+
+
+def test_ids_starting_with_formula_characters(fixtures, tmp_path):
+    export = _hostile_export(fixtures, tmp_path / "orders.csv")
+    run = detect([export], PROFILES["generic"], out_dir=tmp_path / "run", seed=1)
+    accounts = pd.read_csv(run.paths["accounts"], dtype=str).set_index("account_id")
+    assert {"+8613800000021", "'=1+1"} <= set(accounts.index)  # a plain number is not a formula
+    merchants = set(pd.read_csv(run.paths["merchants"], dtype=str)["seller_id"])
+    assert {"'@s00013", "'-s00007"} <= merchants
+    assert run.paths["findings"].stat().st_size > 0
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _without_timings(run_json):
+    from antifraud.io.run_folder import RUN_TIMINGS
+
+    return {k: v for k, v in json.loads(run_json).items() if k not in RUN_TIMINGS}
+
+
+def test_source_date_epoch_gives_byte_identical_outputs(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01T00:00:00Z
+    runs = [detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / name, seed=1)
+            for name in ("a", "b")]
+    a, b = (_files(tmp_path / name) for name in ("a", "b"))
+    assert set(a) == set(b) and {"findings.jsonl", "evidence/orders.parquet", "run.json"} <= set(a)
+    assert {name for name in a if a[name] != b[name]} <= {"run.json"}
+    assert _without_timings(a["run.json"]) == _without_timings(b["run.json"])
+    record = json.loads(a["findings.jsonl"].splitlines()[0])
+    assert record["created"] == record["modified"] == record["events"][0]["at"] == "2025-12-01T00:00:00.000Z"
+    assert json.loads(a["run.json"])["issued"] == {"at": "2025-12-01T00:00:00.000Z", "source": "SOURCE_DATE_EPOCH"}
+    assert runs[0].paths["findings"] == tmp_path / "a" / "findings.jsonl"
+    for name in ("a", "b"):
+        write_bundle(tmp_path / name, tmp_path / f"{name}.zip", finding="R0001")
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+@pytest.mark.parametrize(("given", "environ", "expected"), [
+    ("2026-11-01T16:00:00+08:00", {"SOURCE_DATE_EPOCH": "0"}, ("2026-11-01T08:00:00.000Z", "given")),
+    (None, {"SOURCE_DATE_EPOCH": "86400"}, ("1970-01-02T00:00:00.000Z", "SOURCE_DATE_EPOCH")),
+])
+def test_issuing_time(given, environ, expected):
+    from antifraud.records.findings import issuing_time
+
+    assert tuple(issuing_time(given, environ)) == expected
+
+
+@pytest.mark.parametrize(("given", "environ"), [
+    ("2026-11-01T08:00:00", {}),  # no offset: whose 08:00?
+    ("yesterday", {}),
+    (None, {"SOURCE_DATE_EPOCH": "1.5"}),
+    (None, {"SOURCE_DATE_EPOCH": "-1"}),
+])
+def test_issuing_time_refuses_what_it_cannot_read(given, environ):
+    from antifraud.records.findings import issuing_time
+
+    with pytest.raises(ValueError, match="RFC 3339|SOURCE_DATE_EPOCH"):
+        issuing_time(given, environ)
+
+
+def test_the_clock_when_nothing_fixes_the_time():
+    from antifraud.records.findings import issuing_time
+
+    at, source = issuing_time(None, {})
+    assert source == "clock" and at.endswith("Z") and at[:2] == "20"
+
+
+RUN_FILES = ["accounts.csv", "evidence", "findings.jsonl", "merchants.csv", "orders.csv", "quarantine.csv",
+             "rings.jsonl", "run.json"]
+
+
+def test_a_run_writes_exactly_its_files(fixtures, tmp_path):
+    from antifraud.detect import RUN_FILES as declared
+
+    run = detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / "run", seed=1)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == sorted(declared) == RUN_FILES
+    assert sorted(p.relative_to(tmp_path / "run").parts[0] for p in run.paths.values()) == RUN_FILES
+
+
+def _cli(*args):
+    from typer.testing import CliRunner
+
+    from antifraud.cli.main import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_an_export_with_every_row_quarantined(tmp_path):
+    export = tmp_path / "orders.csv"
+    export.write_text("buyer_id,seller_id,created_at\nb1,s1,not a time\nb2,s2,2024-13-45\n")
+    out = tmp_path / "run"
+    (out / "evidence").mkdir(parents=True)
+    (out / "findings.jsonl").write_text("a previous run's findings\n")
+    (out / "evidence" / "orders.parquet").write_text("a previous run's evidence")
+    result = _cli("detect", export, "--out", out)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "0 of 2 rows accepted: nothing to detect" in lines[0] and "Traceback" not in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["quarantine.csv", "run.json"]  # nothing from the old run
+    manifest = json.loads((out / "run.json").read_text())
+    assert manifest["rows"] == {"read": 2, "accepted": 0, "quarantined": 2,
+                                "quarantined_by_reason": manifest["rows"]["quarantined_by_reason"]}
+    assert manifest["findings"] is None and manifest["outputs"] == {"quarantine": "quarantine.csv",
+                                                                    "manifest": "run.json"}
+    assert len(pd.read_csv(out / "quarantine.csv")) == 2
+
+
+def test_a_second_detect_into_the_same_folder_is_refused(fixtures, tmp_path):
+    from antifraud.io.run_folder import staged_folder
+
+    out = tmp_path / "run"
+    with staged_folder(out, RUN_FILES):  # a run under way
+        result = _cli("detect", fixtures / "generic" / "orders.csv", "--out", out)
+    assert result.exit_code == 2 and "another run is writing" in result.output
+    assert list(out.iterdir()) == []  # the refused run wrote nothing
+
+
+def test_an_input_inside_the_output_folder_is_refused(fixtures, tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    export = out / "orders.csv"
+    export.write_bytes((fixtures / "generic" / "orders.csv").read_bytes())
+    result = _cli("detect", export, "--out", out)
+    assert result.exit_code == 2 and "inside" in result.output
+    assert export.read_bytes() == (fixtures / "generic" / "orders.csv").read_bytes()
+
+
+@pytest.mark.xfail(strict=True, reason="the ensemble's dense-block step fails when no shop-day has 3 buyers "
+                                       "(detectors/ensemble.py, outside this branch's files)")
+def test_a_tiny_export_runs_and_finds_no_rings(tmp_path):
+    export = tmp_path / "orders.csv"
+    export.write_text("buyer_id,seller_id,created_at\nb1,s1,2024-01-01 10:00:00\nb2,s2,2024-01-02 10:00:00\n")
+    run = detect([export], PROFILES["generic"], out_dir=tmp_path / "run")
+    assert run.ensemble.rings_ == [] and run.paths["findings"].read_text() == ""
