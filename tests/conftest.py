@@ -104,3 +104,15 @@ def members(tmp_path: Path) -> Members:
     out = Members(tmp_path / "keys")
     out.key("platform-a")
     return out
+
+
+@pytest.fixture(scope="session")
+def new_record():  # noqa: ANN201
+    """A function that returns a fresh copy of :func:`record`, for fixtures wider than one test."""
+    return lambda: copy.deepcopy(_RECORD)
+
+
+@pytest.fixture(scope="session")
+def members_in():  # noqa: ANN201
+    """A function giving the :class:`Members` whose keys are in a folder, for fixtures wider than one test."""
+    return Members

@@ -26,15 +26,11 @@ HOSTILE_VALUES = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def signed_feed(tmp_path_factory):
+def signed_feed(tmp_path_factory, new_record, members_in):
     """platform-a's signed feed of three versions, and the keyring to check it."""
-    import copy
-
-    from tests.conftest import _RECORD, Members
-
     root = tmp_path_factory.mktemp("fuzz")
-    members = Members(root / "keys")
-    v1 = members.sign(copy.deepcopy(_RECORD))
+    members = members_in(root / "keys")
+    v1 = members.sign(new_record())
     v2 = members.sign(review(v1, reviewer="r", at="2026-11-02T00:00:00.000Z"))
     v3 = members.sign(amend(v2, {"sharing.level": "green"}, by="platform-a", at="2026-11-03T00:00:00.000Z",
                             reason="shareable"))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from typer.testing import CliRunner
 
 from antifraud.cli.main import app
@@ -28,7 +28,6 @@ from antifraud.records.chain import record_hash
 from antifraud.records.feed import export_feed, import_feed
 from antifraud.records.lifecycle import revoke, timestamp
 from antifraud.records.store import RecordStore
-from tests.conftest import _RECORD, Members
 
 ACTIONS = {
     "review": ("--reviewer", "analyst"),
@@ -46,9 +45,8 @@ def _cli(*args: object) -> int:
     return CliRunner().invoke(app, [str(a) for a in args]).exit_code
 
 
-def _finding(n: int, issued_at: str) -> dict:
-    """Finding ``n`` of platform-a's detection run, issued at ``issued_at``."""
-    record = json.loads(json.dumps(_RECORD))
+def _finding(record: dict, n: int, issued_at: str) -> dict:
+    """``record`` as finding ``n`` of platform-a's detection run, issued at ``issued_at``."""
     record["id"] = f"acr--{uuid.uuid5(uuid.NAMESPACE_URL, f'finding-{n}')}"
     record.update(created=issued_at, modified=issued_at)
     record["events"][0]["at"] = issued_at
@@ -58,10 +56,11 @@ def _finding(n: int, issued_at: str) -> dict:
 class StoreMachine(RuleBasedStateMachine):
     findings = Bundle("findings")
 
-    def __init__(self) -> None:
+    def __init__(self, new_record, members_in) -> None:  # noqa: ANN001
         super().__init__()
+        self.new_record = new_record
         self.root = Path(tempfile.mkdtemp())
-        self.members = Members(self.root / "keys")
+        self.members = members_in(self.root / "keys")
         for name in ("platform-a", "platform-b"):
             self.members.key(name)
         self.own, self.peer = RecordStore(self.root / "own"), RecordStore(self.root / "peer")
@@ -87,7 +86,7 @@ class StoreMachine(RuleBasedStateMachine):
     def issue(self, n: int) -> str:
         """detect's findings added to the store; adding a finding again (a re-run) changes nothing."""
         self.issues += 1
-        record = self.members.sign(_finding(n, timestamp(1_790_000_000 + self.issues)))
+        record = self.members.sign(_finding(self.new_record(), n, timestamp(1_790_000_000 + self.issues)))
         path = self.root / f"findings-{self.issues}.jsonl"
         path.write_text(json.dumps(record) + "\n", encoding="utf-8")
         before = self.own.resolution().current.get(record["id"])
@@ -191,5 +190,6 @@ class StoreMachine(RuleBasedStateMachine):
         return out
 
 
-StoreMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=15, deadline=None)
-test_record_store_invariants = StoreMachine.TestCase
+def test_record_store_invariants(new_record, members_in):
+    run_state_machine_as_test(lambda: StoreMachine(new_record, members_in),
+                              settings=settings(max_examples=25, stateful_step_count=15, deadline=None))
