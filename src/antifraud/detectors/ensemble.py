@@ -485,7 +485,7 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
         return np.full(len(accounts), 0.5)
     pct = _percentiles(accounts[cols]).to_numpy()
     signs = np.array([SUSPICIOUS_DIRECTION[c] for c in cols])
-    tail = np.where(signs > 0, 1 - pct, pct) + 0.5 / len(accounts)  # never exactly 0
+    tail = np.where(signs > 0, 1 - pct, pct) + 0.5 / max(len(accounts), 1)  # never exactly 0
     known = ~np.isnan(tail)
     stat = -2 * np.where(known, np.log(np.clip(tail, 1e-12, 1)), 0).sum(axis=1)
     k = known.sum(axis=1)

@@ -154,7 +154,9 @@ class PromotedShopDetector(Detector):
         if isinstance(X, DetectionData):
             self._check_columns(X)
             X = X.graph.to_scipy()
-        B = sp.csr_array(check_array(X, accept_sparse="csr", dtype=np.float64), copy=True)
+        else:
+            X = check_array(X, accept_sparse="csr", dtype=np.float64)
+        B = sp.csr_array(X, dtype=np.float64, copy=True)
         B.sum_duplicates()
         B.eliminate_zeros()
         B.data[:] = 1.0
@@ -173,11 +175,11 @@ class PromotedShopDetector(Detector):
         i, j, pair_evidence = shared.i[enough], shared.j[enough], shared.log10_pvalue()[enough]
         self.pair_threshold_ = float(np.log10(max(shared.n_tested, 1) / self.alpha))
         shop_evidence = np.zeros(n_shops)
-        self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
+        self.shop_threshold_ = float(np.log10(max(n_shops, 1) / self.alpha))
         if suspicious is not None:
             buyers = np.bincount(B.indices, minlength=n_shops)  # B is 0/1 without duplicates
             hits = B.T @ suspicious.astype(np.float64)
-            rate = float(suspicious.mean())
+            rate = float(suspicious.mean()) if n_accounts else 0.0
             if rate > 0:
                 shop_evidence = _crowd_evidence(hits, buyers, rate)
         lift = shared.lift[enough]
