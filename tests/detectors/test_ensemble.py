@@ -57,7 +57,7 @@ def test_victims_of_one_star_attacks_are_never_flagged(bench):
         assert not np.isin(ring.merchants, codes).any() or ring.kind != "one_star_attack"
 
 
-def test_scores_in_range_thresholds_and_clone(bench):
+def test_scores_in_range_and_thresholds(bench):
     data, _, _ = bench
     ens = BrushingEnsemble(contamination=0.02, random_state=0).fit(data)
     for scores in (ens.account_scores_, ens.merchant_scores_, ens.order_scores_):
@@ -198,6 +198,7 @@ def test_fitted_clones_by_name_dropped_steps_and_seeds_set_on_a_step(bench):
 @pytest.mark.parametrize("params", [
     {"contamination": 1.5}, {"contamination": 0}, {"merge_jaccard": 0}, {"behaviour_floor": -0.1},
     {"merchant_full_share": 0}, {"detectors": (("dense_block", DenseBlockDetector()),)},
+    {"reviews": DenseBlockDetector()},
 ])
 def test_bad_parameters_are_refused_at_fit(bench, params):
     with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter of BrushingEnsemble"):

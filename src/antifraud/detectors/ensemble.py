@@ -62,7 +62,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import _fit_context, clone
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import has_fit_parameter
 
@@ -208,7 +208,7 @@ class BrushingEnsemble(_BaseComposition):
 
     _parameter_constraints: dict = {
         "detectors": [list],
-        "reviews": [HasMethods(["fit"])],
+        "reviews": [ReviewScorer],
         "merge_jaccard": [Interval(Real, 0, 1, closed="right")],
         "min_ring_score": [Interval(Real, 0, None, closed="left")],
         "ring_merchant_share": [Interval(Real, 0, 1, closed="both")],
