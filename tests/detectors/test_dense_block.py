@@ -291,14 +291,18 @@ def test_finds_several_rings():
         )
 
 
-def test_node_scores_are_the_best_block_containing_the_node():
+def test_groups_and_entity_scores_are_the_blocks_by_density():
     X, _ = planted(1, [(30, 10), (25, 8)])
     detector = DenseBlockDetector(n_blocks=3).fit(X)
-    for side, scores in (("rows", detector.row_scores_), ("cols", detector.col_scores_)):
+    by_density = sorted(detector.blocks_, key=lambda b: (-b.density, int(b.rows.min())))
+    assert [(g.accounts.tolist(), g.merchants.tolist(), g.score, g.kind) for g in detector.groups_] == [
+        (b.rows.tolist(), b.cols.tolist(), b.density, "dense") for b in by_density
+    ]
+    for side, scores in (("rows", detector.account_scores_), ("cols", detector.merchant_scores_)):
         expected = np.zeros_like(scores)
         for block in detector.blocks_:
             nodes = getattr(block, side)
-            expected[nodes] = np.maximum(expected[nodes], block.score)
+            expected[nodes] = np.maximum(expected[nodes], block.density)
         assert scores.tolist() == expected.tolist()
         assert (scores > 0).sum() == len(np.unique(np.concatenate([getattr(b, side) for b in detector.blocks_])))
 
@@ -362,6 +366,7 @@ def test_get_params_clone_and_refit():
         "log_offset": 3.0,
         "min_rows": 3,
         "min_cols": 2,
+        "period": 86400.0,
         "random_state": None,
     }
     twin = clone(detector)

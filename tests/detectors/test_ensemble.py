@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from antifraud.detectors.dense_block import DenseBlockDetector
+from antifraud.detectors import (
+    DETECTORS,
+    DenseBlockDetector,
+    IdentityCommunityDetector,
+    LockstepDetector,
+    PromotedShopDetector,
+)
 from antifraud.detectors.ensemble import (
     BrushingEnsemble,
     Ring,
@@ -46,20 +52,18 @@ def test_victims_of_one_star_attacks_are_never_flagged(bench):
     victims = merchants.index[merchants["role"] == "victim"]
     codes = np.flatnonzero(np.isin(data.graph.col_labels, victims))
     assert codes.size
-    assert (ens.merchant_scores_[codes] < ens.threshold_["merchants"]).all()
+    assert not ens.merchant_labels_[codes].any()
     for ring in ens.rings_:
         assert not np.isin(ring.merchants, codes).any() or ring.kind != "one_star_attack"
 
 
-def test_scores_in_range_thresholds_and_clone(bench):
+def test_scores_in_range_and_thresholds(bench):
     data, _, _ = bench
     ens = BrushingEnsemble(contamination=0.02, random_state=0).fit(data)
     for scores in (ens.account_scores_, ens.merchant_scores_, ens.order_scores_):
         assert ((scores >= 0) & (scores <= 1)).all()
     assert all(t >= 0.5 for t in ens.threshold_.values())
     assert (ens.account_scores_ > ens.threshold_["accounts"]).mean() <= 0.02  # ties at the quantile aside
-    params = clone(BrushingEnsemble(dense_block=DenseBlockDetector(n_blocks=5))).get_params()
-    assert params["dense_block__n_blocks"] == 5
 
 
 def test_same_seed_same_rings(bench):
@@ -145,3 +149,99 @@ def test_behaviour_weight_is_the_share_of_behaviour_features_the_export_informs(
     accounts = pd.DataFrame({"n_orders": [1, 2, 5], "burst_1h": [1, 1, 1], "other": [0, 1, 2]})
     assert _behaviour_weight(accounts) == 1 / 12  # a constant column and a non-feature count nothing
     assert _behaviour_weight(accounts.iloc[:, 1:]) == 0
+
+
+# --- the ensemble as a scikit-learn meta-estimator --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(bench):
+    return BrushingEnsemble(random_state=0).fit(bench[0])
+
+
+def test_default_steps_carry_their_settings_as_nested_parameters():
+    ensemble = BrushingEnsemble()
+    params = ensemble.get_params(deep=True)
+    assert [name for name, _ in params["detectors"]] == [
+        "dense_block", "promoted_shops", "lockstep", "review_bursts", "communities",
+    ]
+    assert (params["dense_block__n_blocks"], params["dense_block__min_rows"], params["dense_block__min_cols"]) == (3, 3, 2)
+    assert (params["review_bursts__window"], params["review_bursts__min_size"]) == (6 * 3600.0, 8)
+    assert params["reviews__prior_orders"] == 10.0
+    # run.json records repr() of every parameter: the steps, not 'None'.
+    assert repr(params["dense_block"]) == "DenseBlockDetector(min_cols=2, min_rows=3)"
+    ensemble.set_params(dense_block__n_blocks=5, reviews__prior_orders=5.0, lockstep="drop")
+    params = ensemble.get_params(deep=True)
+    assert params["dense_block__n_blocks"] == 5 and params["reviews__prior_orders"] == 5.0
+    assert params["lockstep"] == "drop"
+    # The module's defaults, shared by every other ensemble, are left alone.
+    assert dict(DETECTORS)["dense_block"].n_blocks == 3 and BrushingEnsemble().get_params()["reviews__prior_orders"] == 10.0
+    assert clone(ensemble).get_params()["dense_block__n_blocks"] == 5
+
+
+def test_fitted_clones_by_name_dropped_steps_and_seeds_set_on_a_step(bench):
+    data = bench[0]
+    dense = DenseBlockDetector(n_blocks=1, min_rows=3, min_cols=2)
+    detectors = [("dense_block", dense), ("promoted_shops", "drop"), ("lockstep", LockstepDetector(random_state=7)),
+                 ("communities", IdentityCommunityDetector())]
+    ensemble = BrushingEnsemble(detectors=detectors, random_state=0).fit(data)
+    assert list(ensemble.detectors_) == ["dense_block", "lockstep", "communities"]
+    assert ensemble.detectors_["dense_block"] is not dense and not hasattr(dense, "groups_")
+    assert len(ensemble.detectors_["dense_block"].groups_) == 1
+    assert ensemble.detectors_["lockstep"].random_state == 7  # the step's own seed is kept
+    assert ensemble.detectors_["communities"].random_state == 0  # a missing one is filled
+    assert ensemble.get_params()["lockstep__random_state"] == 7
+    found = {d for ring in ensemble.rings_ for d in ring.detectors}
+    assert found and found <= {"dense_block", "lockstep", "communities"}
+
+
+@pytest.mark.parametrize("params", [
+    {"contamination": 1.5}, {"contamination": 0}, {"merge_jaccard": 0}, {"behaviour_floor": -0.1},
+    {"merchant_full_share": 0}, {"detectors": (("dense_block", DenseBlockDetector()),)},
+    {"reviews": DenseBlockDetector()},
+])
+def test_bad_parameters_are_refused_at_fit(bench, params):
+    with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter of BrushingEnsemble"):
+        BrushingEnsemble(**params).fit(bench[0])
+
+
+@pytest.mark.parametrize("detectors, error", [
+    ([("same", DenseBlockDetector()), ("same", LockstepDetector())], "unique"),
+    ([("dense__block", DenseBlockDetector())], "__"),
+    ([("scaler", "passthrough")], "Detector or 'drop'"),
+])
+def test_bad_steps_are_refused_at_fit(bench, detectors, error):
+    with pytest.raises((TypeError, ValueError), match=error):
+        BrushingEnsemble(detectors=detectors).fit(bench[0])
+
+
+def test_labels_are_computed_once_from_the_thresholds(fitted):
+    for kind in ("accounts", "merchants", "orders"):
+        scores, labels = getattr(fitted, f"{kind[:-1]}_scores_"), getattr(fitted, f"{kind[:-1]}_labels_")
+        assert labels.dtype == bool and labels.any()
+        np.testing.assert_array_equal(labels, scores >= fitted.threshold_[kind])
+
+
+def test_the_combiners_weights_are_parameters(bench, fitted):
+    data = bench[0]
+    ensemble = BrushingEnsemble(behaviour_floor=1.0, outside_ring_weight=1.0, merchant_full_share=1e-9,
+                                random_state=0).fit(data)
+    # behaviour_floor=1: a ring keeps its best candidate's score.
+    candidates = {g.score for d in ensemble.detectors_.values() for g in d.groups_}
+    assert ensemble.rings_ and {r.score for r in ensemble.rings_} <= candidates
+    assert not {r.score for r in fitted.rings_} <= candidates
+    # outside_ring_weight=1: every order takes its account's full score.
+    account = ensemble.account_scores_[data.order_rows]
+    np.testing.assert_allclose(ensemble.order_scores_, 1 - (1 - account) * (1 - ensemble.reviews_.order_scores_))
+    assert (fitted.order_scores_ < 1 - (1 - fitted.account_scores_[data.order_rows])
+            * (1 - fitted.reviews_.order_scores_) - 1e-9).any()
+    # A tiny merchant_full_share: any of a ring's merchants takes the ring's full score.
+    for ring in ensemble.rings_:
+        assert (ensemble.merchant_scores_[ring.merchants] >= ring.score).all()
+
+
+def test_a_replaced_step_runs_with_its_own_settings(bench, fitted):
+    ensemble = clone(fitted).set_params(promoted_shops=PromotedShopDetector(min_members=10**6)).fit(bench[0])
+    assert ensemble.detectors_["promoted_shops"].groups_ == []
+    assert not any("promoted_shops" in r.detectors for r in ensemble.rings_)
+    assert any("promoted_shops" in r.detectors for r in fitted.rings_)

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from antifraud.detectors.lockstep import LockstepDetector, co_occurrences
-from antifraud.graphs import encode
+from antifraud.features.data import prepare
 from antifraud.ingest import PROFILES, ingest
 from antifraud.synth import write_synthetic_export
 
@@ -43,30 +43,29 @@ def test_co_occurrences_match_reference(n_accounts, n_shops, n, max_crowd, seed)
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
     out = write_synthetic_export(tmp_path_factory.mktemp("synth"), seed=11, n_orders=20_000)
-    table = ingest([out / "orders.csv"], PROFILES["generic"]).table
-    accounts, shops = encode(table.column("buyer_id")), encode(table.column("seller_id"))
-    X = np.c_[accounts.codes, shops.codes, table.column("created_at").cast("int64").to_numpy()]
+    data = prepare(ingest([out / "orders.csv"], PROFILES["generic"]).table)
     truth = pd.read_csv(out / "truth" / "accounts.csv", dtype={"account_id": str}).set_index("account_id")
     rings = [json.loads(line) for line in (out / "truth" / "rings.jsonl").read_text().splitlines()]
-    return X, accounts, shops, truth, rings
+    return data, truth, rings
 
 
 def test_hijacked_accounts_found_in_lockstep(bench):
-    X, accounts, shops, truth, rings = bench
-    det = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
+    data, truth, rings = bench
+    det = LockstepDetector(random_state=0).fit(data)
     hijacked = {a for r in rings if r["kind"] == "hijacked" for a in r["accounts"]}
-    is_hijacked = np.isin(accounts.labels, list(hijacked))
-    honest = (truth.loc[accounts.labels, "is_fraud"] == 0).to_numpy()
+    is_hijacked = np.isin(data.graph.row_labels, list(hijacked))
+    honest = (truth.loc[data.graph.row_labels, "is_fraud"] == 0).to_numpy()
     grouped = det.labels_ >= 0
     assert grouped[is_hijacked].mean() >= 0.8
     assert grouped[honest].mean() <= 0.05  # chance lockstep at popular shops: the ensemble weighs it
-    hijacked_group = max((g for g in det.groups_), key=lambda g: is_hijacked[g.members].sum())
-    assert hijacked_group.signals["cohesion"] > 0.9 and hijacked_group.score > 0.5
+    hijacked_group = max((g for g in det.groups_), key=lambda g: is_hijacked[g.accounts].sum())
+    assert hijacked_group.details["cohesion"] > 0.9 and hijacked_group.score > 0.5
+    assert hijacked_group.kind == "lockstep"
 
 
 def test_deterministic(bench):
-    X, accounts, shops, _, _ = bench
-    a = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
-    b = LockstepDetector(random_state=0).fit(X, n_accounts=accounts.n, n_shops=shops.n)
-    assert (a.labels_ == b.labels_).all() and (a.scores_ == b.scores_).all()
-    assert [g.members.tolist() for g in a.groups_] == [g.members.tolist() for g in b.groups_]
+    data, _, _ = bench
+    a = LockstepDetector(random_state=0).fit(data)
+    b = LockstepDetector(random_state=0).fit(data)
+    assert (a.labels_ == b.labels_).all() and (a.account_scores_ == b.account_scores_).all()
+    assert [g.accounts.tolist() for g in a.groups_] == [g.accounts.tolist() for g in b.groups_]

@@ -34,12 +34,12 @@ def test_finds_a_co_purchase_ring_at_small_shops_and_nobody_else():
     det = PromotedShopDetector().fit(_matrix(rows, cols, (3040, 300)))
     assert len(det.groups_) == 1
     group = det.groups_[0]
-    assert group.members.tolist() == ring.tolist()
-    assert group.signals["shops"].tolist() == promoted
-    assert group.signals["co_purchase"] == 1.0
+    assert group.accounts.tolist() == ring.tolist()
+    assert group.merchants.tolist() == promoted
+    assert group.evidence["co_purchase"] == 1.0
     assert 0.5 < group.score < 1
-    assert (det.shop_scores_[promoted] > 0.5).all()
-    assert det.shop_scores_[np.setdiff1d(np.arange(300), promoted)].max() == 0
+    assert (det.merchant_scores_[promoted] > 0.5).all()
+    assert det.merchant_scores_[np.setdiff1d(np.arange(300), promoted)].max() == 0
     assert (det.labels_[ring] == 0).all() and (det.labels_[:3000] == -1).all()
 
 
@@ -48,7 +48,7 @@ def test_honest_background_alone_gives_no_ring():
     rows, cols = _background(rng)
     det = PromotedShopDetector().fit(_matrix(rows, cols, (3000, 300)))
     assert det.groups_ == []
-    assert det.shop_scores_.max() == 0
+    assert det.merchant_scores_.max() == 0
 
 
 def test_heavy_buyers_do_not_tie_shops_together():
@@ -73,8 +73,8 @@ def test_a_one_shop_ring_is_found_through_its_suspicious_crowd():
     honest_buyers = np.setdiff1d(X.tocsc()[:, [298]].nonzero()[0], ring)
     det = PromotedShopDetector().fit(X, suspicion=suspicion)
     assert len(det.groups_) == 1
-    members = det.groups_[0].members
-    assert det.groups_[0].signals["co_purchase"] == 0.0
+    members = det.groups_[0].accounts
+    assert det.groups_[0].evidence["co_purchase"] == 0.0
     assert set(ring) <= set(members)
     # Honest buyers of the shop join only if they are suspicious themselves and not far more
     # active than the ring's members (one shop each): at most three shops.
@@ -91,8 +91,8 @@ def test_same_input_same_result():
     rows, cols = _background(rng, 500, 50)
     X = _matrix(rows + [500, 500, 501, 501, 502, 502], cols + [48, 49] * 3, (503, 50))
     a, b = PromotedShopDetector().fit(X), PromotedShopDetector().fit(X)
-    assert [g.members.tolist() for g in a.groups_] == [g.members.tolist() for g in b.groups_]
-    np.testing.assert_array_equal(a.shop_scores_, b.shop_scores_)
+    assert [g.accounts.tolist() for g in a.groups_] == [g.accounts.tolist() for g in b.groups_]
+    np.testing.assert_array_equal(a.merchant_scores_, b.merchant_scores_)
 
 
 @pytest.mark.parametrize("params", [

@@ -109,7 +109,7 @@ def test_planted_singleton_burst_gets_the_top_scores():
     target = int(np.flatnonzero(data.graph.col_labels == "target")[0])
     assert scorer.merchant_scores_.argmax() == target
     planted = np.flatnonzero(data.order_cols == target)[:15]
-    assert set(np.argsort(-scorer.scores_)[:15]) == set(planted)
+    assert set(np.argsort(-scorer.order_scores_)[:15]) == set(planted)
     new = np.flatnonzero(np.char.startswith(data.graph.row_labels.astype(str), "new"))
     assert scorer.account_scores_[new].min() > np.quantile(scorer.account_scores_, 0.9)
 
@@ -248,11 +248,11 @@ def test_campaign_evidence_enters_orders_and_accounts_at_its_weight():
     data = prepare(_table(rows))
     full, half, none = (ReviewScorer(campaign_weight=w).fit(data) for w in (1.0, 0.5, 0.0))
     assert half.campaign_.max() > 0.3  # the burst is a campaign
-    np.testing.assert_allclose(none.scores_, none.own_scores_)
-    np.testing.assert_allclose(half.scores_, 1 - (1 - half.own_scores_) * (1 - 0.5 * half.campaign_))
+    np.testing.assert_allclose(none.order_scores_, none.own_scores_)
+    np.testing.assert_allclose(half.order_scores_, 1 - (1 - half.own_scores_) * (1 - 0.5 * half.campaign_))
     campaign = half.campaign_ > 0
-    assert (full.scores_[campaign] > half.scores_[campaign]).all()
-    np.testing.assert_array_equal(full.scores_[~campaign], half.scores_[~campaign])
+    assert (full.order_scores_[campaign] > half.order_scores_[campaign]).all()
+    np.testing.assert_array_equal(full.order_scores_[~campaign], half.order_scores_[~campaign])
     assert (full.account_scores_ >= half.account_scores_).all()
     np.testing.assert_array_equal(full.propagated_account_scores_, half.propagated_account_scores_)
 

@@ -1,35 +1,45 @@
 """Detectors: estimators with scikit-learn conventions that score accounts and merchants.
 
+Every detector follows one contract (:class:`Detector`, ``docs/detectors.md``): ``fit`` takes a
+:class:`~antifraud.features.data.DetectionData` and returns ``self``; ``required_columns`` says
+what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_scores_`` or
+``order_scores_`` where meaningful) are its findings.
+
 - :class:`PromotedShopDetector`: shops bought together, or by suspicious accounts, far more
   than chance allows, and the rings of accounts behind them.
 - :class:`DenseBlockDetector`: dense account x merchant blocks (FRAUDAR greedy peeling), the
   signature of brushing rings, robust to camouflage orders at popular shops.
 - :class:`LockstepDetector`: accounts ordering from the same shops in the same short windows
-  (hijacked accounts acting together).
+  (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
-- :class:`BrushingEnsemble`: runs them, merges their rings and scores every account, merchant
-  and order.
+- :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
+  scores and flags every account, merchant and order.
 """
 
+from antifraud.detectors.base import Detector, missing_columns
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
-from antifraud.detectors.ensemble import BrushingEnsemble, Ring
+from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
-from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 
 __all__ = [
+    "DETECTORS",
     "AccountGroup",
     "BrushingEnsemble",
     "DenseBlock",
     "DenseBlockDetector",
+    "Detector",
     "IdentityCommunityDetector",
     "LockstepDetector",
     "PromotedShopDetector",
+    "ReviewBurstDetector",
     "ReviewScorer",
     "Ring",
+    "missing_columns",
 ]

@@ -7,8 +7,10 @@ block of the accounts x merchants matrix. FRAUDAR scores a subset ``S`` of rows 
 (the camouflage rings add to look normal) count little. Greedy peeling (see
 :mod:`antifraud.detectors._peeling`) finds a subset whose ``g`` is within a factor 2 of the best.
 
-Columns can be anything a block should be dense in: pass accounts x (shop, day) columns to look
-for rings that order from the same shops on the same days.
+Fitted on a :class:`~antifraud.features.data.DetectionData`, the detector peels accounts x
+(merchant, day) (:func:`antifraud.graphs.time_expanded`): a ring's burst is dense there, a loyal
+regular's habit spread over months is not. Any other non-negative matrix can be peeled directly;
+its columns then stand for the merchants.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
 from antifraud.detectors._peeling import edge_weights, peel
+from antifraud.detectors.base import Detector
+from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.features.data import DetectionData
+from antifraud.graphs.bipartite import time_expanded
 
 __all__ = ["DenseBlock", "DenseBlockDetector"]
 
@@ -47,7 +52,7 @@ class DenseBlock:
     density: float
 
 
-class DenseBlockDetector(BaseEstimator):
+class DenseBlockDetector(Detector):
     """Find the densest blocks of a non-negative accounts x merchants matrix (FRAUDAR).
 
     Each block is found by greedy peeling of the whole graph; its edges are then removed, the
@@ -65,6 +70,9 @@ class DenseBlockDetector(BaseEstimator):
         ``x`` in ``1 / log(x + d_j)``; must be > 1. The paper uses 5.
     min_rows, min_cols : int, default=2 and 1
         Smallest block, in rows and in columns.
+    period : float, default=86400.0
+        Seconds per time slot of the accounts x (merchant, slot) matrix peeled for a
+        ``DetectionData``.
     random_state : None, int or RandomState, default=None
         Accepted for uniformity with other detectors and unused: the result does not depend
         on it.
@@ -73,12 +81,18 @@ class DenseBlockDetector(BaseEstimator):
     ----------
     blocks_ : list of DenseBlock
         Blocks in the order found, which is usually by decreasing score.
-    row_scores_ : ndarray of float64, shape (n_rows,)
-        For each row, the best score of a block that contains it; 0 for rows in no block.
-    col_scores_ : ndarray of float64, shape (n_features_in_,)
-        The same for columns.
+    groups_ : list of AccountGroup
+        The blocks' accounts and merchants, kind ``"dense"``, scored by the block's ``density``
+        (in [0, 1] for a 0/1 matrix, which a ``DetectionData`` gives), best first;
+        ``details["peeling_score"]`` is its ``score``.
+    labels_ : ndarray of int64, shape (n_accounts,)
+        Index of the best group each account is in, -1 for none.
+    account_scores_ : ndarray of float64, shape (n_accounts,)
+        Score of that group, 0 for none.
+    merchant_scores_ : ndarray of float64, shape (n_merchants,)
+        The best score of a group tied to each merchant, 0 for none.
     n_features_in_ : int
-        Number of columns seen in ``fit``.
+        Number of columns peeled.
 
     Examples
     --------
@@ -89,8 +103,10 @@ class DenseBlockDetector(BaseEstimator):
     >>> block = detector.blocks_[0]
     >>> block.rows.tolist(), block.cols.tolist(), block.density
     ([0, 1, 2], [0, 1], 1.0)
-    >>> detector.row_scores_.round(3).tolist()  # 6 edges of weight 1 / log(5 + 3), 5 nodes
-    [0.577, 0.577, 0.577, 0.0, 0.0, 0.0]
+    >>> round(block.score, 3)  # 6 edges of weight 1 / log(5 + 3), 5 nodes
+    0.577
+    >>> detector.account_scores_.tolist(), detector.merchant_scores_.tolist()
+    ([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0, 0.0])
     """
 
     def __init__(
@@ -101,6 +117,7 @@ class DenseBlockDetector(BaseEstimator):
         log_offset: float = 5.0,
         min_rows: int = 2,
         min_cols: int = 1,
+        period: float = 86400.0,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.n_blocks = n_blocks
@@ -108,6 +125,7 @@ class DenseBlockDetector(BaseEstimator):
         self.log_offset = log_offset
         self.min_rows = min_rows
         self.min_cols = min_cols
+        self.period = period
         self.random_state = random_state
 
     def fit(self, X, y=None) -> DenseBlockDetector:
@@ -115,9 +133,9 @@ class DenseBlockDetector(BaseEstimator):
 
         Parameters
         ----------
-        X : sparse matrix or array-like of shape (n_rows, n_cols)
-            Non-negative counts or weights; rows are accounts, columns merchants (or any other
-            columns, such as (merchant, day) pairs).
+        X : DetectionData, sparse matrix or array-like of shape (n_rows, n_cols)
+            An export, peeled as accounts x (merchant, ``period``); or non-negative counts or
+            weights, rows accounts and columns merchants (or any other columns).
         y : None
             Ignored.
 
@@ -126,7 +144,17 @@ class DenseBlockDetector(BaseEstimator):
         self : DenseBlockDetector
         """
         self._check_params()
-        X = _canonical(check_array(X, accept_sparse="csr", dtype=np.float64))
+        if isinstance(X, DetectionData):
+            self._check_columns(X)
+            matrix, merchant_of = time_expanded(
+                X.order_rows, X.order_cols, X.times, X.graph.n_rows, period=self.period, min_rows=self.min_rows
+            )
+            n_merchants = X.graph.n_cols
+        else:
+            matrix = check_array(X, accept_sparse="csr", dtype=np.float64)
+            merchant_of = np.arange(matrix.shape[1], dtype=np.int64)
+            n_merchants = matrix.shape[1]
+        X = _canonical(matrix)
         self.n_features_in_ = X.shape[1]
         self.blocks_ = []
         for _ in range(self.n_blocks):
@@ -135,8 +163,12 @@ class DenseBlockDetector(BaseEstimator):
                 break
             self.blocks_.append(block)
             X = _without_block(X, block)
-        self.row_scores_ = _node_scores(self.blocks_, X.shape[0], "rows")
-        self.col_scores_ = _node_scores(self.blocks_, X.shape[1], "cols")
+        groups = [AccountGroup(b.rows, b.density, "dense", np.unique(merchant_of[b.cols]),
+                               details={"peeling_score": b.score}) for b in self.blocks_]
+        self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, X.shape[0])
+        self.merchant_scores_ = np.zeros(n_merchants)
+        for group in self.groups_:
+            self.merchant_scores_[group.merchants] = np.maximum(self.merchant_scores_[group.merchants], group.score)
         return self
 
     def _check_params(self) -> None:
@@ -151,6 +183,8 @@ class DenseBlockDetector(BaseEstimator):
             raise ValueError(f'column_weighting must be "log" or None, got {self.column_weighting!r}')
         if not isinstance(self.log_offset, numbers.Real) or not self.log_offset > 1:
             raise ValueError(f"log_offset must be a number > 1, got {self.log_offset!r}")
+        if not isinstance(self.period, numbers.Real) or not self.period >= 1:
+            raise ValueError(f"period must be a number of seconds >= 1, got {self.period!r}")
 
     def _next_block(self, X: sp.csr_array) -> DenseBlock | None:
         """The best block of ``X`` by greedy peeling, or None when it has no edges left."""
@@ -195,12 +229,3 @@ def _without_block(X: sp.csr_array, block: DenseBlock) -> sp.csr_array:
     X.data[in_rows[edge_rows] & in_cols[X.indices]] = 0
     X.eliminate_zeros()
     return X
-
-
-def _node_scores(blocks: list[DenseBlock], n: int, side: str) -> np.ndarray:
-    """For each of ``n`` rows or columns, the best score of a block containing it (else 0)."""
-    scores = np.zeros(n, dtype=np.float64)
-    for block in blocks:
-        nodes = getattr(block, side)
-        scores[nodes] = np.maximum(scores[nodes], block.score)
-    return scores

@@ -1,6 +1,7 @@
 """The ensemble: runs the detectors, merges their rings and scores every entity.
 
-Each detector proposes groups of accounts with a score in [0, 1]:
+Each detector (a ``(name, detector)`` step of ``detectors``, :data:`DETECTORS` by default)
+proposes groups of accounts with a score in [0, 1]:
 
 - :class:`PromotedShopDetector` on accounts x merchants: shops bought together, or by
   behaviourally suspicious accounts, far more than chance allows, and the accounts behind them;
@@ -8,17 +9,20 @@ Each detector proposes groups of accounts with a score in [0, 1]:
   accounts at the same shops on the same days (camouflage-resistant);
 - :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
 - :class:`IdentityCommunityDetector` on shared identities (account farms);
-- :class:`LockstepDetector` again on one- and two-star reviews only, with a wider window and
-  one shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
+- :class:`ReviewBurstDetector` on one- and two-star reviews only, with a wider window and one
+  shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
-A group becomes a ring with the merchants most of its members ordered from. Rings that are
-substantially the same group (Jaccard of accounts at least ``merge_jaccard``) are merged, and so
-are rings of the same kind aimed at exactly the same merchants (or victims); a merged ring keeps
-every detector that found it and the best score. That score is then weighed by the
-median behaviour of its members, ``score * (1 + behaviour) / 2`` (honest structures can be dense
-too: loyal regulars, households), and rings below ``min_ring_score`` are dropped. A ring whose
-reviews at its merchants are mostly one star is an attack on those merchants
-(``one_star_attack``): they are its victims, not its beneficiaries, and are not scored for it.
+A detector whose columns the export lacks (:func:`~antifraud.detectors.base.missing_columns`)
+is skipped, with the reason in ``skipped_``. A group becomes a ring with the merchants most of
+its members ordered from (``ring_merchant_share``). Rings that are substantially the same group
+(Jaccard of accounts at least ``merge_jaccard``) are merged, and so are rings of the same kind
+aimed at exactly the same merchants (or victims); a merged ring keeps every detector that found
+it and the best score. That score is then weighed by the median behaviour of its members,
+``score * (behaviour_floor + (1 - behaviour_floor) * behaviour)`` (honest structures can be
+dense too: loyal regulars, households), and rings below ``min_ring_score`` are dropped. A ring
+whose reviews at its merchants are more than ``attack_min_share`` rated at most
+``attack_max_rating`` is an attack on those merchants (``one_star_attack``): they are its
+victims, not its beneficiaries, and are not scored for it.
 
 Scores:
 
@@ -32,36 +36,68 @@ Scores:
   campaign evidence propagated from the accounts it promotes shops with: the account's own two
   kinds of evidence add up, behaviour read from part of its features counting for that part,
   evidence from other accounts (a ring, a campaign) adds to them, and a ring counts for more;
-- merchant: the best score of a ring it benefits from, times the share of its orders that came
-  from that ring (a big shop with a few ring orders is not a brushing shop), or its campaign
-  score from :class:`ReviewScorer` (excess throwaway-account or co-review orders) if higher;
-- order: its account's score when the order is inside one of the account's rings, half of it
-  otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the order's own review score.
+- merchant: the best score of a ring it benefits from, times its share of the merchant's orders
+  over ``merchant_full_share`` (at most 1: a big shop with a few ring orders is not a brushing
+  shop), or its campaign score from :class:`ReviewScorer` (excess throwaway-account or
+  co-review orders) if higher;
+- order: its account's score when the order is inside one of the account's rings,
+  ``outside_ring_weight`` times it otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the
+  order's own review score.
 
-``flagged`` is ``score >= threshold``, with the threshold taken from the score distribution: the
-``1 - contamination`` quantile, but never below ``min_score``.
+The suspicion handed to detectors that take one (:class:`PromotedShopDetector`) is behaviour
+read at its coverage, ``1 - (1 - behaviour) ** coverage``. Thresholds and labels are computed
+once, at ``fit``: ``threshold_[kind]`` is the ``1 - contamination`` quantile of the scores, but
+never below ``min_score``, and ``account_labels_``, ``merchant_labels_`` and ``order_labels_``
+are ``score >= threshold``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import _fit_context, clone
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import has_fit_parameter
 
+from antifraud.detectors.base import Detector, missing_columns
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
-from antifraud.detectors.lockstep import LockstepDetector
+from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
-from antifraud.graphs.bipartite import time_expanded
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 
-__all__ = ["BrushingEnsemble", "Ring", "SUSPICIOUS_DIRECTION"]
+__all__ = ["BrushingEnsemble", "DETECTORS", "REVIEWS", "Ring", "SUSPICIOUS_DIRECTION"]
+
+#: The detectors the ensemble runs unless told otherwise, in this order: candidates are merged
+#: in it, and a merged ring whose candidates tie on score keeps the first one's kind. Where a
+#: setting differs from the class's default, why:
+DETECTORS: list[tuple[str, Detector]] = [
+    # Three blocks: each costs a full peel (1.5 s at 10M orders), and 3, 5 or 10 gave the same
+    # scores on the synthetic bench and the YelpChi campaigns (co-purchase finds the rest). A
+    # block needs three accounts, the smallest ring the other detectors report, at two (shop,
+    # day) cells: one shared day at one shop is chance.
+    ("dense_block", DenseBlockDetector(n_blocks=3, min_rows=3, min_cols=2)),
+    ("promoted_shops", PromotedShopDetector()),
+    # A higher Louvain resolution keeps neighbouring rings of hijacked accounts apart.
+    ("lockstep", LockstepDetector(resolution=2.0)),
+    # Bad reviews: an attack floods one shop (one shared shop is enough, crowds up to 1000 are
+    # kept) over hours rather than minutes (a six-hour window); it takes eight accounts, as a
+    # few bad reviews close together at a busy shop are chance.
+    ("review_bursts", ReviewBurstDetector(window=6 * 3600.0, min_shops=1, max_crowd=1000, min_size=8)),
+    ("communities", IdentityCommunityDetector()),
+]
+
+#: The review scorer the ensemble runs unless told otherwise.
+REVIEWS = ReviewScorer()
 
 #: +1 where a high value is suspicious, -1 where a low one is.
 SUSPICIOUS_DIRECTION = {
@@ -109,82 +145,131 @@ class Ring:
     evidence: dict[str, float] = field(default_factory=dict)
 
 
-class BrushingEnsemble(BaseEstimator):
+class BrushingEnsemble(_BaseComposition):
     """Run the ring detectors on :class:`~antifraud.features.data.DetectionData` and score.
 
     Parameters
     ----------
-    dense_block, lockstep, communities, review_bursts, promoted_shops : estimators or None
-        The detectors (``None`` uses the default configuration). Each is cloned before
-        fitting.
-    reviews : ReviewScorer or None
-        Per-order, per-account and per-merchant review scores (``None``: defaults); cloned.
+    detectors : list of (str, Detector or "drop")
+        Named ring detectors, run in this order; ``"drop"`` leaves a step out. Each is cloned
+        before fitting, and its parameters are the ensemble's too
+        (``set_params(dense_block__n_blocks=5)``). Default: :data:`DETECTORS`.
+    reviews : ReviewScorer
+        Per-order, per-account and per-merchant review scores; cloned. Default: :data:`REVIEWS`.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
     min_ring_score : float
         Rings scoring below this (after weighing by behaviour) are not reported.
     ring_merchant_share : float
         A ring's merchants are those ordered from by at least this share of its accounts.
+    behaviour_floor : float
+        The least share of its detector's score a ring keeps, whatever its members' behaviour:
+        a ring of camouflaged or hijacked accounts keeps its evidence.
+    attack_max_rating, attack_min_share : float
+        A ring is an attack on its merchants when more than ``attack_min_share`` of its rated
+        orders there are rated at most ``attack_max_rating``.
+    merchant_full_share : float
+        The share of a merchant's orders a ring must have placed for the merchant to take the
+        ring's full score (less, proportionally below it).
+    outside_ring_weight : float
+        Share of its account's score an order outside the account's rings takes.
     feature_weight : float
-        Weight of the behaviour percentile in account scores.
+        Weight of the account's own and propagated evidence in account scores.
     contamination : float
-        Expected share of fraudulent entities; sets the flagging threshold.
+        Expected share of fraudulent entities, in (0, 0.5]; sets the flagging thresholds.
     min_score : float
         Lowest threshold, whatever the contamination.
-    random_state : int or None
-        Passed to the detectors that use one.
+    random_state : int, RandomState or None
+        Seeds the detectors whose own ``random_state`` is None.
 
     Attributes
     ----------
+    detectors_ : Bunch
+        The fitted clones of the detectors that ran, by name.
+    skipped_ : dict
+        Detectors that could not run (columns missing from the export), with the reason.
+    reviews_ : ReviewScorer
+        The fitted review scorer.
     rings_ : list of Ring
     behaviour_ : ndarray of float
         How far in the suspicious tails each account's features lie (Fisher's method).
     behaviour_weight_ : float
         Share of the behaviour features the export informs: behaviour counts for that share
         in account scores (``behaviour_weight_ * behaviour_``) and in the suspicion handed to
-        the promoted-shop detector (``1 - (1 - behaviour_) ** behaviour_weight_``).
+        the detectors (``1 - (1 - behaviour_) ** behaviour_weight_``).
     population_ : dict
         Sorted finite values of every scored feature, for ring signals' percentiles.
-    reviews_ : ReviewScorer
-        The fitted review scorer.
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
-        Threshold per entity kind.
-    skipped_ : dict
-        Detectors that could not run, with the reason.
+        Threshold per entity kind (``"accounts"``, ``"merchants"``, ``"orders"``).
+    account_labels_, merchant_labels_, order_labels_ : ndarray of bool
+        Flagged entities: score at or above its kind's threshold.
     """
+
+    _parameter_constraints: dict = {
+        "detectors": [list],
+        "reviews": [ReviewScorer],
+        "merge_jaccard": [Interval(Real, 0, 1, closed="right")],
+        "min_ring_score": [Interval(Real, 0, None, closed="left")],
+        "ring_merchant_share": [Interval(Real, 0, 1, closed="both")],
+        "behaviour_floor": [Interval(Real, 0, 1, closed="both")],
+        "attack_max_rating": [Real],
+        "attack_min_share": [Interval(Real, 0, 1, closed="left")],
+        "merchant_full_share": [Interval(Real, 0, 1, closed="right")],
+        "outside_ring_weight": [Interval(Real, 0, 1, closed="both")],
+        "feature_weight": [Interval(Real, 0, 1, closed="both")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right")],
+        "min_score": [Interval(Real, 0, 1, closed="both")],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,
         *,
-        dense_block: DenseBlockDetector | None = None,
-        lockstep: LockstepDetector | None = None,
-        communities: IdentityCommunityDetector | None = None,
-        review_bursts: LockstepDetector | None = None,
-        promoted_shops: PromotedShopDetector | None = None,
-        reviews: ReviewScorer | None = None,
+        detectors: list[tuple[str, Detector | str]] = DETECTORS,
+        reviews: ReviewScorer = REVIEWS,
         merge_jaccard: float = 0.5,
         min_ring_score: float = 0.5,
         ring_merchant_share: float = 0.5,
+        behaviour_floor: float = 0.5,
+        attack_max_rating: float = 2.0,
+        attack_min_share: float = 0.5,
+        merchant_full_share: float = 0.5,
+        outside_ring_weight: float = 0.5,
         feature_weight: float = 0.5,
         contamination: float = 0.05,
         min_score: float = 0.5,
-        random_state: int | None = None,
+        random_state: int | np.random.RandomState | None = None,
     ) -> None:
-        self.dense_block = dense_block
-        self.lockstep = lockstep
-        self.communities = communities
-        self.review_bursts = review_bursts
-        self.promoted_shops = promoted_shops
+        self.detectors = detectors
         self.reviews = reviews
         self.merge_jaccard = merge_jaccard
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
+        self.behaviour_floor = behaviour_floor
+        self.attack_max_rating = attack_max_rating
+        self.attack_min_share = attack_min_share
+        self.merchant_full_share = merchant_full_share
+        self.outside_ring_weight = outside_ring_weight
         self.feature_weight = feature_weight
         self.contamination = contamination
         self.min_score = min_score
         self.random_state = random_state
 
+    def get_params(self, deep: bool = True) -> dict:
+        """Parameters of the ensemble and, with ``deep``, of every step (``name__param``)."""
+        return self._get_params("detectors", deep=deep)
+
+    def set_params(self, **params) -> BrushingEnsemble:
+        """Set parameters, also of steps (``dense_block__n_blocks=5``) or steps themselves by name."""
+        # The defaults are shared by every ensemble built without them: change copies.
+        if self.detectors is DETECTORS:
+            self.detectors = clone(DETECTORS, safe=False)
+        if self.reviews is REVIEWS:
+            self.reviews = clone(REVIEWS)
+        return self._set_params("detectors", **params)
+
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: DetectionData, y: None = None) -> BrushingEnsemble:
         """Detect rings in ``X`` and score its accounts, merchants and orders."""
         data = X
@@ -193,8 +278,21 @@ class BrushingEnsemble(BaseEstimator):
         self.behaviour_weight_ = _behaviour_weight(data.accounts)
         features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
         self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
-        shared = self._shared_buyers(orders)
-        candidates, self.skipped_ = self._candidates(data, orders, shared)
+        steps, self.skipped_ = self._steps(data)
+        reviews = clone(self.reviews)
+        shared = _shared_buyers(orders, [d for _, d in steps if has_fit_parameter(d, "shared")] + [reviews])
+        # Suspicion read from part of the behaviour features counts for that part as evidence:
+        # its tail probability p becomes p ** coverage (Fisher's statistic -2 log p weighed by
+        # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
+        # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
+        offered = {"suspicion": 1 - (1 - self.behaviour_) ** self.behaviour_weight_, "shared": shared}
+        self.detectors_ = Bunch()
+        candidates = []
+        for name, detector in steps:
+            detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
+            self.detectors_[name] = detector
+            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], evidence=dict(g.evidence))
+                           for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
@@ -202,81 +300,28 @@ class BrushingEnsemble(BaseEstimator):
         for ring in rings:
             ring.signals = _evidence_in_words(ring.evidence) + _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
-        self._score(data, orders, shared)
+        self.reviews_ = reviews.fit(data, shared=shared)
+        self._score(data, orders)
         return self
 
-    # -- candidates --------------------------------------------------------------------------
-    def _promoted(self) -> PromotedShopDetector:
-        return clone(self.promoted_shops if self.promoted_shops is not None else PromotedShopDetector())
-
-    def _reviews(self) -> ReviewScorer:
-        return clone(self.reviews if self.reviews is not None else ReviewScorer())
-
-    def _shared_buyers(self, orders: sp.csr_matrix) -> SharedBuyers | None:
-        """Shop pairs' shared buyers, counted once for both detectors that test them (None when
-        their parameters differ and each must count its own)."""
-        promoted, reviews = self._promoted(), self._reviews()
-        if promoted.max_account_shops != reviews.max_account_shops:
-            return None
-        return shared_buyers(orders, max_account_shops=promoted.max_account_shops, min_shared=min(promoted.min_shared, 2))
-
-    def _candidates(
-        self, data: DetectionData, orders: sp.csr_matrix, shared: SharedBuyers | None
-    ) -> tuple[list[Ring], dict]:
-        skipped: dict[str, str] = {}
-        found: list[Ring] = []
-        # Three blocks: each costs a full peel (1.5 s at 10M orders), and 3, 5 or 10 gave the
-        # same scores on the synthetic bench and the YelpChi campaigns (co-purchase finds the
-        # rest).
-        dense = self.dense_block if self.dense_block is not None else DenseBlockDetector(
-            n_blocks=3, min_rows=3, min_cols=2
-        )
-        # Accounts x (shop, day): a ring's burst is dense there, a loyal regular's habit is not.
-        daily, shop_of = time_expanded(
-            data.order_rows, data.order_cols, data.times, data.graph.n_rows, min_rows=dense.min_rows
-        )
-        det = clone(dense).set_params(random_state=self.random_state).fit(daily)
-        for block in det.blocks_:
-            found.append(Ring(block.rows, np.unique(shop_of[block.cols]), block.density, "dense", ["dense_block"]))
-        # Suspicion read from part of the behaviour features counts for that part as evidence:
-        # its tail probability p becomes p ** coverage (Fisher's statistic -2 log p weighed by
-        # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
-        # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
-        det = self._promoted().set_params(random_state=self.random_state).fit(
-            orders, suspicion=1 - (1 - self.behaviour_) ** self.behaviour_weight_, shared=shared
-        )
-        found += [Ring(g.members, g.signals["shops"], g.score, "promoted_shops", ["promoted_shops"],
-                       evidence={k: v for k, v in g.signals.items() if k != "shops"})
-                  for g in det.groups_]
-        lockstep = self.lockstep if self.lockstep is not None else LockstepDetector(resolution=2.0)
-        X = np.c_[data.order_rows, data.order_cols, data.times]
-        det = clone(lockstep).set_params(random_state=self.random_state).fit(
-            X, n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols
-        )
-        found += [Ring(g.members, np.zeros(0, np.int64), g.score, "lockstep", ["lockstep"]) for g in det.groups_]
-        if data.ratings is None:
-            skipped["review_bursts"] = "no rating column"
-        else:
-            bursts = self.review_bursts if self.review_bursts is not None else LockstepDetector(
-                window=6 * 3600.0, min_shops=1, min_partners=2, max_crowd=1000, min_size=8
-            )
-            bad = data.ratings <= 2
-            det = clone(bursts).set_params(random_state=self.random_state).fit(
-                X[bad], n_accounts=data.graph.n_rows, n_shops=data.graph.n_cols
-            )
-            found += [Ring(g.members, np.zeros(0, np.int64), g.score, "review_burst", ["review_bursts"])
-                      for g in det.groups_]
-        if data.links is None:
-            skipped["communities"] = "no personal columns (device, IP, phone, address) to link accounts"
-        else:
-            communities = self.communities if self.communities is not None else IdentityCommunityDetector()
-            age = data.accounts["age_first_order_d"].to_numpy() if "age_first_order_d" in data.accounts else None
-            det = clone(communities).set_params(random_state=self.random_state).fit(
-                data.links, orders=orders, first_order=data.first_order, age_days=age
-            )
-            found += [Ring(c.members, np.zeros(0, np.int64), c.score, "farm", ["communities"])
-                      for c in det.communities_]
-        return found, skipped
+    def _steps(self, data: DetectionData) -> tuple[list[tuple[str, Detector]], dict[str, str]]:
+        """Unfitted clones of the detectors that can run on ``data``, and why the others cannot."""
+        self._validate_names([name for name, _ in self.detectors])
+        steps, skipped = [], {}
+        for name, detector in self.detectors:
+            if isinstance(detector, str) and detector == "drop":
+                continue
+            if not isinstance(detector, Detector):
+                raise TypeError(f"step {name!r} must be a Detector or 'drop', got {detector!r}")
+            missing = missing_columns(detector.required_columns, data.table.column_names)
+            if missing:
+                skipped[name] = "missing columns: " + ", ".join(missing)
+                continue
+            detector = clone(detector)
+            if "random_state" in detector.get_params() and detector.random_state is None:
+                detector.set_params(random_state=self.random_state)
+            steps.append((name, detector))
+        return steps, skipped
 
     # -- rings ---------------------------------------------------------------------------------
     def _describe(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
@@ -288,16 +333,16 @@ class BrushingEnsemble(BaseEstimator):
         if data.ratings is not None and merchants.size:
             rated = data.ratings[data.orders_of(ring.accounts, merchants)]
             rated = rated[~np.isnan(rated)]
-            if rated.size and np.mean(rated <= 2) > 0.5:
+            if rated.size and np.mean(rated <= self.attack_max_rating) > self.attack_min_share:
                 ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
         # Honest structure can be dense too (loyal customers, households): weigh the
-        # detector's evidence by how unusual the members' own behaviour is, but never by less
-        # than half, so that a ring of camouflaged or hijacked accounts keeps its evidence.
-        ring.score *= 0.5 + 0.5 * float(np.median(self.behaviour_[ring.accounts]))
+        # detector's evidence by how unusual the members' own behaviour is.
+        median = float(np.median(self.behaviour_[ring.accounts]))
+        ring.score *= self.behaviour_floor + (1 - self.behaviour_floor) * median
         return ring
 
     # -- scores -------------------------------------------------------------------------------
-    def _score(self, data: DetectionData, orders: sp.csr_matrix, shared: SharedBuyers | None) -> None:
+    def _score(self, data: DetectionData, orders: sp.csr_matrix) -> None:
         n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
         ring_score = np.zeros(n_accounts)
         merchant = np.zeros(n_merchants)
@@ -309,29 +354,43 @@ class BrushingEnsemble(BaseEstimator):
                 positions = data.orders_of(ring.accounts, ring.merchants)
                 shops, ring_orders = np.unique(data.order_cols[positions], return_counts=True)
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
-                merchant[shops] = np.maximum(merchant[shops], ring.score * np.minimum(1, 2 * share))
+                merchant[shops] = np.maximum(
+                    merchant[shops], ring.score * np.minimum(1, share / self.merchant_full_share)
+                )
                 inside[positions] = True
-        self.reviews_ = self._reviews().fit(data, shared=shared)
+        reviews = self.reviews_
         # Behaviour read from part of its features is weaker evidence (coverage); the review
         # evidence adds to it by noisy-or, so that where behaviour is thin (a review-only
         # export) the review evidence keeps its ranking instead of losing it to the maximum.
-        own = 1 - (1 - self.behaviour_weight_ * self.behaviour_) * (1 - self.reviews_.account_scores_)
+        own = 1 - (1 - self.behaviour_weight_ * self.behaviour_) * (1 - reviews.account_scores_)
         # Propagated campaign evidence comes from other accounts, like a ring's, so it adds to
         # the account's own evidence instead of competing with it in the maximum.
-        propagated = self.feature_weight * self.reviews_.propagated_account_scores_
+        propagated = self.feature_weight * reviews.propagated_account_scores_
         account = 1 - (1 - ring_score) * (1 - self.feature_weight * own) * (1 - propagated)
-        self.account_scores_ = account
-        self.merchant_scores_ = merchant = np.maximum(merchant, self.reviews_.merchant_scores_)
-        ring_orders = np.where(inside, account[data.order_rows], 0.5 * account[data.order_rows])
-        self.order_scores_ = 1 - (1 - ring_orders) * (1 - self.reviews_.scores_)
-        self.threshold_ = {
-            kind: self._threshold(scores)
-            for kind, scores in (("accounts", account), ("merchants", merchant), ("orders", self.order_scores_))
+        ring_orders = np.where(inside, account[data.order_rows], self.outside_ring_weight * account[data.order_rows])
+        scores = {
+            "accounts": account,
+            "merchants": np.maximum(merchant, reviews.merchant_scores_),
+            "orders": 1 - (1 - ring_orders) * (1 - reviews.order_scores_),
         }
+        self.account_scores_, self.merchant_scores_, self.order_scores_ = scores.values()
+        self.threshold_ = {kind: self._threshold(values) for kind, values in scores.items()}
+        self.account_labels_, self.merchant_labels_, self.order_labels_ = (
+            values >= self.threshold_[kind] for kind, values in scores.items()
+        )
 
     def _threshold(self, scores: np.ndarray) -> float:
         quantile = float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
         return max(self.min_score, quantile)
+
+
+def _shared_buyers(orders: sp.csr_matrix, consumers: list[Detector]) -> SharedBuyers | None:
+    """Shop pairs' shared buyers, counted once for every detector that tests them (None when
+    their ``max_account_shops`` differ and each must count its own)."""
+    limits = {c.max_account_shops for c in consumers}
+    if len(limits) != 1:
+        return None
+    return shared_buyers(orders, max_account_shops=limits.pop(), min_shared=min(c.min_shared for c in consumers))
 
 
 def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
@@ -426,7 +485,7 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
         return np.full(len(accounts), 0.5)
     pct = _percentiles(accounts[cols]).to_numpy()
     signs = np.array([SUSPICIOUS_DIRECTION[c] for c in cols])
-    tail = np.where(signs > 0, 1 - pct, pct) + 0.5 / len(accounts)  # never exactly 0
+    tail = np.where(signs > 0, 1 - pct, pct) + 0.5 / max(len(accounts), 1)  # never exactly 0
     known = ~np.isnan(tail)
     stat = -2 * np.where(known, np.log(np.clip(tail, 1e-12, 1)), 0).sum(axis=1)
     k = known.sum(axis=1)

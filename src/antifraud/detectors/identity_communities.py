@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
-from sklearn.utils.validation import check_array
 
+from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.features.data import DetectionData
 from antifraud.graphs.communities import (
     internal_links,
     louvain_labels,
@@ -34,14 +34,99 @@ from antifraud.graphs.communities import (
     quantile_by_label,
     top_column_share,
 )
+from antifraud.schema import PERSONAL, REQUIRED
 
-__all__ = ["IdentityCommunityDetector"]
+__all__ = ["IdentityCommunityDetector", "identity_communities"]
 
 HOUR = 3600.0
 
 
-class IdentityCommunityDetector(BaseEstimator):
+def identity_communities(
+    links: sp.spmatrix,
+    orders: sp.spmatrix,
+    first_order: np.ndarray,
+    age_days: np.ndarray | None = None,
+    *,
+    resolution: float,
+    min_size: int,
+    min_density: float,
+    fresh_days: float,
+    sync_hours: float,
+    random_state: int | np.random.RandomState | None,
+) -> list[AccountGroup]:
+    """Louvain communities of the link graph, scored as farms (see the module's docstring).
+
+    Parameters
+    ----------
+    links : sparse matrix, shape (n_accounts, n_accounts)
+        Symmetric link weights between accounts.
+    orders : sparse matrix, shape (n_accounts, n_merchants)
+        Orders of each account at each merchant.
+    first_order : array, shape (n_accounts,)
+        Time of each account's first order, in seconds.
+    age_days : array, shape (n_accounts,), optional
+        Days from registration to first order; without it freshness is not used.
+    resolution, min_size, min_density, fresh_days, sync_hours, random_state
+        As for :class:`IdentityCommunityDetector`.
+
+    Returns
+    -------
+    list of AccountGroup
+        The scored communities (kind ``"farm"``), in label order.
+
+    Examples
+    --------
+    >>> links = sp.csr_matrix(np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8))
+    >>> orders = sp.csr_matrix([[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1]])
+    >>> first = np.r_[np.zeros(4), np.arange(4) * 30 * 86400.0]
+    >>> found = identity_communities(links, orders, first, resolution=1.0, min_size=3, min_density=0.05,
+    ...                              fresh_days=30.0, sync_hours=72.0, random_state=0)
+    >>> [(g.accounts.tolist(), round(g.score, 2)) for g in found]
+    [([0, 1, 2, 3], 1.0), ([4, 5, 6, 7], 0.25)]
+    """
+    X = sp.csr_matrix(links, dtype=np.float64)
+    orders = sp.csr_matrix(orders)
+    first_order = np.asarray(first_order, dtype=np.float64)
+    found = louvain_labels(X, resolution, random_state)
+    n_labels = int(found.max(initial=-1)) + 1
+    weight, _ = internal_links(X, found)
+    cohesion = top_column_share(orders, found)
+    size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
+    density = weight / np.maximum(size * (size - 1), 1)
+    # Signals per community, NaN where a community has no data for one.
+    spread = quantile_by_label(found, first_order, 0.75, n_labels) - quantile_by_label(
+        found, first_order, 0.25, n_labels
+    )
+    signals = {
+        "synchrony": np.exp(-spread / (sync_hours * HOUR)),
+        "cohesion": np.where(cohesion > 0, cohesion, np.nan),
+        "freshness": np.full(n_labels, np.nan),
+    }
+    if age_days is not None:
+        ages = np.asarray(age_days, dtype=np.float64)
+        known = (found >= 0) & ~np.isnan(ages)
+        counts = np.bincount(found[known], minlength=n_labels)
+        fresh = np.bincount(found[known], weights=ages[known] < fresh_days, minlength=n_labels)
+        signals["freshness"] = np.where(counts > 0, fresh / np.maximum(counts, 1), np.nan)
+    values = np.column_stack([signals[s] for s in ("freshness", "synchrony", "cohesion")])
+    known = ~np.isnan(values)
+    score = np.where(known.any(axis=1), np.nansum(values, axis=1) / np.maximum(known.sum(axis=1), 1), 0.0)
+    communities = []
+    for members in members_by_label(found, min_size):
+        c = found[members[0]]
+        if density[c] < min_density:
+            continue
+        details = {"size": size[c], "density": density[c]}
+        details.update({name: float(v[c]) for name, v in signals.items() if not np.isnan(v[c])})
+        communities.append(AccountGroup(members, float(score[c]), "farm", details=details))
+    return communities
+
+
+class IdentityCommunityDetector(Detector):
     """Find account farms among communities of accounts that share identity attributes.
+
+    Needs at least one personal column (device, IP, phone, address); uses the accounts'
+    registration times (``age_first_order_d``) for freshness where the export has them.
 
     Parameters
     ----------
@@ -61,23 +146,16 @@ class IdentityCommunityDetector(BaseEstimator):
 
     Attributes
     ----------
+    groups_ : list of AccountGroup
+        Scored communities, kind ``"farm"``, best first; ``details`` holds their ``size``,
+        ``density`` and the signals the data allow.
     labels_ : ndarray of int, shape (n_accounts,)
-        AccountGroup of each account; -1 for accounts in no scored community.
-    communities_ : list of AccountGroup
-        Scored communities, best first.
-    scores_ : ndarray of float, shape (n_accounts,)
+        Community of each account; -1 for accounts in no scored community.
+    account_scores_ : ndarray of float, shape (n_accounts,)
         Score of each account's community (0 outside scored communities).
-
-    Examples
-    --------
-    >>> import numpy as np, scipy.sparse as sp
-    >>> links = sp.csr_matrix(np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8))
-    >>> orders = sp.csr_matrix([[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1]])
-    >>> first = np.r_[np.zeros(4), np.arange(4) * 30 * 86400.0]
-    >>> det = IdentityCommunityDetector(random_state=0).fit(links, orders=orders, first_order=first)
-    >>> [round(c.score, 2) for c in det.communities_]
-    [1.0, 0.25]
     """
+
+    required_columns = (*REQUIRED, PERSONAL)
 
     def __init__(
         self,
@@ -96,66 +174,12 @@ class IdentityCommunityDetector(BaseEstimator):
         self.sync_hours = sync_hours
         self.random_state = random_state
 
-    def fit(
-        self,
-        X: sp.spmatrix,
-        y: None = None,
-        *,
-        orders: sp.spmatrix,
-        first_order: np.ndarray,
-        age_days: np.ndarray | None = None,
-    ) -> IdentityCommunityDetector:
-        """Detect and score communities.
-
-        Parameters
-        ----------
-        X : sparse matrix, shape (n_accounts, n_accounts)
-            Symmetric link weights between accounts.
-        y : ignored
-        orders : sparse matrix, shape (n_accounts, n_merchants)
-            Orders of each account at each merchant.
-        first_order : array, shape (n_accounts,)
-            Time of each account's first order, in seconds.
-        age_days : array, shape (n_accounts,), optional
-            Days from registration to first order; without it freshness is not used.
-        """
-        X = check_array(X, accept_sparse="csr", dtype=np.float64)
-        n = X.shape[0]
-        orders = sp.csr_matrix(orders)
-        first_order = np.asarray(first_order, dtype=np.float64)
-        found = louvain_labels(X, self.resolution, self.random_state)
-        n_labels = int(found.max()) + 1
-        weight, _ = internal_links(X, found)
-        cohesion = top_column_share(orders, found)
-        size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
-        density = weight / np.maximum(size * (size - 1), 1)
-        # Signals per community, NaN where a community has no data for one.
-        spread = quantile_by_label(found, first_order, 0.75, n_labels) - quantile_by_label(
-            found, first_order, 0.25, n_labels
+    def _fit(self, data: DetectionData) -> None:
+        """Detect and score the communities of ``data``'s identity links."""
+        age = data.accounts["age_first_order_d"].to_numpy() if "age_first_order_d" in data.accounts else None
+        found = identity_communities(
+            data.links, data.graph.to_scipy(), data.first_order, age, resolution=self.resolution,
+            min_size=self.min_size, min_density=self.min_density, fresh_days=self.fresh_days,
+            sync_hours=self.sync_hours, random_state=self.random_state,
         )
-        signals = {
-            "synchrony": np.exp(-spread / (self.sync_hours * HOUR)),
-            "cohesion": np.where(cohesion > 0, cohesion, np.nan),
-            "freshness": np.full(n_labels, np.nan),
-        }
-        if age_days is not None:
-            ages = np.asarray(age_days, dtype=np.float64)
-            known = (found >= 0) & ~np.isnan(ages)
-            counts = np.bincount(found[known], minlength=n_labels)
-            fresh = np.bincount(found[known], weights=ages[known] < self.fresh_days, minlength=n_labels)
-            signals["freshness"] = np.where(counts > 0, fresh / np.maximum(counts, 1), np.nan)
-        values = np.column_stack([signals[s] for s in ("freshness", "synchrony", "cohesion")])
-        known = ~np.isnan(values)
-        score = np.where(known.any(axis=1), np.nansum(values, axis=1) / np.maximum(known.sum(axis=1), 1), 0.0)
-        communities = []
-        for members in members_by_label(found, self.min_size):
-            c = found[members[0]]
-            if density[c] < self.min_density:
-                continue
-            info = {"size": size[c], "density": density[c]}
-            info.update({name: float(v[c]) for name, v in signals.items() if not np.isnan(v[c])})
-            communities.append(AccountGroup(members, float(score[c]), info))
-        self.communities_, self.labels_, self.scores_ = rank_groups(communities, n)
-        self.n_features_in_ = n
-        return self
-
+        self.groups_, self.labels_, self.account_scores_ = rank_groups(found, data.graph.n_rows)

@@ -16,16 +16,22 @@ Each group is scored by ``(1 - exp(-mean_shared / min_shops)) * cohesion``, wher
 ``mean_shared`` is the mean number of shops a linked pair of the group shares (two give 0.63, four
 0.86) and ``cohesion`` the share of members that ordered from the group's most common shop: a
 ring is recruited for the same shops, while chance pairs of honest buyers meet at different ones.
+
+:class:`ReviewBurstDetector` runs the same search on bad reviews only: a burst of one- and
+two-star reviews at a competitor (恶意差评) is a lockstep group too.
 """
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numba
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator
 
+from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
 from antifraud.graphs.communities import (
     internal_links,
@@ -34,7 +40,7 @@ from antifraud.graphs.communities import (
     top_column_share,
 )
 
-__all__ = ["LockstepDetector", "co_occurrences"]
+__all__ = ["LockstepDetector", "ReviewBurstDetector", "co_occurrences"]
 
 
 @numba.njit(cache=True)
@@ -133,7 +139,7 @@ def _core(links: sp.csr_matrix, k: int) -> sp.csr_matrix:
         links.eliminate_zeros()
 
 
-class LockstepDetector(BaseEstimator):
+class LockstepDetector(Detector):
     """Groups of accounts that order from the same shops within the same short windows.
 
     Parameters
@@ -156,10 +162,11 @@ class LockstepDetector(BaseEstimator):
     Attributes
     ----------
     groups_ : list of AccountGroup
-        Groups, best first.
+        Groups, kind ``"lockstep"``, best first; ``details`` holds their ``size``,
+        ``mean_shared_shops`` and ``cohesion``.
     labels_ : ndarray of int
         Group of each account, -1 for none.
-    scores_ : ndarray of float
+    account_scores_ : ndarray of float
         Score of each account's group (0 for none).
     pairs_ : scipy.sparse.csr_matrix
         Distinct shops shared in lockstep by each pair of accounts.
@@ -184,33 +191,23 @@ class LockstepDetector(BaseEstimator):
         self.resolution = resolution
         self.random_state = random_state
 
-    def fit(
-        self,
-        X: np.ndarray,
-        y: None = None,
-        *,
-        n_accounts: int | None = None,
-        n_shops: int | None = None,
-    ) -> LockstepDetector:
-        """Find lockstep groups among orders.
+    group_kind: ClassVar[str] = "lockstep"
 
-        Parameters
-        ----------
-        X : array, shape (n_orders, 3)
-            Account code, shop code and time (seconds) of every order.
-        y : ignored
-        n_accounts, n_shops : int, optional
-            Numbers of accounts and shops (default: one more than the largest code).
-        """
-        X = np.asarray(X)
-        accounts, shops, times = X[:, 0].astype(np.int64), X[:, 1].astype(np.int64), X[:, 2].astype(np.float64)
-        n_accounts = int(accounts.max()) + 1 if n_accounts is None else n_accounts
-        n_shops = int(shops.max()) + 1 if n_shops is None else n_shops
+    def _orders(self, data: DetectionData) -> np.ndarray:
+        """Which of ``data``'s orders to search (all of them)."""
+        return np.ones(len(data.order_rows), dtype=bool)
+
+    def _fit(self, data: DetectionData) -> None:
+        """Find lockstep groups among the orders :meth:`_orders` selects."""
+        n_accounts, n_shops = data.graph.n_rows, data.graph.n_cols
+        chosen = self._orders(data)
+        accounts = data.order_rows[chosen].astype(np.int64)
+        shops = data.order_cols[chosen].astype(np.int64)
+        times = data.times[chosen].astype(np.float64)
         pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
         strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
         component = louvain_labels(strong, self.resolution, self.random_state)
-        grouped = (accounts >= 0) & (shops >= 0)
-        grouped[grouped] = component[accounts[grouped]] >= 0  # cohesion needs only grouped accounts
+        grouped = component[accounts] >= 0  # cohesion needs only grouped accounts
         incidence = sp.csr_matrix(
             (np.ones(grouped.sum()), (accounts[grouped], shops[grouped])), shape=(n_accounts, n_shops)
         )
@@ -223,10 +220,46 @@ class LockstepDetector(BaseEstimator):
                 continue
             mean_shared = weight[c] / entries[c]
             score = float((1 - np.exp(-mean_shared / self.min_shops)) * cohesion[c])
-            signals = {"size": float(len(members)), "mean_shared_shops": float(mean_shared),
+            details = {"size": float(len(members)), "mean_shared_shops": float(mean_shared),
                        "cohesion": float(cohesion[c])}
-            groups.append(AccountGroup(members, score, signals))
-        self.groups_, self.labels_, self.scores_ = rank_groups(groups, n_accounts)
+            groups.append(AccountGroup(members, score, self.group_kind, details=details))
+        self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         self.pairs_ = pairs
-        self.n_features_in_ = 3
-        return self
+
+
+class ReviewBurstDetector(LockstepDetector):
+    """Groups of accounts posting bad reviews at the same shops in the same windows (恶意差评).
+
+    A :class:`LockstepDetector` on the orders rated at most ``max_rating`` only; it needs the
+    ``rating`` column. Groups are of kind ``"review_burst"``.
+
+    Parameters
+    ----------
+    max_rating : float
+        Highest rating that counts as a bad review.
+    window, min_shops, min_partners, min_size, max_crowd, resolution, random_state
+        As for :class:`LockstepDetector`.
+    """
+
+    required_columns = (*LockstepDetector.required_columns, "rating")
+    group_kind = "review_burst"
+
+    def __init__(
+        self,
+        *,
+        max_rating: float = 2.0,
+        window: float = 3600.0,
+        min_shops: int = 2,
+        min_partners: int = 2,
+        min_size: int = 3,
+        max_crowd: int = 50,
+        resolution: float = 1.0,
+        random_state: int | np.random.RandomState | None = None,
+    ) -> None:
+        super().__init__(window=window, min_shops=min_shops, min_partners=min_partners, min_size=min_size,
+                         max_crowd=max_crowd, resolution=resolution, random_state=random_state)
+        self.max_rating = max_rating
+
+    def _orders(self, data: DetectionData) -> np.ndarray:
+        """The orders rated at most ``max_rating``."""
+        return data.ratings <= self.max_rating

@@ -35,10 +35,11 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.special import xlogy
 from scipy.stats import binom
-from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_array
 
+from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.features.data import DetectionData
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.graphs.communities import quantile_by_label
 
@@ -47,7 +48,7 @@ __all__ = ["PromotedShopDetector"]
 _LOG10 = np.log(10.0)
 
 
-class PromotedShopDetector(BaseEstimator):
+class PromotedShopDetector(Detector):
     """Find shops promoted by rings and the rings' accounts (co-purchase and suspicious crowds).
 
     Parameters
@@ -74,19 +75,20 @@ class PromotedShopDetector(BaseEstimator):
     Attributes
     ----------
     groups_ : list of AccountGroup
-        Rings, best first; ``signals`` holds the group's ``shops`` (an array of column indices),
-        the ``strength`` of its strongest test (its ``-log10 p`` over the threshold), whether
-        any of its shops were linked by co-purchase (``co_purchase`` 1 or 0), and the best of
-        its shops' ``co_purchase_lift`` and ``co_purchase_log10_p`` (0 without co-purchase),
-        ``crowd_log10_p`` (0 where the crowd test is not significant), ``crowd_share`` and
-        ``crowd_base_rate`` (share of suspicious buyers at the shop and overall; only with
-        ``suspicion``).
+        Rings, kind ``"promoted_shops"``, best first; ``merchants`` are the group's shops and
+        ``evidence`` holds the ``strength`` of its strongest test (its ``-log10 p`` over the
+        threshold), whether any of its shops were linked by co-purchase (``co_purchase`` 1 or
+        0), and the best of its shops' ``co_purchase_lift`` and ``co_purchase_log10_p`` (0
+        without co-purchase), ``crowd_log10_p`` (0 where the crowd test is not significant),
+        ``crowd_share`` and ``crowd_base_rate`` (share of suspicious buyers at the shop and
+        overall; only with ``suspicion``).
     labels_ : ndarray of int64, shape (n_accounts,)
         Index of the best ring each account is in, -1 for none.
     account_scores_ : ndarray of float64, shape (n_accounts,)
         Score of that ring, 0 for none.
-    shop_scores_ : ndarray of float64, shape (n_shops,)
-        ``1 - (threshold / evidence)^2`` of the shop's strongest test, clipped at 0.
+    merchant_scores_ : ndarray of float64, shape (n_shops,)
+        ``1 - (threshold / evidence)^2`` of the shop's strongest test, clipped at 0
+        (also ``shop_scores_``).
     pair_threshold_, shop_threshold_ : float
         The evidence thresholds, ``log10(n_tests / alpha)``.
 
@@ -100,7 +102,7 @@ class PromotedShopDetector(BaseEstimator):
     >>> cols = [0, 1] * 6 + [int(c) for _ in range(60) for c in rng.choice(30, 2, replace=False) + 2]
     >>> X = sp.csr_array((np.ones(len(rows)), (rows, cols)), shape=(66, 32))
     >>> detector = PromotedShopDetector().fit(X)
-    >>> detector.groups_[0].members.tolist(), detector.groups_[0].signals["shops"].tolist()
+    >>> detector.groups_[0].accounts.tolist(), detector.groups_[0].merchants.tolist()
     ([0, 1, 2, 3, 4, 5], [0, 1])
     """
 
@@ -132,9 +134,9 @@ class PromotedShopDetector(BaseEstimator):
 
         Parameters
         ----------
-        X : sparse matrix or array-like of shape (n_accounts, n_shops)
-            Orders (or any non-negative weights) of accounts at shops; only which cells are
-            non-zero matters.
+        X : DetectionData, sparse matrix or array-like of shape (n_accounts, n_shops)
+            An export (its accounts x merchants orders), or orders (or any non-negative
+            weights) of accounts at shops; only which cells are non-zero matters.
         y : None
             Ignored.
         suspicion : ndarray of shape (n_accounts,), optional
@@ -149,7 +151,12 @@ class PromotedShopDetector(BaseEstimator):
         self : PromotedShopDetector
         """
         self._check_params()
-        B = sp.csr_array(check_array(X, accept_sparse="csr", dtype=np.float64), copy=True)
+        if isinstance(X, DetectionData):
+            self._check_columns(X)
+            X = X.graph.to_scipy()
+        else:
+            X = check_array(X, accept_sparse="csr", dtype=np.float64)
+        B = sp.csr_array(X, dtype=np.float64, copy=True)
         B.sum_duplicates()
         B.eliminate_zeros()
         B.data[:] = 1.0
@@ -168,11 +175,11 @@ class PromotedShopDetector(BaseEstimator):
         i, j, pair_evidence = shared.i[enough], shared.j[enough], shared.log10_pvalue()[enough]
         self.pair_threshold_ = float(np.log10(max(shared.n_tested, 1) / self.alpha))
         shop_evidence = np.zeros(n_shops)
-        self.shop_threshold_ = float(np.log10(n_shops / self.alpha))
+        self.shop_threshold_ = float(np.log10(max(n_shops, 1) / self.alpha))
         if suspicious is not None:
             buyers = np.bincount(B.indices, minlength=n_shops)  # B is 0/1 without duplicates
             hits = B.T @ suspicious.astype(np.float64)
-            rate = float(suspicious.mean())
+            rate = float(suspicious.mean()) if n_accounts else 0.0
             if rate > 0:
                 shop_evidence = _crowd_evidence(hits, buyers, rate)
         lift = shared.lift[enough]
@@ -187,13 +194,18 @@ class PromotedShopDetector(BaseEstimator):
         facts["crowd_log10_p"] = np.where(shop_evidence >= self.shop_threshold_, shop_evidence, 0.0)
         # A shop's score is its strongest test, each against its own threshold.
         strength = np.maximum(facts["co_purchase_log10_p"] / self.pair_threshold_, shop_evidence / self.shop_threshold_)
-        self.shop_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
+        self.merchant_scores_ = np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
         if suspicious is not None:
             facts["crowd_share"] = hits / np.maximum(buyers, 1)
             facts["crowd_base_rate"] = np.full(n_shops, rate)
         groups = self._rings(B, i, j, strength, suspicious, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         return self
+
+    @property
+    def shop_scores_(self) -> np.ndarray:
+        """``merchant_scores_`` by its former name, which ``tests/graphs`` reads."""
+        return self.merchant_scores_
 
     def _check_params(self) -> None:
         if not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
@@ -257,9 +269,9 @@ class PromotedShopDetector(BaseEstimator):
                 continue
             mine = shops[group == k]
             best = float(strength[mine].max())
-            signals = {"shops": mine, "strength": best, "co_purchase": float(facts["co_purchase_lift"][mine].max() > 0)}
-            signals.update({name: float(values[mine].max()) for name, values in facts.items()})
-            out.append(AccountGroup(members, 1 - 1 / best**2, signals))
+            evidence = {"strength": best, "co_purchase": float(facts["co_purchase_lift"][mine].max() > 0)}
+            evidence.update({name: float(values[mine].max()) for name, values in facts.items()})
+            out.append(AccountGroup(members, 1 - 1 / best**2, "promoted_shops", mine, evidence))
         return out
 
 

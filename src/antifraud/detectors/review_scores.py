@@ -59,12 +59,14 @@ Examples
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammainc
 from scipy.stats import rankdata
-from sklearn.base import BaseEstimator
 
+from antifraud.detectors.base import Detector
 from antifraud.features.data import DetectionData
 from antifraud.features.kernels import distinct_count, group_by
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
@@ -296,8 +298,10 @@ def propagate_campaigns(
     return np.where(positive, attributable[cols] * elsewhere, 0), linked
 
 
-class ReviewScorer(BaseEstimator):
+class ReviewScorer(Detector):
     """Score orders, accounts and merchants from review behaviour (see the module docs).
+
+    It finds no groups (``groups_`` is empty): the ensemble combines its scores with its rings'.
 
     Parameters
     ----------
@@ -335,7 +339,7 @@ class ReviewScorer(BaseEstimator):
     campaign_ : ndarray of float
         Per order, its shop's campaign score where the order is part of the campaign, else 0,
         or its propagated score if higher.
-    scores_ : ndarray of float
+    order_scores_ : ndarray of float
         Per order, ``1 - (1 - own) * (1 - campaign_weight * campaign)``.
     account_scores_ : ndarray of float
         Per account, ``1 - (1 - mean own score) * prod(1 - campaign_weight * campaign)`` over
@@ -343,12 +347,17 @@ class ReviewScorer(BaseEstimator):
     propagated_account_scores_ : ndarray of float
         Per account, ``1 - prod(1 - propagated)`` over its orders: the chance that at least one
         of them is a campaign order by the propagated evidence alone.
+    groups_ : list
+        Empty: the scorer finds no groups.
 
     Examples
     --------
     >>> scorer = ReviewScorer().fit(data)  # doctest: +SKIP
-    >>> scorer.scores_.argmax()  # doctest: +SKIP
+    >>> scorer.order_scores_.argmax()  # doctest: +SKIP
     """
+
+    #: Fewest buyers two shops must share for their co-review to be tested.
+    min_shared: ClassVar[int] = 2
 
     def __init__(
         self,
@@ -373,6 +382,7 @@ class ReviewScorer(BaseEstimator):
         ``shared`` may give the shop pairs' shared buyers already counted on ``X``'s orders
         (with this scorer's ``max_account_shops`` and ``min_shared`` at most 2).
         """
+        self._check_columns(X)
         rows = X.order_rows.astype(np.int64)
         cols = X.order_cols.astype(np.int64)
         n_accounts, n_merchants = X.graph.n_rows, X.graph.n_cols
@@ -395,8 +405,8 @@ class ReviewScorer(BaseEstimator):
         adjacency = X.graph.to_scipy().tocsr()
         adjacency = (adjacency > 0).astype(np.float64)
         if shared is None:
-            shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=2)
-        shared.check(self.max_account_shops, 2)
+            shared = shared_buyers(adjacency, max_account_shops=self.max_account_shops, min_shared=self.min_shared)
+        shared.check(self.max_account_shops, self.min_shared)
         pairs = coreview_pairs(shared, n_merchants, alpha=self.alpha, min_lift=self.min_lift)
         pairs.data = np.log1p(-pairs.data)
         # Per edge, log prod(1 - weight) over the excess pairs joining its shop to the account's
@@ -419,10 +429,11 @@ class ReviewScorer(BaseEstimator):
         self.campaign_ = np.maximum(campaign, self.propagated_)
         self.merchant_scores_ = np.maximum.reduce([self.throwaway_, self.coreview_, self.linked_])
         weighed = self.campaign_weight * self.campaign_
-        self.scores_ = 1 - (1 - self.own_scores_) * (1 - weighed)
+        self.order_scores_ = 1 - (1 - self.own_scores_) * (1 - weighed)
         mean_own = np.bincount(rows, weights=self.own_scores_, minlength=n_accounts) / np.maximum(orders_per_account, 1)
         clean = np.exp(np.bincount(rows, weights=_log_clean(weighed), minlength=n_accounts))
         self.account_scores_ = 1 - (1 - mean_own) * clean
         propagated_clean = np.exp(np.bincount(rows, weights=_log_clean(self.propagated_), minlength=n_accounts))
         self.propagated_account_scores_ = 1 - propagated_clean
+        self.groups_ = []
         return self
