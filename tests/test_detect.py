@@ -147,8 +147,6 @@ def test_an_input_inside_the_output_folder_is_refused(fixtures, tmp_path):
     assert export.read_bytes() == (fixtures / "generic" / "orders.csv").read_bytes()
 
 
-@pytest.mark.xfail(strict=True, reason="the ensemble's dense-block step fails when no shop-day has 3 buyers "
-                                       "(detectors/ensemble.py, outside this branch's files)")
 def test_a_tiny_export_runs_and_finds_no_rings(tmp_path):
     export = tmp_path / "orders.csv"
     export.write_text("buyer_id,seller_id,created_at\nb1,s1,2024-01-01 10:00:00\nb2,s2,2024-01-02 10:00:00\n")
