@@ -167,9 +167,9 @@ def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemb
         "detectors": {"skipped": ensemble.skipped_, "thresholds": ensemble.threshold_},
         "findings": {
             "rings": len(ensemble.rings_),
-            "accounts_flagged": int((ensemble.account_scores_ >= ensemble.threshold_["accounts"]).sum()),
-            "merchants_flagged": int((ensemble.merchant_scores_ >= ensemble.threshold_["merchants"]).sum()),
-            "orders_flagged": int((ensemble.order_scores_ >= ensemble.threshold_["orders"]).sum()),
+            "accounts_flagged": int(ensemble.account_labels_.sum()),
+            "merchants_flagged": int(ensemble.merchant_labels_.sum()),
+            "orders_flagged": int(ensemble.order_labels_.sum()),
         },
     }
     return scores.result() | written, summary

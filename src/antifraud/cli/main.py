@@ -172,10 +172,7 @@ def detect(
             signer=signer, issued_at=issued_at, progress=progress,
         )
     print_detection_summary(run)
-    flagged = (run.ensemble.account_scores_ >= run.ensemble.threshold_["accounts"]).any() or (
-        run.ensemble.merchant_scores_ >= run.ensemble.threshold_["merchants"]
-    ).any()
-    if fail_on_findings and flagged:
+    if fail_on_findings and (run.ensemble.account_labels_.any() or run.ensemble.merchant_labels_.any()):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -118,11 +118,8 @@ def print_detection_summary(run: Detection) -> None:
     )
     for name, reason in ens.skipped_.items():
         out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
-    counts = {
-        kind: int((scores >= ens.threshold_[kind]).sum())
-        for kind, scores in (("accounts", ens.account_scores_), ("merchants", ens.merchant_scores_),
-                             ("orders", ens.order_scores_))
-    }
+    counts = {"accounts": int(ens.account_labels_.sum()), "merchants": int(ens.merchant_labels_.sum()),
+              "orders": int(ens.order_labels_.sum())}
     out.print(
         f"flagged: {counts['accounts']:,} of {len(ens.account_scores_):,} accounts, "
         f"{counts['merchants']:,} of {len(ens.merchant_scores_):,} merchants, "

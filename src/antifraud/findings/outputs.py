@@ -74,25 +74,24 @@ def write_findings(
     out.mkdir(parents=True, exist_ok=True)
     graph, described, rings = data.graph, rings, ensemble.rings_
     ids = ring_ids(rings)
-    thresholds = ensemble.threshold_
     paths = {name: out / f"{name}.csv" for name in ("accounts", "merchants", "orders")}
     accounts = pd.DataFrame({
         "account_id": graph.row_labels,
         "score": np.round(ensemble.account_scores_, 6),
-        "flagged": (ensemble.account_scores_ >= thresholds["accounts"]).astype(np.int8),
+        "flagged": ensemble.account_labels_.astype(np.int8),
         "ring_ids": _memberships(graph.n_rows, [r.accounts for r in rings], ids),
     })
     merchants = pd.DataFrame({
         "seller_id": graph.col_labels,
         "score": np.round(ensemble.merchant_scores_, 6),
-        "flagged": (ensemble.merchant_scores_ >= thresholds["merchants"]).astype(np.int8),
+        "flagged": ensemble.merchant_labels_.astype(np.int8),
         "ring_ids": _memberships(graph.n_cols, [r.merchants for r in rings], ids),
     })
     order_ids = data.order_ids
     orders = pa.table({
         "order_id": order_ids,
         "score": np.round(ensemble.order_scores_, 6),
-        "flagged": (ensemble.order_scores_ >= thresholds["orders"]).astype(np.int8),
+        "flagged": ensemble.order_labels_.astype(np.int8),
     })
     write_csv(accounts, paths["accounts"])
     write_csv(merchants, paths["merchants"])

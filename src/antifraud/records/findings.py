@@ -194,7 +194,7 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
     """
     graph, found = data.graph, ensemble.rings_
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order
-    flagged_merchants = np.flatnonzero(ensemble.merchant_scores_ >= ensemble.threshold_["merchants"])
+    flagged_merchants = np.flatnonzero(ensemble.merchant_labels_)
     needed = np.unique(np.concatenate(
         [flagged_merchants, *(r.merchants for r in found), *(r.victims for r in found)]).astype(np.int64))
     merchants = _merchant_keys(data, ctx.issuer.platform, needed, by_merchant[indptr[needed]])
@@ -213,7 +213,7 @@ def build_records(data: Any, ensemble: Any, rings: Sequence[Mapping[str, Any]], 
         for j, sig in zip(flagged_merchants.tolist(), signals)
     ]
     ring_of_account = _best_ring([r.accounts for r in ensemble.rings_], rings)
-    flagged = np.flatnonzero(ensemble.account_scores_ >= ensemble.threshold_["accounts"])
+    flagged = np.flatnonzero(ensemble.account_labels_)
     flagged = flagged[np.isin(flagged, in_rings)]
     signals = _percentile_signals(data.accounts, flagged, _ACCOUNT_SIGNALS, "accounts")
     activity = _activity(graph, flagged)
@@ -366,7 +366,7 @@ def _merchant_record(j: int, orders: np.ndarray, data: Any, ensemble: Any, merch
     record = _base("merchant_finding", subject, str(info["key"]), ctx)
     if info["uscc"] is None or not str(info["uscc"]).startswith("92"):
         record["sharing"]["contains_personal_data"] = False
-    flagged = ensemble.order_scores_[orders] >= ensemble.threshold_["orders"]
+    flagged = ensemble.order_labels_[orders]
     times = data.times[orders[flagged] if flagged.any() else orders]  # the period of the suspicious orders
     feats = data.merchants
     metrics = {"orders": len(orders), "buyers": int(feats["n_buyers"].iat[j]) if "n_buyers" in feats else 0,
