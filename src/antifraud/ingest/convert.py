@@ -31,6 +31,7 @@ __all__ = [
     "to_status",
     "parse_utc_offset",
     "TIME_FORMATS",
+    "MAX_UTC_OFFSET_S",
 ]
 
 # Formats tried in order on values that the previous ones did not parse.
@@ -47,6 +48,8 @@ TIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%d %H:%M:%S%z",
 )
+# The widest offset of any time zone in use (Kiribati, UTC+14).
+MAX_UTC_OFFSET_S = 14 * 3600
 _EARLIEST = np.datetime64("1990-01-01", "s").astype(np.int64)
 _LATEST = np.datetime64("2100-01-01", "s").astype(np.int64)
 
@@ -345,6 +348,8 @@ def to_status(arr: pa.Array) -> pa.DictionaryArray:
 def parse_utc_offset(text: str) -> int:
     """Return the offset in seconds of ``+08:00``-style text (``UTC`` and ``Z`` are zero).
 
+    Offsets beyond :data:`MAX_UTC_OFFSET_S` (14 hours, the widest in use) are rejected.
+
     Examples
     --------
     >>> parse_utc_offset("+08:00"), parse_utc_offset("-05:30"), parse_utc_offset("UTC")
@@ -355,8 +360,10 @@ def parse_utc_offset(text: str) -> int:
         return 0
     if text in ("ASIA/SHANGHAI", "CST", "PRC"):
         return 8 * 3600
-    m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", text)
+    m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?([0-5]\d))?", text)
     if not m:
         raise ValueError(f"not a UTC offset: {text!r} (use e.g. +08:00)")
-    sign = 1 if m.group(1) == "+" else -1
-    return sign * (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60)
+    seconds = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+    if seconds > MAX_UTC_OFFSET_S:
+        raise ValueError(f"UTC offset {text!r} is beyond the widest in use, -14:00 to +14:00")
+    return seconds if m.group(1) == "+" else -seconds

@@ -350,11 +350,16 @@ def open_export(path: str | Path, profile: Profile, encoding: str | None = None)
     Raises
     ------
     InputError
-        The file is missing, empty, binary or undecodable, or lacks a required column.
+        The file is missing, not a regular file, empty, binary or undecodable, or lacks a required
+        column or holds one twice.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not an export file")
+    if not path.is_file():
+        raise InputError(path, "is not a regular file (a pipe or a device?); save the export to a file")
     if path.stat().st_size == 0:
         raise InputError(path, "the file is empty")
     return Export(path, profile, encoding or profile.encoding)
