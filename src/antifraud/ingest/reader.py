@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import csv
 import functools
 import hashlib
@@ -32,6 +33,7 @@ import io
 import json
 import queue
 import threading
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -44,12 +46,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from antifraud.ingest.encoding import detect_encoding, detect_format, detect_json_encoding, read_sample
+from antifraud.ingest.encoding import SAMPLE_BYTES, detect_encoding, detect_format, detect_json_encoding, read_sample
 from antifraud.ingest.errors import InputError
 from antifraud.ingest.jsonl import parse_lines
 from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.profiles import Profile, resolve_columns
-from antifraud.ingest.records import MAX_RECORD_BYTES, RecordChunk, Truncated, iter_record_chunks
+from antifraud.ingest.records import BLOCK_BYTES, MAX_RECORD_BYTES, RecordChunk, Truncated, iter_record_chunks
 
 __all__ = ["BadRecord", "Export", "ReadSummary", "open_export"]
 
@@ -201,9 +203,10 @@ class Export:
         self.encoding = encoding or detect_json_encoding(self.path, sample)
         if not self.encoding.startswith("utf-8"):
             raise InputError(self.path, f"JSON Lines must be UTF-8, not {self.encoding}")
-        self.header = _jsonl_keys(sample.decode("utf-8", "replace").lstrip("\ufeff"))
+        self.header = _jsonl_keys(self.path)
         if not self.header:
-            raise InputError(self.path, "no line of the first MiB is a JSON object; is this JSON Lines?")
+            raise InputError(self.path, "none of the first lines is a JSON object of at most "
+                                        f"{MAX_RECORD_BYTES:,} bytes; is this JSON Lines?")
         self.columns = resolve_columns(self.header, self.profile, self.path)
 
     # -- reading ---------------------------------------------------------------------------
@@ -219,14 +222,17 @@ class Export:
             stream = self._parquet_batches(sources)
         else:
             stream = self._jsonl_batches(sources)
-        for table, lines, checked_utf8 in stream:
-            table, lines = self._screen(table, lines, checked_utf8)
-            self._rows += table.num_rows
-            self._lines.append(lines)
-            for batch in table.combine_chunks().to_batches():
-                yield pa.RecordBatch.from_arrays(
-                    [batch.column(src) for src in self.columns.values()], names=list(self.columns)
-                )
+        try:
+            for table, lines, checked_utf8 in stream:
+                table, lines = self._screen(table, lines, checked_utf8)
+                self._rows += table.num_rows
+                self._lines.append(lines)
+                for batch in table.combine_chunks().to_batches():
+                    yield pa.RecordBatch.from_arrays(
+                        [batch.column(src) for src in self.columns.values()], names=list(self.columns)
+                    )
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(self.path, f"cannot read the file ({_first_line(exc)}); is it truncated?") from exc
 
     def _reject(self, lines: np.ndarray, reason: str, details: Iterable[str], columns: Iterable[str] = ()) -> None:
         columns = list(columns) or [""] * len(lines)
@@ -261,7 +267,7 @@ class Export:
         except Truncated as exc:
             raise InputError(self.path, "the file ends inside a quoted field; it looks truncated",
                              line=exc.line) from None
-        except (pa.ArrowInvalid, EOFError, OSError) as exc:
+        except pa.ArrowInvalid as exc:
             raise InputError(
                 self.path, f"cannot parse the file as {self.encoding} CSV: {_first_line(exc)}"
             ) from exc
@@ -459,16 +465,29 @@ def _to_utf8_escaped(data: memoryview | np.ndarray, encoding: str) -> bytes:
     return bytes(data).decode(encoding, "surrogateescape").encode("utf-8", "surrogateescape")
 
 
-def _jsonl_keys(text: str) -> list[str]:
-    """Every key of the JSON objects on the lines of ``text``, in order of first appearance."""
+def _jsonl_keys(path: Path) -> list[str]:
+    """Every key of the JSON objects on the first lines of ``path``, in order of first appearance.
+
+    Lines are split as the reader splits them; lines over the size limit are passed over. The
+    first :data:`SAMPLE_BYTES` of lines are looked at, within the first :data:`BLOCK_BYTES`.
+    """
     keys: dict[str, None] = {}
-    for line in text.split("\n"):
-        try:
-            value = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(value, dict):
-            keys.update(dict.fromkeys(value))
+    looked = scanned = 0
+    for chunk in iter_record_chunks(path, None, block=SAMPLE_BYTES):
+        sizes = _record_sizes(chunk, 0, 0)
+        for end, size in zip(chunk.ends.tolist(), sizes.tolist()):
+            if size > MAX_RECORD_BYTES:
+                continue
+            looked += size
+            try:
+                value = json.loads(bytes(chunk.data[end - size : end]).removeprefix(codecs.BOM_UTF8))
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                keys.update(dict.fromkeys(value))
+        scanned += len(chunk.data)
+        if looked >= SAMPLE_BYTES or scanned >= BLOCK_BYTES:
+            break
     return list(keys)
 
 
