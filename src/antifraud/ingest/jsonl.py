@@ -20,7 +20,6 @@ Examples
 
 from __future__ import annotations
 
-import io
 import re
 
 import numba
@@ -178,7 +177,7 @@ def _problem(exc: BaseException) -> tuple[str, str, str]:
 
 def _read(data: memoryview, schema: pa.Schema, block: int) -> pa.Table:
     return pajson.read_json(
-        io.BytesIO(data),
+        pa.BufferReader(pa.py_buffer(data)),
         read_options=pajson.ReadOptions(block_size=block),
         parse_options=pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore"),
     )
@@ -220,7 +219,7 @@ def parse_lines(
         start = int(q_ends[lo - 1]) if lo else 0
         piece = quoted[start : int(q_ends[hi - 1])]
         try:
-            table = _read(piece, schema, block) if bytes(piece).strip() else schema.empty_table()
+            table = _read(piece, schema, block)
             problem = None if table.num_rows == hi - lo else ("", "bad_json", f"holds {table.num_rows} JSON values")
         except pa.ArrowInvalid as exc:
             table, problem = None, _problem(exc)
@@ -230,7 +229,7 @@ def parse_lines(
         elif hi - lo > 1:
             mid = (lo + hi) // 2
             pending += [(mid, hi), (lo, mid)]
-        elif bytes(piece).strip():
+        elif bytes(piece).strip():  # a line of spaces is blank, not a record
             bad.append((lo, *problem))
     tables.sort(key=lambda t: t[0])
     merged = pa.concat_tables([t for _, t in tables]) if tables else schema.empty_table()

@@ -190,9 +190,10 @@ def iter_record_chunks(
         carry = b""
         line, after_cr = 1, False
         while True:
-            # One buffer per block, the unfinished record carried over at its front. Left
+            # One buffer per block, the unfinished record carried over at its front; at least as
+            # much again is read, so a record of any size is copied a bounded number of times. Left
             # uninitialised: zero-filling 64 MB of fresh pages per block cost seconds of page faults.
-            whole = np.empty(len(carry) + block, dtype=np.uint8)
+            whole = np.empty(len(carry) + max(block, len(carry)), dtype=np.uint8)
             whole[: len(carry)] = np.frombuffer(carry, dtype=np.uint8)
             got = stream.readinto(memoryview(whole)[len(carry) :])
             eof = not got
