@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from antifraud.ingest import PROFILES, InputError, ingest
+from antifraud.ingest.jsonl import JSON_WHITESPACE
 from antifraud.ingest.records import MAX_RECORD_BYTES
 
 COLUMNS = ("order_id", "buyer_id", "seller_id", "amount", "created_at", "review_text")
@@ -93,7 +94,7 @@ def jsonl_bytes(rows: list[dict], junk: list[str]) -> tuple[bytes, int]:
     lines = [json.dumps(r, ensure_ascii=False) for r in rows]
     for k, text in enumerate(junk):
         lines.insert(k * 2 % (len(lines) + 1), text.replace("\n", " ").replace("\r", " "))
-    records = sum(1 for line in lines if line.strip())
+    records = sum(1 for line in lines if line.strip(JSON_WHITESPACE.decode()))
     return ("\n".join(lines) + "\n").encode("utf-8"), records
 
 

@@ -136,3 +136,35 @@ def test_parquet_values_are_screened_like_text(tmp_path):
     pq.write_table(table, tmp_path / "o.parquet")
     result = ingest([tmp_path / "o.parquet"], GENERIC)
     assert quarantined(result) == [(2, "buyer_id", "nul_byte"), (3, "review_text", "too_long")]
+
+
+def parquet(tmp_path, buyer_id: pa.Array):
+    pq.write_table(pa.table({"buyer_id": buyer_id, "seller_id": ["s", "s"], "created_at": ["2024-01-01"] * 2}),
+                   tmp_path / "o.parquet")
+    return tmp_path / "o.parquet"
+
+
+@pytest.mark.parametrize(("values", "kind"), [(pa.array([[1], [2]]), "list<"), (pa.array([{"a": 1}, {"a": 2}]), "struct<")])
+def test_a_parquet_column_that_holds_no_text_is_an_input_error(tmp_path, values, kind):
+    with pytest.raises(InputError) as err:
+        ingest([parquet(tmp_path, values)], GENERIC)
+    assert "column 'buyer_id': holds " + kind in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("values", "reason"),
+    [(pa.array([b"ok", b"\xff"], pa.binary()), "bad_encoding"),
+     (pa.array(["ok", "a\x00"]).dictionary_encode(), "nul_byte"),
+     (pa.array([b"ok", b"a\x00"], pa.binary(2)), "nul_byte")],
+)
+def test_binary_and_dictionary_parquet_columns_are_screened_as_text(tmp_path, values, reason):
+    result = ingest([parquet(tmp_path, values)], GENERIC)
+    assert quarantined(result) == [(2, "buyer_id", reason)]
+    assert result.table.column("buyer_id").to_pylist() == ["ok"]
+
+
+def test_in_json_lines_the_first_line_is_data_like_any_other(tmp_path):
+    data = b"\x00 not json\n\x1f\n \t \n" + jsonl(order(4))
+    result = ingest([write(tmp_path, "o.jsonl", data)], GENERIC)
+    assert quarantined(result) == [(1, "", "bad_json"), (2, "", "bad_json")]  # line 3 is blank
+    assert result.table.column("source_line").to_pylist() == [4]

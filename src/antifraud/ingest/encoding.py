@@ -66,19 +66,13 @@ def _strict_decodes(sample: bytes, encoding: str) -> bool:
 
 
 def reject_binary(path: Path, sample: bytes) -> None:
-    """Raise :class:`InputError` if ``sample`` (a file's first bytes) is not from a text export.
-
-    A file is binary when it starts like a known binary format, is UTF-16, or has NUL bytes on
-    its first line. NUL bytes further on are not a reason to reject the file: the reader
-    quarantines the rows whose values hold them, wherever they are.
-    """
+    """Raise :class:`InputError` if ``sample`` (a file's first bytes) starts like a binary format
+    or UTF-16 rather than a text export."""
     for magic, what in _BINARY_MAGIC.items():
         if sample.startswith(magic):
             raise InputError(path, f"this is {what}, not a text export")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise InputError(path, "the file is UTF-16; save it as UTF-8 or GBK, or pass --encoding utf-16")
-    if b"\x00" in b"".join(sample.splitlines()[:1]):
-        raise InputError(path, "this is a binary file, not a text export (its first line has NUL bytes)")
 
 
 def detect_json_encoding(path: Path, sample: bytes) -> str:
@@ -97,8 +91,9 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     """Return the text encoding of a delimited file from a ``sample`` of its first bytes.
 
     Returns one of ``"utf-8-sig"`` (UTF-8 with byte-order mark), ``"utf-8"``, ``"gbk"`` or
-    ``"gb18030"``. Raises :class:`InputError` for binary files (:func:`reject_binary`) and
-    undecodable text.
+    ``"gb18030"``. Raises :class:`InputError` for binary files (:func:`reject_binary`, or NUL
+    bytes in the header line) and undecodable text. NUL bytes further on are not a reason to
+    reject the file: the reader quarantines the rows whose values hold them, wherever they are.
 
     Examples
     --------
@@ -109,6 +104,8 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     'utf-8-sig'
     """
     reject_binary(path, sample)
+    if b"\x00" in b"".join(sample.splitlines()[:1]):
+        raise InputError(path, "this is a binary file, not a text export (its header line has NUL bytes)")
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     for encoding in _CANDIDATES:

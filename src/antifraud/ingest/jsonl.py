@@ -27,9 +27,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pajson
 
-__all__ = ["quote_scalars", "parse_lines"]
+__all__ = ["JSON_WHITESPACE", "quote_scalars", "parse_lines"]
 
 _QUOTE, _BACKSLASH = 34, 92
+JSON_WHITESPACE = b" \t\r\n"
 
 
 @numba.njit(cache=True, inline="always")
@@ -205,8 +206,8 @@ def parse_lines(
     ok : ndarray of bool
         Which lines are rows of ``table``.
     bad : list of (int, str, str, str)
-        For every other line that is not blank: its index, source column (or ``""``), reason
-        (``bad_json`` or ``wrong_type``) and detail.
+        For every other line that is not blank (only :data:`JSON_WHITESPACE`): its index, source
+        column (or ``""``), reason (``bad_json`` or ``wrong_type``) and detail.
     """
     quoted, q_ends = quote_scalars(data, np.asarray(ends))
     n = len(q_ends)
@@ -229,7 +230,7 @@ def parse_lines(
         elif hi - lo > 1:
             mid = (lo + hi) // 2
             pending += [(mid, hi), (lo, mid)]
-        elif bytes(piece).strip():  # a line of spaces is blank, not a record
+        elif bytes(piece).strip(JSON_WHITESPACE):  # a line of JSON whitespace is blank, not a record
             bad.append((lo, *problem))
     tables.sort(key=lambda t: t[0])
     merged = pa.concat_tables([t for _, t in tables]) if tables else schema.empty_table()

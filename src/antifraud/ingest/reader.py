@@ -193,8 +193,15 @@ class Export:
             self._parquet = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the Parquet file: {_first_line(exc)}") from exc
-        self.header = self._parquet.schema_arrow.names
+        schema = self._parquet.schema_arrow
+        self.header = schema.names
         self.columns = resolve_columns(self.header, self.profile, self.path)
+        for canon, src in self.columns.items():
+            kind = schema.field(src).type
+            if pa.types.is_dictionary(kind):
+                kind = kind.value_type
+            if pa.types.is_nested(kind) or pa.types.is_union(kind):
+                raise InputError(self.path, f"holds {kind}, not text, numbers or times", column=canon)
 
     def _open_jsonl(self, encoding: str | None) -> None:
         sample = read_sample(self.path)
@@ -336,7 +343,8 @@ class Export:
         start = 1
         try:
             for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=sources):
-                yield pa.Table.from_batches([batch]), np.arange(start, start + batch.num_rows, dtype=np.int64), False
+                table = pa.table([_scalar_or_text(batch.column(src)) for src in sources], names=sources)
+                yield table, np.arange(start, start + batch.num_rows, dtype=np.int64), False
                 start += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the Parquet file: {_first_line(exc)}") from exc
@@ -443,6 +451,17 @@ class _CsvOptions(NamedTuple):
 
         return cls(read("utf8" if encoding.startswith("utf-8") else encoding), read("utf8"),
                    pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True), convert(True), convert(False))
+
+
+def _scalar_or_text(arr: pa.Array) -> pa.Array:
+    """A Parquet column as the converters take it: dictionaries decoded, bytes as (unchecked) text."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_fixed_size_binary(arr.type):
+        arr = arr.cast(pa.binary())
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+        arr = arr.view(pa.string() if pa.types.is_binary(arr.type) else pa.large_string())
+    return arr
 
 
 def _record_sizes(chunk: RecordChunk, skip: int, base: int) -> np.ndarray:
