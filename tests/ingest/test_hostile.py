@@ -168,3 +168,16 @@ def test_in_json_lines_the_first_line_is_data_like_any_other(tmp_path):
     result = ingest([write(tmp_path, "o.jsonl", data)], GENERIC)
     assert quarantined(result) == [(1, "", "bad_json"), (2, "", "bad_json")]  # line 3 is blank
     assert result.table.column("source_line").to_pylist() == [4]
+
+
+def test_a_chunk_of_only_over_long_lines_is_quarantined(tmp_path):
+    data = jsonl(order(1), order(2, review_text="x" * (70 << 20)))  # the long line is a chunk of its own
+    result = ingest([write(tmp_path, "o.jsonl", data)], GENERIC)
+    assert quarantined(result) == [(2, "", "too_long")]
+
+
+def test_a_header_longer_than_the_sample_is_an_input_error(tmp_path):
+    header = "buyer_id,seller_id,created_at," + ",".join(f"c{i}" for i in range(200_000)) + "\n"
+    with pytest.raises(InputError, match="header") as err:
+        ingest([write(tmp_path, "wide.csv", (header + "b,s,2024-01-01\n").encode())], GENERIC)
+    assert err.value.line == 1

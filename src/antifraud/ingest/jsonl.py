@@ -67,7 +67,7 @@ def _is_number(buf, start, stop):  # pragma: no cover - compiled
 def _is_literal(buf, start, stop, word):  # pragma: no cover - compiled
     if stop - start != word.shape[0]:
         return False
-    for k in range(word.shape[0]):
+    for k in range(word.shape[0]):  # noqa: SIM110 - numba compiles a loop, not a generator
         if buf[start + k] != word[k]:
             return False
     return True
@@ -214,7 +214,7 @@ def parse_lines(
     ok = np.zeros(n, dtype=bool)
     tables: list[pa.Table] = []
     bad: list[tuple[int, str, str, str]] = []
-    pending = [(0, n)]
+    pending = [(0, n)] if n else []
     while pending:
         lo, hi = pending.pop()
         start = int(q_ends[lo - 1]) if lo else 0

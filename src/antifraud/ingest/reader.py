@@ -293,6 +293,8 @@ class Export:
         """
         skip = 1 if first else 0  # the header record
         base = int(chunk.ends[0]) if first else 0
+        if base > SAMPLE_BYTES:  # the header was read from the sample, so it was cut
+            raise InputError(self.path, f"the header line is longer than {SAMPLE_BYTES:,} bytes", line=1)
         lines, n_fields = chunk.start_line[skip:], chunk.n_fields[skip:]
         n_cols = len(self.header)
         self._bytes_done += len(chunk.data)
