@@ -12,8 +12,8 @@ read. A record is bad when it cannot be parsed (``wrong_field_count``, ``bad_jso
 ``wrong_type``), is longer than :data:`~antifraud.ingest.records.MAX_RECORD_BYTES` (``too_long``),
 or a value it holds in a used column is not valid text (``bad_encoding``) or holds a NUL byte
 (``nul_byte``); values are screened alike in every format. Files that cannot be read at all
-(empty, header only, binary, truncated CSV, undecodable start) raise
-:class:`~antifraud.ingest.errors.InputError`.
+(empty, header only, binary, truncated CSV, undecodable start, a header over 1 MiB, a Parquet
+column of lists or structs) raise :class:`~antifraud.ingest.errors.InputError`.
 
 Examples
 --------
@@ -171,19 +171,15 @@ class Export:
         self.encoding = encoding or detect_encoding(path, sample)
         plain_name = path.name.lower().removesuffix(".gz")
         self.delimiter = "\t" if plain_name.endswith(".tsv") else self.profile.delimiter
-        text = self._decode_sample(sample)
+        try:
+            text = sample.decode(self.encoding, errors="strict" if len(sample) < (1 << 20) else "ignore")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(path, f"cannot decode the file as {self.encoding}: {exc}") from exc
         reader = csv.reader(io.StringIO(text.lstrip("\ufeff"), newline=""), delimiter=self.delimiter)
         self.header = next(reader, [])
         if not any(h.strip() for h in self.header):
             raise InputError(path, "the first line is empty; expected a header row", line=1)
         self.columns = resolve_columns(self.header, self.profile, path)
-
-    def _decode_sample(self, sample: bytes) -> str:
-        """The first MiB as text; a character cut at its end is dropped."""
-        try:
-            return sample.decode(self.encoding, errors="strict" if len(sample) < (1 << 20) else "ignore")
-        except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(self.path, f"cannot decode the file as {self.encoding}: {exc}") from exc
 
     def _open_parquet(self) -> None:
         import pyarrow.parquet as pq
@@ -559,10 +555,12 @@ def _unusable_text(
     """
     if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
         return []
+    found = []
     lengths = pc.binary_length(column)
-    found = [("too_long", _mask(pc.greater(lengths, MAX_RECORD_BYTES)),
-              lambda idx: [f"a value of {n:,} bytes; the most read is {MAX_RECORD_BYTES:,}"
-                           for n in lengths.take(pa.array(idx)).to_pylist()])]
+    if (pc.max(lengths).as_py() or 0) > MAX_RECORD_BYTES:
+        found.append(("too_long", _mask(pc.greater(lengths, MAX_RECORD_BYTES)),
+                      lambda idx: [f"a value of {n:,} bytes; the most read is {MAX_RECORD_BYTES:,}"
+                                   for n in lengths.take(pa.array(idx)).to_pylist()]))
     if not checked_utf8:
         found.append(("bad_encoding", _undecodable(column),
                       lambda idx: [f"{v} is not valid text in the file's encoding" for v in _shown(column, idx)]))
