@@ -1,5 +1,7 @@
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from antifraud.ingest.convert import (
     parse_utc_offset,
@@ -50,7 +52,50 @@ def test_timestamp_problems():
 def test_numbers():
     out, issues = to_number(pa.array(["¥1,234.50", "12", "-3", "abc", "nan", None, "１２．５"]), "amount")
     assert out.to_pylist()[:2] == [1234.5, 12.0] and out.to_pylist()[6] == 12.5
-    assert reasons(issues) == {"bad_amount": [3, 4], "negative_amount": [2]}
+    assert reasons(issues) == {"bad_amount": [3], "amount_out_of_range": [4], "negative_amount": [2]}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("1234.50", 1234.5), ("1,234.50", 1234.5), ("1,234,567", 1234567.0), ("¥1,234.50", 1234.5),
+     ("￥ 88", 88.0), ("12.5元", 12.5), ("0.5", 0.5), (".5", 0.5), ("1.234", 1.234), ("1e3", 1000.0),
+     ("999999999", 999999999.0)],
+)
+def test_amounts_accepted(text, value):
+    out, issues = to_number(pa.array([text, "1"]), "amount")  # "1": the plain path is not the only one tried
+    assert out.to_pylist()[0] == value and not reasons(issues)
+    out, issues = to_number(pa.array([text]), "amount")
+    assert out.to_pylist() == [value] and not reasons(issues)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("1.234,50", "ambiguous_amount"), ("12,5", "ambiguous_amount"), ("1,23,456", "ambiguous_amount"),
+     ("1.234.567", "ambiguous_amount"), ("12,50元", "ambiguous_amount"), ("1e308", "amount_out_of_range"),
+     ("1e400", "amount_out_of_range"), ("inf", "amount_out_of_range"), ("1000000001", "amount_out_of_range"),
+     ("12 yuan", "bad_amount"), ("¥", "bad_amount"), ("1,,234", "ambiguous_amount"), ("--5", "bad_amount")],
+)
+def test_amounts_quarantined(text, reason):
+    for values in ([text], [text, "1"]):
+        out, issues = to_number(pa.array(values), "amount")
+        assert out.to_pylist()[0] is None and reasons(issues) == {reason: [0]}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.from_regex(r"\A[¥￥]?[-+]?[0-9,.]{0,12}([eE][-+]?[0-9]{1,3})?元?\Z"),
+                 st.sampled_from(["nan", "-Inf", "infinity", "１２．５", " 7 "]), st.text(max_size=8)))
+def test_plain_and_general_parsers_agree(text):
+    """One value is read alike whether its batch takes the one-cast path or the general one."""
+    alone, alone_issues = to_number(pa.array([text]), "amount")
+    mixed, mixed_issues = to_number(pa.array([text, "¥1,000"]), "amount")
+    assert alone.to_pylist() == mixed.to_pylist()[:1]
+    assert reasons(alone_issues) == reasons(mixed_issues)
+
+
+def test_native_amounts_have_the_same_bounds():
+    out, issues = to_number(pa.array([1e308, float("nan"), 12.5, -1.0, float("inf")]), "amount")
+    assert out.to_pylist()[2] == 12.5
+    assert reasons(issues) == {"amount_out_of_range": [0, 1, 4], "negative_amount": [3]}
 
 
 def test_ratings():

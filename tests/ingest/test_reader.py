@@ -132,3 +132,15 @@ def test_not_parquet(tmp_path):
 def test_malformed_jsonl(tmp_path):
     with pytest.raises(InputError, match="JSON"):
         read_file(write(tmp_path, "o.jsonl", b'{"buyer_id": "1", "seller_id": \n'), GENERIC)
+
+
+def test_a_directory_is_not_a_missing_file(tmp_path):
+    with pytest.raises(InputError, match="is a directory"):
+        read_file(tmp_path, GENERIC)
+
+
+def test_a_fifo_is_not_a_regular_file(tmp_path):
+    fifo = tmp_path / "orders.csv"
+    __import__("os").mkfifo(fifo)
+    with pytest.raises(InputError, match="is not a regular file"):
+        read_file(fifo, GENERIC)

@@ -84,3 +84,16 @@ def test_many_tiny_records_stop_early_and_resume(tmp_path):
     path.write_bytes(b"a\n" + b"1\n" * 1000)
     lines, fields = scan_records(path)
     assert lines.tolist() == list(range(1, 1002))
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(alphabet=st.sampled_from(list('a,"\n\r {}')), max_size=40), block=st.integers(1, 16))
+def test_plain_lines_split_like_universal_newlines(tmp_path_factory, text, block):
+    """Without a delimiter every line is a record of one field: quotes do not join lines."""
+    path = tmp_path_factory.mktemp("lines") / "x.jsonl"
+    path.write_bytes(text.encode())
+    chunks = list(iter_record_chunks(path, None, block=block))
+    expected = [i for i, line in enumerate(io.StringIO(text, newline=None).read().split("\n"), start=1) if line]
+    assert [x for c in chunks for x in c.start_line.tolist()] == expected
+    assert all((c.n_fields == 1).all() for c in chunks)
+    assert b"".join(bytes(c.data) for c in chunks).rstrip(b"\r\n") == text.encode().rstrip(b"\r\n")

@@ -8,6 +8,7 @@ Arrow compute kernels otherwise; there is no per-row Python loop.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ __all__ = [
     "to_status",
     "parse_utc_offset",
     "TIME_FORMATS",
+    "MAXIMUM",
+    "MAX_UTC_OFFSET_S",
 ]
 
 # Formats tried in order on values that the previous ones did not parse.
@@ -47,6 +50,8 @@ TIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%d %H:%M:%S%z",
 )
+# The widest offset of any time zone in use (Kiribati, UTC+14).
+MAX_UTC_OFFSET_S = 14 * 3600
 _EARLIEST = np.datetime64("1990-01-01", "s").astype(np.int64)
 _LATEST = np.datetime64("2100-01-01", "s").astype(np.int64)
 
@@ -64,8 +69,13 @@ STATUS_WORDS = {
     "退款成功": "refunded",
     "已退款": "refunded",
 }
+# The largest plausible value of each quantity: above it a value is a data error, not an order.
+MAXIMUM = {"amount": 1e9, "weight": 1e5}  # yuan per order; kilograms per parcel
 _NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
-_CURRENCY = r"[¥￥,\s]|元$"
+_GROUPED = r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$"  # thousands separated by commas: 1,234.50
+_SEPARATED = r"^[+-]?[\d.,]*\d[\d.,]*$"  # digits with commas or dots that are neither: 12,5 or 1.234,50
+_NOT_FINITE = r"(?i)^[+-]?(nan|inf|infinity)$"  # numbers to a plain cast, out of range here
+_CURRENCY = r"^¥\s*|\s*元$"  # after NFKC, which makes ￥ ¥
 
 
 @dataclass(frozen=True)
@@ -265,31 +275,47 @@ def _impossible_dates(
 
 
 def to_number(arr: pa.Array, what: str) -> tuple[pa.Array, list[Issue]]:
-    """Parse non-negative numbers (``¥1,234.50`` accepted) to float64.
+    """Parse non-negative numbers to float64, quarantining any that could be misread.
 
-    ``what`` names the quantity in reasons (``negative_amount``, ``bad_amount``).
+    Accepted: decimals with a point (``1234.50``, ``.5``, ``1e3``), thousands separated by commas
+    in groups of three (``1,234.50``), ``¥``/``￥`` before or ``元`` after, full-width digits.
+    Digits with other commas or dots (``12,5``, ``1.234,50``: a decimal comma?) are
+    ``ambiguous_{what}``; other text is ``bad_{what}``; values that are not finite or are above
+    ``MAXIMUM[what]`` are ``{what}_out_of_range``, and values below zero ``negative_{what}``.
+    ``what`` is ``"amount"`` or ``"weight"``.
+
+    Examples
+    --------
+    >>> values, issues = to_number(pa.array(["¥1,234.50", "12,5", "1e12"]), "amount")
+    >>> values.to_pylist(), [i.reason for i in issues if i.mask.any()]
+    ([1234.5, None, None], ['ambiguous_amount', 'amount_out_of_range'])
     """
+    unread = np.zeros(len(arr), dtype=bool)
+    bad = ambiguous = unread
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_decimal(arr.type):
         values = arr.cast(pa.float64())
         shown = arr.cast(pa.string())
-        bad = np.zeros(len(arr), dtype=bool)
     else:
         shown = arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
         try:  # plain numbers, the usual case: one cast
             values = pc.cast(shown, pa.float64())
-            bad = np.zeros(len(arr), dtype=bool)
         except pa.ArrowInvalid:
             text = pc.replace_substring_regex(clean_strings(shown), _CURRENCY, "")
-            ok = pc.match_substring_regex(text, _NUMBER)
-            bad = _mask(pc.and_(text.is_valid(), pc.invert(ok.fill_null(False))))
-            values = pc.if_else(ok, text, pa.scalar(None, pa.string())).cast(pa.float64())
-    nonfinite = _mask(pc.invert(pc.is_finite(values)))
-    negative = _mask(pc.less(values, 0.0))
-    usable = pc.invert(pa.array(bad | nonfinite | negative))
+            ok = functools.reduce(pc.or_, [pc.match_substring_regex(text, r) for r in (_NUMBER, _GROUPED, _NOT_FINITE)])
+            ok = ok.fill_null(False)
+            ambiguous = _mask(pc.and_(pc.invert(ok), pc.match_substring_regex(text, _SEPARATED)))
+            bad = _mask(pc.and_(text.is_valid(), pc.invert(ok))) & ~ambiguous
+            values = pc.if_else(ok, pc.replace_substring(text, ",", ""), pa.scalar(None, pa.string()))
+            values = values.cast(pa.float64())
+    out_of_range = _mask(pc.or_(pc.invert(pc.is_finite(values)), pc.greater(values, MAXIMUM[what])))
+    negative = _mask(pc.less(values, 0.0)) & ~out_of_range
+    usable = pc.invert(pa.array(bad | ambiguous | out_of_range | negative))
     values = pc.if_else(usable, values, pa.scalar(None, pa.float64()))
     issues = [
         Issue(bad, f"bad_{what}", _show(shown, "is not a number")),
-        Issue(nonfinite, f"bad_{what}", _show(shown, "is not a finite number")),
+        Issue(ambiguous, f"ambiguous_{what}",
+              _show(shown, "is ambiguous: write decimals with a point and thousands as 1,234.50")),
+        Issue(out_of_range, f"{what}_out_of_range", _show(shown, f"is not finite or above {MAXIMUM[what]:,.0f}")),
         Issue(negative, f"negative_{what}", _show(shown, "is negative")),
     ]
     return values, issues
@@ -345,6 +371,8 @@ def to_status(arr: pa.Array) -> pa.DictionaryArray:
 def parse_utc_offset(text: str) -> int:
     """Return the offset in seconds of ``+08:00``-style text (``UTC`` and ``Z`` are zero).
 
+    Offsets beyond :data:`MAX_UTC_OFFSET_S` (14 hours, the widest in use) are rejected.
+
     Examples
     --------
     >>> parse_utc_offset("+08:00"), parse_utc_offset("-05:30"), parse_utc_offset("UTC")
@@ -355,8 +383,10 @@ def parse_utc_offset(text: str) -> int:
         return 0
     if text in ("ASIA/SHANGHAI", "CST", "PRC"):
         return 8 * 3600
-    m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", text)
+    m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?([0-5]\d))?", text)
     if not m:
         raise ValueError(f"not a UTC offset: {text!r} (use e.g. +08:00)")
-    sign = 1 if m.group(1) == "+" else -1
-    return sign * (int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60)
+    seconds = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
+    if seconds > MAX_UTC_OFFSET_S:
+        raise ValueError(f"UTC offset {text!r} is beyond the widest in use, -14:00 to +14:00")
+    return seconds if m.group(1) == "+" else -seconds

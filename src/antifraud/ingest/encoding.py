@@ -15,7 +15,7 @@ from pathlib import Path
 
 from antifraud.ingest.errors import InputError
 
-__all__ = ["detect_format", "detect_encoding", "read_sample"]
+__all__ = ["detect_format", "detect_encoding", "detect_json_encoding", "reject_binary", "read_sample"]
 
 SAMPLE_BYTES = 1 << 20
 _CANDIDATES = ("utf-8", "gbk", "gb18030")
@@ -65,11 +65,35 @@ def _strict_decodes(sample: bytes, encoding: str) -> bool:
     return True
 
 
+def reject_binary(path: Path, sample: bytes) -> None:
+    """Raise :class:`InputError` if ``sample`` (a file's first bytes) starts like a binary format
+    or UTF-16 rather than a text export."""
+    for magic, what in _BINARY_MAGIC.items():
+        if sample.startswith(magic):
+            raise InputError(path, f"this is {what}, not a text export")
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(path, "the file is UTF-16; save it as UTF-8 or GBK, or pass --encoding utf-16")
+
+
+def detect_json_encoding(path: Path, sample: bytes) -> str:
+    """Return ``"utf-8-sig"`` or ``"utf-8"``: JSON Lines are UTF-8 (RFC 8259).
+
+    Lines that are not valid UTF-8 are for the reader to quarantine; a file whose start is GBK
+    text raises :class:`InputError`, as do binary files (:func:`reject_binary`).
+    """
+    reject_binary(path, sample)
+    if not _strict_decodes(sample, "utf-8") and _strict_decodes(sample, "gbk"):
+        raise InputError(path, "JSON Lines must be UTF-8, this file looks like GBK")
+    return "utf-8-sig" if sample.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
 def detect_encoding(path: Path, sample: bytes) -> str:
     """Return the text encoding of a delimited file from a ``sample`` of its first bytes.
 
     Returns one of ``"utf-8-sig"`` (UTF-8 with byte-order mark), ``"utf-8"``, ``"gbk"`` or
-    ``"gb18030"``. Raises :class:`InputError` for binary files and undecodable text.
+    ``"gb18030"``. Raises :class:`InputError` for binary files (:func:`reject_binary`, or NUL
+    bytes in the header line) and undecodable text. NUL bytes further on are not a reason to
+    reject the file: the reader quarantines the rows whose values hold them, wherever they are.
 
     Examples
     --------
@@ -79,15 +103,11 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     >>> detect_encoding(Path("x.csv"), codecs.BOM_UTF8 + b"a,b\\n")
     'utf-8-sig'
     """
-    for magic, what in _BINARY_MAGIC.items():
-        if sample.startswith(magic):
-            raise InputError(path, f"this is {what}, not a text export")
+    reject_binary(path, sample)
+    if b"\x00" in b"".join(sample.splitlines()[:1]):
+        raise InputError(path, "this is a binary file, not a text export (its header line has NUL bytes)")
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
-    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(path, "the file is UTF-16; save it as UTF-8 or GBK, or pass --encoding utf-16")
-    if b"\x00" in sample:
-        raise InputError(path, "this is a binary file, not a text export (it contains NUL bytes)")
     for encoding in _CANDIDATES:
         if _strict_decodes(sample, encoding):
             return encoding

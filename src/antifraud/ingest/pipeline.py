@@ -342,7 +342,7 @@ class _FileParts:
         if summary.bad_records:
             bad = summary.bad_records
             tables.append(_entries_table(str(path), np.array([b.line for b in bad]),
-                                         [("", b.reason, b.detail) for b in bad], {}))
+                                         [(b.column, b.reason, b.detail) for b in bad], {}))
         return tables
 
 

@@ -20,6 +20,7 @@ or overrides single columns with ``--map canonical=source``.
 
 from __future__ import annotations
 
+import codecs
 import difflib
 import tomllib
 import unicodedata
@@ -27,10 +28,35 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from antifraud.ingest.convert import parse_utc_offset
 from antifraud.ingest.errors import InputError
 from antifraud.schema import NAMES, REQUIRED
 
 __all__ = ["Profile", "PROFILES", "load_profile", "resolve_columns"]
+
+
+def _check_timezone(timezone: str) -> None:
+    parse_utc_offset(timezone)
+
+
+def _check_encoding(encoding: str | None) -> None:
+    if encoding is None:
+        return
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ValueError(f"unknown text encoding {encoding!r}") from None
+
+
+def _check_delimiter(delimiter: str) -> None:
+    if len(delimiter) != 1 or not delimiter.isascii() or delimiter in '"\r\n':
+        raise ValueError(f"the delimiter must be one ASCII character other than a quote or a line break, "
+                         f"not {delimiter!r}")
+
+
+# What a profile may set besides its columns, and the check of each value (ValueError if wrong).
+_SETTING_CHECKS = {"timezone": _check_timezone, "encoding": _check_encoding, "delimiter": _check_delimiter}
+_PROFILE_KEYS = ("name", "columns", *_SETTING_CHECKS)
 
 
 @dataclass(frozen=True)
@@ -49,6 +75,11 @@ class Profile:
         Text encoding; ``None`` means detect.
     delimiter : str
         Field delimiter of delimited text.
+
+    Raises
+    ------
+    ValueError
+        A time zone beyond -14:00 to +14:00, an unknown encoding or an unusable delimiter.
     """
 
     name: str
@@ -57,6 +88,10 @@ class Profile:
     encoding: str | None = None
     delimiter: str = ","
     source: str = field(default="built-in", compare=False)
+
+    def __post_init__(self) -> None:
+        for key, check in _SETTING_CHECKS.items():
+            check(getattr(self, key))
 
     def with_overrides(self, mapping: Mapping[str, str]) -> Profile:
         """Return a copy in which each canonical column in ``mapping`` is read from that header."""
@@ -113,6 +148,9 @@ PROFILES: dict[str, Profile] = {
 def load_profile(name_or_path: str) -> Profile:
     """Return a built-in profile by name, or read a user's profile from a TOML file.
 
+    Every key of a TOML profile is checked; a wrong one raises :class:`InputError` naming the
+    file and the key.
+
     Examples
     --------
     >>> load_profile("taobao").columns["buyer_id"][0]
@@ -128,27 +166,40 @@ def load_profile(name_or_path: str) -> Profile:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise InputError(path, f"not a valid TOML profile: {exc}") from exc
-    raw = doc.get("columns")
+    for key, value in doc.items():
+        if key not in _PROFILE_KEYS:
+            raise InputError(path, f"key {key!r}: not a profile key{_did_you_mean(key, _PROFILE_KEYS)}")
+        if key != "columns" and not isinstance(value, str):
+            raise InputError(path, f"key {key!r}: must be a string, not {value!r}")
+        if key in _SETTING_CHECKS:
+            try:
+                _SETTING_CHECKS[key](value)
+            except ValueError as exc:
+                raise InputError(path, f"key {key!r}: {exc}") from None
+    settings = {key: doc[key] for key in _SETTING_CHECKS if key in doc}
+    return Profile(name=doc.get("name", path.stem), columns=_profile_columns(doc.get("columns"), path),
+                   source=str(path), **settings)
+
+
+def _did_you_mean(word: str, choices: Iterable[str]) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def _profile_columns(raw: object, path: Path) -> dict[str, tuple[str, ...]]:
+    """The ``[columns]`` table of a TOML profile, checked: canonical name -> accepted headers."""
     if not isinstance(raw, dict) or not raw:
-        raise InputError(path, "a profile needs a [columns] table mapping canonical names to headers")
+        raise InputError(path, "key 'columns': a profile needs a [columns] table mapping canonical names to headers")
     columns: dict[str, tuple[str, ...]] = {}
     for canon, headers in raw.items():
         if canon not in NAMES:
-            close = difflib.get_close_matches(canon, NAMES, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise InputError(path, f"unknown canonical column '{canon}'{hint}")
+            raise InputError(path, f"key 'columns.{canon}': unknown canonical column{_did_you_mean(canon, NAMES)}")
         headers = [headers] if isinstance(headers, str) else headers
-        if not headers or not all(isinstance(h, str) for h in headers):
-            raise InputError(path, f"columns.{canon} must be a header name or a list of them")
+        if not isinstance(headers, list) or not headers or not all(isinstance(h, str) and h for h in headers):
+            raise InputError(path, f"key 'columns.{canon}': must be a header name or a list of them, "
+                                   f"not {raw[canon]!r}")
         columns[canon] = tuple(headers)
-    return Profile(
-        name=str(doc.get("name", path.stem)),
-        columns=columns,
-        timezone=str(doc.get("timezone", "+08:00")),
-        encoding=doc.get("encoding"),
-        delimiter=str(doc.get("delimiter", ",")),
-        source=str(path),
-    )
+    return columns
 
 
 def _norm(header: str) -> str:
@@ -160,7 +211,8 @@ def resolve_columns(header: Iterable[str], profile: Profile, path: str | Path) -
 
     Headers are matched after NFKC normalisation, trimming and case folding, so full-width or
     padded headers still match. A missing required column raises :class:`InputError` naming it and
-    the closest header present.
+    the closest header present; so does a column that two headers would hold (the same header
+    twice, or two of its aliases), rather than picking one of them. Unused headers may repeat.
 
     Examples
     --------
@@ -173,10 +225,18 @@ def resolve_columns(header: Iterable[str], profile: Profile, path: str | Path) -
         by_norm.setdefault(_norm(h), h)
     found: dict[str, str] = {}
     for canon in NAMES:
-        for alias in profile.columns.get(canon, ()):
-            if _norm(alias) in by_norm:
-                found[canon] = by_norm[_norm(alias)]
-                break
+        aliases = {_norm(alias) for alias in profile.columns.get(canon, ())}
+        holders = [i for i, h in enumerate(header) if _norm(h) in aliases]
+        if len(holders) > 1:
+            first, second = holders[:2]
+            raise InputError(
+                path,
+                f"header columns {first + 1} and {second + 1} ({header[first]!r} and {header[second]!r}) both "
+                f"hold '{canon}'; keep one, or choose one with --map {canon}=HEADER",
+                line=1,
+            )
+        if holders:
+            found[canon] = header[holders[0]]
     for canon in REQUIRED:
         if canon not in found:
             wanted = profile.columns.get(canon, (canon,))

@@ -4,9 +4,16 @@ The reader maps source headers to canonical names and reads only the columns it 
 batches, so memory stays bounded whatever the file's size. For CSV, a background thread reads
 and hashes the bytes and cuts them into chunks of whole records with their line numbers
 (:mod:`antifraud.ingest.records`); each chunk is then parsed by pyarrow on all cores while the
-next one is being scanned. Rows that cannot be parsed at all (a wrong number of fields) are
-reported with their line instead of stopping the read; files that cannot be read at all (empty,
-header only, binary, truncated, undecodable) raise :class:`~antifraud.ingest.errors.InputError`.
+next one is being scanned. JSON Lines are split into lines the same way and parsed by
+:mod:`antifraud.ingest.jsonl`.
+
+One bad record never stops the read: it is reported with its line and a reason, and the rest are
+read. A record is bad when it cannot be parsed (``wrong_field_count``, ``bad_json``,
+``wrong_type``), is longer than :data:`~antifraud.ingest.records.MAX_RECORD_BYTES` (``too_long``),
+or a value it holds in a used column is not valid text (``bad_encoding``) or holds a NUL byte
+(``nul_byte``); values are screened alike in every format. Files that cannot be read at all
+(empty, header only, binary, truncated CSV, undecodable start, a header over 1 MiB, a Parquet
+column of lists or structs) raise :class:`~antifraud.ingest.errors.InputError`.
 
 Examples
 --------
@@ -18,39 +25,49 @@ Examples
 
 from __future__ import annotations
 
+import codecs
 import csv
+import functools
 import hashlib
 import io
+import json
 import queue
 import threading
-from collections.abc import Iterable, Iterator
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from antifraud.ingest.encoding import detect_encoding, detect_format, read_sample
+from antifraud.ingest.encoding import SAMPLE_BYTES, detect_encoding, detect_format, detect_json_encoding, read_sample
 from antifraud.ingest.errors import InputError
+from antifraud.ingest.jsonl import parse_lines
 from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.profiles import Profile, resolve_columns
-from antifraud.ingest.records import RecordChunk, Truncated, iter_record_chunks
+from antifraud.ingest.records import BLOCK_BYTES, MAX_RECORD_BYTES, RecordChunk, Truncated, iter_record_chunks
 
 __all__ = ["BadRecord", "Export", "ReadSummary", "open_export"]
 
 PARQUET_BATCH_ROWS = 1 << 20
+# pyarrow's parse block: above the longest record, even after JSON scalars gain their quotes.
+PARSE_BLOCK_BYTES = 4 * MAX_RECORD_BYTES
 
 
 @dataclass(frozen=True)
 class BadRecord:
-    """A record that could not be split into the header's fields."""
+    """A record that was not read: where it is, why, and which column (canonical), if one."""
 
     line: int
     reason: str
     detail: str
+    column: str = ""
 
 
 @dataclass
@@ -128,11 +145,16 @@ class Export:
     @property
     def fraction_done(self) -> float | None:
         """How much of the file has been read (0-1), where that is known."""
-        if self.format == "csv" and self.path.suffix != ".gz":
-            return self._bytes_done / max(self.path.stat().st_size, 1)
         if self.format == "parquet":
             return self._rows / max(self._parquet.metadata.num_rows, 1)
+        if self.path.suffix != ".gz":
+            return self._bytes_done / max(self.path.stat().st_size, 1)
         return None
+
+    @functools.cached_property
+    def _canonical(self) -> dict[str, str]:
+        """Source header -> the (first) canonical column read from it."""
+        return {src: canon for canon, src in reversed(self.columns.items())}
 
     @property
     def ignored_columns(self) -> list[str]:
@@ -167,67 +189,88 @@ class Export:
             self._parquet = pq.ParquetFile(self.path)
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the Parquet file: {_first_line(exc)}") from exc
-        self.header = self._parquet.schema_arrow.names
+        schema = self._parquet.schema_arrow
+        self.header = schema.names
         self.columns = resolve_columns(self.header, self.profile, self.path)
+        for canon, src in self.columns.items():
+            kind = schema.field(src).type
+            if pa.types.is_dictionary(kind):
+                kind = kind.value_type
+            if pa.types.is_nested(kind) or pa.types.is_union(kind):
+                raise InputError(self.path, f"holds {kind}, not text, numbers or times", column=canon)
 
     def _open_jsonl(self, encoding: str | None) -> None:
-        import pyarrow.json as pajson
-
-        self._hash = self._pool.submit(sha256_file, self.path)
-        self.encoding = encoding or detect_encoding(self.path, read_sample(self.path))
+        sample = read_sample(self.path)
+        if not sample.strip():
+            raise InputError(self.path, "the file is empty")
+        self.encoding = encoding or detect_json_encoding(self.path, sample)
         if not self.encoding.startswith("utf-8"):
-            raise InputError(self.path, f"JSON Lines must be UTF-8, this file is {self.encoding}")
-        try:
-            self._json = pajson.read_json(self.path)
-        except (pa.ArrowException, OSError, EOFError) as exc:
-            raise InputError(self.path, f"cannot parse the JSON Lines file: {_first_line(exc)}") from exc
-        self.header = self._json.column_names
+            raise InputError(self.path, f"JSON Lines must be UTF-8, not {self.encoding}")
+        self.header = _jsonl_keys(self.path)
+        if not self.header:
+            raise InputError(self.path, "none of the first lines is a JSON object of at most "
+                                        f"{MAX_RECORD_BYTES:,} bytes; is this JSON Lines?")
         self.columns = resolve_columns(self.header, self.profile, self.path)
 
     # -- reading ---------------------------------------------------------------------------
     def batches(self) -> Iterator[pa.RecordBatch]:
-        """Yield the used columns in batches, renamed to canonical names."""
+        """Yield the used columns in batches, renamed to canonical names.
+
+        Rows whose records or values are bad are left out and reported by :meth:`finish`.
+        """
         sources = list(dict.fromkeys(self.columns.values()))
         if self.format == "csv":
             stream = self._csv_batches(sources)
         elif self.format == "parquet":
             stream = self._parquet_batches(sources)
         else:
-            stream = iter(self._json.select(sources).to_batches(max_chunksize=PARQUET_BATCH_ROWS))
-        for batch in stream:
-            self._rows += batch.num_rows
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(src) for src in self.columns.values()], names=list(self.columns)
-            )
+            stream = self._jsonl_batches(sources)
+        try:
+            for table, lines, checked_utf8 in stream:
+                table, lines = self._screen(table, lines, checked_utf8)
+                self._rows += table.num_rows
+                self._lines.append(lines)
+                for batch in table.combine_chunks().to_batches():
+                    yield pa.RecordBatch.from_arrays(
+                        [batch.column(src) for src in self.columns.values()], names=list(self.columns)
+                    )
+        except (EOFError, OSError, zlib.error) as exc:
+            raise InputError(self.path, f"cannot read the file ({_first_line(exc)}); is it truncated?") from exc
 
-    def _csv_batches(self, sources: list[str]) -> Iterator[pa.RecordBatch]:
+    def _reject(self, lines: np.ndarray, reason: str, details: Iterable[str], columns: Iterable[str] = ()) -> None:
+        columns = list(columns) or [""] * len(lines)
+        self._bad.extend(BadRecord(int(line), reason, d, c) for line, d, c in zip(lines, details, columns))
+
+    def _screen(self, table: pa.Table, lines: np.ndarray, checked_utf8: bool) -> tuple[pa.Table, np.ndarray]:
+        """Leave out rows whose used values are too long, not valid text, or hold a NUL byte."""
+        bad = np.zeros(table.num_rows, dtype=bool)
+        for name in table.column_names:
+            for reason, mask, detail in _unusable_text(table.column(name), checked_utf8):
+                new = mask & ~bad
+                if new.any():
+                    self._reject(lines[new], reason, detail(np.flatnonzero(new)), [self._canonical[name]] * int(new.sum()))
+                    bad |= new
+        if not bad.any():
+            return table, lines
+        return table.filter(pa.array(~bad)), lines[~bad]
+
+    def _csv_batches(self, sources: list[str]) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
         # pyarrow needs unique column names; headers may repeat or be blank, so use positions.
         names = [f"c{i}" for i in range(len(self.header))]
         position = {h: f"c{i}" for i, h in reversed(list(enumerate(self.header)))}
         wanted = [position[src] for src in sources]
-        read_options = pacsv.ReadOptions(
-            encoding="utf8" if self.encoding.startswith("utf-8") else self.encoding,
-            column_names=names,
-            block_size=4 << 20,
-        )
-        convert_options = pacsv.ConvertOptions(
-            include_columns=wanted,
-            column_types={c: pa.string() for c in wanted},
-            strings_can_be_null=True,
-            null_values=[""],
-            quoted_strings_can_be_null=True,
-        )
+        options = _CsvOptions.make(self.encoding, self.delimiter, names, wanted)
         chunks = _prefetch(iter_record_chunks(self.path, self.delimiter, self._digest))
         first = True
         try:
             for chunk in chunks:
-                table = self._parse_chunk(chunk, first, read_options, convert_options)
+                table, lines, checked_utf8 = self._parse_chunk(chunk, first, options)
                 first = False
-                yield from table.rename_columns(sources).combine_chunks().to_batches()
+                yield table.rename_columns(sources), lines, checked_utf8
         except Truncated as exc:
             raise InputError(self.path, "the file ends inside a quoted field; it looks truncated",
                              line=exc.line) from None
-        except (pa.ArrowInvalid, UnicodeDecodeError, EOFError, OSError) as exc:
+        except pa.ArrowInvalid as exc:
             raise InputError(
                 self.path, f"cannot parse the file as {self.encoding} CSV: {_first_line(exc)}"
             ) from exc
@@ -239,46 +282,68 @@ class Export:
                 line=self._last_line,
             )
 
-    def _parse_chunk(
-        self,
-        chunk: RecordChunk,
-        first: bool,
-        read_options: pacsv.ReadOptions,
-        convert_options: pacsv.ConvertOptions,
-    ) -> pa.Table:
-        """Parse one chunk of whole records; note their lines and the malformed ones."""
+    def _parse_chunk(self, chunk: RecordChunk, first: bool, options: _CsvOptions) -> tuple[pa.Table, np.ndarray, bool]:
+        """Parse one chunk of whole records, leaving out and noting the malformed ones.
+
+        Returns the table, the line of each of its rows, and whether pyarrow checked the text.
+        """
         skip = 1 if first else 0  # the header record
-        data = chunk.data[int(chunk.ends[0]) if first else 0 :]
+        base = int(chunk.ends[0]) if first else 0
+        if base > SAMPLE_BYTES:  # the header was read from the sample, so it was cut
+            raise InputError(self.path, f"the header line is longer than {SAMPLE_BYTES:,} bytes", line=1)
         lines, n_fields = chunk.start_line[skip:], chunk.n_fields[skip:]
         n_cols = len(self.header)
         self._bytes_done += len(chunk.data)
-        good = n_fields == n_cols
-        self._lines.append(lines[good])
-        self._bad.extend(
-            BadRecord(int(line), "wrong_field_count", f"{n} fields, expected {n_cols}")
-            for line, n in zip(lines[~good], n_fields[~good])
-        )
+        good = self._keep_short(chunk, skip, base)
+        wrong = good & (n_fields != n_cols)
+        self._reject(lines[wrong], "wrong_field_count", (f"{n} fields, expected {n_cols}" for n in n_fields[wrong]))
+        good &= ~wrong
         if lines.size:
             self._last_line, self._last_fields = int(lines[-1]), int(n_fields[-1])
         self._ended_with_break = bytes(chunk.data[-1:]) in (b"\n", b"\r")
-        if not lines.size:
-            return pa.table({c: pa.array([], pa.string()) for c in convert_options.include_columns})
-        parsed = pacsv.read_csv(
-            pa.py_buffer(data),
-            read_options=read_options,
-            parse_options=pacsv.ParseOptions(
-                delimiter=self.delimiter, newlines_in_values=True, invalid_row_handler=lambda _row: "skip"
-            ),
-            convert_options=convert_options,
-        )
+        if not good.any():
+            return pa.table({c: pa.array([], pa.string()) for c in options.convert.include_columns}), lines[good], True
+        data, _ = _records(chunk, skip, base, good)
+        try:
+            parsed, checked = pacsv.read_csv(pa.py_buffer(data), options.read, options.parse, options.convert), True
+        except (pa.ArrowInvalid, UnicodeDecodeError):
+            # Text that does not decode: read it as UTF-8 unchecked (undecodable bytes kept as they
+            # are), and let the screen find the values that are not text.
+            utf8 = data if self.encoding.startswith("utf-8") else _to_utf8_escaped(data, self.encoding)
+            parsed = pacsv.read_csv(pa.py_buffer(utf8), options.read_utf8, options.parse, options.convert_unchecked)
+            checked = False
         if parsed.num_rows != int(good.sum()):  # pragma: no cover - scanner and pyarrow disagree
             raise InputError(self.path, f"internal: {parsed.num_rows} rows parsed, {int(good.sum())} expected",
-                             line=int(lines[0]) if lines.size else None)
-        return parsed
+                             line=int(lines[0]))
+        return parsed, lines[good], checked
 
-    def _parquet_batches(self, sources: list[str]) -> Iterator[pa.RecordBatch]:
+    def _keep_short(self, chunk: RecordChunk, skip: int, base: int) -> np.ndarray:
+        """Which records of ``chunk`` (after ``skip``) are within the size limit; note the others."""
+        sizes = _record_sizes(chunk, skip, base)
+        long = sizes > MAX_RECORD_BYTES
+        self._reject(chunk.start_line[skip:][long], "too_long",
+                     (f"a record of {n:,} bytes; the most read is {MAX_RECORD_BYTES:,}" for n in sizes[long]))
+        return ~long
+
+    def _jsonl_batches(self, sources: list[str]) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
+        schema = pa.schema([(src, pa.string()) for src in sources])
+        for chunk in _prefetch(iter_record_chunks(self.path, None, self._digest)):
+            self._bytes_done += len(chunk.data)
+            good = self._keep_short(chunk, 0, 0)
+            lines = chunk.start_line[good]
+            data, ends = _records(chunk, 0, 0, good)
+            table, ok, bad = parse_lines(data, ends, schema, PARSE_BLOCK_BYTES)
+            for index, column, reason, detail in bad:
+                self._reject(lines[index : index + 1], reason, [detail], [self._canonical.get(column, "")])
+            yield table, lines[ok], False
+
+    def _parquet_batches(self, sources: list[str]) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
+        start = 1
         try:
-            yield from self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=sources)
+            for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS, columns=sources):
+                table = pa.table([_scalar_or_text(batch.column(src)) for src in sources], names=sources)
+                yield table, np.arange(start, start + batch.num_rows, dtype=np.int64), False
+                start += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the Parquet file: {_first_line(exc)}") from exc
 
@@ -287,16 +352,9 @@ class Export:
 
         Raises :class:`InputError` for a file without data rows.
         """
-        if self.format == "csv":
-            lines = np.concatenate(self._lines) if self._lines else np.zeros(0, np.int64)
-            summary = ReadSummary(lines, self._bad, self._digest.hexdigest())
-        else:
-            lines = (
-                _nonblank_lines(self.path)[: self._rows]
-                if self.format == "jsonl"
-                else np.arange(1, self._rows + 1, dtype=np.int64)
-            )
-            summary = ReadSummary(lines, [], self._hash.result())
+        lines = np.concatenate(self._lines) if self._lines else np.zeros(0, np.int64)
+        sha = self._hash.result() if self._hash is not None else self._digest.hexdigest()
+        summary = ReadSummary(lines, sorted(self._bad, key=lambda b: b.line), sha)
         if summary.rows_read == 0:
             raise InputError(self.path, "the file has a header but no data rows")
         return summary
@@ -350,22 +408,166 @@ def open_export(path: str | Path, profile: Profile, encoding: str | None = None)
     Raises
     ------
     InputError
-        The file is missing, empty, binary or undecodable, or lacks a required column.
+        The file is missing, not a regular file, empty, binary or undecodable, or lacks a required
+        column or holds one twice.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(path, "no such file")
+    if path.is_dir():
+        raise InputError(path, "is a directory, not an export file")
+    if not path.is_file():
+        raise InputError(path, "is not a regular file (a pipe or a device?); save the export to a file")
     if path.stat().st_size == 0:
         raise InputError(path, "the file is empty")
     return Export(path, profile, encoding or profile.encoding)
 
 
-def _nonblank_lines(path: Path) -> np.ndarray:
-    import gzip
+class _CsvOptions(NamedTuple):
+    """pyarrow's options for the chunks of one CSV file: as detected, and for text that did not decode."""
 
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        return np.array([i for i, line in enumerate(fh, start=1) if line.strip()], dtype=np.int64)
+    read: pacsv.ReadOptions
+    read_utf8: pacsv.ReadOptions
+    parse: pacsv.ParseOptions
+    convert: pacsv.ConvertOptions
+    convert_unchecked: pacsv.ConvertOptions
+
+    @classmethod
+    def make(cls, encoding: str, delimiter: str, names: list[str], wanted: list[str]) -> _CsvOptions:
+        def read(enc: str) -> pacsv.ReadOptions:
+            return pacsv.ReadOptions(encoding=enc, column_names=names, block_size=PARSE_BLOCK_BYTES)
+
+        def convert(check_utf8: bool) -> pacsv.ConvertOptions:
+            return pacsv.ConvertOptions(
+                include_columns=wanted,
+                column_types={c: pa.string() for c in wanted},
+                strings_can_be_null=True,
+                null_values=[""],
+                quoted_strings_can_be_null=True,
+                check_utf8=check_utf8,
+            )
+
+        return cls(read("utf8" if encoding.startswith("utf-8") else encoding), read("utf8"),
+                   pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True), convert(True), convert(False))
+
+
+def _scalar_or_text(arr: pa.Array) -> pa.Array:
+    """A Parquet column as the converters take it: dictionaries decoded, bytes as (unchecked) text."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_fixed_size_binary(arr.type):
+        arr = arr.cast(pa.binary())
+    if pa.types.is_binary(arr.type) or pa.types.is_large_binary(arr.type):
+        arr = arr.view(pa.string() if pa.types.is_binary(arr.type) else pa.large_string())
+    return arr
+
+
+def _record_sizes(chunk: RecordChunk, skip: int, base: int) -> np.ndarray:
+    """Bytes of each record of ``chunk`` after the first ``skip`` (which end at ``base``)."""
+    return np.diff(chunk.ends[skip:], prepend=base)
+
+
+def _records(chunk: RecordChunk, skip: int, base: int, keep: np.ndarray) -> tuple[memoryview | np.ndarray, np.ndarray]:
+    """The bytes of the records ``keep`` of ``chunk`` (after ``skip``), and where each ends in them."""
+    sizes = _record_sizes(chunk, skip, base)
+    data = chunk.data[base : int(chunk.ends[-1])]
+    ends = np.cumsum(sizes[keep])
+    if keep.all():
+        return data, ends
+    return np.frombuffer(data, dtype=np.uint8)[np.repeat(keep, sizes)], ends
+
+
+def _to_utf8_escaped(data: memoryview | np.ndarray, encoding: str) -> bytes:
+    """``data`` re-encoded from ``encoding`` to UTF-8, bytes that do not decode left as they are."""
+    return bytes(data).decode(encoding, "surrogateescape").encode("utf-8", "surrogateescape")
+
+
+def _jsonl_keys(path: Path) -> list[str]:
+    """Every key of the JSON objects on the first lines of ``path``, in order of first appearance.
+
+    Lines are split as the reader splits them; lines over the size limit are passed over. The
+    first :data:`SAMPLE_BYTES` of lines are looked at, within the first :data:`BLOCK_BYTES`.
+    """
+    keys: dict[str, None] = {}
+    looked = scanned = 0
+    for chunk in iter_record_chunks(path, None, block=SAMPLE_BYTES):
+        sizes = _record_sizes(chunk, 0, 0)
+        for end, size in zip(chunk.ends.tolist(), sizes.tolist()):
+            if size > MAX_RECORD_BYTES:
+                continue
+            looked += size
+            try:
+                value = json.loads(bytes(chunk.data[end - size : end]).removeprefix(codecs.BOM_UTF8))
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                keys.update(dict.fromkeys(value))
+        scanned += len(chunk.data)
+        if looked >= SAMPLE_BYTES or scanned >= BLOCK_BYTES:
+            break
+    return list(keys)
+
+
+def _mask(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(arr.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _shown(column: pa.ChunkedArray, idx: np.ndarray, width: int = 60) -> list[str]:
+    """The values at ``idx`` as printable text: undecodable bytes and control characters escaped."""
+    raw = column.cast(pa.binary()).take(pa.array(idx)).to_pylist()
+    text = [v.decode("utf-8", "backslashreplace") for v in raw]
+    return [repr(t if len(t) <= width else t[:width] + "...") for t in text]
+
+
+def _undecodable(column: pa.ChunkedArray) -> np.ndarray:
+    """Values of a string column that are not valid UTF-8 (found one by one, only if any is)."""
+    try:
+        column.validate(full=True)
+        return np.zeros(len(column), dtype=bool)
+    except pa.ArrowInvalid:
+        return np.array([not _decodes(v) for v in column.cast(pa.binary()).to_pylist()], dtype=bool)
+
+
+def _decodes(value: bytes | None) -> bool:
+    try:
+        value is None or value.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _may_hold_nul(column: pa.ChunkedArray) -> bool:
+    """Whether any value of a string column could hold a NUL byte (a quick look at the raw bytes)."""
+    for chunk in column.chunks:
+        data = chunk.buffers()[2]
+        if data is not None and data.size and np.frombuffer(data, dtype=np.uint8).min() == 0:
+            return True
+    return False
+
+
+def _unusable_text(
+    column: pa.ChunkedArray, checked_utf8: bool
+) -> list[tuple[str, np.ndarray, Callable[[np.ndarray], list[str]]]]:
+    """The values of one column that no row may carry: (reason, mask, details of positions).
+
+    Too long (``too_long``), not valid UTF-8 (``bad_encoding``, unless pyarrow ``checked_utf8``
+    already) or holding a NUL byte (``nul_byte``).
+    """
+    if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+        return []
+    found = []
+    lengths = pc.binary_length(column)
+    if (pc.max(lengths).as_py() or 0) > MAX_RECORD_BYTES:
+        found.append(("too_long", _mask(pc.greater(lengths, MAX_RECORD_BYTES)),
+                      lambda idx: [f"a value of {n:,} bytes; the most read is {MAX_RECORD_BYTES:,}"
+                                   for n in lengths.take(pa.array(idx)).to_pylist()]))
+    if not checked_utf8:
+        found.append(("bad_encoding", _undecodable(column),
+                      lambda idx: [f"{v} is not valid text in the file's encoding" for v in _shown(column, idx)]))
+    if _may_hold_nul(column):
+        found.append(("nul_byte", _mask(pc.match_substring(column, "\0")),
+                      lambda idx: [f"{v} holds a NUL byte" for v in _shown(column, idx)]))
+    return found
 
 
 def _first_line(exc: BaseException) -> str:

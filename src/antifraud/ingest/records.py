@@ -10,7 +10,8 @@ holds whole records and can be parsed on its own.
 
 The scanner works on undecoded bytes, which is safe for UTF-8, GBK and GB18030: none of them
 uses the bytes ``"``, ``,``, ``\\t``, LF or CR inside a multi-byte character. Line breaks are LF,
-CR LF or a bare CR, as pyarrow reads them; blank lines are not records.
+CR LF or a bare CR, as pyarrow reads them; blank lines are not records. Without a delimiter the
+same scanner splits plain lines (JSON Lines): no fields and no quoting, one record a line.
 """
 
 from __future__ import annotations
@@ -25,17 +26,21 @@ from typing import BinaryIO
 import numba
 import numpy as np
 
-__all__ = ["RecordChunk", "iter_record_chunks", "scan_records", "Truncated"]
+__all__ = ["MAX_RECORD_BYTES", "RecordChunk", "iter_record_chunks", "scan_records", "Truncated"]
 
 BLOCK_BYTES = 64 << 20
+# The longest record (a CSV record, a JSON Lines line) or value read; a longer one is quarantined.
+MAX_RECORD_BYTES = 1 << 20
 
 _LINE_START, _FIELD_START, _UNQUOTED, _QUOTED, _QUOTE_IN_QUOTED = 0, 1, 2, 3, 4
 _QUOTE, _LF, _CR = 34, 10, 13
 
 
 @numba.njit(cache=True, nogil=True)
-def _scan(buf, delim, after_cr, line, starts, ends, fields):  # pragma: no cover - compiled
+def _scan(buf, delim, quote, after_cr, line, starts, ends, fields):  # pragma: no cover - compiled
     """Scan ``buf`` from a record boundary; fill per-record arrays for terminated records.
+
+    ``delim`` and ``quote`` are byte values, or -1 for none.
 
     Returns ``(n_records, state, line_at_last_end, n_fields_of_open_record, stopped_early)``:
     records are counted at their terminating line break, so a record still open at the end of
@@ -57,12 +62,12 @@ def _scan(buf, delim, after_cr, line, starts, ends, fields):  # pragma: no cover
                 continue
         if state == _QUOTED:
             # Fast skip over ordinary bytes inside a quoted field.
-            while i < size and buf[i] != _QUOTE and buf[i] != _LF and buf[i] != _CR:
+            while i < size and buf[i] != quote and buf[i] != _LF and buf[i] != _CR:
                 i += 1
             if i == size:
                 break
             b = buf[i]
-            if b == _QUOTE:
+            if b == quote:
                 state = _QUOTE_IN_QUOTED
             else:
                 line += 1
@@ -70,7 +75,7 @@ def _scan(buf, delim, after_cr, line, starts, ends, fields):  # pragma: no cover
             i += 1
             continue
         if state == _QUOTE_IN_QUOTED:
-            if b == _QUOTE:
+            if b == quote:
                 state = _QUOTED
                 i += 1
                 continue
@@ -103,7 +108,7 @@ def _scan(buf, delim, after_cr, line, starts, ends, fields):  # pragma: no cover
         if b == delim:
             cur += 1
             state = _FIELD_START
-        elif b == _QUOTE and state == _FIELD_START:
+        elif b == quote and state == _FIELD_START:
             state = _QUOTED
         else:
             state = _UNQUOTED
@@ -157,15 +162,15 @@ class _HashingReader:
 
 
 def iter_record_chunks(
-    path: str | Path, delimiter: str = ",", digest: hashlib._Hash | None = None, block: int = BLOCK_BYTES
+    path: str | Path, delimiter: str | None = ",", digest: hashlib._Hash | None = None, block: int = BLOCK_BYTES
 ) -> Iterator[RecordChunk]:
     """Read ``path`` (plain or ``.gz``) in chunks of whole records.
 
     Parameters
     ----------
     path : path
-    delimiter : str
-        One-byte field delimiter.
+    delimiter : str or None
+        One-byte field delimiter; ``None`` for plain lines (no fields, no quoting).
     digest : hashlib hash, optional
         Updated with every byte of the file as stored (compressed, for ``.gz``).
     block : int
@@ -177,7 +182,7 @@ def iter_record_chunks(
         The file ends inside a quoted field.
     """
     path = Path(path)
-    delim = np.uint8(ord(delimiter))
+    delim, quote = (np.int64(ord(delimiter)), np.int64(_QUOTE)) if delimiter else (np.int64(-1), np.int64(-1))
     digest = digest or hashlib.sha256()
     raw = _HashingReader(open(path, "rb"), digest)
     stream = gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw
@@ -185,9 +190,10 @@ def iter_record_chunks(
         carry = b""
         line, after_cr = 1, False
         while True:
-            # One buffer per block, the unfinished record carried over at its front. Left
+            # One buffer per block, the unfinished record carried over at its front; at least as
+            # much again is read, so a record of any size is copied a bounded number of times. Left
             # uninitialised: zero-filling 64 MB of fresh pages per block cost seconds of page faults.
-            whole = np.empty(len(carry) + block, dtype=np.uint8)
+            whole = np.empty(len(carry) + max(block, len(carry)), dtype=np.uint8)
             whole[: len(carry)] = np.frombuffer(carry, dtype=np.uint8)
             got = stream.readinto(memoryview(whole)[len(carry) :])
             eof = not got
@@ -198,7 +204,7 @@ def iter_record_chunks(
                 starts = np.empty(capacity, np.int64)
                 ends = np.empty(capacity, np.int64)
                 fields = np.empty(capacity, np.int32)
-                n, state, line_at_end, cur, early = _scan(arr, delim, after_cr, line, starts, ends, fields)
+                n, state, line_at_end, cur, early = _scan(arr, delim, quote, after_cr, line, starts, ends, fields)
                 if eof and not early:
                     if state == _QUOTED:
                         raise Truncated(int(starts[n]))
