@@ -24,10 +24,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from antifraud.detectors.ensemble import Ring
 from antifraud.evidence.report import render_report
 from antifraud.features.data import DetectionData
 from antifraud.findings.evidence import write_evidence_tables
+from antifraud.findings.model import Findings, RingFinding, Scores
 from antifraud.ingest.pseudonym import Pseudonymizer
 
 
@@ -60,21 +60,25 @@ def main() -> None:
         "ship_phone": _dictionary(rows, "ph_", n_accounts),
         "ship_address": _dictionary(rows // 2, "addr_", n_accounts),
     })
+    times = table.column("created_at").cast(pa.int64()).to_numpy()
     data = DetectionData(table=table, graph=SimpleNamespace(n_rows=n_accounts, n_cols=n_shops), accounts=None,
-                         merchants=None, links=None, order_rows=rows, order_cols=cols, times=None, ratings=None)
+                         merchants=None, links=None, order_rows=rows, order_cols=cols, times=times, ratings=None)
     rings = []
     for k in range(args.rings):
         shops = rng.choice(np.arange(1000, n_shops), 3, replace=False)
         if k % 10 == 0:
             shops = np.append(shops, rng.integers(0, 20))
-        rings.append(Ring(np.sort(rng.choice(n_accounts, 40, replace=False)), np.sort(shops), 0.9, "dense",
-                          ["dense_block"]))
-    ensemble = SimpleNamespace(rings_=rings, order_scores_=rng.random(n))
-    data.orders_of(np.array([0]))  # the per-account index, built during detection in a real run
+        accounts, shops = np.sort(rng.choice(n_accounts, 40, replace=False)), np.sort(shops)
+        rings.append(RingFinding(f"R{k + 1:04d}", "dense", ("dense_block",), 0.9, 0.5, accounts, shops,
+                                 np.zeros(0, np.int64), data.orders_of(accounts, shops), np.zeros((0, 3), np.int64),
+                                 None, {}, []))
+    scores = rng.random(n)
+    findings = Findings(account_ids=None, seller_ids=None, order_ids=data.order_ids,
+                        scores={"orders": Scores(scores, scores >= 0.95, 0.95)}, rings=rings, merchants=[], accounts=[])
     print("| step | seconds | rows | MB |\n|---|---:|---:|---:|")
     for attempt in (1, 2):
         t0 = time.perf_counter()
-        path = write_evidence_tables(data, ensemble, tempfile.mkdtemp(),
+        path = write_evidence_tables(data, findings, tempfile.mkdtemp(),
                                      pseudonymizer=Pseudonymizer(b"benchmark-key-0123456789"))["evidence_orders"]
         seconds = time.perf_counter() - t0
         print(f"| write_evidence_tables ({attempt}) | {seconds:.2f} | {pq.read_metadata(path).num_rows:,} "
@@ -87,7 +91,7 @@ def main() -> None:
     page = render_report({
         "ring_id": "R0001", "accounts": labels.take(pa.array(ring.accounts)).to_pylist(),
         "merchants": shops.take(pa.array(ring.merchants)).to_pylist(), "victims": [], "orders": [],
-        "score": ring.score, "kind": ring.kind, "detectors": ring.detectors, "signals": [], "period": None,
+        "score": ring.score, "kind": ring.kind, "detectors": list(ring.detectors), "signals": [], "period": None,
     }, [], orders, {})
     print(f"| read table + render_report (ring on a top-20 shop) | {time.perf_counter() - t0:.2f} | "
           f"| {len(page) / 1e6:.1f} |")

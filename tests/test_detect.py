@@ -62,7 +62,7 @@ def test_source_date_epoch_gives_byte_identical_outputs(fixtures, tmp_path, monk
     (None, {"SOURCE_DATE_EPOCH": "86400"}, ("1970-01-02T00:00:00.000Z", "SOURCE_DATE_EPOCH")),
 ])
 def test_issuing_time(given, environ, expected):
-    from antifraud.records.findings import issuing_time
+    from antifraud.records.issuing import issuing_time
 
     assert tuple(issuing_time(given, environ)) == expected
 
@@ -74,14 +74,14 @@ def test_issuing_time(given, environ, expected):
     (None, {"SOURCE_DATE_EPOCH": "-1"}),
 ])
 def test_issuing_time_refuses_what_it_cannot_read(given, environ):
-    from antifraud.records.findings import issuing_time
+    from antifraud.records.issuing import issuing_time
 
     with pytest.raises(ValueError, match="RFC 3339|SOURCE_DATE_EPOCH"):
         issuing_time(given, environ)
 
 
 def test_the_clock_when_nothing_fixes_the_time():
-    from antifraud.records.findings import issuing_time
+    from antifraud.records.issuing import issuing_time
 
     at, source = issuing_time(None, {})
     assert source == "clock" and at.endswith("Z") and at[:2] == "20"

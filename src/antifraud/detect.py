@@ -17,14 +17,16 @@ from typing import Any
 from antifraud import __version__
 from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.features.data import DetectionData, prepare
-from antifraud.findings import describe_rings, write_findings
 from antifraud.findings.evidence import write_evidence_tables
+from antifraud.findings.model import Findings, build_findings
+from antifraud.findings.outputs import write_findings
+from antifraud.findings.records import build_records
 from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.findings import Issuer, RunContext, build_records, issuing_time
+from antifraud.records.issuing import Issuer, RunContext, issuing_time
 from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
@@ -46,6 +48,7 @@ class Detection:
     ingest: IngestResult
     data: DetectionData
     ensemble: BrushingEnsemble
+    findings: Findings
     timings: dict[str, float]
     paths: dict[str, Path]
 
@@ -121,9 +124,10 @@ def detect(
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
                                  toolkit_version=__version__, issued_at=issued.at, signer=signer)
-            written, summary = _timed(result.timings, "write", _write_findings, stage, result, data, ensemble, context)
+            findings = build_findings(data, ensemble)
+            written, summary = _timed(result.timings, "write", _write_findings, stage, result, data, findings, context)
         else:
-            written, summary = {"quarantine": stage / "quarantine.csv"}, {"findings": None}
+            findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
         written["manifest"] = stage / "run.json"
         outputs = {k: p.relative_to(stage).as_posix() for k, p in written.items()}
@@ -132,7 +136,7 @@ def detect(
     if data is None:
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
                               f"each row's reason is in {paths['quarantine']}")
-    return Detection(result, data, ensemble, dict(result.timings), paths)
+    return Detection(result, data, ensemble, findings, dict(result.timings), paths)
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:
@@ -144,32 +148,29 @@ def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *arg
         timings[stage] = time.perf_counter() - t0
 
 
-def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemble: BrushingEnsemble,
+def _write_findings(out: Path, result: IngestResult, data: DetectionData, findings: Findings,
                     context: RunContext) -> tuple[dict[str, Path], dict[str, Any]]:
     """Write the score files, rings, evidence table, findings and quarantine into ``out``; return
     their paths and the ``run.json`` summary of what was found."""
-    rings = describe_rings(data, ensemble)
-    written = write_evidence_tables(data, ensemble, out, pseudonymizer=result.pseudonymizer)
+    written = write_evidence_tables(data, findings, out, pseudonymizer=result.pseudonymizer)
     context = replace(context, evidence=({
         "bundle_id": context.run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
         "sha256": sha256_file(written["evidence_orders"])},))
     # The score files are written (mostly in Arrow, without the GIL) while the records are built.
     files = ThreadPoolExecutor(1)
-    scores = files.submit(write_findings, data, ensemble, out, rings)
+    scores = files.submit(write_findings, findings, out)
     written["quarantine"] = out / "quarantine.csv"
     written["findings"] = out / "findings.jsonl"
     try:
-        write_jsonl(written["findings"], build_records(data, ensemble, rings, context))
+        write_jsonl(written["findings"], build_records(findings, context))
         write_csv(result.quarantine, written["quarantine"])
     finally:
         files.shutdown()
     summary = {
-        "detectors": {"skipped": ensemble.skipped_, "thresholds": ensemble.threshold_},
+        "detectors": {"skipped": findings.skipped, "thresholds": {k: s.threshold for k, s in findings.scores.items()}},
         "findings": {
-            "rings": len(ensemble.rings_),
-            "accounts_flagged": int(ensemble.account_labels_.sum()),
-            "merchants_flagged": int(ensemble.merchant_labels_.sum()),
-            "orders_flagged": int(ensemble.order_labels_.sum()),
+            "rings": len(findings.rings),
+            **{f"{kind}_flagged": int(scores.flagged.sum()) for kind, scores in findings.scores.items()},
         },
     }
     return scores.result() | written, summary

@@ -131,18 +131,6 @@ def test_detectors_the_columns_do_not_allow_are_skipped_with_a_reason(tmp_path):
     assert any("promoted_shops" in r.detectors for r in ensemble.rings_)
 
 
-def test_promoted_shop_rings_lead_with_their_tests_in_words(bench):
-    data, _, _ = bench
-    ensemble = BrushingEnsemble(random_state=0).fit(data)
-    promoted = [r for r in ensemble.rings_ if "promoted_shops" in r.detectors]
-    assert promoted
-    for ring in promoted:
-        first = ring.signals[0]
-        assert first["signal"] in ("co_purchase_lift", "suspicious_crowd")
-        assert first["percentile"] is None and "p < 1e-" in first["text"]
-        assert {"signal", "value", "percentile", "text"} == set(first)
-
-
 def test_behaviour_weight_is_the_share_of_behaviour_features_the_export_informs(bench):
     data, _, _ = bench
     assert BrushingEnsemble(random_state=0).fit(data).behaviour_weight_ == 1.0  # every column there

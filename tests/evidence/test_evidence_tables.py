@@ -53,7 +53,7 @@ def test_columns_and_no_raw_personal_values(small_run):
 
 def test_written_atomically_without_leftovers(small_run, tmp_path):
     detection = small_run.detection
-    paths = write_evidence_tables(detection.data, detection.ensemble, tmp_path,
+    paths = write_evidence_tables(detection.data, detection.findings, tmp_path,
                                   pseudonymizer=detection.ingest.pseudonymizer)
     assert paths == {"evidence_orders": tmp_path / "evidence" / "orders.parquet"}
     assert [p.name for p in (tmp_path / "evidence").iterdir()] == ["orders.parquet"]
@@ -74,7 +74,7 @@ def test_accounts_are_alliance_pseudonyms(small_run):
 
 def test_big_shops_keep_an_even_weighted_sample_of_organic_orders(small_run, tmp_path):
     detection = small_run.detection
-    path = write_evidence_tables(detection.data, detection.ensemble, tmp_path, max_organic=5,
+    path = write_evidence_tables(detection.data, detection.findings, tmp_path, max_organic=5,
                                  pseudonymizer=detection.ingest.pseudonymizer)["evidence_orders"]
     sampled = pq.read_table(path).to_pandas()
     full = pq.read_table(small_run.evidence).to_pandas()

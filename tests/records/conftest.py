@@ -15,7 +15,7 @@ def detection_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A detection run on a small synthetic export with known rings, under the alliance key."""
     from antifraud.detect import detect
     from antifraud.ingest import PROFILES
-    from antifraud.records.findings import Issuer
+    from antifraud.records.issuing import Issuer
     from antifraud.synth import write_synthetic_export
 
     root = tmp_path_factory.mktemp("records-run")

@@ -106,7 +106,7 @@ def two_platforms(tmp_path_factory):
     """One synthetic world split by shop into two platforms' exports, each run separately."""
     from antifraud.detect import detect
     from antifraud.ingest import PROFILES
-    from antifraud.records.findings import Issuer
+    from antifraud.records.issuing import Issuer
     from antifraud.synth import write_synthetic_export
 
     root = tmp_path_factory.mktemp("platforms")

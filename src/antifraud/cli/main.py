@@ -159,7 +159,7 @@ def detect(
     """
     from antifraud.cli.report import print_detection_summary, stage_progress
     from antifraud.detect import detect as run_detection
-    from antifraud.records.findings import Issuer
+    from antifraud.records.issuing import Issuer
     from antifraud.signing import Signer
 
     prof = _profile(profile, mapping, timezone)
@@ -172,7 +172,7 @@ def detect(
             signer=signer, issued_at=issued_at, progress=progress,
         )
     print_detection_summary(run)
-    if fail_on_findings and (run.ensemble.account_labels_.any() or run.ensemble.merchant_labels_.any()):
+    if fail_on_findings and (run.findings.scores["accounts"].flagged.any() or run.findings.scores["merchants"].flagged.any()):
         raise typer.Exit(EXIT_FINDINGS)
 
 

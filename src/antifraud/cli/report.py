@@ -19,7 +19,6 @@ from rich.progress import (
 from rich.table import Table
 
 from antifraud.detect import Detection
-from antifraud.findings import ring_ids
 from antifraud.ingest import IngestResult
 
 __all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary", "print_evaluation"]
@@ -111,27 +110,22 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
 def print_detection_summary(run: Detection) -> None:
     """Print the accounting line, what was flagged, the best rings and where files went."""
     out = console()
-    result, ens = run.ingest, run.ensemble
+    result, found = run.ingest, run.findings
     out.print(
         f"rows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + "
         f"{result.quarantine.num_rows:,} quarantined"
     )
-    for name, reason in ens.skipped_.items():
+    for name, reason in found.skipped.items():
         out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
-    counts = {"accounts": int(ens.account_labels_.sum()), "merchants": int(ens.merchant_labels_.sum()),
-              "orders": int(ens.order_labels_.sum())}
-    out.print(
-        f"flagged: {counts['accounts']:,} of {len(ens.account_scores_):,} accounts, "
-        f"{counts['merchants']:,} of {len(ens.merchant_scores_):,} merchants, "
-        f"{counts['orders']:,} of {len(ens.order_scores_):,} orders; {len(ens.rings_):,} rings"
-    )
+    scores = found.scores
+    out.print("flagged: " + ", ".join(
+        f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()) + f"; {len(found.rings):,} rings")
     table = Table(title="Strongest rings", title_justify="left", show_edge=False)
     for col in ("ring", "score", "kind", "accounts", "merchants", "why"):
         table.add_column(col, justify="right" if col in ("score", "accounts", "merchants") else "left")
-    for rid, ring in list(zip(ring_ids(ens.rings_), ens.rings_))[:5]:
-        why = ring.signals[0]["text"] if ring.signals else ""
-        table.add_row(rid, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)),
-                      str(len(ring.merchants) or len(ring.victims)), why)
+    for ring in found.rings[:5]:
+        why = ring.signals[0].text if ring.signals else ""
+        table.add_row(ring.ring_id, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)), str(len(ring.targets)), why)
     out.print(table)
     folder = run.paths["manifest"].parent
     out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")

@@ -115,22 +115,6 @@ SUSPICIOUS_DIRECTION = {
     "identity_degree": +1,
 }
 
-_WORDS = {
-    "n_orders": "orders placed",
-    "top3_share": "share of orders at its three main shops",
-    "burst_1h": "most orders in one hour",
-    "gap_median_h": "median hours between orders",
-    "shop_popularity": "popularity of the shops ordered from (log buyers)",
-    "age_first_order_d": "account age at first order (days)",
-    "five_star_share": "share of 5-star reviews",
-    "rating_extremity": "distance of ratings from the shop's mean",
-    "review_delay_h": "median hours from receipt to review",
-    "confirm_delay_h": "median hours from payment to confirmed receipt",
-    "parcel_weight_kg": "median parcel weight (kg)",
-    "identity_degree": "links to other accounts through shared identities",
-}
-
-
 @dataclass
 class Ring:
     """A group of accounts and the merchants they brushed (or attacked)."""
@@ -141,7 +125,6 @@ class Ring:
     kind: str
     detectors: list[str]
     victims: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    signals: list[dict] = field(default_factory=list)
     evidence: dict[str, float] = field(default_factory=dict)
 
 
@@ -197,8 +180,6 @@ class BrushingEnsemble(_BaseComposition):
         Share of the behaviour features the export informs: behaviour counts for that share
         in account scores (``behaviour_weight_ * behaviour_``) and in the suspicion handed to
         the detectors (``1 - (1 - behaviour_) ** behaviour_weight_``).
-    population_ : dict
-        Sorted finite values of every scored feature, for ring signals' percentiles.
     account_scores_, merchant_scores_, order_scores_ : ndarray of float
     threshold_ : dict
         Threshold per entity kind (``"accounts"``, ``"merchants"``, ``"orders"``).
@@ -276,8 +257,6 @@ class BrushingEnsemble(_BaseComposition):
         orders = data.graph.to_scipy()
         self.behaviour_ = _behaviour(data.accounts)
         self.behaviour_weight_ = _behaviour_weight(data.accounts)
-        features = {c: data.accounts[c].to_numpy(dtype=np.float64) for c in SUSPICIOUS_DIRECTION if c in data.accounts}
-        self.population_ = {c: np.sort(v[np.isfinite(v)]) for c, v in features.items()}
         steps, self.skipped_ = self._steps(data)
         reviews = clone(self.reviews)
         shared = _shared_buyers(orders, [d for _, d in steps if has_fit_parameter(d, "shared")] + [reviews])
@@ -297,8 +276,6 @@ class BrushingEnsemble(_BaseComposition):
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
-        for ring in rings:
-            ring.signals = _evidence_in_words(ring.evidence) + _signals(features, ring.accounts, self.population_)
         self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
         self.reviews_ = reviews.fit(data, shared=shared)
         self._score(data, orders)
@@ -490,60 +467,3 @@ def _behaviour(accounts: pd.DataFrame) -> np.ndarray:
     stat = -2 * np.where(known, np.log(np.clip(tail, 1e-12, 1)), 0).sum(axis=1)
     k = known.sum(axis=1)
     return np.where(k > 0, chi2.cdf(stat, 2 * np.maximum(k, 1)), 0.5)
-
-
-def _evidence_in_words(evidence: dict[str, float]) -> list[dict]:
-    """The detectors' own tests behind a ring, in words (percentile: not applicable)."""
-    out = []
-    lift, p_co = evidence.get("co_purchase_lift", 0.0), evidence.get("co_purchase_log10_p", 0.0)
-    if lift > 0:
-        out.append({
-            "signal": "co_purchase_lift",
-            "value": round(lift, 1),
-            "percentile": None,
-            "text": f"its shops share buyers {lift:,.0f} times as often as their buyers' activity explains "
-                    f"(p < 1e-{int(p_co)})",
-        })
-    p_crowd = evidence.get("crowd_log10_p", 0.0)
-    if p_crowd > 0:
-        share, base = evidence.get("crowd_share", 0.0), evidence.get("crowd_base_rate", 0.0)
-        out.append({
-            "signal": "suspicious_crowd",
-            "value": round(share, 4),
-            "percentile": None,
-            "text": f"{share:.0%} of its shop's buyers behave suspiciously, against {base:.0%} of all "
-                    f"accounts (p < 1e-{int(p_crowd)})",
-        })
-    return out
-
-
-def _signals(features: dict[str, np.ndarray], members: np.ndarray, population: dict[str, np.ndarray],
-             top: int = 4) -> list[dict]:
-    """The ring's most unusual features: median value, population percentile, in words.
-
-    ``features`` holds every account's value of each feature, ``population`` the finite ones
-    sorted.
-    """
-    out = []
-    for c, values in population.items():
-        mine = features[c][members]
-        mine = mine[np.isfinite(mine)]
-        if mine.size == 0 or values.size == 0:
-            continue
-        median = float(np.median(mine))
-        below = np.searchsorted(values, median, side="left")
-        equal = np.searchsorted(values, median, side="right") - below
-        pct = float((below + 0.5 * equal) / values.size)
-        suspicious = pct if SUSPICIOUS_DIRECTION[c] > 0 else 1 - pct
-        side = "higher" if SUSPICIOUS_DIRECTION[c] > 0 else "lower"
-        out.append({
-            "signal": c,
-            "value": round(median, 4),
-            "percentile": round(100 * pct, 1),
-            "text": f"{_WORDS[c]}: median {median:.3g}, {side} than {100 * suspicious:.0f}% of accounts",
-            "_strength": suspicious,
-        })
-    out.sort(key=lambda s: -s["_strength"])
-    for s in out:
-        del s["_strength"]
-    return out[:top]

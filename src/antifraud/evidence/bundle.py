@@ -43,6 +43,7 @@ from joblib import Parallel, delayed
 from antifraud.evidence.archive import write_archive
 from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches
 from antifraud.evidence.report import CSP, render_report, ring_pictures
+from antifraud.findings.rings import listed_targets
 from antifraud.io import csv_bytes
 from antifraud.io.run_folder import RUN_TIMINGS
 from antifraud.records.validation import validate_record
@@ -185,7 +186,7 @@ def _ring_of(record: Mapping[str, Any]) -> str | None:
 
 def _shop_orders(orders: pa.Table, ring: Mapping[str, Any]) -> pa.Table:
     """The evidence orders at a ring's shops (its own orders are all among them)."""
-    targets = pa.array([str(s) for s in (ring.get("merchants") or ring.get("victims") or [])], pa.string())
+    targets = pa.array(listed_targets(ring), pa.string())
     return orders.filter(pc.is_in(pc.cast(orders.column("seller_id"), pa.string()), value_set=targets))
 
 
@@ -230,7 +231,7 @@ def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: M
     rows = "".join(
         f'<tr><td><a href="rings/{e(rid)}/report.html">{e(rid)}</a></td><td>{e(str(rings[rid]["kind"]))}</td>'
         f'<td>{float(rings[rid]["score"]):.3f}</td><td>{len(rings[rid]["accounts"])}</td>'
-        f'<td>{e(", ".join(rings[rid].get("merchants") or rings[rid].get("victims") or []))}</td></tr>'
+        f'<td>{e(", ".join(listed_targets(rings[rid])))}</td></tr>'
         for rid in chosen)
     inputs = "".join(f"<li><code>{e(i['path'])}</code> sha256 <code>{e(i['sha256'])}</code></li>"
                      for i in run.get("inputs", []))

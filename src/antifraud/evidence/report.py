@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.evidence.pictures import rating_history_png, ring_graph_png, timeline_png
+from antifraud.findings.rings import listed_targets, target_role
 
 __all__ = ["CSP", "Picture", "render_report", "ring_pictures"]
 
@@ -124,13 +125,13 @@ def ring_pictures(ring: dict, orders: pa.Table | pd.DataFrame, run_manifest: dic
     Parameters are as for :func:`render_report`; the seed of the run lays out the graph.
     """
     rid = str(ring["ring_id"])
-    targets = _targets(ring)
+    targets = listed_targets(ring)
     orders = _ring_orders(orders, rid, targets)
     seed = run_manifest.get("parameters", {}).get("seed")
     seed = seed if isinstance(seed, int) else 0
     ours = orders[orders["in_ring"]]
     shops = orders[orders["seller_id"].isin(targets)]
-    role = "victims" if ring.get("victims") and not ring.get("merchants") else "ring merchants"
+    role = "victims" if target_role(ring.get("victims") or []) == "victim" else "ring merchants"
     graph = ring_graph_png(ours["buyer_id"].to_numpy(), ours["seller_id"].to_numpy(), targets, role=role, seed=seed)
     timeline = timeline_png(_utc(shops["created_at"]), shops["seller_id"].to_numpy(), shops["in_ring"].to_numpy(),
                             merchants=targets)
@@ -161,10 +162,6 @@ def ring_pictures(ring: dict, orders: pa.Table | pd.DataFrame, run_manifest: dic
     ]
 
 
-def _targets(ring: dict) -> list[str]:
-    return [str(s) for s in (ring.get("merchants") or ring.get("victims") or [])]
-
-
 def _members(ring: dict, orders: pd.DataFrame, targets: list[str]) -> str:
     ours = orders[orders["in_ring"]]
     by_account = ours.groupby("buyer_id")["created_at"].agg(["size", "min", "max"]).reindex(ring["accounts"])
@@ -184,7 +181,7 @@ def _members(ring: dict, orders: pd.DataFrame, targets: list[str]) -> str:
         organic_mean = at["rating"][~mine].astype("float64").mean() if rated else np.nan
         weight = at["weight"].to_numpy() if "weight" in at else np.ones(len(at))
         others = float(weight[~mine].sum())
-        rows.append((shop, "victim" if shop in ring.get("victims", []) else "beneficiary", int(mine.sum()),
+        rows.append((shop, target_role(ring.get("victims") or []), int(mine.sum()),
                      round(others), mine.sum() / (mine.sum() + others) if len(at) else None, ring_mean, organic_mean))
     merchants = _table(["shop", "role", "ring orders", "other orders", "ring share", "ring mean rating",
                         "organic mean rating"], rows, id_columns=1)
@@ -255,7 +252,7 @@ def render_report(
         The HTML page, images embedded as ``data:`` URIs; it loads nothing else.
     """
     rid = str(ring["ring_id"])
-    targets = _targets(ring)
+    targets = listed_targets(ring)
     frame = _ring_orders(orders, rid, targets)
     figures = "".join(_image(p.png, image_id=p.image_id, alt=p.alt, caption=p.caption)
                       for p in (pictures if pictures is not None else ring_pictures(ring, orders, run_manifest)))

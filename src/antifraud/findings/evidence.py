@@ -24,9 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from antifraud.detectors.ensemble import BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
-from antifraud.findings.outputs import ring_ids
+from antifraud.findings.model import Findings
 from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import atomic_path
 from antifraud.schema import PERSONAL
@@ -37,11 +36,6 @@ __all__ = ["EVIDENCE_COLUMNS", "write_evidence_tables"]
 EVIDENCE_COLUMNS: tuple[str, ...] = (
     "buyer_id", "seller_id", "created_at", "amount", "rating", "reviewed_at", *PERSONAL,
 )
-
-
-def _targets(ring: Ring) -> np.ndarray:
-    """The shops a ring's orders are counted at: its merchants, or its victims for an attack."""
-    return ring.merchants if ring.merchants.size else ring.victims
 
 
 def _ring_lists(positions: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], ids: list[str]) -> pa.ListArray:
@@ -102,7 +96,7 @@ def _plain(column: pa.ChunkedArray) -> pa.Array:
 
 def write_evidence_tables(
     data: DetectionData,
-    ensemble: BrushingEnsemble,
+    findings: Findings,
     out_dir: str | Path,
     *,
     pseudonymizer: Pseudonymizer,
@@ -114,8 +108,8 @@ def write_evidence_tables(
     ----------
     data : DetectionData
         The run's orders; ``data.table`` holds personal fields as pseudonyms only.
-    ensemble : BrushingEnsemble
-        The fitted ensemble; its rings are numbered as in ``rings.jsonl``.
+    findings : Findings
+        The run's findings (:func:`~antifraud.findings.model.build_findings`) on ``data``.
     out_dir : path
         The run folder.
     pseudonymizer : Pseudonymizer
@@ -128,16 +122,13 @@ def write_evidence_tables(
     dict
         ``{"evidence_orders": path}``.
     """
-    rings = ensemble.rings_
-    ids = ring_ids(rings)
+    rings = findings.rings
     is_target = np.zeros(data.graph.n_cols, dtype=bool)
     where, which = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
     for k, ring in enumerate(rings):
-        targets = _targets(ring)
-        is_target[targets] = True
-        inside = data.orders_of(ring.accounts, targets)
-        where.append(inside)
-        which.append(np.full(inside.size, k, dtype=np.int64))
+        is_target[ring.targets] = True
+        where.append(ring.orders)
+        which.append(np.full(ring.orders.size, k, dtype=np.int64))
     in_rings = np.concatenate(where)
     positions, weights = _sample_organic(data, np.flatnonzero(is_target[data.order_cols]), in_rings, max_organic)
     take = pa.array(positions, pa.int64())
@@ -147,8 +138,8 @@ def write_evidence_tables(
         if name in table.column_names:
             columns[name] = _plain(table.column(name).take(take))
     columns["buyer_id"] = _plain(pa.chunked_array([pseudonymizer.pseudonymize_array("buyer_id", columns["buyer_id"])]))
-    columns["score"] = pa.array(np.round(ensemble.order_scores_[positions], 6))
-    columns["ring_ids"] = _ring_lists(positions, (in_rings, np.concatenate(which)), ids)
+    columns["score"] = pa.array(np.round(findings.scores["orders"].score[positions], 6))
+    columns["ring_ids"] = _ring_lists(positions, (in_rings, np.concatenate(which)), [r.ring_id for r in rings])
     columns["weight"] = pa.array(weights)
     path = Path(out_dir) / "evidence" / "orders.parquet"
     with atomic_path(path) as tmp:

@@ -6,8 +6,9 @@
 - ``rings.jsonl``: one ring per line with its accounts, merchants (beneficiaries), victims,
   orders, score, kind, detectors, signals in words and period.
 
-Scores are rounded to six decimals and rings numbered by decreasing score, so two runs with the
-same seed write identical files.
+All are read from one :class:`~antifraud.findings.model.Findings`. Scores are rounded to six
+decimals and rings numbered by decreasing score, so two runs with the same seed write
+identical files.
 """
 
 from __future__ import annotations
@@ -19,16 +20,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from antifraud.detectors.ensemble import BrushingEnsemble, Ring
-from antifraud.features.data import DetectionData
+from antifraud.findings.model import Findings
 from antifraud.io import write_csv, write_jsonl
 
-__all__ = ["ring_ids", "describe_rings", "write_findings"]
-
-
-def ring_ids(rings: list[Ring]) -> list[str]:
-    """Stable ring identifiers, ``R0001`` for the best ring."""
-    return [f"R{k + 1:04d}" for k in range(len(rings))]
+__all__ = ["describe_rings", "write_findings"]
 
 
 def _memberships(n: int, groups: list[np.ndarray], ids: list[str]) -> np.ndarray:
@@ -53,66 +48,43 @@ def _memberships(n: int, groups: list[np.ndarray], ids: list[str]) -> np.ndarray
     return out
 
 
-def _iso(seconds: float) -> str:
+def _iso(seconds: int) -> str:
     return datetime.fromtimestamp(int(seconds), UTC).isoformat()
 
 
-def describe_rings(data: DetectionData, ensemble: BrushingEnsemble) -> list[dict]:
-    """The ``rings.jsonl`` object of every ring of ``ensemble``, best first."""
-    order_ids = data.order_ids
-    return [_ring_record(rid, ring, data, order_ids) for rid, ring in zip(ring_ids(ensemble.rings_), ensemble.rings_)]
+def describe_rings(findings: Findings) -> list[dict]:
+    """The ``rings.jsonl`` object of every ring, best first."""
+    return [findings.ring_json(ring, _iso) for ring in findings.rings]
 
 
-def write_findings(
-    data: DetectionData, ensemble: BrushingEnsemble, out_dir: str | Path, rings: list[dict] | None = None
-) -> dict[str, Path]:
-    """Write the per-entity score files and ``rings.jsonl`` to ``out_dir``; return their paths.
-
-    ``rings`` are the ring objects of :func:`describe_rings`, computed here when not given.
-    """
+def write_findings(findings: Findings, out_dir: str | Path) -> dict[str, Path]:
+    """Write the per-entity score files and ``rings.jsonl`` to ``out_dir``; return their paths
+    (keys ``accounts``, ``merchants``, ``orders``, ``rings``)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    graph, described, rings = data.graph, rings, ensemble.rings_
-    ids = ring_ids(rings)
+    rings, scores = findings.rings, findings.scores
+    ids = [r.ring_id for r in rings]
     paths = {name: out / f"{name}.csv" for name in ("accounts", "merchants", "orders")}
     accounts = pd.DataFrame({
-        "account_id": graph.row_labels,
-        "score": np.round(ensemble.account_scores_, 6),
-        "flagged": ensemble.account_labels_.astype(np.int8),
-        "ring_ids": _memberships(graph.n_rows, [r.accounts for r in rings], ids),
+        "account_id": findings.account_ids,
+        "score": np.round(scores["accounts"].score, 6),
+        "flagged": scores["accounts"].flagged.astype(np.int8),
+        "ring_ids": _memberships(len(findings.account_ids), [r.accounts for r in rings], ids),
     })
     merchants = pd.DataFrame({
-        "seller_id": graph.col_labels,
-        "score": np.round(ensemble.merchant_scores_, 6),
-        "flagged": ensemble.merchant_labels_.astype(np.int8),
-        "ring_ids": _memberships(graph.n_cols, [r.merchants for r in rings], ids),
+        "seller_id": findings.seller_ids,
+        "score": np.round(scores["merchants"].score, 6),
+        "flagged": scores["merchants"].flagged.astype(np.int8),
+        "ring_ids": _memberships(len(findings.seller_ids), [r.merchants for r in rings], ids),
     })
-    order_ids = data.order_ids
     orders = pa.table({
-        "order_id": order_ids,
-        "score": np.round(ensemble.order_scores_, 6),
-        "flagged": ensemble.order_labels_.astype(np.int8),
+        "order_id": findings.order_ids,
+        "score": np.round(scores["orders"].score, 6),
+        "flagged": scores["orders"].flagged.astype(np.int8),
     })
     write_csv(accounts, paths["accounts"])
     write_csv(merchants, paths["merchants"])
     write_csv(orders, paths["orders"])
     paths["rings"] = out / "rings.jsonl"
-    write_jsonl(paths["rings"], described if described is not None else describe_rings(data, ensemble))
+    write_jsonl(paths["rings"], describe_rings(findings))
     return paths
-
-
-def _ring_record(rid: str, ring: Ring, data: DetectionData, order_ids: pa.Array) -> dict:
-    inside = data.orders_of(ring.accounts, ring.merchants if ring.merchants.size else ring.victims)
-    times = data.times[inside]
-    return {
-        "ring_id": rid,
-        "accounts": data.graph.row_labels[ring.accounts].tolist(),
-        "merchants": data.graph.col_labels[ring.merchants].tolist(),
-        "victims": data.graph.col_labels[ring.victims].tolist(),
-        "orders": order_ids.take(inside).to_pylist(),
-        "score": round(float(ring.score), 6),
-        "kind": ring.kind,
-        "detectors": ring.detectors,
-        "signals": ring.signals,
-        "period": [_iso(times.min()), _iso(times.max())] if times.size else None,
-    }

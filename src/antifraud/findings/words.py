@@ -1,0 +1,170 @@
+"""The findings in words: one table of what each feature means, and how a reason is phrased.
+
+Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records and in the terminal
+summary, is a :class:`Signal` built here, so a feature is described the same way everywhere
+and in one place.
+
+Two kinds of reasons:
+
+- :func:`feature_signals`: where an entity's feature (or a ring's median of its members')
+  lies in the population, reported only when it is in the suspicious tail
+  (:data:`SIGNAL_PERCENTILE` or beyond in the feature's suspicious direction);
+- :func:`evidence_signals`: the detectors' own tests behind a ring (co-purchase lift,
+  suspicious crowd), with their p-values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["FEATURE_WORDS", "MERCHANT_DIRECTION", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
+           "feature_signals"]
+
+#: What each account and merchant feature (:mod:`antifraud.features.tables`) measures.
+FEATURE_WORDS: dict[str, str] = {
+    "n_orders": "orders placed",
+    "n_shops": "distinct shops ordered from",
+    "n_buyers": "distinct buyers",
+    "top3_share": "share of orders at its three most frequent shops",
+    "burst_1h": "most orders in any one hour",
+    "gap_median_h": "median hours between orders",
+    "shop_popularity": "popularity of the shops ordered from (log buyers)",
+    "age_first_order_d": "account age at first order (days)",
+    "five_star_share": "share of five-star reviews",
+    "one_star_share": "share of one-star reviews",
+    "mean_rating": "mean rating",
+    "rating_extremity": "distance of ratings from the shop's mean",
+    "review_delay_h": "median hours from receipt to review",
+    "confirm_delay_h": "median hours from payment to confirmed receipt",
+    "parcel_weight_kg": "median parcel weight (kg)",
+    "identity_degree": "links to other accounts through shared identities",
+    "fresh_buyer_share": "share of buyers whose accounts were under 7 days old at their first order",
+    "top_buyer_share": "share of orders from its five most frequent buyers",
+}
+
+#: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
+#: accounts' directions are the ensemble's :data:`~antifraud.detectors.ensemble.SUSPICIOUS_DIRECTION`).
+MERCHANT_DIRECTION: dict[str, int] = {
+    "fresh_buyer_share": +1,
+    "top_buyer_share": +1,
+    "burst_1h": +1,
+    "five_star_share": +1,
+}
+
+#: A feature is a reason when it lies beyond this percentile in its suspicious direction.
+SIGNAL_PERCENTILE = 90.0
+
+#: At most this many feature reasons per finding, most extreme first.
+MAX_FEATURE_SIGNALS = 4
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One reason for a finding: a named value, its population percentile if it has one, in words."""
+
+    name: str
+    value: float | str
+    percentile: float | None
+    text: str
+
+    def to_json(self) -> dict:
+        """The signal as in ``rings.jsonl``: ``signal``, ``value``, ``percentile``, ``text``."""
+        return {"signal": self.name, "value": self.value, "percentile": self.percentile, "text": self.text}
+
+
+def _percentiles(population: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Percentile (0-100) of each of ``values`` among the finite ``population``, ties counted
+    half (a value everybody shares is at the 50th); NaN where a value is not finite."""
+    population = np.sort(population[np.isfinite(population)])
+    below = np.searchsorted(population, values, side="left")
+    equal = np.searchsorted(population, values, side="right") - below
+    with np.errstate(invalid="ignore"):
+        pct = 100.0 * (below + 0.5 * equal) / max(population.size, 1)
+    return np.where(np.isfinite(values) & (population.size > 0), pct, np.nan)
+
+
+def feature_signals(table: pd.DataFrame, groups: Sequence[np.ndarray], directions: Mapping[str, int],
+                    noun: str) -> list[list[Signal]]:
+    """For each group of rows of ``table``, the features in which it stands out, in words.
+
+    A group's value is its members' median (a group of one: the member's own value), placed in
+    the population of ``table``'s finite values. A feature is a reason when that value lies at
+    :data:`SIGNAL_PERCENTILE` or beyond in the feature's suspicious direction; at most
+    :data:`MAX_FEATURE_SIGNALS` reasons, most extreme first.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per entity, one column per feature.
+    groups : sequence of ndarray of int
+        Row positions of each group (a ring's accounts; ``[i]`` for entity ``i`` alone).
+    directions : mapping
+        The features to consider: +1 where high is suspicious, -1 where low is.
+    noun : str
+        What the population is (``"accounts"``, ``"shops"``).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"burst_1h": np.arange(100.0)})
+    >>> [s.text for s in feature_signals(table, [np.array([99]), np.array([50])], {"burst_1h": 1}, "accounts")[0]]
+    ['most orders in any one hour: 99, higher than 100% of accounts']
+    >>> feature_signals(table, [np.array([50])], {"burst_1h": 1}, "accounts")
+    [[]]
+    """
+    columns = [c for c in directions if c in table.columns]
+    values = np.full((len(groups), len(columns)), np.nan)
+    pcts = np.full_like(values, np.nan)
+    for k, column in enumerate(columns):
+        population = table[column].to_numpy(dtype=np.float64)
+        if all(len(g) == 1 for g in groups):
+            values[:, k] = population[np.asarray([g[0] for g in groups], dtype=np.int64)]
+        else:
+            for n, group in enumerate(groups):
+                mine = population[np.asarray(group, dtype=np.int64)]
+                mine = mine[np.isfinite(mine)]
+                values[n, k] = np.median(mine) if mine.size else np.nan
+        pcts[:, k] = _percentiles(population, values[:, k])
+    signs = np.array([directions[c] for c in columns])
+    strength = np.where(signs > 0, pcts, 100.0 - pcts)  # how far into the suspicious tail
+    strength = np.where(np.isnan(strength), -1.0, strength)
+    order = np.argsort(-strength, axis=1, kind="stable")[:, :MAX_FEATURE_SIGNALS]
+    out = []
+    for n, picks in enumerate(order.tolist()):
+        signals, median = [], "median " if len(groups[n]) > 1 else ""
+        for k in picks:
+            if strength[n, k] < SIGNAL_PERCENTILE:
+                break
+            side = "higher" if signs[k] > 0 else "lower"
+            value = float(values[n, k])
+            signals.append(Signal(columns[k], round(value, 4), round(float(pcts[n, k]), 1),
+                                  f"{FEATURE_WORDS[columns[k]]}: {median}{value:.3g}, {side} than "
+                                  f"{strength[n, k]:.0f}% of {noun}"))
+        out.append(signals)
+    return out
+
+
+def evidence_signals(evidence: Mapping[str, float]) -> list[Signal]:
+    """The detectors' own tests behind a ring, in words (a percentile does not apply).
+
+    Examples
+    --------
+    >>> print(evidence_signals({"co_purchase_lift": 42.0, "co_purchase_log10_p": 12.3})[0].text)
+    its shops share buyers 42 times as often as their buyers' activity explains (p < 1e-12)
+    """
+    out = []
+    lift, p_co = evidence.get("co_purchase_lift", 0.0), evidence.get("co_purchase_log10_p", 0.0)
+    if lift > 0:
+        out.append(Signal("co_purchase_lift", round(lift, 1), None,
+                          f"its shops share buyers {lift:,.0f} times as often as their buyers' activity explains "
+                          f"(p < 1e-{int(p_co)})"))
+    p_crowd = evidence.get("crowd_log10_p", 0.0)
+    if p_crowd > 0:
+        share, base = evidence.get("crowd_share", 0.0), evidence.get("crowd_base_rate", 0.0)
+        out.append(Signal("suspicious_crowd", round(share, 4), None,
+                          f"{share:.0%} of its shop's buyers behave suspiciously, against {base:.0%} of all "
+                          f"accounts (p < 1e-{int(p_crowd)})"))
+    return out
