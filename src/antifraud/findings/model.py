@@ -25,6 +25,7 @@ from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
 from antifraud.findings.rings import ring_ids, ring_targets, target_role
 from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signals, feature_signals
+from antifraud.records.lifecycle import timestamp
 
 __all__ = ["AccountFinding", "CATEGORIES", "DEFAULT_CATEGORY", "Findings", "MerchantFinding", "RingFinding",
            "Scores", "Shop", "build_findings", "category"]
@@ -185,8 +186,8 @@ class Findings:
     shops: dict[int, Shop] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def ring_json(self, ring: RingFinding, time_format: Callable[[int], str]) -> dict:
-        """``ring`` as in ``rings.jsonl``, times written by ``time_format`` (epoch seconds -> str)."""
+    def ring_json(self, ring: RingFinding) -> dict:
+        """``ring`` as in ``rings.jsonl`` (its period in ``acr/1`` times, as in the records)."""
         return {
             "ring_id": ring.ring_id,
             "accounts": self.account_ids[ring.accounts].tolist(),
@@ -197,7 +198,7 @@ class Findings:
             "kind": ring.kind,
             "detectors": list(ring.detectors),
             "signals": [s.to_json() for s in ring.signals],
-            "period": [time_format(t) for t in ring.period] if ring.period is not None else None,
+            "period": [timestamp(t) for t in ring.period] if ring.period is not None else None,
         }
 
 

@@ -13,7 +13,6 @@ identical files.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,13 +47,9 @@ def _memberships(n: int, groups: list[np.ndarray], ids: list[str]) -> np.ndarray
     return out
 
 
-def _iso(seconds: int) -> str:
-    return datetime.fromtimestamp(int(seconds), UTC).isoformat()
-
-
 def describe_rings(findings: Findings) -> list[dict]:
     """The ``rings.jsonl`` object of every ring, best first."""
-    return [findings.ring_json(ring, _iso) for ring in findings.rings]
+    return [findings.ring_json(ring) for ring in findings.rings]
 
 
 def write_findings(findings: Findings, out_dir: str | Path) -> dict[str, Path]:
