@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from antifraud.findings.outputs import write_findings
 from antifraud.findings.records import build_records
 from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
+from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
 from antifraud.records.chain import canonical_bytes
@@ -65,6 +67,9 @@ def detect(
     signer: Signer | None = None,
     issued_at: str | None = None,
     progress: Callable[..., None] | None = None,
+    ensemble: BrushingEnsemble | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
+    config_file: str | Path | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
 
@@ -84,12 +89,24 @@ def detect(
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
-        Who issues the ``findings.jsonl`` credit records (default: from the environment).
+        Who issues the ``findings.jsonl`` credit records. When omitted it is still read from the
+        environment (``Issuer.from_environment``), with a ``FutureWarning``: pass it.
     signer : Signer, optional
         Signs every record (Ed25519).
     issued_at : str, optional
         When the records are issued (RFC 3339); else ``SOURCE_DATE_EPOCH``, else the clock
-        (:func:`~antifraud.records.findings.issuing_time`). ``run.json`` says which.
+        (:func:`~antifraud.records.issuing.issuing_time`). ``run.json`` says which.
+    ensemble : BrushingEnsemble, optional
+        The unfitted ensemble to run, fitted in place (``seed`` and ``contamination`` are then
+        its ``random_state`` and ``contamination``); default ``BrushingEnsemble(contamination=
+        contamination, random_state=seed)``. Its ``get_params(deep=True)`` go to ``run.json``
+        and into the run id.
+    pseudonymizer : Pseudonymizer, optional
+        Keys the pseudonyms of personal fields and accounts. When omitted it is still read from
+        the environment (``Pseudonymizer.from_environment``), with a ``FutureWarning``: pass it.
+    config_file : path, optional
+        The configuration file ``ensemble`` was built from
+        (:func:`~antifraud.detectors.load_config`), recorded in ``run.json`` with its SHA-256.
 
     Raises
     ------
@@ -104,16 +121,23 @@ def detect(
     for path in paths:
         if Path(path).resolve().is_relative_to(out.resolve()):
             raise ValueError(f"{path}: the input is inside the output folder {out}, which a run replaces as a whole")
-    ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
-    parameters = {"seed": seed, "contamination": contamination,
+    if ensemble is None:
+        ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
+    parameters = {"seed": ensemble.random_state, "contamination": ensemble.contamination,
                   "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
-    issuer = issuer or Issuer.from_environment(platform=profile.name)
+    if issuer is None:
+        _from_environment_warning("issuer", "Issuer.from_environment(platform=...)")
+        issuer = Issuer.from_environment(platform=profile.name)
+    if pseudonymizer is None:
+        _from_environment_warning("pseudonymizer", "Pseudonymizer.from_environment()")
+        pseudonymizer = Pseudonymizer.from_environment()
+    config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
     with staged_folder(out, RUN_FILES) as stage:
-        result = ingest(paths, profile, encoding=encoding, progress=progress)
+        result = ingest(paths, profile, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
         inputs = tuple(f.sha256 for f in result.files)
         run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
         about = {"run_id": run_id, "issuer": issuer.to_record() | {"platform": issuer.platform},
-                 "issued": issued._asdict(), "parameters": parameters}
+                 "issued": issued._asdict(), "parameters": parameters} | config
         data = None
         if result.rows_accepted:
             say("building graphs and features")
@@ -137,6 +161,11 @@ def detect(
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
                               f"each row's reason is in {paths['quarantine']}")
     return Detection(result, data, ensemble, findings, dict(result.timings), paths)
+
+
+def _from_environment_warning(name: str, explicit: str) -> None:
+    warnings.warn(f"detect() without {name}= reads it from the environment; pass {name}={explicit} to keep "
+                  "that: a later version will not read the environment", FutureWarning, stacklevel=3)
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:
