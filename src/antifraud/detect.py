@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.issuing import Issuer, RunContext, issuing_time
+from antifraud.records.issuing import Issuer, IssuingTime, RunContext, issuing_time
 from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
@@ -65,13 +64,16 @@ def detect(
     encoding: str | None = None,
     issuer: Issuer | None = None,
     signer: Signer | None = None,
-    issued_at: str | None = None,
+    issued_at: str | IssuingTime | None = None,
     progress: Callable[..., None] | None = None,
     ensemble: BrushingEnsemble | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     config_file: str | Path | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
+
+    Everything the run depends on is a parameter: nothing is read from the environment (the
+    command line reads ``ANTIFRAUD_*`` and ``SOURCE_DATE_EPOCH`` and passes what they say).
 
     Parameters
     ----------
@@ -89,21 +91,23 @@ def detect(
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
-        Who issues the ``findings.jsonl`` credit records. When omitted it is still read from the
-        environment (``Issuer.from_environment``), with a ``FutureWarning``: pass it.
+        Who issues the ``findings.jsonl`` credit records; default ``Issuer(platform=profile.name)``,
+        the unconfigured member ``local``, whose records ``antifraud feed export`` refuses to share.
     signer : Signer, optional
         Signs every record (Ed25519).
-    issued_at : str, optional
-        When the records are issued (RFC 3339); else ``SOURCE_DATE_EPOCH``, else the clock
-        (:func:`~antifraud.records.issuing.issuing_time`). ``run.json`` says which.
+    issued_at : str or IssuingTime, optional
+        When the records are issued: an RFC 3339 time, or an
+        :class:`~antifraud.records.issuing.IssuingTime` resolved by the caller (the command line
+        honours ``SOURCE_DATE_EPOCH`` that way); default the clock. ``run.json`` says which.
     ensemble : BrushingEnsemble, optional
         The unfitted ensemble to run, fitted in place (``seed`` and ``contamination`` are then
         its ``random_state`` and ``contamination``); default ``BrushingEnsemble(contamination=
         contamination, random_state=seed)``. Its ``get_params(deep=True)`` go to ``run.json``
         and into the run id.
     pseudonymizer : Pseudonymizer, optional
-        Keys the pseudonyms of personal fields and accounts. When omitted it is still read from
-        the environment (``Pseudonymizer.from_environment``), with a ``FutureWarning``: pass it.
+        Keys the pseudonyms of personal fields and accounts (the alliance key); default a key
+        generated for this run (:meth:`~antifraud.ingest.pseudonym.Pseudonymizer.for_run`), whose
+        pseudonyms link nothing outside the run and are never shared.
     config_file : path, optional
         The configuration file ``ensemble`` was built from
         (:func:`~antifraud.detectors.load_config`), recorded in ``run.json`` with its SHA-256.
@@ -116,7 +120,7 @@ def detect(
         If an input lies inside ``out_dir``, or ``out_dir`` is busy or holds other files.
     """
     say = progress or (lambda *_args: None)
-    issued = issuing_time(issued_at)
+    issued = issued_at if isinstance(issued_at, IssuingTime) else issuing_time(issued_at, environ={})
     out = Path(out_dir)
     for path in paths:
         if Path(path).resolve().is_relative_to(out.resolve()):
@@ -126,11 +130,7 @@ def detect(
     parameters = {"seed": ensemble.random_state, "contamination": ensemble.contamination,
                   "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
     if issuer is None:
-        _from_environment_warning("issuer", "Issuer.from_environment(platform=...)")
-        issuer = Issuer.from_environment(platform=profile.name)
-    if pseudonymizer is None:
-        _from_environment_warning("pseudonymizer", "Pseudonymizer.from_environment()")
-        pseudonymizer = Pseudonymizer.from_environment()
+        issuer = Issuer(platform=profile.name)
     config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
     with staged_folder(out, RUN_FILES) as stage:
         result = ingest(paths, profile, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
@@ -161,11 +161,6 @@ def detect(
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
                               f"each row's reason is in {paths['quarantine']}")
     return Detection(result, data, ensemble, findings, dict(result.timings), paths)
-
-
-def _from_environment_warning(name: str, explicit: str) -> None:
-    warnings.warn(f"detect() without {name}= reads it from the environment; pass {name}={explicit} to keep "
-                  "that: a later version will not read the environment", FutureWarning, stacklevel=3)
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:

@@ -173,10 +173,11 @@ def detect(
     from antifraud.detect import detect as run_detection
     from antifraud.detectors import BrushingEnsemble, load_config
     from antifraud.ingest.pseudonym import Pseudonymizer
-    from antifraud.records.issuing import Issuer
+    from antifraud.records.issuing import Issuer, issuing_time
     from antifraud.signing import Signer
 
     prof = _profile(profile, mapping, timezone)
+    issued = issuing_time(issued_at)  # the option, else SOURCE_DATE_EPOCH, else the clock
     signer = Signer.from_file(signing_key) if signing_key is not None else None
     issuer = Issuer.from_environment(member_id=member_id, uscc=member_uscc, role=member_role,
                                      platform=platform or prof.name)
@@ -187,7 +188,7 @@ def detect(
     ensemble.set_params(**{k: v for k, v in given.items() if v is not None})
     with stage_progress() as progress:
         run = run_detection(
-            exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued_at,
+            exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued,
             progress=progress, ensemble=ensemble, pseudonymizer=Pseudonymizer.from_environment(), config_file=config,
         )
     print_detection_summary(run)
