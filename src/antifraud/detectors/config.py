@@ -9,7 +9,8 @@ A configuration has two tables, both turned into one :meth:`BrushingEnsemble.set
   a table such as ``[ensemble.reviews]`` sets an estimator parameter's parameters
   (``reviews__param``).
 
-Every key is checked against ``ensemble.get_params(deep=True)``, and the ensemble's own values
+Every key is checked against ``ensemble.get_params(deep=True)``, every value against the kind
+of its current value (a number for a number, text for text), and the ensemble's own values
 against its constraints, before anything is set: a misspelt step or parameter is refused with
 the closest valid name, and the ensemble is left as it was.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 import difflib
 import tomllib
 from collections.abc import Iterator, Mapping
+from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +55,9 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
     ------
     ValueError
         For an unknown table, step or parameter (with the closest valid name), a value that
-        replaces an estimator by anything but ``"drop"``, or an ensemble parameter out of range.
+        replaces an estimator by anything but ``"drop"``, a value of another kind than the
+        parameter's current one (text for a number, a fraction for a count), or an ensemble
+        parameter out of range.
 
     Examples
     --------
@@ -83,6 +87,10 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
             raise ValueError(f"{source}: {table}.{key.replace('__', '.')} = {value!r}: {where} "
                              + ('"drop" or ' if table == "detectors" and len(path) == 1 else "")
                              + "a table of its parameters")
+        expected = _kind_mismatch(value, current[key])
+        if expected:
+            raise ValueError(f"{source}: {table}.{key.replace('__', '.')} = {value!r}: expected {expected}, "
+                             f"like its current value {current[key]!r}")
         params[key] = value
     try:
         clone(ensemble).set_params(**params)._validate_params()
@@ -126,6 +134,22 @@ def _entries(config: Mapping[str, Any], source: str) -> Iterator[tuple[str, tupl
         if not isinstance(body, Mapping):
             raise ValueError(f"{source}: {table} must be a table, got {body!r}")
         yield from ((table, path, value) for path, value in _leaves(body))
+
+
+def _kind_mismatch(value: Any, current: Any) -> str | None:
+    """The kind of value ``current`` calls for, when ``value`` is not of it; else None.
+
+    A parameter whose current value is None (a seed) or an estimator is not checked here.
+    """
+    if isinstance(current, bool):
+        return None if isinstance(value, bool) else "true or false"
+    if isinstance(current, Integral):
+        return None if isinstance(value, Integral) and not isinstance(value, bool) else "a whole number"
+    if isinstance(current, Real):
+        return None if isinstance(value, Real) and not isinstance(value, bool) else "a number"
+    if isinstance(current, str):
+        return None if isinstance(value, str) else "text"
+    return None
 
 
 def _leaves(table: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
