@@ -22,6 +22,13 @@ def test_version_and_help():
         assert result.exit_code == 0 and "Usage" in result.stdout
 
 
+def test_detect_help_shows_the_config_example_and_defaults_with_their_brackets():
+    help_text = runner.invoke(app, ["detect", "--help"], env={"COLUMNS": "300"}).stdout
+    text = " ".join(help_text.replace("│", " ").split())  # unescaped, rich would take [...] for markup
+    assert "[detectors] dense_block = 'drop', [detectors.lockstep] window = 1800, [ensemble]" in text
+    assert "[default: the config's random_state, else 0]" in text
+
+
 def test_validate_gbk_fixture(fixtures, tmp_path):
     result = run("validate", fixtures / "taobao_gbk" / "orders.csv", "--profile", "taobao", "--out", tmp_path)
     assert result.exit_code == 0, result.output

@@ -125,18 +125,19 @@ def detect(
     timezone: TimezoneOpt = None,
     seed: Annotated[
         int | None,
-        typer.Option(help="Seed of every randomised step; same seed, same files. [default: the config's "
+        typer.Option(help=r"Seed of every randomised step; same seed, same files. \[default: the config's "
                           "random_state, else 0]"),
     ] = None,
     contamination: Annotated[
         float | None,
         typer.Option(min=0.0, max=0.5, help="Expected share of fraud; sets the flagging thresholds. "
-                                            "[default: the config's, else 0.05]"),
+                                            r"\[default: the config's, else 0.05]"),
     ] = None,
     config: Annotated[
         Path | None,
-        typer.Option("--config", "-c", help="TOML file selecting and parameterising the detectors "
-                                            "([detectors], [ensemble]; see docs/detectors.md)."),
+        typer.Option("--config", "-c", help=r"TOML file selecting and parameterising the detectors, e.g. "
+                                            r"\[detectors] dense_block = 'drop', \[detectors.lockstep] "
+                                            r"window = 1800, \[ensemble] contamination = 0.03 (docs/detectors.md)."),
     ] = None,
     fail_on_findings: Annotated[
         bool, typer.Option("--fail-on-findings", help="Exit 1 when any account or merchant is flagged.")
