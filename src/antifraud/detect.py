@@ -1,7 +1,14 @@
 """The main job: export files in, findings out.
 
+Everything a run depends on is passed in; only the command line reads the environment.
+
 >>> from antifraud.detect import detect
->>> run = detect(["fixtures/generic/orders.csv"], out_dir="run", seed=0)  # doctest: +SKIP
+>>> from antifraud.ingest import PROFILES, Pseudonymizer
+>>> from antifraud.records.issuing import Issuer
+>>> run = detect(["fixtures/generic/orders.csv"], PROFILES["generic"], out_dir="run", seed=0,
+...              issuer=Issuer(member_id="platform-a", platform="generic"),
+...              pseudonymizer=Pseudonymizer(alliance_key, key_id="alliance-2026q4"),
+...              issued_at="2026-12-01T00:00:00Z")  # doctest: +SKIP
 """
 
 from __future__ import annotations
