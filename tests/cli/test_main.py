@@ -160,6 +160,17 @@ def test_detect_config_sets_a_parameter_and_the_options_win_over_it(fixtures, tm
     assert manifest["parameters"]["contamination"] == 0.1 and manifest["parameters"]["seed"] == 1
 
 
+def test_detect_takes_the_member_and_the_alliance_key_from_the_environment(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTIFRAUD_MEMBER_ID", "platform-a")  # ANTIFRAUD_PSEUDONYM_KEY is set for every test
+    monkeypatch.setenv("ANTIFRAUD_PSEUDONYM_KEY_ID", "alliance-test")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    manifest = _detect(fixtures, tmp_path / "run")
+    assert manifest["issuer"]["member_id"] == "platform-a" and manifest["issuer"]["platform"] == "generic"
+    assert manifest["pseudonymisation"]["key_id"] == "alliance-test"
+    assert manifest["pseudonymisation"]["key_source"] == "environment ANTIFRAUD_PSEUDONYM_KEY"
+    assert manifest["issued"]["source"] == "clock"
+
+
 def test_detect_without_config_is_byte_identical_under_source_date_epoch(fixtures, tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01T00:00:00Z, read by the CLI only
     empty = tmp_path / "empty.toml"
