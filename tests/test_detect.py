@@ -8,6 +8,7 @@ import pytest
 from antifraud.detect import detect
 from antifraud.evidence.bundle import write_bundle
 from antifraud.ingest import PROFILES
+from antifraud.ingest.pseudonym import Pseudonymizer
 
 
 def _hostile_export(fixtures, path):
@@ -40,9 +41,13 @@ def _without_timings(run_json):
     return {k: v for k, v in json.loads(run_json).items() if k not in RUN_TIMINGS}
 
 
-def test_source_date_epoch_gives_byte_identical_outputs(fixtures, tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01T00:00:00Z
-    runs = [detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / name, seed=1)
+def test_a_fixed_issuing_time_and_key_give_byte_identical_outputs(fixtures, tmp_path):
+    from antifraud.records.issuing import issuing_time
+
+    issued = issuing_time(environ={"SOURCE_DATE_EPOCH": "1764547200"})  # 2025-12-01T00:00:00Z
+    key = Pseudonymizer(bytes.fromhex("00" * 16 + "ab" * 16))
+    runs = [detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / name, seed=1,
+                   issued_at=issued, pseudonymizer=key)
             for name in ("a", "b")]
     a, b = (_files(tmp_path / name) for name in ("a", "b"))
     assert set(a) == set(b) and {"findings.jsonl", "evidence/orders.parquet", "run.json"} <= set(a)
@@ -55,6 +60,18 @@ def test_source_date_epoch_gives_byte_identical_outputs(fixtures, tmp_path, monk
     for name in ("a", "b"):
         write_bundle(tmp_path / name, tmp_path / f"{name}.zip", finding="R0001")
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def test_detect_reads_nothing_from_the_environment(fixtures, tmp_path, monkeypatch):
+    for name, value in {"SOURCE_DATE_EPOCH": "0", "ANTIFRAUD_MEMBER_ID": "platform-a",
+                        "ANTIFRAUD_PLATFORM": "elsewhere", "ANTIFRAUD_PSEUDONYM_KEY_ID": "alliance-2026q4"}.items():
+        monkeypatch.setenv(name, value)  # besides ANTIFRAUD_PSEUDONYM_KEY, set for every test
+    run = detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / "run", seed=1)
+    manifest = json.loads(run.paths["manifest"].read_text())
+    assert manifest["issued"]["source"] == "clock"
+    assert manifest["issuer"] == {"member_id": "local", "uscc": None, "role": "analyst", "platform": "generic"}
+    assert manifest["pseudonymisation"]["key_source"] == "generated run key"
+    assert manifest["pseudonymisation"]["key_id"].startswith("run-")
 
 
 @pytest.mark.parametrize(("given", "environ", "expected"), [

@@ -1,7 +1,14 @@
 """The main job: export files in, findings out.
 
+Everything a run depends on is passed in; only the command line reads the environment.
+
 >>> from antifraud.detect import detect
->>> run = detect(["fixtures/generic/orders.csv"], out_dir="run", seed=0)  # doctest: +SKIP
+>>> from antifraud.ingest import PROFILES, Pseudonymizer
+>>> from antifraud.records.issuing import Issuer
+>>> run = detect(["fixtures/generic/orders.csv"], PROFILES["generic"], out_dir="run", seed=0,
+...              issuer=Issuer(member_id="platform-a", platform="generic"),
+...              pseudonymizer=Pseudonymizer(alliance_key, key_id="alliance-2026q4"),
+...              issued_at="2026-12-01T00:00:00Z")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -23,10 +30,11 @@ from antifraud.findings.outputs import write_findings
 from antifraud.findings.records import build_records
 from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
+from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
 from antifraud.records.chain import canonical_bytes
-from antifraud.records.issuing import Issuer, RunContext, issuing_time
+from antifraud.records.issuing import Issuer, IssuingTime, RunContext, issuing_time
 from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
@@ -63,10 +71,16 @@ def detect(
     encoding: str | None = None,
     issuer: Issuer | None = None,
     signer: Signer | None = None,
-    issued_at: str | None = None,
+    issued_at: str | IssuingTime | None = None,
     progress: Callable[..., None] | None = None,
+    ensemble: BrushingEnsemble | None = None,
+    pseudonymizer: Pseudonymizer | None = None,
+    config_file: str | Path | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
+
+    Everything the run depends on is a parameter: nothing is read from the environment (the
+    command line reads ``ANTIFRAUD_*`` and ``SOURCE_DATE_EPOCH`` and passes what they say).
 
     Parameters
     ----------
@@ -84,12 +98,26 @@ def detect(
     contamination : float
         Expected share of fraudulent entities, which sets the flagging thresholds.
     issuer : Issuer, optional
-        Who issues the ``findings.jsonl`` credit records (default: from the environment).
+        Who issues the ``findings.jsonl`` credit records; default ``Issuer(platform=profile.name)``,
+        the unconfigured member ``local``, whose records ``antifraud feed export`` refuses to share.
     signer : Signer, optional
         Signs every record (Ed25519).
-    issued_at : str, optional
-        When the records are issued (RFC 3339); else ``SOURCE_DATE_EPOCH``, else the clock
-        (:func:`~antifraud.records.findings.issuing_time`). ``run.json`` says which.
+    issued_at : str or IssuingTime, optional
+        When the records are issued: an RFC 3339 time, or an
+        :class:`~antifraud.records.issuing.IssuingTime` resolved by the caller (the command line
+        honours ``SOURCE_DATE_EPOCH`` that way); default the clock. ``run.json`` says which.
+    ensemble : BrushingEnsemble, optional
+        The unfitted ensemble to run, fitted in place (``seed`` and ``contamination`` are then
+        its ``random_state`` and ``contamination``); default ``BrushingEnsemble(contamination=
+        contamination, random_state=seed)``. Its ``get_params(deep=True)`` go to ``run.json``
+        and into the run id.
+    pseudonymizer : Pseudonymizer, optional
+        Keys the pseudonyms of personal fields and accounts (the alliance key); default a key
+        generated for this run (:meth:`~antifraud.ingest.pseudonym.Pseudonymizer.for_run`), whose
+        pseudonyms link nothing outside the run and are never shared.
+    config_file : path, optional
+        The configuration file ``ensemble`` was built from
+        (:func:`~antifraud.detectors.load_config`), recorded in ``run.json`` with its SHA-256.
 
     Raises
     ------
@@ -99,21 +127,24 @@ def detect(
         If an input lies inside ``out_dir``, or ``out_dir`` is busy or holds other files.
     """
     say = progress or (lambda *_args: None)
-    issued = issuing_time(issued_at)
+    issued = issued_at if isinstance(issued_at, IssuingTime) else issuing_time(issued_at, environ={})
     out = Path(out_dir)
     for path in paths:
         if Path(path).resolve().is_relative_to(out.resolve()):
             raise ValueError(f"{path}: the input is inside the output folder {out}, which a run replaces as a whole")
-    ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
-    parameters = {"seed": seed, "contamination": contamination,
+    if ensemble is None:
+        ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
+    parameters = {"seed": ensemble.random_state, "contamination": ensemble.contamination,
                   "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
-    issuer = issuer or Issuer.from_environment(platform=profile.name)
+    if issuer is None:
+        issuer = Issuer(platform=profile.name)
+    config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
     with staged_folder(out, RUN_FILES) as stage:
-        result = ingest(paths, profile, encoding=encoding, progress=progress)
+        result = ingest(paths, profile, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
         inputs = tuple(f.sha256 for f in result.files)
         run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
         about = {"run_id": run_id, "issuer": issuer.to_record() | {"platform": issuer.platform},
-                 "issued": issued._asdict(), "parameters": parameters}
+                 "issued": issued._asdict(), "parameters": parameters} | config
         data = None
         if result.rows_accepted:
             say("building graphs and features")

@@ -22,6 +22,13 @@ def test_version_and_help():
         assert result.exit_code == 0 and "Usage" in result.stdout
 
 
+def test_detect_help_shows_the_config_example_and_defaults_with_their_brackets():
+    help_text = runner.invoke(app, ["detect", "--help"], env={"COLUMNS": "300"}).stdout
+    text = " ".join(help_text.replace("│", " ").split())  # unescaped, rich would take [...] for markup
+    assert "[detectors] dense_block = 'drop', [detectors.lockstep] window = 1800, [ensemble]" in text
+    assert "[default: the config's random_state, else 0]" in text
+
+
 def test_validate_gbk_fixture(fixtures, tmp_path):
     result = run("validate", fixtures / "taobao_gbk" / "orders.csv", "--profile", "taobao", "--out", tmp_path)
     assert result.exit_code == 0, result.output
@@ -103,3 +110,95 @@ def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
     }
     ring = json.loads((tmp_path / "a" / "rings.jsonl").read_text().splitlines()[0])
     assert {"ring_id", "accounts", "merchants", "orders", "score", "kind", "detectors", "signals", "period"} <= set(ring)
+
+
+def _detect(fixtures, out, *options):
+    """``antifraud detect`` on the generic fixture into ``out``; its ``run.json``."""
+    result = run("detect", fixtures / "generic" / "orders.csv", "--out", out, "--seed", 1, *options)
+    assert result.exit_code == 0, result.output
+    return json.loads((out / "run.json").read_text())
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _without_timings(manifest):
+    from antifraud.io.run_folder import RUN_TIMINGS
+
+    return {k: v for k, v in manifest.items() if k not in RUN_TIMINGS}
+
+
+def _rings(folder):
+    return [json.loads(line) for line in (folder / "rings.jsonl").read_text().splitlines()]
+
+
+def test_detect_config_dropping_a_detector_changes_what_ran_and_the_run_id(fixtures, tmp_path):
+    import hashlib
+
+    config = tmp_path / "detectors.toml"
+    config.write_text('[detectors]\ndense_block = "drop"\n', encoding="utf-8")
+    plain = _detect(fixtures, tmp_path / "plain")
+    dropped = _detect(fixtures, tmp_path / "dropped", "--config", config)
+    assert plain["parameters"]["ensemble"]["dense_block"].startswith("DenseBlockDetector(")
+    assert dropped["parameters"]["ensemble"]["dense_block"] == "'drop'"
+    assert "('dense_block', 'drop')" in dropped["parameters"]["ensemble"]["detectors"]
+    assert [k for k in dropped["parameters"]["ensemble"] if k.startswith("dense_block__")] == []
+    assert dropped["run_id"] != plain["run_id"]
+    assert dropped["config"] == {"path": str(config), "sha256": hashlib.sha256(config.read_bytes()).hexdigest()}
+    assert "config" not in plain
+    assert any("dense_block" in ring["detectors"] for ring in _rings(tmp_path / "plain"))
+    assert not any("dense_block" in ring["detectors"] for ring in _rings(tmp_path / "dropped"))
+
+
+def test_detect_config_sets_a_parameter_and_the_options_win_over_it(fixtures, tmp_path):
+    config = tmp_path / "detectors.toml"
+    config.write_text("[detectors.lockstep]\nwindow = 1800\n\n[ensemble]\ncontamination = 0.03\nrandom_state = 5\n",
+                      encoding="utf-8")
+    manifest = _detect(fixtures, tmp_path / "run", "--config", config, "--contamination", 0.1)
+    assert manifest["parameters"]["ensemble"]["lockstep__window"] == "1800"
+    assert manifest["parameters"]["contamination"] == 0.1 and manifest["parameters"]["seed"] == 1
+
+
+def test_detect_takes_the_member_and_the_alliance_key_from_the_environment(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("ANTIFRAUD_MEMBER_ID", "platform-a")  # ANTIFRAUD_PSEUDONYM_KEY is set for every test
+    monkeypatch.setenv("ANTIFRAUD_PSEUDONYM_KEY_ID", "alliance-test")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    manifest = _detect(fixtures, tmp_path / "run")
+    assert manifest["issuer"]["member_id"] == "platform-a" and manifest["issuer"]["platform"] == "generic"
+    assert manifest["pseudonymisation"]["key_id"] == "alliance-test"
+    assert manifest["pseudonymisation"]["key_source"] == "environment ANTIFRAUD_PSEUDONYM_KEY"
+    assert manifest["issued"]["source"] == "clock"
+
+
+def test_detect_without_config_is_byte_identical_under_source_date_epoch(fixtures, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764547200")  # 2025-12-01T00:00:00Z, read by the CLI only
+    empty = tmp_path / "empty.toml"
+    empty.write_text("# every detector at its default\n", encoding="utf-8")
+    manifests = {name: _detect(fixtures, tmp_path / name, *options)
+                 for name, options in (("a", ()), ("b", ()), ("empty", ("--config", empty)))}
+    a, b, with_empty = (_files(tmp_path / name) for name in ("a", "b", "empty"))
+    assert set(a) == set(b) == set(with_empty) and {"findings.jsonl", "evidence/orders.parquet"} <= set(a)
+    assert {name for name in a if a[name] != b[name] or a[name] != with_empty[name]} == {"run.json"}
+    assert _without_timings(manifests["a"]) == _without_timings(manifests["b"])
+    assert manifests["a"]["issued"] == {"at": "2025-12-01T00:00:00.000Z", "source": "SOURCE_DATE_EPOCH"}
+    record = json.loads(a["findings.jsonl"].splitlines()[0])
+    assert record["created"] == record["events"][0]["at"] == "2025-12-01T00:00:00.000Z"
+    # An empty configuration is the default ensemble: the same run, which only records the file.
+    assert manifests["empty"].pop("config")["path"] == str(empty)
+    assert _without_timings(manifests["empty"]) == _without_timings(manifests["a"])
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ('[detectors]\ndense_blok = "drop"\n', "unknown detector 'dense_blok' (did you mean 'dense_block'?)"),
+    ("[detectors.lockstep]\nwindw = 60\n", "did you mean detectors.lockstep.window?"),
+    ('[detectors.lockstep]\nwindow = "1h"\n', "detectors.lockstep.window = '1h': expected a number"),
+    ("[detectors\n", "not valid TOML"),
+])
+def test_detect_refuses_a_wrong_config_in_one_line_before_writing(fixtures, tmp_path, text, problem):
+    config = tmp_path / "detectors.toml"
+    config.write_text(text, encoding="utf-8")
+    result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / "run", "--config", config)
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and str(config) in lines[0] and problem in lines[0]
+    assert not (tmp_path / "run").exists()

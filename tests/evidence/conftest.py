@@ -10,6 +10,8 @@ import pytest
 
 from antifraud.detect import Detection, detect
 from antifraud.ingest import PROFILES
+from antifraud.ingest.pseudonym import Pseudonymizer
+from antifraud.records.issuing import Issuer
 from antifraud.synth import write_synthetic_export
 
 
@@ -24,9 +26,8 @@ class SmallRun:
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
     root = tmp_path_factory.mktemp("evidence-run")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", "00" * 16 + "ab" * 16)
-        mp.setenv("ANTIFRAUD_MEMBER_ID", "platform-a")  # the member whose key signs its bundles
-        export = write_synthetic_export(root / "export", seed=3, n_orders=8_000)
-        detection = detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3)
+    export = write_synthetic_export(root / "export", seed=3, n_orders=8_000)
+    detection = detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3,
+                       issuer=Issuer(member_id="platform-a", platform="generic"),  # whose key signs its bundles
+                       pseudonymizer=Pseudonymizer(bytes.fromhex("00" * 16 + "ab" * 16)))
     return SmallRun(export, root / "run", detection, detection.paths["evidence_orders"])

@@ -100,11 +100,18 @@ def test_signals_follow_columns(fixtures):
     assert set(result.manifest()["pseudonymisation"]["fields"]) == {"ship_phone", "ship_address"} <= set(PERSONAL)
 
 
-def test_manifest_never_holds_the_key(fixtures, monkeypatch):
-    monkeypatch.setenv("ANTIFRAUD_PSEUDONYM_KEY", "my-very-secret-alliance-key")
-    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+def test_manifest_never_holds_the_key(fixtures):
+    pseudonymizer = Pseudonymizer.from_environment({"ANTIFRAUD_PSEUDONYM_KEY": "my-very-secret-alliance-key"})
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"], pseudonymizer=pseudonymizer)
     assert "my-very-secret" not in str(result.manifest())
     assert result.manifest()["pseudonymisation"]["key_source"].startswith("environment")
+
+
+def test_without_a_key_the_run_generates_one_and_ignores_the_environment(fixtures, monkeypatch):
+    monkeypatch.setenv("ANTIFRAUD_PSEUDONYM_KEY", "my-very-secret-alliance-key")
+    result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
+    assert result.manifest()["pseudonymisation"]["key_source"] == "generated run key"
+    assert result.pseudonymizer.key_id.startswith("run-") and not result.pseudonymizer.shareable
 
 
 @pytest.mark.parametrize("tz,expected", [("+08:00", "2024-11-11 00:00"), ("UTC", "2024-11-11 08:00")])

@@ -15,17 +15,16 @@ def detection_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A detection run on a small synthetic export with known rings, under the alliance key."""
     from antifraud.detect import detect
     from antifraud.ingest import PROFILES
+    from antifraud.ingest.pseudonym import Pseudonymizer
     from antifraud.records.issuing import Issuer
     from antifraud.synth import write_synthetic_export
 
     root = tmp_path_factory.mktemp("records-run")
     export = root / "export"
     write_synthetic_export(export, seed=3, n_orders=20_000)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", ALLIANCE_KEY)
-        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY_ID", "alliance-test")
-        issuer = Issuer(member_id="platform-a", uscc="914403001922038216", role="platform", platform="platform-a")
-        detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3, issuer=issuer)
+    issuer = Issuer(member_id="platform-a", uscc="914403001922038216", role="platform", platform="platform-a")
+    detect([export / "orders.csv"], PROFILES["generic"], out_dir=root / "run", seed=3, issuer=issuer,
+           pseudonymizer=Pseudonymizer(bytes.fromhex(ALLIANCE_KEY), key_id="alliance-test"))
     return root
 
 

@@ -106,6 +106,7 @@ def two_platforms(tmp_path_factory):
     """One synthetic world split by shop into two platforms' exports, each run separately."""
     from antifraud.detect import detect
     from antifraud.ingest import PROFILES
+    from antifraud.ingest.pseudonym import Pseudonymizer
     from antifraud.records.issuing import Issuer
     from antifraud.synth import write_synthetic_export
 
@@ -114,19 +115,17 @@ def two_platforms(tmp_path_factory):
     orders = pd.read_csv(root / "world" / "orders.csv", dtype=str, keep_default_na=False)
     on_b = orders["seller_id"].str[-1].astype(int) % 2 == 1
     codes = {"platform-a": "914403001922038216", "platform-b": "91440300708461136T"}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY", "00" * 16 + "ab" * 16)
-        mp.setenv("ANTIFRAUD_PSEUDONYM_KEY_ID", "alliance-test")
-        for name, part in (("platform-a", orders[~on_b]), ("platform-b", orders[on_b])):
-            (root / name).mkdir()
-            part.to_csv(root / name / "orders.csv", index=False)
-            issuer = Issuer(member_id=name, uscc=codes[name], role="platform", platform=name)
-            detect([root / name / "orders.csv"], PROFILES["generic"], out_dir=root / name / "run", seed=1,
-                   issuer=issuer)
-            store = RecordStore(root / name / "store")
-            assert import_feed(store, root / name / "run" / "findings.jsonl", expect_manifest=False,
-                               allow_unsigned=True).ok
-            export_feed(store, root / name / "feed", member_id=name)
+    alliance_key = Pseudonymizer(bytes.fromhex("00" * 16 + "ab" * 16), key_id="alliance-test")
+    for name, part in (("platform-a", orders[~on_b]), ("platform-b", orders[on_b])):
+        (root / name).mkdir()
+        part.to_csv(root / name / "orders.csv", index=False)
+        issuer = Issuer(member_id=name, uscc=codes[name], role="platform", platform=name)
+        detect([root / name / "orders.csv"], PROFILES["generic"], out_dir=root / name / "run", seed=1,
+               issuer=issuer, pseudonymizer=alliance_key)
+        store = RecordStore(root / name / "store")
+        assert import_feed(store, root / name / "run" / "findings.jsonl", expect_manifest=False,
+                           allow_unsigned=True).ok
+        export_feed(store, root / name / "feed", member_id=name)
     return root, orders, on_b
 
 

@@ -102,10 +102,12 @@ def validate(
     """
     from antifraud.cli.report import print_ingest_summary, stage_progress
     from antifraud.ingest import ingest
+    from antifraud.ingest.pseudonym import Pseudonymizer
 
     prof = _profile(profile, mapping, timezone)
+    pseudonymizer = Pseudonymizer.from_environment()
     with stage_progress() as progress:
-        result = ingest(exports, prof, encoding=encoding, progress=progress)
+        result = ingest(exports, prof, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
         written = result.write(out) if out else {}
     print_ingest_summary(result, written)
     if fail_on_quarantine and result.quarantine.num_rows:
@@ -121,11 +123,22 @@ def detect(
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
-    seed: Annotated[int, typer.Option(help="Seed of every randomised step; same seed, same files.")] = 0,
+    seed: Annotated[
+        int | None,
+        typer.Option(help=r"Seed of every randomised step; same seed, same files. \[default: the config's "
+                          "random_state, else 0]"),
+    ] = None,
     contamination: Annotated[
-        float,
-        typer.Option(min=0.0, max=0.5, help="Expected share of fraud; sets the flagging thresholds."),
-    ] = 0.05,
+        float | None,
+        typer.Option(min=0.0, max=0.5, help="Expected share of fraud; sets the flagging thresholds. "
+                                            r"\[default: the config's, else 0.05]"),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help=r"TOML file selecting and parameterising the detectors, e.g. "
+                                            r"\[detectors] dense_block = 'drop', \[detectors.lockstep] "
+                                            r"window = 1800, \[ensemble] contamination = 0.03 (docs/detectors.md)."),
+    ] = None,
     fail_on_findings: Annotated[
         bool, typer.Option("--fail-on-findings", help="Exit 1 when any account or merchant is flagged.")
     ] = False,
@@ -155,21 +168,29 @@ def detect(
 
     Writes accounts.csv, merchants.csv, orders.csv, rings.jsonl, quarantine.csv, run.json and
     findings.jsonl (acr/1 credit records issued by your member id, accounts pseudonymised under
-    the alliance key).
+    the alliance key). Options given here win over the --config file.
     """
     from antifraud.cli.report import print_detection_summary, stage_progress
     from antifraud.detect import detect as run_detection
-    from antifraud.records.issuing import Issuer
+    from antifraud.detectors import BrushingEnsemble, load_config
+    from antifraud.ingest.pseudonym import Pseudonymizer
+    from antifraud.records.issuing import Issuer, issuing_time
     from antifraud.signing import Signer
 
     prof = _profile(profile, mapping, timezone)
+    issued = issuing_time(issued_at)  # the option, else SOURCE_DATE_EPOCH, else the clock
     signer = Signer.from_file(signing_key) if signing_key is not None else None
     issuer = Issuer.from_environment(member_id=member_id, uscc=member_uscc, role=member_role,
                                      platform=platform or prof.name)
+    ensemble = BrushingEnsemble(random_state=0)
+    if config is not None:
+        load_config(config, ensemble)
+    given = {"random_state": seed, "contamination": contamination}
+    ensemble.set_params(**{k: v for k, v in given.items() if v is not None})
     with stage_progress() as progress:
         run = run_detection(
-            exports, prof, out_dir=out, seed=seed, contamination=contamination, encoding=encoding, issuer=issuer,
-            signer=signer, issued_at=issued_at, progress=progress,
+            exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued,
+            progress=progress, ensemble=ensemble, pseudonymizer=Pseudonymizer.from_environment(), config_file=config,
         )
     print_detection_summary(run)
     if fail_on_findings and (run.findings.scores["accounts"].flagged.any() or run.findings.scores["merchants"].flagged.any()):

@@ -16,10 +16,12 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
-  scores and flags every account, merchant and order.
+  scores and flags every account, merchant and order; :func:`configure` and
+  :func:`load_config` set its steps and parameters from a mapping or a TOML file.
 """
 
 from antifraud.detectors.base import Detector, missing_columns
+from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
@@ -41,5 +43,7 @@ __all__ = [
     "ReviewBurstDetector",
     "ReviewScorer",
     "Ring",
+    "configure",
+    "load_config",
     "missing_columns",
 ]

@@ -477,7 +477,8 @@ def ingest(
     encoding : str, optional
         Text encoding for all files; detected per file when omitted.
     pseudonymizer : Pseudonymizer, optional
-        Keyed pseudonyms for personal fields; from the environment when omitted.
+        Keyed pseudonyms for personal fields; a key generated for this run when omitted
+        (:meth:`Pseudonymizer.for_run`).
     progress : callable, optional
         Called as work advances with a short description and, where known, the fraction of the
         current stage done (0-1).
@@ -495,7 +496,7 @@ def ingest(
     """
     started = now_iso()
     say = progress or (lambda *_args: None)
-    pseudo = pseudonymizer or Pseudonymizer.from_environment()
+    pseudo = pseudonymizer or Pseudonymizer.for_run()
     offset = parse_utc_offset(profile.timezone)
     paths = [Path(p) for p in paths]
     t0 = time.perf_counter()

@@ -8,11 +8,13 @@ is ``platform_account``, ``phone``, ``device``, ``address``, ``payment`` or ``ip
 give equal pseudonyms under the same key, on any platform, so linking by equality still works;
 without the key they cannot be reversed or found by hashing candidate phone numbers.
 
-The key is the alliance key: ``ANTIFRAUD_PSEUDONYM_KEY`` (hex, or any text of 16 bytes or more)
-or the file named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``, with ``ANTIFRAUD_PSEUDONYM_KEY_ID`` naming
-it (by default its fingerprint). Without one, a random key is generated for the run: its
-pseudonyms link only within that run, and its key id starts with ``run-`` so that they are never
-shared. The key itself is never written anywhere; outputs record only its key id.
+The key is the alliance key, given to :class:`Pseudonymizer`. The command line reads it
+(:meth:`Pseudonymizer.from_environment`) from ``ANTIFRAUD_PSEUDONYM_KEY`` (hex, or any text of 16
+bytes or more) or the file named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``, with
+``ANTIFRAUD_PSEUDONYM_KEY_ID`` naming it (by default its fingerprint); nothing else reads the
+environment. Without a key, a random one is generated for the run (:meth:`Pseudonymizer.for_run`):
+its pseudonyms link only within that run, and its key id starts with ``run-`` so that they are
+never shared. The key itself is never written anywhere; outputs record only its key id.
 """
 
 from __future__ import annotations
@@ -117,6 +119,20 @@ class Pseudonymizer:
         if environ.get(KEY_FILE_ENV):
             text = Path(environ[KEY_FILE_ENV]).read_text(encoding="utf-8").strip()
             return cls(_parse_key(text), source=f"key file {KEY_FILE_ENV}", key_id=name)
+        return cls.for_run()
+
+    @classmethod
+    def for_run(cls) -> Pseudonymizer:
+        """A random key generated for one run: its pseudonyms link only within that run.
+
+        Its key id starts with ``run-``, so records under it are never shared (:attr:`shareable`).
+
+        Examples
+        --------
+        >>> p = Pseudonymizer.for_run()
+        >>> p.key_id.startswith("run-"), p.shareable, p.key_id == Pseudonymizer.for_run().key_id
+        (True, False, False)
+        """
         key = secrets.token_bytes(32)
         return cls(key, source="generated run key", key_id="run-" + hashlib.sha256(key).hexdigest()[:16])
 
