@@ -147,15 +147,18 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
 
 
 def shareable_run(run: Mapping[str, Any]) -> dict[str, Any]:
-    """``run.json`` as a bundle carries it: input files and a profile file by name only, and
-    without its timings (:data:`~antifraud.io.run_folder.RUN_TIMINGS`).
+    """``run.json`` as a bundle carries it: input files, a profile file and a detector
+    configuration file by name only, and without its timings
+    (:data:`~antifraud.io.run_folder.RUN_TIMINGS`).
 
     Examples
     --------
-    >>> shareable_run({"inputs": [{"path": "/home/ana/exports/o.csv", "sha256": "ab"}],
-    ...                "started_at": "2026-12-03T07:00:00+00:00",
-    ...                "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"}})
-    {'inputs': [{'path': 'o.csv', 'sha256': 'ab'}], 'profile': {'name': 'mine', 'source': 'mine.toml'}}
+    >>> shared = shareable_run({"inputs": [{"path": "/home/ana/exports/o.csv", "sha256": "ab"}],
+    ...                         "started_at": "2026-12-03T07:00:00+00:00",
+    ...                         "profile": {"name": "mine", "source": "C:\\\\Users\\\\ana\\\\mine.toml"},
+    ...                         "config": {"path": "/home/ana/detectors.toml", "sha256": "cd"}})
+    >>> sorted(shared), shared["inputs"][0]["path"], shared["profile"]["source"], shared["config"]["path"]
+    (['config', 'inputs', 'profile'], 'o.csv', 'mine.toml', 'detectors.toml')
     """
     shared = {k: v for k, v in run.items() if k not in RUN_TIMINGS}
     shared["inputs"] = [{**i, "path": _file_name(i["path"])} for i in run.get("inputs", [])]
@@ -163,6 +166,8 @@ def shareable_run(run: Mapping[str, Any]) -> dict[str, Any]:
     if profile.get("source") not in (None, "built-in"):
         profile["source"] = _file_name(profile["source"])
     shared["profile"] = profile
+    if "config" in run:
+        shared["config"] = {**run["config"], "path": _file_name(run["config"]["path"])}
     return shared
 
 
