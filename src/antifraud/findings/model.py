@@ -198,6 +198,7 @@ class Findings:
             "kind": ring.kind,
             "detectors": list(ring.detectors),
             "signals": [s.to_json() for s in ring.signals],
+            "evidence": {name: round(value, 6) for name, value in ring.evidence.items()},
             "period": [timestamp(t) for t in ring.period] if ring.period is not None else None,
         }
 

@@ -4,7 +4,8 @@
 - ``merchants.csv``: ``seller_id,score,flagged,ring_ids``, one row per merchant;
 - ``orders.csv``: ``order_id,score,flagged`` (orders without an id are numbered ``row:N``);
 - ``rings.jsonl``: one ring per line with its accounts, merchants (beneficiaries), victims,
-  orders, score, kind, detectors, signals in words and period.
+  orders, score, kind, detectors, signals in words, the detectors' evidence (named values) and
+  period.
 
 All are read from one :class:`~antifraud.findings.model.Findings`. Scores are rounded to six
 decimals and rings numbered by decreasing score, so two runs with the same seed write
