@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from antifraud.detectors.promoted_shops import PromotedShopDetector, _crowd_evidence
 
@@ -115,3 +116,8 @@ def test_crowd_evidence_stays_finite_far_in_the_tail():
     evidence = _crowd_evidence(np.array([290, 1500, 2000]), np.array([2000, 2000, 2000]), 0.01)
     assert np.isfinite(evidence).all()
     assert 200 < evidence[0] < evidence[1] < evidence[2]
+
+
+@parametrize_with_checks([PromotedShopDetector()])
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

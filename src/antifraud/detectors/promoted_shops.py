@@ -161,6 +161,7 @@ class PromotedShopDetector(Detector):
         B.eliminate_zeros()
         B.data[:] = 1.0
         n_accounts, n_shops = B.shape
+        self.n_features_in_ = n_shops
         suspicious = None
         if suspicion is not None:
             suspicion = np.asarray(suspicion, dtype=np.float64)
@@ -274,6 +275,11 @@ class PromotedShopDetector(Detector):
             out.append(AccountGroup(members, 1 - 1 / best**2, "promoted_shops", mine, evidence))
         return out
 
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # orders come as a CSR matrix
+        return tags
 
 def _crowd_evidence(hits: np.ndarray, buyers: np.ndarray, rate: float) -> np.ndarray:
     """``-log10 p`` of each shop's count of suspicious buyers against the population's rate.
