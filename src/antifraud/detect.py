@@ -155,8 +155,8 @@ def detect(
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
                                  toolkit_version=__version__, issued_at=issued.at, signer=signer)
-            findings = build_findings(data, ensemble)
-            written, summary = _timed(result.timings, "write", _write_findings, stage, result, data, findings, context)
+            findings, written, summary = _timed(result.timings, "write", _write_findings, stage, result, data,
+                                                ensemble, context)
         else:
             findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
@@ -179,10 +179,12 @@ def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *arg
         timings[stage] = time.perf_counter() - t0
 
 
-def _write_findings(out: Path, result: IngestResult, data: DetectionData, findings: Findings,
-                    context: RunContext) -> tuple[dict[str, Path], dict[str, Any]]:
-    """Write the score files, rings, evidence table, findings and quarantine into ``out``; return
-    their paths and the ``run.json`` summary of what was found."""
+def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemble: BrushingEnsemble,
+                    context: RunContext) -> tuple[Findings, dict[str, Path], dict[str, Any]]:
+    """Build the findings and write the score files, rings, evidence table, records and quarantine
+    into ``out``; return the findings, the files' paths and the ``run.json`` summary of what was
+    found."""
+    findings = build_findings(data, ensemble)
     written = write_evidence_tables(data, findings, out, pseudonymizer=result.pseudonymizer)
     context = replace(context, evidence=({
         "bundle_id": context.run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",
@@ -204,4 +206,4 @@ def _write_findings(out: Path, result: IngestResult, data: DetectionData, findin
             **{f"{kind}_flagged": int(scores.flagged.sum()) for kind, scores in findings.scores.items()},
         },
     }
-    return scores.result() | written, summary
+    return findings, scores.result() | written, summary

@@ -118,10 +118,11 @@ def feature_signals(table: pd.DataFrame, groups: Sequence[np.ndarray], direction
     columns = [c for c in directions if c in table.columns]
     values = np.full((len(groups), len(columns)), np.nan)
     pcts = np.full_like(values, np.nan)
+    singles = np.asarray([g[0] for g in groups], dtype=np.int64) if all(len(g) == 1 for g in groups) else None
     for k, column in enumerate(columns):
         population = table[column].to_numpy(dtype=np.float64)
-        if all(len(g) == 1 for g in groups):
-            values[:, k] = population[np.asarray([g[0] for g in groups], dtype=np.int64)]
+        if singles is not None:
+            values[:, k] = population[singles]
         else:
             for n, group in enumerate(groups):
                 mine = population[np.asarray(group, dtype=np.int64)]
