@@ -1,8 +1,11 @@
 """The canonical order table: one row per order, with its review.
 
 Every export, whatever its platform, headers or encoding, is read into this one schema. Only
-``buyer_id``, ``seller_id`` and ``created_at`` are required; every other column is optional, and
-:func:`signal_availability` tells which detection signals the columns present allow.
+``buyer_id``, ``seller_id`` and ``created_at`` are required; every other column is optional.
+Whatever reads optional columns (a detector, a feature) declares them as requirements, and
+:func:`missing_columns` is the one rule that decides, from the columns an export has, whether it
+can run; a :class:`Signal` is one such reader as ``validate`` reports it
+(:meth:`antifraud.detectors.ensemble.BrushingEnsemble.signals` lists them).
 
 Types in the canonical table (a :class:`pandas.DataFrame`):
 
@@ -32,9 +35,9 @@ __all__ = [
     "REQUIRED",
     "PERSONAL",
     "Column",
+    "Requirement",
     "Signal",
-    "SIGNALS",
-    "signal_availability",
+    "missing_columns",
 ]
 
 
@@ -79,70 +82,67 @@ REQUIRED: tuple[str, ...] = ("buyer_id", "seller_id", "created_at")
 PERSONAL: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.kind == "personal")
 
 
+#: A canonical column, or a tuple of columns of which any one will do.
+Requirement = str | tuple[str, ...]
+
+
+def missing_columns(required: Iterable[Requirement], columns: Iterable[str]) -> tuple[str, ...]:
+    """The requirements that ``columns`` leave unmet, in words (empty when none).
+
+    Parameters
+    ----------
+    required : iterable of str or tuple of str
+        Canonical columns; a tuple is met by any one of its columns.
+    columns : iterable of str
+        The columns an export has.
+
+    Returns
+    -------
+    tuple of str
+        Each unmet requirement: the column, or ``"one of a/b"`` for a tuple.
+
+    Examples
+    --------
+    >>> missing_columns(["buyer_id", "rating", ("device_id", "buyer_ip")], ["buyer_id", "seller_id"])
+    ('rating', 'one of device_id/buyer_ip')
+    >>> missing_columns(["buyer_id", ("device_id", "buyer_ip")], ["buyer_id", "buyer_ip"])
+    ()
+    """
+    present = set(columns)
+    out = []
+    for need in required:
+        if isinstance(need, str):
+            if need not in present:
+                out.append(need)
+        elif not present.intersection(need):
+            out.append("one of " + "/".join(need))
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Signal:
-    """A detection signal and the columns it needs.
+    """Something the detection reads (a detector, a behaviour feature) and the columns it needs.
 
-    A signal is available when all of ``needs_all`` and at least one of ``needs_any`` (if given)
-    are present.
+    Attributes
+    ----------
+    name : str
+        The detector's step name or the feature's column name.
+    description : str
+        What it looks for, in one line.
+    required_columns : tuple of str or tuple of str
+        As for :func:`missing_columns`.
     """
 
     name: str
     description: str
-    needs_all: tuple[str, ...] = ()
-    needs_any: tuple[str, ...] = ()
+    required_columns: tuple[Requirement, ...]
 
     def missing(self, columns: Iterable[str]) -> tuple[str, ...]:
-        """Columns whose absence prevents this signal (empty when it is available)."""
-        present = set(columns)
-        missing = tuple(c for c in self.needs_all if c not in present)
-        if self.needs_any and not present.intersection(self.needs_any):
-            missing += ("one of " + "/".join(self.needs_any),)
-        return missing
+        """The requirements ``columns`` leave unmet (empty when the signal is available).
 
-
-SIGNALS: tuple[Signal, ...] = (
-    Signal("dense_blocks", "dense buyer x shop blocks (FRAUDAR-style)", ("buyer_id", "seller_id")),
-    Signal("time_bursts", "bursts and lockstep ordering in time", ("buyer_id", "seller_id", "created_at")),
-    Signal("amounts", "order amount patterns", ("amount",)),
-    Signal("refunds", "refunded brushing orders", ("refund_amount",)),
-    Signal("item_concentration", "orders concentrated on few items", ("item_id",)),
-    Signal("rating_extremity", "ratings more extreme than the shop's organic ones", ("rating",)),
-    Signal("review_templates", "templated or near-duplicate review texts", ("review_text",)),
-    Signal(
-        "review_delay",
-        "reviews posted very soon after receipt",
-        ("reviewed_at",),
-        ("confirmed_at", "paid_at"),
-    ),
-    Signal("fast_confirmation", "receipt confirmed minutes after payment", ("confirmed_at", "paid_at")),
-    Signal("account_age", "fresh accounts at first order", ("buyer_registered_at",)),
-    Signal(
-        "shared_identity",
-        "accounts linked through shared devices, IPs, phones or addresses",
-        (),
-        PERSONAL,
-    ),
-    Signal(
-        "empty_parcels",
-        "empty parcels: tiny weights, few carriers or tracking ranges",
-        (),
-        ("parcel_weight_kg", "tracking_no"),
-    ),
-    Signal("merchant_identity", "merchants linked by credit code", ("seller_uscc",)),
-)
-
-
-def signal_availability(columns: Iterable[str]) -> dict[str, tuple[str, ...]]:
-    """Map every signal to the columns it lacks (an empty tuple means available).
-
-    Examples
-    --------
-    >>> avail = signal_availability(["buyer_id", "seller_id", "created_at", "rating"])
-    >>> avail["rating_extremity"]
-    ()
-    >>> avail["account_age"]
-    ('buyer_registered_at',)
-    """
-    columns = list(columns)
-    return {s.name: s.missing(columns) for s in SIGNALS}
+        Examples
+        --------
+        >>> Signal("review_bursts", "bad reviews together", ("rating",)).missing(["buyer_id"])
+        ('rating',)
+        """
+        return missing_columns(self.required_columns, columns)

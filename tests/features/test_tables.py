@@ -2,6 +2,7 @@ import pandas as pd
 import pyarrow as pa
 
 from antifraud.features import account_features, merchant_features
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, MERCHANT_FEATURE_COLUMNS
 from antifraud.graphs import order_graph
 from antifraud.ingest import PROFILES, ingest
 
@@ -29,6 +30,20 @@ def test_fraud_accounts_differ_on_the_generic_fixture(fixtures):
     med = accounts.join(truth.set_index("account_id")["is_fraud"]).groupby("is_fraud").median()
     assert med.loc[1, "review_delay_h"] < med.loc[0, "review_delay_h"] / 5
     assert med.loc[1, "age_first_order_d"] < med.loc[0, "age_first_order_d"]
+
+
+def test_features_are_the_declared_ones_and_skipped_by_their_columns(fixtures):
+    table = ingest([fixtures / "generic" / "orders.csv"], PROFILES["generic"]).table
+    graph = order_graph(table)
+    assert list(account_features(table, graph).columns) == list(ACCOUNT_FEATURE_COLUMNS)
+    assert list(merchant_features(table, graph).columns) == list(MERCHANT_FEATURE_COLUMNS)
+    # The review delay reads the review and receipt (or payment) times, not the rating.
+    table = table.drop_columns(["rating", "confirmed_at"])
+    accounts = account_features(table, graph)
+    assert accounts["review_delay_h"].notna().any()
+    assert accounts.attrs["skipped"] == {"five_star_share": "needs rating", "rating_extremity": "needs rating",
+                                         "confirm_delay_h": "needs confirmed_at"}
+    assert set(merchant_features(table, graph).attrs["skipped"]) == {"mean_rating", "five_star_share", "one_star_share"}
 
 
 def test_minimal_columns(tmp_path):

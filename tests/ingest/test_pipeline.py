@@ -1,4 +1,6 @@
 import re
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -94,10 +96,22 @@ def test_parquet_with_native_types(tmp_path):
 
 def test_signals_follow_columns(fixtures):
     result = ingest([fixtures / "taobao_gbk" / "orders.csv"], PROFILES["taobao"])
-    signals = result.signals()
-    assert signals["shared_identity"] == ()
-    assert signals["account_age"] == ("buyer_registered_at",)
+    missing = {s.name: s.missing(result.columns) for s in result.signals()}
+    assert missing["communities"] == missing["identity_degree"] == ()  # phones and addresses
+    assert {name: m for name, m in missing.items() if m} == {
+        "age_first_order_d": ("buyer_registered_at",),
+        "confirm_delay_h": ("confirmed_at",),
+        "parcel_weight_kg": ("parcel_weight_kg",),
+    }
+    assert result.manifest()["signals"]["unavailable"]["age_first_order_d"] == ["buyer_registered_at"]
     assert set(result.manifest()["pseudonymisation"]["fields"]) == {"ship_phone", "ship_address"} <= set(PERSONAL)
+
+
+def test_ingest_does_not_import_the_detectors():
+    # Its signals come from the detectors, which it imports only when asked for them.
+    heavy = "('sklearn', 'antifraud.detectors', 'antifraud.features')"
+    code = f"import sys, antifraud.ingest; print([m for m in {heavy} if m in sys.modules])"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "[]"
 
 
 def test_manifest_never_holds_the_key(fixtures):
@@ -126,7 +140,7 @@ def test_timezone(tmp_path, tz, expected):
 def test_generic_fixture_is_accepted_whole_and_matches_its_truth(fixtures):
     result = ingest([fixtures / "generic" / "orders.csv"], PROFILES["generic"])
     assert result.rows_read == result.rows_accepted == 2000
-    assert not [s for s, missing in result.signals().items() if missing]  # every signal usable
+    assert not [s.name for s in result.signals() if s.missing(result.columns)]  # every signal usable
     truth = pd.read_csv(fixtures / "generic" / "truth" / "orders.csv", dtype={"order_id": str})
     ids = set(result.table.column("order_id").to_pylist())
     assert set(truth["order_id"]) == ids

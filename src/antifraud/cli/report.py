@@ -82,12 +82,17 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
             table.add_row(reason, f"{n:,}")
         out.print(table)
 
-    signals = result.signals()
-    available = [s for s, missing in signals.items() if not missing]
+    signals = [(s, s.missing(result.columns)) for s in result.signals()]
+    available = [s.name for s, missing in signals if not missing]
     out.print(f"\nsignals available ({len(available)}): " + ", ".join(available))
-    for name, missing in signals.items():
-        if missing:
-            out.print(f"  [yellow]cannot use[/yellow] {name}: needs {', '.join(missing)}")
+    if len(available) < len(signals):
+        table = Table(title="Signals the columns do not allow", title_justify="left", show_edge=False)
+        for col in ("signal", "looks for", "needs"):
+            table.add_column(col)
+        for s, missing in signals:
+            if missing:
+                table.add_row(s.name, s.description, ", ".join(missing))
+        out.print(table)
 
     if result.uscc.get("present"):
         by = result.uscc["by_status"]

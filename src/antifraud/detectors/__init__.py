@@ -20,7 +20,7 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   :func:`load_config` set its steps and parameters from a mapping or a TOML file.
 """
 
-from antifraud.detectors.base import Detector, missing_columns
+from antifraud.detectors.base import Detector
 from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
@@ -29,6 +29,7 @@ from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
+from antifraud.schema import missing_columns
 
 __all__ = [
     "DETECTORS",

@@ -9,45 +9,22 @@ columns it needs in :attr:`Detector.required_columns`, and after ``fit`` it expo
 - ``account_scores_``: per account, in [0, 1];
 - ``merchant_scores_`` and ``order_scores_`` where the detector scores those.
 
-Whether a detector can run on an export is decided here, by :func:`missing_columns`, for the
-ensemble (which skips the detector and says why) and for a direct ``fit`` (which refuses).
+Whether a detector can run on an export is decided by :func:`~antifraud.schema.missing_columns`
+on its ``required_columns``, for the ensemble (which skips the detector and says why), for a
+direct ``fit`` (which refuses) and for ``validate`` (which reports the detector's signal, named
+as its ensemble step and described by :meth:`Detector.description`, as unavailable).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
 from sklearn.base import BaseEstimator
 
 from antifraud.features.data import DetectionData
-from antifraud.schema import REQUIRED
+from antifraud.schema import REQUIRED, Requirement, missing_columns
 
-__all__ = ["Detector", "Requirement", "missing_columns"]
-
-#: A canonical column, or a tuple of columns of which any one will do.
-Requirement = str | tuple[str, ...]
-
-
-def missing_columns(required: Iterable[Requirement], columns: Iterable[str]) -> tuple[str, ...]:
-    """The requirements that ``columns`` leave unmet, in words (empty when none).
-
-    Examples
-    --------
-    >>> missing_columns(["buyer_id", "rating", ("device_id", "buyer_ip")], ["buyer_id", "seller_id"])
-    ('rating', 'one of device_id/buyer_ip')
-    >>> missing_columns(["buyer_id", ("device_id", "buyer_ip")], ["buyer_id", "buyer_ip"])
-    ()
-    """
-    present = set(columns)
-    out = []
-    for need in required:
-        if isinstance(need, str):
-            if need not in present:
-                out.append(need)
-        elif not present.intersection(need):
-            out.append("one of " + "/".join(need))
-    return tuple(out)
+__all__ = ["Detector"]
 
 
 class Detector(BaseEstimator):
@@ -55,11 +32,27 @@ class Detector(BaseEstimator):
 
     Subclasses list the columns they need in ``required_columns`` and implement ``_fit(data)``,
     which sets the fitted attributes; one whose ``fit`` takes more (keyword arguments the
-    ensemble supplies) overrides ``fit`` and calls :meth:`_check_columns` first.
+    ensemble supplies) overrides ``fit`` and calls :meth:`_check_columns` first. The first line
+    of a subclass's docstring says what it looks for (:meth:`description`).
     """
 
     #: Canonical columns the detector needs; a tuple item means any one of its columns.
     required_columns: ClassVar[tuple[Requirement, ...]] = REQUIRED
+
+    @classmethod
+    def description(cls) -> str:
+        """What the detector looks for, in one line: its docstring's first line without the full
+        stop (its class name when it has no docstring).
+
+        Examples
+        --------
+        >>> class Quiet(Detector):
+        ...     pass
+        >>> Quiet.description()
+        'Quiet'
+        """
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0].rstrip(".") if doc else cls.__name__
 
     def fit(self, X: DetectionData, y: None = None) -> Detector:
         """Fit on ``X``; refuse an export without the columns the detector needs.

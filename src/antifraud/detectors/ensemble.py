@@ -12,7 +12,7 @@ proposes groups of accounts with a score in [0, 1]:
 - :class:`ReviewBurstDetector` on one- and two-star reviews only, with a wider window and one
   shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
-A detector whose columns the export lacks (:func:`~antifraud.detectors.base.missing_columns`)
+A detector whose columns the export lacks (:func:`~antifraud.schema.missing_columns`)
 is skipped, with the reason in ``skipped_``. A group becomes a ring with the merchants most of
 its members ordered from (``ring_merchant_share``). Rings that are substantially the same group
 (Jaccard of accounts at least ``merge_jaccard``) are merged, and so are rings of the same kind
@@ -66,14 +66,17 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import has_fit_parameter
 
-from antifraud.detectors.base import Detector, missing_columns
+from antifraud.detectors.base import Detector
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS
+from antifraud.findings.words import FEATURE_WORDS
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
+from antifraud.schema import Signal
 
 __all__ = ["BrushingEnsemble", "DETECTORS", "REVIEWS", "Ring", "SUSPICIOUS_DIRECTION"]
 
@@ -281,16 +284,34 @@ class BrushingEnsemble(_BaseComposition):
         self._score(data, orders)
         return self
 
+    def signals(self) -> list[Signal]:
+        """What this ensemble reads, each with the columns it needs: what ``validate`` reports.
+
+        One signal per step that is not dropped (named as the step; :meth:`fit` skips it where
+        :meth:`Signal.missing` is not empty, saying the same), one for the review scorer
+        (``reviews``) and one per behaviour feature (:data:`SUSPICIOUS_DIRECTION`, with the
+        columns :data:`~antifraud.features.tables.ACCOUNT_FEATURE_COLUMNS` declares).
+
+        Examples
+        --------
+        >>> [s.name for s in BrushingEnsemble(detectors=[("lockstep", LockstepDetector())]).signals()][:3]
+        ['lockstep', 'reviews', 'n_orders']
+        """
+        steps = [(name, d) for name, d in self.detectors if not _dropped(d)]
+        return [_step_signal(name, d) for name, d in [*steps, ("reviews", self.reviews)]] + [
+            Signal(name, FEATURE_WORDS[name], ACCOUNT_FEATURE_COLUMNS[name]) for name in SUSPICIOUS_DIRECTION
+        ]
+
     def _steps(self, data: DetectionData) -> tuple[list[tuple[str, Detector]], dict[str, str]]:
         """Unfitted clones of the detectors that can run on ``data``, and why the others cannot."""
         self._validate_names([name for name, _ in self.detectors])
         steps, skipped = [], {}
         for name, detector in self.detectors:
-            if isinstance(detector, str) and detector == "drop":
+            if _dropped(detector):
                 continue
             if not isinstance(detector, Detector):
                 raise TypeError(f"step {name!r} must be a Detector or 'drop', got {detector!r}")
-            missing = missing_columns(detector.required_columns, data.table.column_names)
+            missing = _step_signal(name, detector).missing(data.table.column_names)
             if missing:
                 skipped[name] = "missing columns: " + ", ".join(missing)
                 continue
@@ -359,6 +380,15 @@ class BrushingEnsemble(_BaseComposition):
     def _threshold(self, scores: np.ndarray) -> float:
         quantile = float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
         return max(self.min_score, quantile)
+
+
+def _dropped(step: Detector | str) -> bool:
+    return isinstance(step, str) and step == "drop"
+
+
+def _step_signal(name: str, detector: Detector) -> Signal:
+    """A step as a signal: its name, its detector's description and required columns."""
+    return Signal(name, detector.description(), detector.required_columns)
 
 
 def _shared_buyers(orders: sp.csr_matrix, consumers: list[Detector]) -> SharedBuyers | None:

@@ -299,9 +299,9 @@ def propagate_campaigns(
 
 
 class ReviewScorer(Detector):
-    """Score orders, accounts and merchants from review behaviour (see the module docs).
+    """Score orders, accounts and merchants from throwaway accounts, deviant ratings and campaigns.
 
-    It finds no groups (``groups_`` is empty): the ensemble combines its scores with its rings'.
+    See the module docs. It finds no groups (``groups_`` is empty): the ensemble combines its scores with its rings'.
 
     Parameters
     ----------

@@ -1,9 +1,11 @@
 """Per-account and per-merchant feature tables of a canonical order table.
 
-Each feature is computed only when the columns it needs are present (see
-:func:`antifraud.schema.signal_availability`); the tables say in ``attrs["skipped"]`` which
-were left out and why. Rows are aligned with the order graph's rows (accounts) and columns
-(merchants).
+Each feature is computed only when the columns it needs are present: they are declared here, in
+:data:`ACCOUNT_FEATURE_COLUMNS` and :data:`MERCHANT_FEATURE_COLUMNS`, and decided by
+:func:`antifraud.schema.missing_columns`; the tables say in ``attrs["skipped"]`` which were left
+out and why. The ensemble's behaviour features are account features, and ``validate`` reports
+them as signals with these columns. Rows are aligned with the order graph's rows (accounts) and
+columns (merchants).
 
 Account features:
 
@@ -15,13 +17,13 @@ Account features:
 ``gap_median_h``        median hours between consecutive orders (NaN with fewer than two)
 ``shop_popularity``     mean log number of buyers of the shops it ordered from (rings favour
                         small shops, camouflage adds popular ones)
-``age_first_order_d``   days from registration to first order (needs ``buyer_registered_at``)
-``five_star_share``     share of its reviews with 5 stars (needs ``rating``)
+``age_first_order_d``   days from registration to first order
+``five_star_share``     share of its reviews with 5 stars
 ``rating_extremity``    mean absolute difference between its ratings and the shop's mean rating
 ``review_delay_h``      median hours from receipt (or payment) to review
-``confirm_delay_h``     median hours from payment to confirmed receipt (needs ``paid_at`` and
-                        ``confirmed_at``; empty parcels are confirmed at once)
-``parcel_weight_kg``    median parcel weight (needs ``parcel_weight_kg``; empty parcels are light)
+``confirm_delay_h``     median hours from payment to confirmed receipt (empty parcels are
+                        confirmed at once)
+``parcel_weight_kg``    median parcel weight (empty parcels are light)
 ``identity_degree``     weighted links to other accounts through shared devices, IPs, phones,
                         addresses (see :mod:`antifraud.graphs.shared`)
 ======================  =========================================================================
@@ -47,11 +49,46 @@ from antifraud.features.kernels import (
     top_k_share,
 )
 from antifraud.graphs import BipartiteGraph, encode, identity_links
-from antifraud.schema import PERSONAL
+from antifraud.schema import PERSONAL, REQUIRED, Requirement, missing_columns
 
-__all__ = ["account_features", "merchant_features"]
+__all__ = ["ACCOUNT_FEATURE_COLUMNS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features"]
 
 HOUR, DAY = 3600, 86400
+
+#: The canonical columns each account feature reads (a tuple item: any one of its columns).
+ACCOUNT_FEATURE_COLUMNS: dict[str, tuple[Requirement, ...]] = {
+    "n_orders": REQUIRED,
+    "n_shops": REQUIRED,
+    "top3_share": REQUIRED,
+    "burst_1h": REQUIRED,
+    "gap_median_h": REQUIRED,
+    "shop_popularity": REQUIRED,
+    "age_first_order_d": ("buyer_registered_at",),
+    "five_star_share": ("rating",),
+    "rating_extremity": ("rating",),
+    "review_delay_h": ("reviewed_at", ("confirmed_at", "paid_at")),
+    "confirm_delay_h": ("paid_at", "confirmed_at"),
+    "parcel_weight_kg": ("parcel_weight_kg",),
+    "identity_degree": (PERSONAL,),
+}
+
+#: The canonical columns each merchant feature reads.
+MERCHANT_FEATURE_COLUMNS: dict[str, tuple[Requirement, ...]] = {
+    "n_orders": REQUIRED,
+    "n_buyers": REQUIRED,
+    "burst_1h": REQUIRED,
+    "top_buyer_share": REQUIRED,
+    "fresh_buyer_share": ("buyer_registered_at",),
+    "mean_rating": ("rating",),
+    "five_star_share": ("rating",),
+    "one_star_share": ("rating",),
+}
+
+
+def _skipped(declared: dict[str, tuple[Requirement, ...]], columns: list[str]) -> dict[str, str]:
+    """The features whose columns are missing, each with what it needs in words."""
+    missing = {name: missing_columns(needs, columns) for name, needs in declared.items()}
+    return {name: "needs " + ", ".join(m) for name, m in missing.items() if m}
 
 
 def _seconds(table: pa.Table, name: str) -> np.ndarray:
@@ -99,41 +136,30 @@ def account_features(
         "gap_median_h": gap_quantile(indptr, times, 0.5) / HOUR,
         "shop_popularity": group_mean(edge_ptr, np.arange(graph.n_edges), popularity),
     }
-    skipped: dict[str, str] = {}
-    if "buyer_registered_at" in names:
+    skipped = _skipped(ACCOUNT_FEATURE_COLUMNS, table.column_names)
+    if "age_first_order_d" not in skipped:
         features["age_first_order_d"] = _age_at_first_order(table, indptr, order, times)
-    else:
-        skipped["age_first_order_d"] = "needs buyer_registered_at"
-    if "rating" in names:
-        rating = _ratings(table)
+    rating = _ratings(table) if "rating" in names else None
+    if "five_star_share" not in skipped:
+        features["five_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 5))
+    if "rating_extremity" not in skipped:
         shop_mean = group_mean(*group_by(cols, graph.n_cols), rating)
         extremity = np.abs(rating - np.where(cols >= 0, shop_mean[np.maximum(cols, 0)], np.nan))
-        features["five_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 5))
         features["rating_extremity"] = group_mean(indptr, order, extremity)
-        received = next((c for c in ("confirmed_at", "paid_at") if c in names), None)
-        if "reviewed_at" in names and received:
-            delay = (_seconds(table, "reviewed_at") - _seconds(table, received)) / HOUR
-            features["review_delay_h"] = group_quantile(indptr, order, delay, 0.5)
-        else:
-            skipped["review_delay_h"] = "needs reviewed_at and confirmed_at or paid_at"
-    else:
-        skipped["five_star_share"] = skipped["rating_extremity"] = skipped["review_delay_h"] = "needs rating"
-    if {"paid_at", "confirmed_at"} <= names:
+    if "review_delay_h" not in skipped:
+        received = next(c for c in ("confirmed_at", "paid_at") if c in names)
+        delay = (_seconds(table, "reviewed_at") - _seconds(table, received)) / HOUR
+        features["review_delay_h"] = group_quantile(indptr, order, delay, 0.5)
+    if "confirm_delay_h" not in skipped:
         delay = (_seconds(table, "confirmed_at") - _seconds(table, "paid_at")) / HOUR
         features["confirm_delay_h"] = group_quantile(indptr, order, delay, 0.5)
-    else:
-        skipped["confirm_delay_h"] = "needs paid_at and confirmed_at"
-    if "parcel_weight_kg" in names:
+    if "parcel_weight_kg" not in skipped:
         weight = table.column("parcel_weight_kg").fill_null(np.nan).to_numpy(zero_copy_only=False)
         features["parcel_weight_kg"] = group_quantile(indptr, order, weight.astype(np.float64), 0.5)
-    else:
-        skipped["parcel_weight_kg"] = "needs parcel_weight_kg"
-    if any(c in names for c in PERSONAL):
+    if "identity_degree" not in skipped:
         if links is None:
             links, _ = identity_links(table, encode(table.column("buyer_id")))
         features["identity_degree"] = np.asarray(links.sum(axis=1)).ravel()
-    else:
-        skipped["identity_degree"] = "needs one of " + "/".join(PERSONAL)
     frame = pd.DataFrame(features, index=pd.Index(graph.row_labels, name="account_id"))
     frame.attrs["skipped"] = skipped
     return frame
@@ -152,21 +178,18 @@ def merchant_features(table: pa.Table, graph: BipartiteGraph, fresh_days: float 
         "burst_1h": max_in_window(indptr, created[order], HOUR),
         "top_buyer_share": top_k_share(csc.indptr, csc.data, 5),
     }
-    skipped: dict[str, str] = {}
-    if "buyer_registered_at" in names:
+    skipped = _skipped(MERCHANT_FEATURE_COLUMNS, table.column_names)
+    if "fresh_buyer_share" not in skipped:
         by_account, account_order = group_by(graph.order_rows, graph.n_rows, times=created)
         age = _age_at_first_order(table, by_account, account_order, created[account_order])
         fresh = np.where(np.isnan(age), np.nan, age < fresh_days)
         features["fresh_buyer_share"] = group_mean(csc.indptr, csc.indices, fresh)
-    else:
-        skipped["fresh_buyer_share"] = "needs buyer_registered_at"
-    if "rating" in names:
-        rating = _ratings(table)
+    rating = _ratings(table) if "rating" in names else None
+    if "mean_rating" not in skipped:
         features["mean_rating"] = group_mean(indptr, order, rating)
-        features["five_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 5))
-        features["one_star_share"] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == 1))
-    else:
-        skipped["mean_rating"] = skipped["five_star_share"] = skipped["one_star_share"] = "needs rating"
+    for name, stars in (("five_star_share", 5), ("one_star_share", 1)):
+        if name not in skipped:
+            features[name] = group_mean(indptr, order, np.where(np.isnan(rating), np.nan, rating == stars))
     frame = pd.DataFrame(features, index=pd.Index(graph.col_labels, name="seller_id"))
     frame.attrs["skipped"] = skipped
     return frame

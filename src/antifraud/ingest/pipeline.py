@@ -38,7 +38,7 @@ from antifraud.ingest.profiles import Profile
 from antifraud.ingest.pseudonym import Pseudonymizer, normalize_personal
 from antifraud.ingest.reader import Export, ReadSummary, open_export
 from antifraud.io import write_csv, write_json
-from antifraud.schema import COLUMN_BY_NAME, NAMES, REQUIRED, signal_availability
+from antifraud.schema import COLUMN_BY_NAME, NAMES, REQUIRED, Signal
 
 __all__ = ["ingest", "IngestResult", "FileReport", "QUARANTINE_COLUMNS"]
 
@@ -145,14 +145,19 @@ class IngestResult:
             present &= set(f.columns)
         return [c for c in NAMES if c in present]
 
-    def signals(self) -> dict[str, tuple[str, ...]]:
-        """Each detection signal and the columns it lacks (empty when available)."""
-        return signal_availability(self.columns)
+    def signals(self) -> list[Signal]:
+        """What the default detection reads (:meth:`BrushingEnsemble.signals`): ``missing(self.columns)``
+        of each is empty where this export allows it."""
+        # The detectors' modules are heavy (scikit-learn, numba): only a run that reports
+        # signals imports them.
+        from antifraud.detectors.ensemble import BrushingEnsemble
+
+        return BrushingEnsemble().signals()
 
     def manifest(self, command: str = "validate", extra: dict[str, Any] | None = None) -> dict[str, Any]:
         """The run manifest as a JSON-ready dict."""
         quarantined = self.quarantined_by_reason
-        signals = self.signals()
+        signals = {s.name: s.missing(self.columns) for s in self.signals()}
         doc: dict[str, Any] = {
             "command": command,
             "toolkit": toolkit_info(),
