@@ -11,14 +11,16 @@ columns it needs in :attr:`Detector.required_columns`, and after ``fit`` it expo
 
 Whether a detector can run on an export is decided here, by :func:`missing_columns`, for the
 ensemble (which skips the detector and says why) and for a direct ``fit`` (which refuses).
+Whether its parameters are valid is decided here too, at ``fit``, against the detector's
+``_parameter_constraints``, the scikit-learn way (:func:`sklearn.base._fit_context`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 
 from antifraud.features.data import DetectionData
 from antifraud.schema import REQUIRED
@@ -53,30 +55,48 @@ def missing_columns(required: Iterable[Requirement], columns: Iterable[str]) -> 
 class Detector(BaseEstimator):
     """Base class of the detectors: a scikit-learn estimator fitted on a ``DetectionData``.
 
-    Subclasses list the columns they need in ``required_columns`` and implement ``_fit(data)``,
-    which sets the fitted attributes; one whose ``fit`` takes more (keyword arguments the
-    ensemble supplies) overrides ``fit`` and calls :meth:`_check_columns` first.
+    Subclasses list the columns they need in ``required_columns``, the valid values of every
+    constructor parameter in ``_parameter_constraints`` (:mod:`sklearn.utils._param_validation`)
+    and implement ``_fit(X, **fit_params)``, which sets the fitted attributes. :meth:`fit` is
+    the one entry point: it validates the parameters and the columns, then calls ``_fit``. A
+    detector whose ``fit`` takes keyword arguments (which the ensemble offers by name,
+    :func:`sklearn.utils.validation.has_fit_parameter`) declares them in its own ``fit``,
+    which passes them on to this one.
     """
 
     #: Canonical columns the detector needs; a tuple item means any one of its columns.
     required_columns: ClassVar[tuple[Requirement, ...]] = REQUIRED
+    #: Valid values of every constructor parameter, checked at :meth:`fit`.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]]
 
-    def fit(self, X: DetectionData, y: None = None) -> Detector:
-        """Fit on ``X``; refuse an export without the columns the detector needs.
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: DetectionData, y: None = None, **fit_params: Any) -> Self:
+        """Fit on ``X``; refuse parameters out of range and an export without the needed columns.
 
         Parameters
         ----------
         X : DetectionData
-            The export's orders, graphs and features.
+            The export's orders, graphs and features (or a matrix, for a detector that takes
+            one).
         y : None
             Ignored.
+        **fit_params
+            Passed on to ``_fit``: what the subclass's own ``fit`` declares.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            For a parameter outside its constraints (a ``ValueError``), naming it.
+        ValueError
+            For an export that lacks the columns the detector needs, naming them.
         """
-        self._check_columns(X)
-        self._fit(X)
+        if isinstance(X, DetectionData):
+            self._check_columns(X)
+        self._fit(X, **fit_params)
         return self
 
     def _check_columns(self, data: DetectionData) -> None:
@@ -84,5 +104,5 @@ class Detector(BaseEstimator):
         if missing:
             raise ValueError(f"{type(self).__name__} needs columns the export lacks: {', '.join(missing)}")
 
-    def _fit(self, data: DetectionData) -> None:
+    def _fit(self, X: DetectionData, **fit_params: Any) -> None:
         raise NotImplementedError
