@@ -169,3 +169,13 @@ def test_a_tiny_export_runs_and_finds_no_rings(tmp_path):
     export.write_text("buyer_id,seller_id,created_at\nb1,s1,2024-01-01 10:00:00\nb2,s2,2024-01-02 10:00:00\n")
     run = detect([export], PROFILES["generic"], out_dir=tmp_path / "run")
     assert run.ensemble.rings_ == [] and run.paths["findings"].read_text() == ""
+
+
+def test_run_json_reports_the_signals_of_the_ensemble_that_ran(fixtures, tmp_path):
+    from antifraud.detectors import BrushingEnsemble
+
+    ensemble = BrushingEnsemble().set_params(dense_block="drop")
+    run = detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / "run", ensemble=ensemble)
+    signals = json.loads(run.paths["manifest"].read_text(encoding="utf-8"))["signals"]
+    reported = signals["available"] + list(signals["unavailable"])
+    assert "dense_block" not in reported and {"lockstep", "promoted_shops", "reviews"} <= set(reported)

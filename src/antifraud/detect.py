@@ -162,7 +162,8 @@ def detect(
             write_csv(result.quarantine, written["quarantine"])
         written["manifest"] = stage / "run.json"
         outputs = {k: p.relative_to(stage).as_posix() for k, p in written.items()}
-        write_json(written["manifest"], result.manifest("detect", about | summary | {"outputs": outputs}))
+        write_json(written["manifest"], result.manifest("detect", about | summary | {"outputs": outputs},
+                                                           signals=ensemble.signals()))
     paths = {k: out / name for k, name in outputs.items()}
     if data is None:
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "

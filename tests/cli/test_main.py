@@ -193,6 +193,8 @@ def test_detect_without_config_is_byte_identical_under_source_date_epoch(fixture
     ('[detectors]\ndense_blok = "drop"\n', "unknown detector 'dense_blok' (did you mean 'dense_block'?)"),
     ("[detectors.lockstep]\nwindw = 60\n", "did you mean detectors.lockstep.window?"),
     ('[detectors.lockstep]\nwindow = "1h"\n', "detectors.lockstep.window = '1h': expected a number"),
+    ("[detectors.lockstep]\nwindow = -1\n",
+     "detectors.lockstep.window = -1: The 'window' parameter of LockstepDetector must be a float in the range"),
     ("[detectors\n", "not valid TOML"),
 ])
 def test_detect_refuses_a_wrong_config_in_one_line_before_writing(fixtures, tmp_path, text, problem):

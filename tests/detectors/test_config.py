@@ -64,8 +64,13 @@ def test_load_config_reads_toml(tmp_path):
      "detectors.lockstep.window = 'an hour': expected a number, like its current value 3600.0"),
     ({"detectors": {"dense_block": {"n_blocks": 2.5}}}, "detectors.dense_block.n_blocks = 2.5: expected a whole number"),
     ({"detectors": {"lockstep": "off"}}, "detectors.lockstep = 'off': a detector takes \"drop\" or a table"),
-    ({"ensemble": {"contamination": 1.5}}, "'contamination' parameter of BrushingEnsemble must be a float in the "
-                                           "range (0.0, 0.5]. Got 1.5"),
+    ({"ensemble": {"contamination": 1.5}}, "ensemble.contamination = 1.5: The 'contamination' parameter of "
+                                           "BrushingEnsemble must be a float in the range (0.0, 0.5]. Got 1.5"),
+    ({"detectors": {"dense_block": {"n_blocks": 0}}},
+     "detectors.dense_block.n_blocks = 0: The 'n_blocks' parameter of DenseBlockDetector must be an int in the range "
+     "[1, inf). Got 0"),
+    ({"ensemble": {"reviews": {"alpha": 1.0}}},
+     "ensemble.reviews.alpha = 1.0: The 'alpha' parameter of ReviewScorer must be a float in the range (0.0, 1.0)"),
 ])
 def test_a_wrong_key_or_value_is_refused_by_name_and_changes_nothing(config, message):
     ensemble = BrushingEnsemble(random_state=3)
@@ -84,3 +89,15 @@ def test_a_file_that_is_not_toml_is_refused_with_its_name(tmp_path):
     path.write_text("[detectors\ndense_block = drop\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"detectors\.toml: not valid TOML"):
         load_config(path)
+
+
+def test_a_step_parameter_out_of_range_is_refused_by_its_dotted_key_before_anything_runs(tmp_path):
+    path = tmp_path / "detectors.toml"
+    path.write_text("[detectors.lockstep]\nwindow = -1\n", encoding="utf-8")
+    ensemble = BrushingEnsemble(random_state=3)
+    before = _params(ensemble)
+    with pytest.raises(ValueError) as info:
+        load_config(path, ensemble)
+    assert str(info.value) == (f"{path}: detectors.lockstep.window = -1: The 'window' parameter of LockstepDetector "
+                               "must be a float in the range (0.0, inf). Got -1 instead.")
+    assert _params(ensemble) == before

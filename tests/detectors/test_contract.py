@@ -5,11 +5,19 @@ known-answer floors are for the steps the ensemble runs by default (:data:`DETEC
 """
 
 import json
+from numbers import Integral
 
 import numpy as np
 import pytest
 from sklearn.base import clone
 from sklearn.metrics import average_precision_score
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    generate_invalid_param_val,
+    make_constraint,
+)
 
 import antifraud.detectors
 from antifraud.detectors import DETECTORS, AccountGroup, BrushingEnsemble, Detector, ReviewScorer, missing_columns
@@ -117,6 +125,88 @@ def test_a_detector_without_its_columns_is_refused_and_skipped(cls, bench):
     ensemble = BrushingEnsemble(detectors=[("step", cls())], random_state=0).fit(minimal)
     assert ensemble.skipped_ == {"step": "missing columns: " + ", ".join(missing)}
     assert "step" not in ensemble.detectors_
+
+
+def _ends(interval: Interval) -> list[tuple[object, bool]]:
+    """The values at and just beyond each finite end of ``interval``, with whether it takes them:
+    an open end is itself the nearest value outside, a closed one is inside with its neighbour
+    (one step: 1 for integers, 1e-6 for reals) outside; without ends, NaN is the only number
+    outside."""
+    if interval.left is None and interval.right is None:
+        return [(float("nan"), False)]
+    step = 1 if interval.type is Integral else 1e-6
+    out = []
+    for end, sign, closed in ((interval.left, -1, interval.closed in ("left", "both")),
+                              (interval.right, 1, interval.closed in ("right", "both"))):
+        if end is not None:
+            out += [(end, True), (end + sign * step, False)] if closed else [(end, False)]
+    return out
+
+
+def _boundary_values(cls: type[Detector], valid: bool) -> list[tuple[type[Detector], str, object]]:
+    """``(cls, parameter, value)`` at the ends of ``cls``'s constraints that are (not) ``valid``,
+    derived from the constraints; a value outside one constraint that another takes is left out."""
+    out = []
+    for name, constraints in cls._parameter_constraints.items():
+        made = [make_constraint(c) for c in constraints]
+        for constraint in made:
+            if isinstance(constraint, Interval):
+                values = [value for value, inside in _ends(constraint) if inside == valid]
+            elif isinstance(constraint, StrOptions):
+                values = sorted(constraint.options) if valid else [generate_invalid_param_val(constraint)]
+            else:
+                continue
+            out += [(cls, name, v) for v in values if valid or not any(c.is_satisfied_by(v) for c in made)]
+    return out
+
+
+OUT_OF_RANGE = [case for cls in CLASSES for case in _boundary_values(cls, valid=False)]
+CLOSED_ENDS = [case for cls in CLASSES for case in _boundary_values(cls, valid=True)]
+
+
+def _case_id(case: tuple[type[Detector], str, object]) -> str:
+    cls, name, value = case
+    return f"{cls.__name__}-{name}={value!r}"
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_every_parameter_has_a_constraint(cls):
+    assert set(cls._parameter_constraints) == set(cls().get_params(deep=False))
+
+
+def test_every_detector_has_a_value_out_of_range():
+    assert {cls for cls, _, _ in OUT_OF_RANGE} == set(CLASSES)
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda c: c.__name__)
+def test_a_parameter_of_the_wrong_kind_is_refused_at_fit(cls, bench):
+    one_row = prepare(bench[0].table.slice(0, 1))
+    for name in cls().get_params(deep=False):
+        detector = cls(**{name: object()})  # stored as given: refused at fit, not before
+        with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of {cls.__name__} must be"):
+            detector.fit(one_row)
+
+
+@pytest.mark.parametrize("case", OUT_OF_RANGE, ids=_case_id)
+def test_a_value_out_of_range_is_refused_at_fit_by_name(case, bench):
+    cls, name, value = case
+    detector = cls(**{name: value})
+    with pytest.raises(InvalidParameterError, match=f"The '{name}' parameter of {cls.__name__} must be .* Got"):
+        detector.fit(prepare(bench[0].table.slice(0, 1)))
+
+
+@pytest.fixture(scope="module")
+def small(bench):
+    """The bench's first 3,000 orders."""
+    return prepare(bench[0].table.slice(0, 3000))
+
+
+@pytest.mark.parametrize("case", CLOSED_ENDS, ids=_case_id)
+def test_the_closed_ends_of_a_range_are_taken(case, small):
+    cls, name, value = case
+    detector = _seeded(cls).set_params(**{name: value}).fit(small)
+    scores = detector.account_scores_
+    assert scores.shape == (small.graph.n_rows,) and ((scores >= 0) & (scores <= 1)).all()
 
 
 @pytest.mark.parametrize("n_orders", [0, 1])

@@ -98,7 +98,7 @@ def test_same_input_same_result():
 
 @pytest.mark.parametrize("params", [
     {"alpha": 0}, {"alpha": 1.5}, {"min_shared": 0}, {"max_account_shops": 2.5},
-    {"min_members": True}, {"suspicion_threshold": 0}, {"max_degree_ratio": 0},
+    {"min_members": 0}, {"suspicion_threshold": 0}, {"max_degree_ratio": 0},
 ])
 def test_bad_parameters_are_refused(params):
     with pytest.raises(ValueError):

@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from antifraud.findings.words import FEATURE_WORDS, MAX_FEATURE_SIGNALS, feature_signals
+from antifraud.features.tables import FEATURE_WORDS
+from antifraud.findings.words import MAX_FEATURE_SIGNALS, feature_signals
 
 
 def test_a_group_is_described_by_its_median_in_the_suspicious_direction():

@@ -13,13 +13,15 @@ Whether a detector can run on an export is decided by :func:`~antifraud.schema.m
 on its ``required_columns``, for the ensemble (which skips the detector and says why), for a
 direct ``fit`` (which refuses) and for ``validate`` (which reports the detector's signal, named
 as its ensemble step and described by :meth:`Detector.description`, as unavailable).
+Whether its parameters are valid is decided at ``fit``, against the detector's
+``_parameter_constraints``, the scikit-learn way (:func:`sklearn.base._fit_context`).
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar, Self
 
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, _fit_context
 
 from antifraud.features.data import DetectionData
 from antifraud.schema import REQUIRED, Requirement, missing_columns
@@ -30,14 +32,20 @@ __all__ = ["Detector"]
 class Detector(BaseEstimator):
     """Base class of the detectors: a scikit-learn estimator fitted on a ``DetectionData``.
 
-    Subclasses list the columns they need in ``required_columns`` and implement ``_fit(data)``,
-    which sets the fitted attributes; one whose ``fit`` takes more (keyword arguments the
-    ensemble supplies) overrides ``fit`` and calls :meth:`_check_columns` first. The first line
-    of a subclass's docstring says what it looks for (:meth:`description`).
+    Subclasses list the columns they need in ``required_columns``, the valid values of every
+    constructor parameter in ``_parameter_constraints`` (:mod:`sklearn.utils._param_validation`)
+    and implement ``_fit(X, **fit_params)``, which sets the fitted attributes. :meth:`fit` is
+    the one entry point: it validates the parameters and the columns, then calls ``_fit``. A
+    detector whose ``fit`` takes keyword arguments (which the ensemble offers by name,
+    :func:`sklearn.utils.validation.has_fit_parameter`) declares them in its own ``fit``,
+    which passes them on to this one. The first line of a subclass's docstring says what it
+    looks for (:meth:`description`).
     """
 
     #: Canonical columns the detector needs; a tuple item means any one of its columns.
     required_columns: ClassVar[tuple[Requirement, ...]] = REQUIRED
+    #: Valid values of every constructor parameter, checked at :meth:`fit`.
+    _parameter_constraints: ClassVar[dict[str, list[Any]]]
 
     @classmethod
     def description(cls) -> str:
@@ -54,22 +62,34 @@ class Detector(BaseEstimator):
         doc = (cls.__doc__ or "").strip()
         return doc.splitlines()[0].rstrip(".") if doc else cls.__name__
 
-    def fit(self, X: DetectionData, y: None = None) -> Detector:
-        """Fit on ``X``; refuse an export without the columns the detector needs.
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: DetectionData, y: None = None, **fit_params: Any) -> Self:
+        """Fit on ``X``; refuse parameters out of range and an export without the needed columns.
 
         Parameters
         ----------
         X : DetectionData
-            The export's orders, graphs and features.
+            The export's orders, graphs and features (or a matrix, for a detector that takes
+            one).
         y : None
             Ignored.
+        **fit_params
+            Passed on to ``_fit``: what the subclass's own ``fit`` declares.
 
         Returns
         -------
         self
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            For a parameter outside its constraints (a ``ValueError``), naming it.
+        ValueError
+            For an export that lacks the columns the detector needs, naming them.
         """
-        self._check_columns(X)
-        self._fit(X)
+        if isinstance(X, DetectionData):
+            self._check_columns(X)
+        self._fit(X, **fit_params)
         return self
 
     def _check_columns(self, data: DetectionData) -> None:
@@ -77,5 +97,5 @@ class Detector(BaseEstimator):
         if missing:
             raise ValueError(f"{type(self).__name__} needs columns the export lacks: {', '.join(missing)}")
 
-    def _fit(self, data: DetectionData) -> None:
+    def _fit(self, X: DetectionData, **fit_params: Any) -> None:
         raise NotImplementedError

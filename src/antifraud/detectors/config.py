@@ -10,9 +10,10 @@ A configuration has two tables, both turned into one :meth:`BrushingEnsemble.set
   (``reviews__param``).
 
 Every key is checked against ``ensemble.get_params(deep=True)``, every value against the kind
-of its current value (a number for a number, text for text), and the ensemble's own values
-against its constraints, before anything is set: a misspelt step or parameter is refused with
-the closest valid name, and the ensemble is left as it was.
+of its current value (a number for a number, text for text) and against the constraints of the
+estimator it belongs to (``_parameter_constraints``: the ensemble's, a step's, the review
+scorer's), before anything is set: a misspelt step or parameter is refused with the closest
+valid name, a value out of range by its dotted key, and the ensemble is left as it was.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils._param_validation import InvalidParameterError, validate_parameter_constraints
 
 from antifraud.detectors.ensemble import BrushingEnsemble
 
@@ -56,8 +58,8 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
     ValueError
         For an unknown table, step or parameter (with the closest valid name), a value that
         replaces an estimator by anything but ``"drop"``, a value of another kind than the
-        parameter's current one (text for a number, a fraction for a count), or an ensemble
-        parameter out of range.
+        parameter's current one (text for a number, a fraction for a count), or a value
+        outside the constraints of its estimator (the ensemble, a step or the review scorer).
 
     Examples
     --------
@@ -72,7 +74,7 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
     """
     current = ensemble.get_params(deep=True)
     steps = [name for name, _ in ensemble.detectors]
-    params = {}
+    params, dotted = {}, {}
     for table, path, value in _entries(config, source):
         if table == "detectors" and path[0] not in steps:
             raise ValueError(f"{source}: unknown detector {path[0]!r}{_hint(path[0], steps, quote=True)}; "
@@ -80,22 +82,31 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
         if table == "ensemble" and path[0] in [*steps, "detectors"]:
             raise ValueError(f"{source}: ensemble.{path[0]} is set in [detectors], not in [ensemble]")
         key = "__".join(path)
+        dotted[key] = f"{table}.{'.'.join(path)}"
         if key not in current:
             raise ValueError(f"{source}: unknown parameter {_unknown(table, path, current)}")
         if isinstance(current[key], BaseEstimator) and not (table == "detectors" and len(path) == 1 and value == "drop"):
             where = "a detector takes" if table == "detectors" else "an estimator takes"
-            raise ValueError(f"{source}: {table}.{key.replace('__', '.')} = {value!r}: {where} "
+            raise ValueError(f"{source}: {dotted[key]} = {value!r}: {where} "
                              + ('"drop" or ' if table == "detectors" and len(path) == 1 else "")
                              + "a table of its parameters")
         expected = _kind_mismatch(value, current[key])
         if expected:
-            raise ValueError(f"{source}: {table}.{key.replace('__', '.')} = {value!r}: expected {expected}, "
+            raise ValueError(f"{source}: {dotted[key]} = {value!r}: expected {expected}, "
                              f"like its current value {current[key]!r}")
         params[key] = value
-    try:
-        clone(ensemble).set_params(**params)._validate_params()
-    except ValueError as exc:
-        raise ValueError(f"{source}: {exc}") from None
+    configured = clone(ensemble).set_params(**params)
+    resolved = configured.get_params(deep=True)
+    for key, value in params.items():
+        owner, _, name = key.rpartition("__")
+        estimator = resolved[owner] if owner else configured
+        constraints = estimator._parameter_constraints
+        if name not in constraints:
+            continue
+        try:
+            validate_parameter_constraints({name: constraints[name]}, {name: value}, type(estimator).__name__)
+        except InvalidParameterError as exc:
+            raise ValueError(f"{source}: {dotted[key]} = {value!r}: {exc}") from None
     return ensemble.set_params(**params)
 
 

@@ -15,11 +15,12 @@ its columns then stand for the merchants.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array
 
 from antifraud.detectors._peeling import edge_weights, peel
@@ -109,6 +110,18 @@ class DenseBlockDetector(Detector):
     ([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0, 0.0])
     """
 
+    _parameter_constraints = {
+        "n_blocks": [Interval(Integral, 1, None, closed="left")],
+        "column_weighting": [StrOptions({"log"}), None],
+        # 1 / log(log_offset + d_j) must be finite and positive for any column total d_j > 0.
+        "log_offset": [Interval(Real, 1, None, closed="neither")],
+        "min_rows": [Interval(Integral, 1, None, closed="left")],
+        "min_cols": [Interval(Integral, 1, None, closed="left")],
+        # Time slots are whole seconds (time_expanded divides by int(period)).
+        "period": [Interval(Real, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -128,7 +141,7 @@ class DenseBlockDetector(Detector):
         self.period = period
         self.random_state = random_state
 
-    def fit(self, X, y=None) -> DenseBlockDetector:
+    def _fit(self, X: DetectionData | np.ndarray | sp.spmatrix | sp.sparray) -> None:
         """Find up to ``n_blocks`` dense blocks of ``X``.
 
         Parameters
@@ -136,16 +149,8 @@ class DenseBlockDetector(Detector):
         X : DetectionData, sparse matrix or array-like of shape (n_rows, n_cols)
             An export, peeled as accounts x (merchant, ``period``); or non-negative counts or
             weights, rows accounts and columns merchants (or any other columns).
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : DenseBlockDetector
         """
-        self._check_params()
         if isinstance(X, DetectionData):
-            self._check_columns(X)
             matrix, merchant_of = time_expanded(
                 X.order_rows, X.order_cols, X.times, X.graph.n_rows, period=self.period, min_rows=self.min_rows
             )
@@ -169,22 +174,6 @@ class DenseBlockDetector(Detector):
         self.merchant_scores_ = np.zeros(n_merchants)
         for group in self.groups_:
             self.merchant_scores_[group.merchants] = np.maximum(self.merchant_scores_[group.merchants], group.score)
-        return self
-
-    def _check_params(self) -> None:
-        def count(name: str) -> None:
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-        for name in ("n_blocks", "min_rows", "min_cols"):
-            count(name)
-        if self.column_weighting not in ("log", None):
-            raise ValueError(f'column_weighting must be "log" or None, got {self.column_weighting!r}')
-        if not isinstance(self.log_offset, numbers.Real) or not self.log_offset > 1:
-            raise ValueError(f"log_offset must be a number > 1, got {self.log_offset!r}")
-        if not isinstance(self.period, numbers.Real) or not self.period >= 1:
-            raise ValueError(f"period must be a number of seconds >= 1, got {self.period!r}")
 
     def _next_block(self, X: sp.csr_array) -> DenseBlock | None:
         """The best block of ``X`` by greedy peeling, or None when it has no edges left."""

@@ -73,8 +73,7 @@ from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.features.data import DetectionData
-from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS
-from antifraud.findings.words import FEATURE_WORDS
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.schema import Signal
 

@@ -21,8 +21,11 @@ registration times), for communities of at least ``min_size`` members whose link
 
 from __future__ import annotations
 
+from numbers import Integral, Real
+
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
@@ -156,6 +159,17 @@ class IdentityCommunityDetector(Detector):
     """
 
     required_columns = (*REQUIRED, PERSONAL)
+    _parameter_constraints = {
+        "resolution": [Interval(Real, 0, None, closed="neither")],
+        "min_size": [Interval(Integral, 1, None, closed="left")],
+        # Link weights count shared attributes, so a density can exceed 1; 0 keeps every community.
+        "min_density": [Interval(Real, 0, None, closed="left")],
+        # Fresh is ``age < fresh_days``: at 0 no account would be, ages being at least 0.
+        "fresh_days": [Interval(Real, 0, None, closed="neither")],
+        # The scale of ``exp(-IQR / sync_hours)``.
+        "sync_hours": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
 
     def __init__(
         self,

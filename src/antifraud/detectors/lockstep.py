@@ -23,11 +23,13 @@ two-star reviews at a competitor (恶意差评) is a lockstep group too.
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numba
 import numpy as np
 import scipy.sparse as sp
+from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
@@ -172,6 +174,19 @@ class LockstepDetector(Detector):
         Distinct shops shared in lockstep by each pair of accounts.
     """
 
+    _parameter_constraints = {
+        # Orders less than ``window`` apart act together: at 0 or below none ever would.
+        "window": [Interval(Real, 0, None, closed="neither")],
+        # ``pairs >= min_shops`` at 0 would keep every pair of accounts, a dense matrix.
+        "min_shops": [Interval(Integral, 1, None, closed="left")],
+        "min_partners": [Interval(Integral, 1, None, closed="left")],
+        "min_size": [Interval(Integral, 1, None, closed="left")],
+        # A window holds at least two orders when it holds a pair: below 2 every one is skipped.
+        "max_crowd": [Interval(Integral, 2, None, closed="left")],
+        "resolution": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -243,6 +258,11 @@ class ReviewBurstDetector(LockstepDetector):
 
     required_columns = (*LockstepDetector.required_columns, "rating")
     group_kind = "review_burst"
+    _parameter_constraints = {
+        # Any rating scale; a NaN would select no review (``rating <= nan`` is always false).
+        "max_rating": [Interval(Real, None, None, closed="neither")],
+        **LockstepDetector._parameter_constraints,
+    }
 
     def __init__(
         self,

@@ -28,13 +28,14 @@ three times. Every shop gets the same transform of its own strongest test as its
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 from scipy.special import xlogy
 from scipy.stats import binom
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
 from antifraud.detectors.base import Detector
@@ -106,6 +107,20 @@ class PromotedShopDetector(Detector):
     ([0, 1, 2, 3, 4, 5], [0, 1])
     """
 
+    _parameter_constraints = {
+        # A level of 1 would make every test significant: log10(n_tests / alpha) is its bar.
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "min_shared": [Interval(Integral, 1, None, closed="left")],
+        # Fewer shared buyers than expected is no evidence of promotion.
+        "min_lift": [Interval(Real, 1, None, closed="left")],
+        "max_account_shops": [Interval(Integral, 1, None, closed="left")],
+        # 0 would make every account suspicious; a suspicion is at most 1.
+        "suspicion_threshold": [Interval(Real, 0, 1, closed="right")],
+        "max_degree_ratio": [Interval(Real, 0, None, closed="neither")],
+        "min_members": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
     def __init__(
         self,
         *,
@@ -150,9 +165,17 @@ class PromotedShopDetector(Detector):
         -------
         self : PromotedShopDetector
         """
-        self._check_params()
+        return super().fit(X, y, suspicion=suspicion, shared=shared)
+
+    def _fit(
+        self,
+        X: DetectionData | np.ndarray | sp.spmatrix | sp.sparray,
+        *,
+        suspicion: np.ndarray | None,
+        shared: SharedBuyers | None,
+    ) -> None:
+        """Test every shop pair and shop of ``X``, group the significant shops, collect their rings."""
         if isinstance(X, DetectionData):
-            self._check_columns(X)
             X = X.graph.to_scipy()
         else:
             X = check_array(X, accept_sparse="csr", dtype=np.float64)
@@ -201,26 +224,11 @@ class PromotedShopDetector(Detector):
             facts["crowd_base_rate"] = np.full(n_shops, rate)
         groups = self._rings(B, i, j, strength, suspicious, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
-        return self
 
     @property
     def shop_scores_(self) -> np.ndarray:
         """``merchant_scores_`` by its former name, which ``tests/graphs`` reads."""
         return self.merchant_scores_
-
-    def _check_params(self) -> None:
-        if not isinstance(self.alpha, numbers.Real) or not 0 < self.alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
-        if not isinstance(self.max_degree_ratio, numbers.Real) or self.max_degree_ratio <= 0:
-            raise ValueError(f"max_degree_ratio must be a number > 0, got {self.max_degree_ratio!r}")
-        if not isinstance(self.min_lift, numbers.Real) or self.min_lift < 1:
-            raise ValueError(f"min_lift must be a number >= 1, got {self.min_lift!r}")
-        for name in ("min_shared", "max_account_shops", "min_members"):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        if not isinstance(self.suspicion_threshold, numbers.Real) or not 0 < self.suspicion_threshold <= 1:
-            raise ValueError(f"suspicion_threshold must be in (0, 1], got {self.suspicion_threshold!r}")
 
     def _rings(
         self,

@@ -59,12 +59,14 @@ Examples
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import gammainc
 from scipy.stats import rankdata
+from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
 from antifraud.features.data import DetectionData
@@ -358,6 +360,16 @@ class ReviewScorer(Detector):
 
     #: Fewest buyers two shops must share for their co-review to be tested.
     min_shared: ClassVar[int] = 2
+    _parameter_constraints = {
+        "established_orders": [Interval(Integral, 1, None, closed="left")],
+        # The attributable fraction divides by a shop's shrunk share, positive only with a prior.
+        "prior_orders": [Interval(Real, 0, None, closed="neither")],
+        "max_account_shops": [Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        # Below 1, a pair sharing fewer buyers than chance would be in excess.
+        "min_lift": [Interval(Real, 1, None, closed="left")],
+        "campaign_weight": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def __init__(
         self,
@@ -379,10 +391,24 @@ class ReviewScorer(Detector):
     def fit(self, X: DetectionData, y: None = None, *, shared: SharedBuyers | None = None) -> ReviewScorer:
         """Compute the scores of ``X``'s orders, accounts and merchants.
 
-        ``shared`` may give the shop pairs' shared buyers already counted on ``X``'s orders
-        (with this scorer's ``max_account_shops`` and ``min_shared`` at most 2).
+        Parameters
+        ----------
+        X : DetectionData
+            The export.
+        y : None
+            Ignored.
+        shared : SharedBuyers, optional
+            The shop pairs' shared buyers already counted on ``X``'s orders (with this
+            scorer's ``max_account_shops`` and ``min_shared`` at most 2).
+
+        Returns
+        -------
+        self : ReviewScorer
         """
-        self._check_columns(X)
+        return super().fit(X, y, shared=shared)
+
+    def _fit(self, X: DetectionData, *, shared: SharedBuyers | None) -> None:
+        """Compute the scores of ``X``'s orders, accounts and merchants."""
         rows = X.order_rows.astype(np.int64)
         cols = X.order_cols.astype(np.int64)
         n_accounts, n_merchants = X.graph.n_rows, X.graph.n_cols
@@ -436,4 +462,3 @@ class ReviewScorer(Detector):
         propagated_clean = np.exp(np.bincount(rows, weights=_log_clean(self.propagated_), minlength=n_accounts))
         self.propagated_account_scores_ = 1 - propagated_clean
         self.groups_ = []
-        return self

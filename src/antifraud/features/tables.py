@@ -51,9 +51,32 @@ from antifraud.features.kernels import (
 from antifraud.graphs import BipartiteGraph, encode, identity_links
 from antifraud.schema import PERSONAL, REQUIRED, Requirement, missing_columns
 
-__all__ = ["ACCOUNT_FEATURE_COLUMNS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features"]
+__all__ = ["ACCOUNT_FEATURE_COLUMNS", "FEATURE_WORDS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features"]
 
 HOUR, DAY = 3600, 86400
+
+#: What each account and merchant feature measures, in words: how every reason a finding gives
+#: and every signal ``validate`` reports names it.
+FEATURE_WORDS: dict[str, str] = {
+    "n_orders": "orders placed",
+    "n_shops": "distinct shops ordered from",
+    "n_buyers": "distinct buyers",
+    "top3_share": "share of orders at its three most frequent shops",
+    "burst_1h": "most orders in any one hour",
+    "gap_median_h": "median hours between orders",
+    "shop_popularity": "popularity of the shops ordered from (log buyers)",
+    "age_first_order_d": "account age at first order (days)",
+    "five_star_share": "share of five-star reviews",
+    "one_star_share": "share of one-star reviews",
+    "mean_rating": "mean rating",
+    "rating_extremity": "distance of ratings from the shop's mean",
+    "review_delay_h": "median hours from receipt to review",
+    "confirm_delay_h": "median hours from payment to confirmed receipt",
+    "parcel_weight_kg": "median parcel weight (kg)",
+    "identity_degree": "links to other accounts through shared identities",
+    "fresh_buyer_share": "share of buyers whose accounts were under 7 days old at their first order",
+    "top_buyer_share": "share of orders from its five most frequent buyers",
+}
 
 #: The canonical columns each account feature reads (a tuple item: any one of its columns).
 ACCOUNT_FEATURE_COLUMNS: dict[str, tuple[Requirement, ...]] = {

@@ -1,4 +1,5 @@
-"""The findings in words: one table of what each feature means, and how a reason is phrased.
+"""The findings in words: how a reason is phrased, from the one table of what each feature
+means (:data:`~antifraud.features.tables.FEATURE_WORDS`).
 
 Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records and in the terminal
 summary, is a :class:`Signal` built here, so a feature is described the same way everywhere
@@ -21,30 +22,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["FEATURE_WORDS", "MERCHANT_DIRECTION", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
-           "feature_signals"]
+from antifraud.features.tables import FEATURE_WORDS
 
-#: What each account and merchant feature (:mod:`antifraud.features.tables`) measures.
-FEATURE_WORDS: dict[str, str] = {
-    "n_orders": "orders placed",
-    "n_shops": "distinct shops ordered from",
-    "n_buyers": "distinct buyers",
-    "top3_share": "share of orders at its three most frequent shops",
-    "burst_1h": "most orders in any one hour",
-    "gap_median_h": "median hours between orders",
-    "shop_popularity": "popularity of the shops ordered from (log buyers)",
-    "age_first_order_d": "account age at first order (days)",
-    "five_star_share": "share of five-star reviews",
-    "one_star_share": "share of one-star reviews",
-    "mean_rating": "mean rating",
-    "rating_extremity": "distance of ratings from the shop's mean",
-    "review_delay_h": "median hours from receipt to review",
-    "confirm_delay_h": "median hours from payment to confirmed receipt",
-    "parcel_weight_kg": "median parcel weight (kg)",
-    "identity_degree": "links to other accounts through shared identities",
-    "fresh_buyer_share": "share of buyers whose accounts were under 7 days old at their first order",
-    "top_buyer_share": "share of orders from its five most frequent buyers",
-}
+__all__ = ["MERCHANT_DIRECTION", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
+           "feature_signals"]
 
 #: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
 #: accounts' directions are the ensemble's :data:`~antifraud.detectors.ensemble.SUSPICIOUS_DIRECTION`).

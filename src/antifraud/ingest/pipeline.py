@@ -154,10 +154,12 @@ class IngestResult:
 
         return BrushingEnsemble().signals()
 
-    def manifest(self, command: str = "validate", extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        """The run manifest as a JSON-ready dict."""
+    def manifest(self, command: str = "validate", extra: dict[str, Any] | None = None,
+                 signals: Sequence[Signal] | None = None) -> dict[str, Any]:
+        """The run manifest as a JSON-ready dict; ``signals`` are what the run's detection reads
+        (default: :meth:`signals`, the default ensemble's)."""
         quarantined = self.quarantined_by_reason
-        signals = {s.name: s.missing(self.columns) for s in self.signals()}
+        signals = {s.name: s.missing(self.columns) for s in (self.signals() if signals is None else signals)}
         doc: dict[str, Any] = {
             "command": command,
             "toolkit": toolkit_info(),
