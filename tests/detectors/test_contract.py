@@ -266,3 +266,8 @@ def test_review_scorer_floor(bench):
     data, rings = bench
     fraud = np.isin(data.graph.row_labels, [a for r in rings for a in r["accounts"]])
     assert average_precision_score(fraud, ReviewScorer().fit(data).account_scores_) >= 0.38  # 0.385; base 0.057
+
+
+def test_a_detector_that_does_not_declare_its_constraints_is_refused_when_defined():
+    with pytest.raises(TypeError, match="Careless must declare _parameter_constraints"):
+        type("Careless", (Detector,), {"__init__": lambda self, *, window=1.0: setattr(self, "window", window)})

@@ -47,6 +47,13 @@ class Detector(BaseEstimator):
     #: Valid values of every constructor parameter, checked at :meth:`fit`.
     _parameter_constraints: ClassVar[dict[str, list[Any]]]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Refuse, when it is defined, a detector that does not say which values its parameters take."""
+        super().__init_subclass__(**kwargs)
+        if not hasattr(cls, "_parameter_constraints"):
+            raise TypeError(f"{cls.__name__} must declare _parameter_constraints: for each constructor parameter, "
+                            "the values it takes (sklearn.utils._param_validation; {} for a detector without any)")
+
     @classmethod
     def description(cls) -> str:
         """What the detector looks for, in one line: its docstring's first line without the full
@@ -55,7 +62,7 @@ class Detector(BaseEstimator):
         Examples
         --------
         >>> class Quiet(Detector):
-        ...     pass
+        ...     _parameter_constraints = {}
         >>> Quiet.description()
         'Quiet'
         """
