@@ -4,11 +4,14 @@ Usage::
 
     python benchmarks/quality.py                        # synthetic 100k and 1M x 3 seeds, YelpChi, attacks
     python benchmarks/quality.py --only synthetic --orders 100000 --seeds 1 2
+    python benchmarks/quality.py --only honest --orders 100000   # fraud accounts removed: what remains is false
     python benchmarks/quality.py --only yelpchi
     python benchmarks/quality.py --only attacks
 
 The synthetic section generates exports with :mod:`antifraud.synth`, runs the whole
-``antifraud detect`` job and scores it with :func:`antifraud.evaluate.evaluate`. The YelpChi
+``antifraud detect`` job and scores it with :func:`antifraud.evaluate.evaluate`; the honest
+section runs the same exports with every fraud account's orders removed, so every ring and
+flag it reports is false. The YelpChi
 section reads ``../shared/data/yelpchi`` (skipped with a message where it is absent) and scores
 reviews (order scores) and users (account scores) against Yelp's filter labels, beside the
 trivial ``1 / reviews_by_user`` baseline. The attacks section injects each brushing campaign of
@@ -57,6 +60,39 @@ def synthetic(orders: list[int], seeds: list[int]) -> None:
             print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
     print("\nsynthetic bench (ring recall at Jaccard >= 0.5; r_* = recall per ring kind)")
     print(pd.DataFrame(rows).round(3).to_string(index=False))
+
+
+def honest(orders: list[int], seeds: list[int]) -> None:
+    """The synthetic bench with every fraud account's orders removed: what is still reported is
+    false (issue 11's target: no ring, at most 0.1 % of accounts flagged)."""
+    from antifraud.detect import detect
+    from antifraud.ingest import PROFILES
+    from antifraud.synth import write_synthetic_export
+
+    rows = []
+    for n in orders:
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                export = write_synthetic_export(Path(tmp) / "export", seed=seed, n_orders=n)
+                truth = pd.read_csv(export / "truth" / "accounts.csv", dtype=str)
+                fraud = set(truth.loc[truth["is_fraud"] == "1", "account_id"])
+                table = pd.read_csv(export / "orders.csv", dtype=str, keep_default_na=False)
+                table = table[~table["buyer_id"].isin(fraud)]
+                table.to_csv(Path(tmp) / "honest.csv", index=False)
+                run = detect([Path(tmp) / "honest.csv"], PROFILES["generic"], out_dir=Path(tmp) / "run", seed=seed)
+                sizes = [len(r.accounts) for r in run.findings.rings]
+                kinds = pd.Series([r.kind for r in run.findings.rings], dtype=object).value_counts()
+                scores = run.findings.scores
+                rows.append({
+                    "orders": len(table), "seed": seed, "fraud accounts removed": len(fraud),
+                    "rings": len(sizes), "largest ring": max(sizes, default=0),
+                    "accounts flagged %": 100 * scores["accounts"].flagged.mean(),
+                    "merchants flagged": int(scores["merchants"].flagged.sum()),
+                    "kinds": ", ".join(f"{k} {v}" for k, v in kinds.items()) or "-",
+                })
+            print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False), flush=True)
+    print("\nhonest traffic only (every fraud account removed; target: no ring, <= 0.1 % of accounts flagged)")
+    print(pd.DataFrame(rows).round(2).to_string(index=False))
 
 
 def yelpchi() -> None:
@@ -158,13 +194,15 @@ def attacks() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["synthetic", "yelpchi", "attacks"], action="append")
+    parser.add_argument("--only", choices=["synthetic", "honest", "yelpchi", "attacks"], action="append")
     parser.add_argument("--orders", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     args = parser.parse_args()
-    sections = args.only or ["synthetic", "yelpchi", "attacks"]
+    sections = args.only or ["synthetic", "honest", "yelpchi", "attacks"]
     if "synthetic" in sections:
         synthetic(args.orders, args.seeds)
+    if "honest" in sections:
+        honest(args.orders, args.seeds)
     if "yelpchi" in sections:
         yelpchi()
     if "attacks" in sections:
