@@ -125,10 +125,12 @@ class MerchantFinding:
 
     @property
     def role(self) -> str:
+        """The merchant's role: that of its ring's targets, ``beneficiary`` without a ring."""
         return self.ring.target_role if self.ring is not None else "beneficiary"
 
     @property
     def category(self) -> str:
+        """Its ring's category, :data:`DEFAULT_CATEGORY` without a ring."""
         return self.ring.category if self.ring is not None else DEFAULT_CATEGORY
 
 
@@ -148,6 +150,7 @@ class AccountFinding:
 
     @property
     def category(self) -> str:
+        """Its ring's category."""
         return self.ring.category
 
 
