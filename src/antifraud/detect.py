@@ -192,7 +192,7 @@ def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemb
         "sha256": sha256_file(written["evidence_orders"])},))
     # The score files are written (mostly in Arrow, without the GIL) while the records are built.
     files = ThreadPoolExecutor(1)
-    scores = files.submit(write_findings, findings, out)
+    score_files = files.submit(write_findings, findings, out)
     written["quarantine"] = out / "quarantine.csv"
     written["findings"] = out / "findings.jsonl"
     try:
@@ -207,4 +207,4 @@ def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemb
             **{f"{kind}_flagged": int(scores.flagged.sum()) for kind, scores in findings.scores.items()},
         },
     }
-    return findings, scores.result() | written, summary
+    return findings, score_files.result() | written, summary

@@ -193,7 +193,7 @@ def detect(
             progress=progress, ensemble=ensemble, pseudonymizer=Pseudonymizer.from_environment(), config_file=config,
         )
     print_detection_summary(run)
-    if fail_on_findings and (run.findings.scores["accounts"].flagged.any() or run.findings.scores["merchants"].flagged.any()):
+    if fail_on_findings and any(run.findings.scores[kind].flagged.any() for kind in ("accounts", "merchants")):
         raise typer.Exit(EXIT_FINDINGS)
 
 

@@ -123,14 +123,15 @@ def print_detection_summary(run: Detection) -> None:
     for name, reason in found.skipped.items():
         out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
     scores = found.scores
-    out.print("flagged: " + ", ".join(
-        f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()) + f"; {len(found.rings):,} rings")
+    flagged = [f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()]
+    out.print(f"flagged: {', '.join(flagged)}; {len(found.rings):,} rings")
     table = Table(title="Strongest rings", title_justify="left", show_edge=False)
     for col in ("ring", "score", "kind", "accounts", "merchants", "why"):
         table.add_column(col, justify="right" if col in ("score", "accounts", "merchants") else "left")
     for ring in found.rings[:5]:
         why = ring.signals[0].text if ring.signals else ""
-        table.add_row(ring.ring_id, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)), str(len(ring.targets)), why)
+        table.add_row(ring.ring_id, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)), str(len(ring.targets)),
+                      why)
     out.print(table)
     folder = run.paths["manifest"].parent
     out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")

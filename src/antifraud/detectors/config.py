@@ -35,7 +35,9 @@ __all__ = ["configure", "load_config"]
 _TABLES = ("detectors", "ensemble")
 
 
-def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: str = "configuration") -> BrushingEnsemble:
+def configure(
+    ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: str = "configuration"
+) -> BrushingEnsemble:
     """Set the parameters ``config`` names on ``ensemble`` and return it.
 
     Parameters
@@ -85,7 +87,8 @@ def configure(ensemble: BrushingEnsemble, config: Mapping[str, Any], *, source: 
         dotted[key] = f"{table}.{'.'.join(path)}"
         if key not in current:
             raise ValueError(f"{source}: unknown parameter {_unknown(table, path, current)}")
-        if isinstance(current[key], BaseEstimator) and not (table == "detectors" and len(path) == 1 and value == "drop"):
+        dropped = table == "detectors" and len(path) == 1 and value == "drop"
+        if isinstance(current[key], BaseEstimator) and not dropped:
             where = "a detector takes" if table == "detectors" else "an estimator takes"
             raise ValueError(f"{source}: {dotted[key]} = {value!r}: {where} "
                              + ('"drop" or ' if table == "detectors" and len(path) == 1 else "")

@@ -51,7 +51,9 @@ from antifraud.features.kernels import (
 from antifraud.graphs import BipartiteGraph, encode, identity_links
 from antifraud.schema import PERSONAL, REQUIRED, Requirement, missing_columns
 
-__all__ = ["ACCOUNT_FEATURE_COLUMNS", "FEATURE_WORDS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features"]
+__all__ = [
+    "ACCOUNT_FEATURE_COLUMNS", "FEATURE_WORDS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features",
+]
 
 HOUR, DAY = 3600, 86400
 
