@@ -272,7 +272,7 @@ class BrushingEnsemble(_BaseComposition):
         for name, detector in steps:
             detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
             self.detectors_[name] = detector
-            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], evidence=dict(g.evidence))
+            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, dict(g.evidence))
                            for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
@@ -325,7 +325,7 @@ class BrushingEnsemble(_BaseComposition):
         """Fill a ring's merchants and kind, and weigh its score by its accounts' behaviour."""
         shops, buyers = np.unique(orders[ring.accounts].indices, return_counts=True)  # distinct buyers per shop
         common = shops[buyers >= self.ring_merchant_share * len(ring.accounts)]
-        merchants = np.union1d(ring.merchants, common).astype(np.int64)
+        merchants = np.setdiff1d(np.union1d(ring.merchants, common), ring.victims).astype(np.int64)
         ring.merchants = merchants
         if data.ratings is not None and merchants.size:
             rated = data.ratings[data.orders_of(ring.accounts, merchants)]

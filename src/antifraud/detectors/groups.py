@@ -30,9 +30,14 @@ class AccountGroup:
         Merchant codes the detector ties the group to (empty when it looks at accounts only; the
         ensemble adds the merchants most members ordered from).
     evidence : dict of str to float
-        The statistical tests behind the group, reported with its ring (``co_purchase_log10_p``...).
+        The statistical tests behind the group, reported with its ring. ``log10_p``, where the
+        detector gives it, is the base-10 logarithm of the group's p-value under the null model
+        its docstring states (at most 0; the more negative, the stronger).
     details : dict of str to float
         The values its score was computed from (size, cohesion...), for inspection.
+    victims : ndarray of int64
+        Merchant codes the group acted against (a burst of bad reviews at a competitor): they
+        are harmed by it, not its beneficiaries.
     """
 
     accounts: np.ndarray
@@ -41,6 +46,7 @@ class AccountGroup:
     merchants: np.ndarray = field(default_factory=_no_merchants)
     evidence: dict[str, float] = field(default_factory=dict)
     details: dict[str, float] = field(default_factory=dict)
+    victims: np.ndarray = field(default_factory=_no_merchants)
 
 
 def rank_groups(groups: list[AccountGroup], n_accounts: int) -> tuple[list[AccountGroup], np.ndarray, np.ndarray]:
