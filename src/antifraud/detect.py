@@ -67,7 +67,7 @@ def detect(
     *,
     out_dir: str | Path,
     seed: int = 0,
-    contamination: float = 0.05,
+    contamination: float | None = None,
     encoding: str | None = None,
     issuer: Issuer | None = None,
     signer: Signer | None = None,
@@ -95,8 +95,9 @@ def detect(
     seed : int
         Seed of every randomised step. The same inputs, parameters, seed and pseudonym key with a
         fixed issuing time give byte-identical files (``run.json`` but for its timings).
-    contamination : float
-        Expected share of fraudulent entities, which sets the flagging thresholds.
+    contamination : float, optional
+        Flag this share of each kind of entity (a quota) instead of what the rings significant
+        at the ensemble's false-discovery rate hold (the default).
     issuer : Issuer, optional
         Who issues the ``findings.jsonl`` credit records; default ``Issuer(platform=profile.name)``,
         the unconfigured member ``local``, whose records ``antifraud feed export`` refuses to share.

@@ -65,7 +65,7 @@ def test_load_config_reads_toml(tmp_path):
     ({"detectors": {"dense_block": {"n_blocks": 2.5}}}, "detectors.dense_block.n_blocks = 2.5: expected a whole number"),
     ({"detectors": {"lockstep": "off"}}, "detectors.lockstep = 'off': a detector takes \"drop\" or a table"),
     ({"ensemble": {"contamination": 1.5}}, "ensemble.contamination = 1.5: The 'contamination' parameter of "
-                                           "BrushingEnsemble must be a float in the range (0.0, 0.5]. Got 1.5"),
+                                           "BrushingEnsemble must be a float in the range (0.0, 0.5] or None. Got 1.5"),
     ({"detectors": {"dense_block": {"n_blocks": 0}}},
      "detectors.dense_block.n_blocks = 0: The 'n_blocks' parameter of DenseBlockDetector must be an int in the range "
      "[1, inf). Got 0"),

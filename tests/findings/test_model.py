@@ -1,6 +1,6 @@
 import numpy as np
 
-from antifraud.findings.model import category
+from antifraud.kinds import RING_KINDS
 
 
 def test_rings_are_numbered_best_first_with_the_ensembles_members(run):
@@ -13,13 +13,13 @@ def test_rings_are_numbered_best_first_with_the_ensembles_members(run):
 
 def test_an_attack_is_counted_at_its_victims_and_a_brushing_ring_at_its_merchants(run):
     data, _, findings, truth = run
-    attacks = [r for r in findings.rings if r.kind == "one_star_attack"]
+    attacks = [r for r in findings.rings if r.kind == "negative_attack"]
     planted = {v for r in truth if r["kind"] == "one_star_attack" for v in r["victims"]}
     assert attacks and all(set(findings.seller_ids[r.targets]) <= planted for r in attacks)
     for ring in findings.rings:
-        attack = ring.kind == "one_star_attack"
+        attack = ring.kind == "negative_attack"
         assert ring.target_role == ("victim" if attack else "beneficiary")
-        assert ring.category == ("malicious_negative_review" if attack else "fake_transaction")
+        assert ring.category == RING_KINDS[ring.kind]
         # Its orders are exactly its accounts' orders at its targets.
         assert np.array_equal(ring.orders, data.orders_of(ring.accounts, ring.targets))
         assert ring.edges[:, 2].sum() == ring.orders.size
@@ -52,8 +52,3 @@ def test_ring_signals_are_only_features_in_the_suspicious_tail(run):
     features = [s for r in findings.rings for s in r.signals if s.percentile is not None]
     assert features
     assert all(s.percentile >= 90 or s.percentile <= 10 for s in features)
-
-
-def test_categories():
-    assert category("one_star_attack") == "malicious_negative_review"
-    assert category("farm") == category("lockstep") == "fake_transaction"

@@ -130,8 +130,9 @@ def detect(
     ] = None,
     contamination: Annotated[
         float | None,
-        typer.Option(min=0.0, max=0.5, help="Expected share of fraud; sets the flagging thresholds. "
-                                            r"\[default: the config's, else 0.05]"),
+        typer.Option(min=0.0, max=0.5, help="Flag this share of accounts, merchants and orders (a quota) instead "
+                                            "of what the rings significant at the false-discovery rate hold. "
+                                            r"\[default: the config's, else none]"),
     ] = None,
     config: Annotated[
         Path | None,

@@ -44,6 +44,11 @@ class Detector(BaseEstimator):
 
     #: Canonical columns the detector needs; a tuple item means any one of its columns.
     required_columns: ClassVar[tuple[Requirement, ...]] = REQUIRED
+    #: Account features (:mod:`antifraud.features.tables`) the detector selects its groups on:
+    #: the ensemble leaves them out when it tests the detector's rings against their controls
+    #: (:mod:`antifraud.detectors.significance`), as a group chosen for extreme ratings has
+    #: extreme ratings by construction.
+    selects_on: ClassVar[tuple[str, ...]] = ()
     #: Valid values of every constructor parameter, checked at :meth:`fit`.
     _parameter_constraints: ClassVar[dict[str, list[Any]]]
 

@@ -13,42 +13,51 @@ proposes groups of accounts with a score in [0, 1]:
   shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
 
 A detector whose columns the export lacks (:func:`~antifraud.schema.missing_columns`)
-is skipped, with the reason in ``skipped_``. A group becomes a ring with the merchants most of
-its members ordered from (``ring_merchant_share``). Rings that are substantially the same group
-(Jaccard of accounts at least ``merge_jaccard``) are merged, and so are rings of the same kind
-aimed at exactly the same merchants (or victims); a merged ring keeps every detector that found
-it and the best score. That score is then weighed by the median behaviour of its members,
-``score * (behaviour_floor + (1 - behaviour_floor) * behaviour)`` (honest structures can be
-dense too: loyal regulars, households), and rings below ``min_ring_score`` are dropped. A ring
-whose reviews at its merchants are more than ``attack_min_share`` rated at most
-``attack_max_rating`` is an attack on those merchants (``one_star_attack``): they are its
-victims, not its beneficiaries, and are not scored for it.
+is skipped, with the reason in ``skipped_``. A group becomes a candidate ring with the merchants
+most of its members ordered from (``ring_merchant_share``). Candidates that are substantially the
+same group (Jaccard of accounts at least ``merge_jaccard``) are merged, and so are candidates
+aimed at exactly the same merchants (or victims); a merged candidate keeps every detector that
+found it and the best score. That score is then weighed by the median behaviour of its members,
+``score * (behaviour_floor + (1 - behaviour_floor) * behaviour)``, and candidates below
+``min_ring_score`` are dropped. A candidate whose reviews at its merchants are more than
+``attack_min_share`` rated at most ``attack_max_rating`` attacks those merchants: they are its
+victims, not its beneficiaries, and are not scored for it. Of its other merchants, those where
+its orders are less than ``target_min_share`` of the shop's orders on its days are incidental,
+not beneficiaries.
 
-Scores:
+Which candidates are rings is a test, not a quota (:mod:`~antifraud.detectors.significance`):
+each is tested against the other buyers of its shops on its days, its p-value combined with
+those its detectors give it under their own nulls (``log10_p``), and the candidates whose
+Benjamini-Hochberg q-value is at most ``fdr`` are reported (``rings_``): an export without
+brushing reports none. Reported rings mostly inside another of the same role
+(``merge_containment``) are fragments of it and join it, and every ring is named by the
+behaviour its evidence shows (:func:`~antifraud.detectors.naming.ring_kind`).
 
-- account: ``1 - (1 - ring) * (1 - feature_weight * own) * (1 - feature_weight * propagated)``
-  with ``own = 1 - (1 - coverage * behaviour) * (1 - review)``, where ``ring`` is the best
-  score of a ring the account is in, ``behaviour`` combines, by Fisher's method, how far in the
-  suspicious tail each of its features lies (fast reviews, fresh account, bursts, small shops),
-  ``coverage`` is the share of those features the export informs (``behaviour_weight_``: a
-  review data set without identity, delivery or registration columns informs about half),
-  ``review`` is the account's :class:`ReviewScorer` score (``reviews``) and ``propagated`` its
-  campaign evidence propagated from the accounts it promotes shops with: the account's own two
-  kinds of evidence add up, behaviour read from part of its features counting for that part,
-  evidence from other accounts (a ring, a campaign) adds to them, and a ring counts for more;
-- merchant: the best score of a ring it benefits from, times its share of the merchant's orders
-  over ``merchant_full_share`` (at most 1: a big shop with a few ring orders is not a brushing
-  shop), or its campaign score from :class:`ReviewScorer` (excess throwaway-account or
-  co-review orders) if higher;
-- order: its account's score when the order is inside one of the account's rings,
+Scores are half *held* and half *evidence*: an entity a reported ring holds (its members, its
+target merchants, its orders at them) scores ``(1 + evidence) / 2``, at least :data:`HELD`, and
+any other ``evidence / 2``. Evidence:
+
+- account: ``1 - (1 - ring) * (1 - feature_weight * own) * (1 - feature_weight * propagated)
+  * (1 - exposure)`` with ``own = 1 - (1 - coverage * behaviour) * (1 - review)``, where
+  ``ring`` is the best ``score * (1 - p)`` of a candidate the account is in, ``behaviour``
+  combines, by Fisher's method, how far in the suspicious tail each of its features lies,
+  ``coverage`` is the share of those features the export informs (``behaviour_weight_``),
+  ``review`` is the account's :class:`ReviewScorer` score (``reviews``), ``propagated`` its
+  campaign evidence propagated from the accounts it promotes shops with, and ``exposure`` the
+  largest share a reported ring had of a shop's orders on the days the account ordered there
+  with it (an order then is the ring's with that probability);
+- merchant: the best ``score * (1 - p)`` of a candidate it benefits from, times its share of
+  the merchant's orders over ``merchant_full_share`` (at most 1), or its campaign score from
+  :class:`ReviewScorer` if higher;
+- order: its account's evidence when the order is inside one of the account's candidates,
   ``outside_ring_weight`` times it otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the
   order's own review score.
 
 The suspicion handed to detectors that take one (:class:`PromotedShopDetector`) is behaviour
 read at its coverage, ``1 - (1 - behaviour) ** coverage``. Thresholds and labels are computed
-once, at ``fit``: ``threshold_[kind]`` is the ``1 - contamination`` quantile of the scores, but
-never below ``min_score``, and ``account_labels_``, ``merchant_labels_`` and ``order_labels_``
-are ``score >= threshold``.
+once, at ``fit``: ``threshold_[kind]`` is :data:`HELD` (what the reported rings hold), or with
+``contamination`` the ``1 - contamination`` quantile of the scores (a quota); the labels
+``account_labels_``, ``merchant_labels_`` and ``order_labels_`` are ``score >= threshold``.
 """
 
 from __future__ import annotations
@@ -64,16 +73,19 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
-from sklearn.utils.validation import has_fit_parameter
+from sklearn.utils.validation import check_random_state, has_fit_parameter
 
 from antifraud.detectors.base import Detector
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
+from antifraud.detectors.naming import ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
+from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import DetectionData
 from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS
+from antifraud.findings.rings import ring_targets
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.schema import Signal
 
@@ -100,6 +112,9 @@ DETECTORS: list[tuple[str, Detector]] = [
 
 #: The review scorer the ensemble runs unless told otherwise.
 REVIEWS = ReviewScorer()
+
+#: Scores from this up are held by reported rings: their members, targets and orders.
+HELD = 0.5
 
 #: +1 where a high value is suspicious, -1 where a low one is.
 SUSPICIOUS_DIRECTION = {
@@ -128,6 +143,12 @@ class Ring:
     detectors: list[str]
     victims: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     evidence: dict[str, float] = field(default_factory=dict)
+    #: Shops its members bought from where its orders are too small a share to benefit them.
+    incidental: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    #: p-value against its controls (:mod:`antifraud.detectors.significance`) and its
+    #: Benjamini-Hochberg q-value over all the export's candidate rings.
+    p_value: float = 1.0
+    q_value: float = 1.0
 
 
 class BrushingEnsemble(_BaseComposition):
@@ -143,8 +164,11 @@ class BrushingEnsemble(_BaseComposition):
         Per-order, per-account and per-merchant review scores; cloned. Default: :data:`REVIEWS`.
     merge_jaccard : float
         Rings whose account sets overlap at least this much become one.
+    merge_containment : float
+        A reported ring whose accounts are at least this share inside a bigger reported ring
+        of the same role (both attacks or both promotions) is a fragment of it, and joins it.
     min_ring_score : float
-        Rings scoring below this (after weighing by behaviour) are not reported.
+        Candidates scoring below this (after weighing by behaviour) are not tested.
     ring_merchant_share : float
         A ring's merchants are those ordered from by at least this share of its accounts.
     behaviour_floor : float
@@ -160,10 +184,15 @@ class BrushingEnsemble(_BaseComposition):
         Share of its account's score an order outside the account's rings takes.
     feature_weight : float
         Weight of the account's own and propagated evidence in account scores.
-    contamination : float
-        Expected share of fraudulent entities, in (0, 0.5]; sets the flagging thresholds.
-    min_score : float
-        Lowest threshold, whatever the contamination.
+    fdr : float
+        False-discovery rate of the reported rings: a candidate ring is reported when its
+        Benjamini-Hochberg q-value against its controls is at most this.
+    target_min_share : float
+        A ring benefits a shop (which is then its target) when the ring placed at least this
+        share of the shop's orders on the ring's days; its other shops are incidental.
+    contamination : float or None
+        None (the default) flags what the significant rings hold. A share in (0, 0.5] flags
+        that share of each kind of entity instead (a quota: the highest scores).
     random_state : int, RandomState or None
         Seeds the detectors whose own ``random_state`` is None.
 
@@ -175,7 +204,10 @@ class BrushingEnsemble(_BaseComposition):
         Detectors that could not run (columns missing from the export), with the reason.
     reviews_ : ReviewScorer
         The fitted review scorer.
+    candidates_ : list of Ring
+        Every tested candidate, best first, with its ``p_value`` and ``q_value``.
     rings_ : list of Ring
+        The reported rings (``q_value <= fdr``), fragments joined, named, best first.
     behaviour_ : ndarray of float
         How far in the suspicious tails each account's features lie (Fisher's method).
     behaviour_weight_ : float
@@ -193,6 +225,7 @@ class BrushingEnsemble(_BaseComposition):
         "detectors": [list],
         "reviews": [ReviewScorer],
         "merge_jaccard": [Interval(Real, 0, 1, closed="right")],
+        "merge_containment": [Interval(Real, 0, 1, closed="right")],
         "min_ring_score": [Interval(Real, 0, None, closed="left")],
         "ring_merchant_share": [Interval(Real, 0, 1, closed="both")],
         "behaviour_floor": [Interval(Real, 0, 1, closed="both")],
@@ -201,8 +234,9 @@ class BrushingEnsemble(_BaseComposition):
         "merchant_full_share": [Interval(Real, 0, 1, closed="right")],
         "outside_ring_weight": [Interval(Real, 0, 1, closed="both")],
         "feature_weight": [Interval(Real, 0, 1, closed="both")],
-        "contamination": [Interval(Real, 0, 0.5, closed="right")],
-        "min_score": [Interval(Real, 0, 1, closed="both")],
+        "fdr": [Interval(Real, 0, 1, closed="neither")],
+        "target_min_share": [Interval(Real, 0, 1, closed="both")],
+        "contamination": [Interval(Real, 0, 0.5, closed="right"), None],
         "random_state": ["random_state"],
     }
 
@@ -212,6 +246,7 @@ class BrushingEnsemble(_BaseComposition):
         detectors: list[tuple[str, Detector | str]] = DETECTORS,
         reviews: ReviewScorer = REVIEWS,
         merge_jaccard: float = 0.5,
+        merge_containment: float = 0.5,
         min_ring_score: float = 0.5,
         ring_merchant_share: float = 0.5,
         behaviour_floor: float = 0.5,
@@ -220,13 +255,15 @@ class BrushingEnsemble(_BaseComposition):
         merchant_full_share: float = 0.5,
         outside_ring_weight: float = 0.5,
         feature_weight: float = 0.5,
-        contamination: float = 0.05,
-        min_score: float = 0.5,
+        fdr: float = 0.01,
+        target_min_share: float = 0.1,
+        contamination: float | None = None,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.detectors = detectors
         self.reviews = reviews
         self.merge_jaccard = merge_jaccard
+        self.merge_containment = merge_containment
         self.min_ring_score = min_ring_score
         self.ring_merchant_share = ring_merchant_share
         self.behaviour_floor = behaviour_floor
@@ -235,8 +272,9 @@ class BrushingEnsemble(_BaseComposition):
         self.merchant_full_share = merchant_full_share
         self.outside_ring_weight = outside_ring_weight
         self.feature_weight = feature_weight
+        self.fdr = fdr
+        self.target_min_share = target_min_share
         self.contamination = contamination
-        self.min_score = min_score
         self.random_state = random_state
 
     def get_params(self, deep: bool = True) -> dict:
@@ -276,11 +314,15 @@ class BrushingEnsemble(_BaseComposition):
                            for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
-        rings = [self._describe(ring, data, orders) for ring in _merge(candidates, self.merge_jaccard)]
+        tester = RingTester(data, random_state=np.random.default_rng(check_random_state(self.random_state).randint(2**31)))
+        rings = [self._describe(ring, data, orders, tester) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
-        self.rings_ = sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
+        self._test(rings, tester, dict(steps))
+        self.candidates_ = _ranked(rings)
+        reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr], self.merge_containment)
+        self.rings_ = _ranked([self._name(r, data, orders) for r in reported])
         self.reviews_ = reviews.fit(data, shared=shared)
-        self._score(data, orders)
+        self._score(data, orders, tester)
         return self
 
     def signals(self) -> list[Signal]:
@@ -321,40 +363,86 @@ class BrushingEnsemble(_BaseComposition):
         return steps, skipped
 
     # -- rings ---------------------------------------------------------------------------------
-    def _describe(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
-        """Fill a ring's merchants and kind, and weigh its score by its accounts' behaviour."""
+    def _describe(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, tester: RingTester) -> Ring:
+        """Fill a ring's merchants (or victims) and weigh its score by its accounts' behaviour.
+
+        Its merchants are the shops most of its accounts bought from, kept as targets where the
+        ring's orders are a material share of the shop's (``target_min_share``), incidental
+        otherwise: a ring that also buys at a big honest shop does not make that shop a
+        beneficiary.
+        """
         shops, buyers = np.unique(orders[ring.accounts].indices, return_counts=True)  # distinct buyers per shop
         common = shops[buyers >= self.ring_merchant_share * len(ring.accounts)]
         merchants = np.setdiff1d(np.union1d(ring.merchants, common), ring.victims).astype(np.int64)
-        ring.merchants = merchants
         if data.ratings is not None and merchants.size:
             rated = data.ratings[data.orders_of(ring.accounts, merchants)]
             rated = rated[~np.isnan(rated)]
             if rated.size and np.mean(rated <= self.attack_max_rating) > self.attack_min_share:
-                ring.kind, ring.victims, ring.merchants = "one_star_attack", merchants, np.zeros(0, np.int64)
+                ring.victims, merchants = np.union1d(ring.victims, merchants), np.zeros(0, np.int64)
+        material = tester.shares(ring.accounts, merchants) >= self.target_min_share
+        ring.merchants, ring.incidental = merchants[material], merchants[~material]
+        if ring.victims.size:
+            ring.kind = "negative_attack"
         # Honest structure can be dense too (loyal customers, households): weigh the
         # detector's evidence by how unusual the members' own behaviour is.
         median = float(np.median(self.behaviour_[ring.accounts]))
         ring.score *= self.behaviour_floor + (1 - self.behaviour_floor) * median
         return ring
 
+    def _test(self, rings: list[Ring], tester: RingTester, steps: dict[str, Detector]) -> None:
+        """Test every ring against its controls and set its p- and q-values.
+
+        A ring's p-value combines (Bonferroni) its members' test and the p-values its detectors
+        give it under their own nulls (``log10_p``); features a detector selects its groups on
+        (:attr:`Detector.selects_on`) are left out of the members' test for its rings.
+        """
+        for ring in rings:
+            exclude = set().union(*(steps[name].selects_on for name in ring.detectors))
+            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude)
+            own = [10 ** ring.evidence["log10_p"]] if "log10_p" in ring.evidence else []
+            ring.p_value = bonferroni_combination([test.p_value, *own])
+            ring.evidence.update({f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()})
+            ring.evidence["log10_p"] = _log10(ring.p_value)
+        for ring, q in zip(rings, benjamini_hochberg(np.array([r.p_value for r in rings]))):
+            ring.q_value = float(q)
+            ring.evidence["log10_q"] = _log10(ring.q_value)
+
+    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
+        """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`)."""
+        linked = 0.0
+        if data.links is not None:
+            linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
+        bought = orders[ring.accounts]
+        at_targets = np.asarray(bought[:, ring_targets(ring.merchants, ring.victims)].sum(axis=1)).ravel()
+        outside = float(np.median(1 - at_targets / np.maximum(np.asarray(bought.sum(axis=1)).ravel(), 1)))
+        ring.kind = ring_kind(ring.evidence, attack=bool(ring.victims.size), linked_share=linked, outside_share=outside)
+        return ring
+
     # -- scores -------------------------------------------------------------------------------
-    def _score(self, data: DetectionData, orders: sp.csr_matrix) -> None:
+    def _score(self, data: DetectionData, orders: sp.csr_matrix, tester: RingTester) -> None:
+        """Score every entity: half for being in (or the target of) a reported ring, half for
+        the rest of its evidence, so that scores of 0.5 and above are what the rings hold."""
         n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
         ring_score = np.zeros(n_accounts)
         merchant = np.zeros(n_merchants)
         inside = np.zeros(len(data.order_rows), dtype=bool)
         per_merchant_orders = np.asarray(orders.sum(axis=0)).ravel()
-        for ring in self.rings_:
-            ring_score[ring.accounts] = np.maximum(ring_score[ring.accounts], ring.score)
+        # Every candidate counts as evidence, weighed by how unlikely it is under its null.
+        for ring in self.candidates_:
+            weight = ring.score * (1 - ring.p_value)
+            ring_score[ring.accounts] = np.maximum(ring_score[ring.accounts], weight)
             if ring.merchants.size:
                 positions = data.orders_of(ring.accounts, ring.merchants)
                 shops, ring_orders = np.unique(data.order_cols[positions], return_counts=True)
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
-                merchant[shops] = np.maximum(
-                    merchant[shops], ring.score * np.minimum(1, share / self.merchant_full_share)
-                )
+                merchant[shops] = np.maximum(merchant[shops], weight * np.minimum(1, share / self.merchant_full_share))
                 inside[positions] = True
+        # An order at a reported ring's target on the ring's days is the ring's with the
+        # probability of its share of that shop's orders then: its buyer is exposed by as much.
+        exposure = np.zeros(n_accounts)
+        for ring in self.rings_:
+            positions, share, _ = tester.exposure(ring.accounts, ring.merchants)
+            np.maximum.at(exposure, data.order_rows[positions], share)
         reviews = self.reviews_
         # Behaviour read from part of its features is weaker evidence (coverage); the review
         # evidence adds to it by noisy-or, so that where behaviour is thin (a review-only
@@ -363,13 +451,19 @@ class BrushingEnsemble(_BaseComposition):
         # Propagated campaign evidence comes from other accounts, like a ring's, so it adds to
         # the account's own evidence instead of competing with it in the maximum.
         propagated = self.feature_weight * reviews.propagated_account_scores_
-        account = 1 - (1 - ring_score) * (1 - self.feature_weight * own) * (1 - propagated)
+        account = 1 - (1 - ring_score) * (1 - self.feature_weight * own) * (1 - propagated) * (1 - exposure)
         ring_orders = np.where(inside, account[data.order_rows], self.outside_ring_weight * account[data.order_rows])
-        scores = {
+        evidence = {
             "accounts": account,
             "merchants": np.maximum(merchant, reviews.merchant_scores_),
             "orders": 1 - (1 - ring_orders) * (1 - reviews.order_scores_),
         }
+        held = {kind: np.zeros(len(values), dtype=bool) for kind, values in evidence.items()}
+        for ring in self.rings_:
+            held["accounts"][ring.accounts] = True
+            held["merchants"][ring.merchants] = True
+            held["orders"][data.orders_of(ring.accounts, ring_targets(ring.merchants, ring.victims))] = True
+        scores = {kind: (held[kind] + values) / 2 for kind, values in evidence.items()}
         self.account_scores_, self.merchant_scores_, self.order_scores_ = scores.values()
         self.threshold_ = {kind: self._threshold(values) for kind, values in scores.items()}
         self.account_labels_, self.merchant_labels_, self.order_labels_ = (
@@ -377,8 +471,10 @@ class BrushingEnsemble(_BaseComposition):
         )
 
     def _threshold(self, scores: np.ndarray) -> float:
-        quantile = float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
-        return max(self.min_score, quantile)
+        """:data:`HELD` (what the reported rings hold), or the quota's quantile."""
+        if self.contamination is None:
+            return HELD
+        return float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
 
 
 def _dropped(step: Detector | str) -> bool:
@@ -399,9 +495,11 @@ def _shared_buyers(orders: sp.csr_matrix, consumers: list[Detector]) -> SharedBu
     return shared_buyers(orders, max_account_shops=limits.pop(), min_shared=min(c.min_shared for c in consumers))
 
 
-def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
-    """Merge rings whose account sets overlap by at least ``min_jaccard`` (transitively).
+def _merge(rings: list[Ring], min_overlap: float, *, containment: bool = False) -> list[Ring]:
+    """Merge rings whose account sets overlap by at least ``min_overlap`` (transitively).
 
+    The overlap is the Jaccard index of the account sets, or with ``containment`` the share
+    of the smaller set inside the larger (a fragment inside the operation it belongs to).
     Overlaps come from one sparse product of the ring x account incidence matrix, so only
     pairs that share accounts are ever compared.
     """
@@ -413,14 +511,35 @@ def _merge(rings: list[Ring], min_jaccard: float) -> list[Ring]:
                                      np.concatenate([r.accounts for r in rings]))),
     )
     shared = (incidence @ incidence.T).tocoo()
-    jaccard = shared.data / (sizes[shared.row] + sizes[shared.col] - shared.data)
-    keep = jaccard >= min_jaccard
+    if containment:
+        overlap = shared.data / np.minimum(sizes[shared.row], sizes[shared.col])
+    else:
+        overlap = shared.data / (sizes[shared.row] + sizes[shared.col] - shared.data)
+    keep = overlap >= min_overlap
     links = sp.coo_matrix((np.ones(keep.sum()), (shared.row[keep], shared.col[keep])), shape=(len(rings),) * 2)
     _, group = connected_components(links, directed=False)
     merged: dict[int, Ring] = {}
     for g, ring in zip(group.tolist(), rings):
         _absorb(merged, g, ring)
     return list(merged.values())
+
+
+def _merge_fragments(rings: list[Ring], min_containment: float) -> list[Ring]:
+    """Merge reported rings that are fragments of one operation: mostly inside one another,
+    with the same role (attacks with attacks, promotions with promotions)."""
+    attacks = [r for r in rings if r.victims.size]
+    promotions = [r for r in rings if not r.victims.size]
+    return [*_merge(attacks, min_containment, containment=True), *_merge(promotions, min_containment, containment=True)]
+
+
+def _ranked(rings: list[Ring]) -> list[Ring]:
+    """Rings best first (ties by their smallest account)."""
+    return sorted(rings, key=lambda r: (-r.score, int(r.accounts[0])))
+
+
+def _log10(p: float) -> float:
+    """``log10 p``, finite (p below 1e-300 counts as 1e-300)."""
+    return float(np.log10(max(p, 1e-300)))
 
 
 def _merge_same_target(rings: list[Ring]) -> list[Ring]:
@@ -439,20 +558,25 @@ def _merge_same_target(rings: list[Ring]) -> list[Ring]:
 
 def _absorb(merged: dict, key: object, ring: Ring) -> None:
     """Add ``ring`` to the merged ring under ``key`` (or start it): union of accounts, merchants,
-    victims and detectors; the best score and its kind."""
+    victims, incidental shops and detectors; the best score and its kind, the best p- and
+    q-values, and each piece of evidence at its strongest."""
     if key not in merged:
-        merged[key] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind,
-                           list(ring.detectors), ring.victims.copy(), evidence=dict(ring.evidence))
+        merged[key] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors),
+                           ring.victims.copy(), dict(ring.evidence), ring.incidental.copy(), ring.p_value, ring.q_value)
         return
     m = merged[key]
     m.accounts = np.union1d(m.accounts, ring.accounts)
     m.merchants = np.union1d(m.merchants, ring.merchants)
     m.victims = np.union1d(m.victims, ring.victims)
+    m.incidental = np.setdiff1d(np.union1d(m.incidental, ring.incidental), m.merchants)
     if ring.score > m.score:
         m.score, m.kind = ring.score, ring.kind
+    m.p_value, m.q_value = min(m.p_value, ring.p_value), min(m.q_value, ring.q_value)
     m.detectors = sorted(set(m.detectors) | set(ring.detectors))
     for name, value in ring.evidence.items():
-        m.evidence[name] = max(m.evidence.get(name, value), value)
+        # log10 p-values are strongest at their least; every other value at its most.
+        strongest = min if name.startswith("log10_") else max
+        m.evidence[name] = strongest(m.evidence.get(name, value), value)
 
 
 def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:

@@ -257,6 +257,7 @@ class ReviewBurstDetector(LockstepDetector):
     """
 
     required_columns = (*LockstepDetector.required_columns, "rating")
+    selects_on = ("rating_extremity",)
     group_kind = "review_burst"
     _parameter_constraints = {
         # Any rating scale; a NaN would select no review (``rating <= nan`` is always false).

@@ -254,9 +254,16 @@ class PromotedShopDetector(Detector):
         accounts = np.repeat(np.arange(n_accounts), np.diff(B.indptr))
         g = shop_group[B.indices]
         inside = g >= 0
-        key, bought = np.unique(accounts[inside] * len(group_ids) + g[inside], return_counts=True)
+        key = np.unique(accounts[inside] * len(group_ids) + g[inside])
         account, member_of = np.divmod(key, len(group_ids))
-        member = bought >= 2
+        # The core: buyers of both shops of a significant pair. Buying two of a group's shops
+        # is not enough, as a group can hold a popular shop that honest buyers of the others
+        # also visit.
+        pairs = (links + links.T).tocsr()
+        pairs.data[:] = 1.0
+        both = sp.coo_array((B @ pairs) * B)
+        core = np.unique(both.row * len(group_ids) + shop_group[both.col])
+        member = np.isin(key, core)
         if suspicious is not None:
             # A suspicious buyer of one of the shops joins unless it is far more active than
             # the ring's core (its buyers of two or more shops, or else its suspicious buyers):
@@ -280,9 +287,18 @@ class PromotedShopDetector(Detector):
             best = float(strength[mine].max())
             evidence = {"strength": best, "co_purchase": float(facts["co_purchase_lift"][mine].max() > 0)}
             evidence.update({name: float(values[mine].max()) for name, values in facts.items()})
+            evidence["log10_p"] = self._adjusted_log10_p(evidence)
             out.append(AccountGroup(members, 1 - 1 / best**2, "promoted_shops", mine, evidence))
         return out
 
+
+    def _adjusted_log10_p(self, evidence: dict[str, float]) -> float:
+        """``log10`` of a group's strongest test's p-value times the number of tests of its
+        family (Bonferroni): the group's p-value under the configuration model (co-purchase) or
+        the population's rate of suspicious buyers (crowd)."""
+        log10_alpha = np.log10(self.alpha)
+        tests = [(evidence["co_purchase_log10_p"], self.pair_threshold_), (evidence["crowd_log10_p"], self.shop_threshold_)]
+        return float(min(0.0, *(threshold + log10_alpha - value for value, threshold in tests if value > 0)))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

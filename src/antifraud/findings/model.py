@@ -23,27 +23,16 @@ from antifraud import uscc
 from antifraud.detectors.ensemble import SUSPICIOUS_DIRECTION, BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
+from antifraud.kinds import category
 from antifraud.findings.rings import ring_ids, ring_targets, target_role
 from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signals, feature_signals
 from antifraud.records.lifecycle import timestamp
 
-__all__ = ["AccountFinding", "CATEGORIES", "DEFAULT_CATEGORY", "Findings", "MerchantFinding", "RingFinding",
-           "Scores", "Shop", "build_findings", "category"]
+__all__ = ["AccountFinding", "DEFAULT_CATEGORY", "Findings", "MerchantFinding", "RingFinding", "Scores", "Shop",
+           "build_findings"]
 
-#: The ``acr/1`` behaviour category of the rings of each kind; :data:`DEFAULT_CATEGORY` otherwise.
-CATEGORIES: dict[str, str] = {"one_star_attack": "malicious_negative_review"}
+#: The ``acr/1`` behaviour category of a flagged merchant outside any ring (a quota run's).
 DEFAULT_CATEGORY = "fake_transaction"
-
-
-def category(kind: str) -> str:
-    """The ``acr/1`` behaviour category of a ring of ``kind``.
-
-    Examples
-    --------
-    >>> category("one_star_attack"), category("dense")
-    ('malicious_negative_review', 'fake_transaction')
-    """
-    return CATEGORIES.get(kind, DEFAULT_CATEGORY)
 
 
 @dataclass(frozen=True)
@@ -69,7 +58,8 @@ class Shop:
 @dataclass
 class RingFinding:
     """A ring: its accounts, the shops it brushed (``merchants``) or attacked (``victims``), its
-    orders at them, and why it is a ring.
+    orders at them, and why it is a ring. ``incidental`` are shops most of its accounts also
+    bought from where its orders are too small a share to benefit them.
 
     ``score`` is the ensemble's (after weighing by behaviour), ``threshold`` the least score a
     ring must reach to be reported; ``period`` is the first and last of its orders (epoch
@@ -85,6 +75,7 @@ class RingFinding:
     accounts: np.ndarray
     merchants: np.ndarray
     victims: np.ndarray
+    incidental: np.ndarray
     orders: np.ndarray
     edges: np.ndarray
     period: tuple[int, int] | None
@@ -103,7 +94,7 @@ class RingFinding:
 
     @property
     def category(self) -> str:
-        """The ring's ``acr/1`` behaviour category (:func:`category`)."""
+        """The ring's ``acr/1`` behaviour category (:func:`antifraud.kinds.category`)."""
         return category(self.kind)
 
 
@@ -196,6 +187,7 @@ class Findings:
             "accounts": self.account_ids[ring.accounts].tolist(),
             "merchants": self.seller_ids[ring.merchants].tolist(),
             "victims": self.seller_ids[ring.victims].tolist(),
+            "incidental": self.seller_ids[ring.incidental].tolist(),
             "orders": self.order_ids.take(pa.array(ring.orders, pa.int64())).to_pylist(),
             "score": round(float(ring.score), 6),
             "kind": ring.kind,
@@ -245,7 +237,8 @@ def _ring(rid: str, ring: Ring, data: DetectionData, threshold: float, signals: 
                               return_counts=True)
     return RingFinding(
         ring_id=rid, kind=ring.kind, detectors=tuple(ring.detectors), score=float(ring.score), threshold=threshold,
-        accounts=ring.accounts, merchants=ring.merchants, victims=ring.victims, orders=orders,
+        accounts=ring.accounts, merchants=ring.merchants, victims=ring.victims, incidental=ring.incidental,
+        orders=orders,
         edges=np.column_stack([pairs.T, counts]).astype(np.int64),
         period=(int(times.min()), int(times.max())) if times.size else None,
         evidence={k: float(v) for k, v in ring.evidence.items() if np.isfinite(v)},

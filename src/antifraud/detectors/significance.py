@@ -1,0 +1,218 @@
+"""Whether a ring is more than chance: its members against the same shops' other buyers.
+
+A detector proposes a ring because its accounts act together (they buy from the same shops, in
+the same hours, through the same identities). Honest crowds do that too: a popular shop's
+regulars, fans at a product drop, a festival rush, a household. What they do not do is behave
+unlike the shops' other customers. So each ring is tested against a null model that keeps
+everything a crowd shares with its shops:
+
+*Null hypothesis*: the ring's accounts are an ordinary sample of the buyers of its target shops
+on the ring's days. Controls are the other accounts that ordered from those shops on those days
+(shop popularity, time of day, festival days and whatever infrastructure the shops' customers
+share are then the same on both sides); where the ring is nearly all of its shops' custom, they
+are the accounts that ordered anywhere on those days.
+
+Each behaviour feature of :data:`BEHAVIOUR_TESTS` the export informs gives a one-sided
+Mann-Whitney test of the members' values against the controls' in the feature's suspicious
+direction (young or throwaway accounts, receipt confirmed at once, light parcels, instant or
+extreme reviews); features a ring was selected on (a burst of bad reviews is extreme by
+construction) are left out for it. The tests share accounts, so they are combined by Bonferroni's
+rule (the least p-value times their number), valid under any dependence between them. Over all the
+rings, Benjamini-Hochberg q-values (:func:`benjamini_hochberg`) control the share of false rings
+among those reported, so an export without brushing can report none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import mannwhitneyu
+
+from antifraud.features.data import DetectionData
+from antifraud.features.kernels import group_by
+
+__all__ = ["BEHAVIOUR_TESTS", "RingTest", "RingTester", "benjamini_hochberg", "bonferroni_combination"]
+
+#: Account features a ring's members are tested on, with the direction that is suspicious
+#: (-1: low values, +1: high values). Structure (shops, bursts, shared identities) is what
+#: proposed the ring and is left out: honest crowds have it too.
+BEHAVIOUR_TESTS: dict[str, int] = {
+    "age_first_order_d": -1,
+    "n_orders": -1,
+    "confirm_delay_h": -1,
+    "review_delay_h": -1,
+    "parcel_weight_kg": -1,
+    "rating_extremity": +1,
+}
+
+_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class RingTest:
+    """The outcome of testing one ring against its controls.
+
+    Attributes
+    ----------
+    p_value : float
+        Bonferroni combination of ``feature_p`` (1 when no feature could be tested).
+    feature_p : dict of str to float
+        One-sided p-value of each tested feature.
+    n_controls : int
+        Control accounts.
+    controls : str
+        ``"targets"`` (the shops' other buyers on the ring's days) or ``"population"``
+        (buyers anywhere on those days).
+    """
+
+    p_value: float
+    feature_p: dict[str, float] = field(default_factory=dict)
+    n_controls: int = 0
+    controls: str = "targets"
+
+
+def bonferroni_combination(p_values: Iterable[float]) -> float:
+    """Combine p-values by their least, times their number (Bonferroni): valid whatever the
+    dependence between the tests, and unmoved by tests that point the other way.
+
+    Examples
+    --------
+    >>> bonferroni_combination([0.01, 0.5, 0.9])
+    0.03
+    >>> bonferroni_combination([])
+    1.0
+    """
+    p = np.asarray(list(p_values), dtype=np.float64)
+    return float(min(1.0, p.min() * p.size)) if p.size else 1.0
+
+
+def benjamini_hochberg(p_values: np.ndarray) -> np.ndarray:
+    """Benjamini-Hochberg q-values: reporting every p-value with ``q <= alpha`` keeps the
+    expected share of false discoveries among them at most ``alpha``.
+
+    Examples
+    --------
+    >>> benjamini_hochberg(np.array([0.01, 0.04, 0.03, 0.5])).round(3).tolist()
+    [0.04, 0.053, 0.053, 0.5]
+    """
+    p = np.asarray(p_values, dtype=np.float64)
+    if p.size == 0:
+        return p.copy()
+    order = np.argsort(p)
+    ranked = p[order] * p.size / np.arange(1, p.size + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(p)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+class RingTester:
+    """Tests rings of one export against their controls.
+
+    Parameters
+    ----------
+    data : DetectionData
+    min_controls : int
+        Fewer control accounts at the ring's shops than this, and the controls are the
+        accounts that ordered anywhere on the ring's days.
+    max_controls : int
+        Controls are sampled down to this many.
+    random_state : numpy.random.Generator
+        Draws the control samples.
+
+    Examples
+    --------
+    >>> tester = RingTester(data, random_state=np.random.default_rng(0))  # doctest: +SKIP
+    >>> tester.test(ring_accounts, ring_shops).p_value  # doctest: +SKIP
+    """
+
+    def __init__(self, data: DetectionData, *, min_controls: int = 30, max_controls: int = 2000,
+                 random_state: np.random.Generator) -> None:
+        self.data = data
+        self.min_controls = min_controls
+        self.max_controls = max_controls
+        self.rng = random_state
+        self.features = {name: data.accounts[name].to_numpy(dtype=np.float64)
+                         for name in BEHAVIOUR_TESTS if name in data.accounts}
+        self._by_merchant = group_by(data.order_cols, data.graph.n_cols)
+
+    def test(self, accounts: np.ndarray, targets: np.ndarray, exclude: Iterable[str] = ()) -> RingTest:
+        """Test the ring of ``accounts`` at ``targets``, leaving out the features in ``exclude``."""
+        data = self.data
+        first, last = self._days(data.orders_of(accounts, targets) if targets.size else data.orders_of(accounts))
+        if first == last:
+            return RingTest(1.0)
+        controls, kind = self._controls(accounts, targets, first, last)
+        feature_p = {}
+        for name, values in self.features.items():
+            if name in exclude:
+                continue
+            ring, ctrl = values[accounts], values[controls]
+            ring, ctrl = ring[~np.isnan(ring)], ctrl[~np.isnan(ctrl)]
+            if ring.size < 3 or ctrl.size < 3 or np.ptp(np.concatenate([ring, ctrl])) == 0:
+                continue
+            alternative = "less" if BEHAVIOUR_TESTS[name] < 0 else "greater"
+            feature_p[name] = float(mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic").pvalue)
+        return RingTest(bonferroni_combination(feature_p.values()), feature_p, int(controls.size), kind)
+
+    def shares(self, accounts: np.ndarray, merchants: np.ndarray) -> np.ndarray:
+        """Share of each merchant's orders on the ring's days that ``accounts`` placed.
+
+        Examples
+        --------
+        >>> tester.shares(ring_accounts, np.array([3, 8])).round(2)  # doctest: +SKIP
+        array([0.91, 0.02])
+        """
+        return self.exposure(accounts, merchants)[2]
+
+    def exposure(self, accounts: np.ndarray, merchants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every order at ``merchants`` (ascending) on the ring's days, and the ring's share there.
+
+        Returns the orders' positions, the share of its merchant's orders on those days that
+        the ring placed for each of them, and that share for each merchant.
+        """
+        data = self.data
+        first, last = self._days(data.orders_of(accounts, merchants))
+        at = [self._orders_at(j) for j in merchants.tolist()]
+        at = [p[(data.times[p] >= first) & (data.times[p] < last)] for p in at]
+        ring = [np.isin(data.order_rows[p], accounts).sum() for p in at]
+        share = np.array(ring, dtype=np.float64) / np.maximum([p.size for p in at], 1)
+        positions = np.concatenate(at or [np.zeros(0, np.int64)])
+        return positions, np.repeat(share, [p.size for p in at]), share
+
+    def _days(self, positions: np.ndarray) -> tuple[int, int]:
+        """The whole days (epoch seconds, end exclusive) the orders at ``positions`` span."""
+        if positions.size == 0:
+            return 0, 0
+        times = self.data.times[positions]
+        return int(times.min() // _DAY * _DAY), int((times.max() // _DAY + 1) * _DAY)
+
+    def _orders_at(self, merchant: int) -> np.ndarray:
+        indptr, order = self._by_merchant
+        return order[indptr[merchant]:indptr[merchant + 1]]
+
+    def _controls(self, accounts: np.ndarray, targets: np.ndarray, first: int, last: int) -> tuple[np.ndarray, str]:
+        data = self.data
+        positions = np.concatenate([self._orders_at(j) for j in targets.tolist()] or [np.zeros(0, np.int64)])
+        at_targets = self._candidates(positions, accounts, first, last)
+        if at_targets.size >= self.min_controls:
+            return self._sample(at_targets), "targets"
+        # Draw orders at random and keep those on the ring's days: cheap, and as likely to land
+        # on any order of those days as another.
+        share = max((last - first) / max(np.ptp(data.times) + _DAY, _DAY), 1e-6)
+        draws = min(len(data.times), int(np.ceil(4 * self.max_controls / share)))
+        positions = self.rng.integers(0, len(data.times), size=draws)
+        return self._sample(self._candidates(positions, accounts, first, last)), "population"
+
+    def _candidates(self, positions: np.ndarray, accounts: np.ndarray, first: int, last: int) -> np.ndarray:
+        data = self.data
+        times = data.times[positions]
+        buyers = np.unique(data.order_rows[positions[(times >= first) & (times < last)]])
+        return np.setdiff1d(buyers, accounts, assume_unique=True)
+
+    def _sample(self, candidates: np.ndarray) -> np.ndarray:
+        if candidates.size <= self.max_controls:
+            return candidates
+        return np.sort(self.rng.choice(candidates, size=self.max_controls, replace=False))
