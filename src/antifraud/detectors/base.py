@@ -49,6 +49,11 @@ class Detector(BaseEstimator):
     #: (:mod:`antifraud.detectors.significance`), as a group chosen for extreme ratings has
     #: extreme ratings by construction.
     selects_on: ClassVar[tuple[str, ...]] = ()
+    #: The ring kind (:data:`antifraud.kinds.RING_KINDS`) whose trace the detector's
+    #: ``account_scores_`` measure, for a behaviour detector (light parcels, a takeover...):
+    #: the ensemble tests every ring's members on them and names rings by them. None for a
+    #: detector of structure (shared shops, bursts), whose scores honest crowds share.
+    trace: ClassVar[str | None] = None
     #: Valid values of every constructor parameter, checked at :meth:`fit`.
     _parameter_constraints: ClassVar[dict[str, list[Any]]]
 

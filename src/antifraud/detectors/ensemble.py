@@ -86,6 +86,7 @@ from antifraud.detectors.significance import RingTester, benjamini_hochberg, bon
 from antifraud.features.data import DetectionData
 from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS
 from antifraud.findings.rings import ring_targets
+from antifraud.kinds import RING_KINDS
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.schema import Signal
 
@@ -310,17 +311,21 @@ class BrushingEnsemble(_BaseComposition):
         for name, detector in steps:
             detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
             self.detectors_[name] = detector
-            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, dict(g.evidence))
+            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))
                            for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
-        tester = RingTester(data, random_state=np.random.default_rng(check_random_state(self.random_state).randint(2**31)))
+        # Members are tested on the behaviour detectors' evidence too, whoever proposed the ring.
+        traced = {name: d.account_scores_ for name, d in self.detectors_.items() if d.trace is not None}
+        seed = check_random_state(self.random_state).randint(2**31)
+        tester = RingTester(data, random_state=np.random.default_rng(seed), evidence=traced)
         rings = [self._describe(ring, data, orders, tester) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
         self._test(rings, tester, dict(steps))
         self.candidates_ = _ranked(rings)
         reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr], self.merge_containment)
-        self.rings_ = _ranked([self._name(r, data, orders) for r in reported])
+        traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
+        self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
         self.reviews_ = reviews.fit(data, shared=shared)
         self._score(data, orders, tester)
         return self
@@ -393,13 +398,14 @@ class BrushingEnsemble(_BaseComposition):
         """Test every ring against its controls and set its p- and q-values.
 
         A ring's p-value combines (Bonferroni) its members' test and the p-values its detectors
-        give it under their own nulls (``log10_p``); features a detector selects its groups on
-        (:attr:`Detector.selects_on`) are left out of the members' test for its rings.
+        give it under their own nulls (``log10_p_<step>``); the features a detector selects its
+        groups on (:attr:`Detector.selects_on`) and its own evidence are left out of the
+        members' test for its rings.
         """
         for ring in rings:
-            exclude = set().union(*(steps[name].selects_on for name in ring.detectors))
+            exclude = set(ring.detectors).union(*(steps[name].selects_on for name in ring.detectors))
             test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude)
-            own = [10 ** ring.evidence["log10_p"]] if "log10_p" in ring.evidence else []
+            own = [10 ** ring.evidence[f"log10_p_{name}"] for name in ring.detectors if f"log10_p_{name}" in ring.evidence]
             ring.p_value = bonferroni_combination([test.p_value, *own])
             ring.evidence.update({f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()})
             ring.evidence["log10_p"] = _log10(ring.p_value)
@@ -407,15 +413,18 @@ class BrushingEnsemble(_BaseComposition):
             ring.q_value = float(q)
             ring.evidence["log10_q"] = _log10(ring.q_value)
 
-    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix) -> Ring:
-        """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`)."""
+    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]]) -> Ring:
+        """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`), the
+        behaviour detectors' evidence (``traces``: their step names by the kind they trace)
+        included."""
         linked = 0.0
         if data.links is not None:
             linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
         bought = orders[ring.accounts]
         at_targets = np.asarray(bought[:, ring_targets(ring.merchants, ring.victims)].sum(axis=1)).ravel()
         outside = float(np.median(1 - at_targets / np.maximum(np.asarray(bought.sum(axis=1)).ravel(), 1)))
-        ring.kind = ring_kind(ring.evidence, attack=bool(ring.victims.size), linked_share=linked, outside_share=outside)
+        ring.kind = ring_kind(ring.evidence, attack=bool(ring.victims.size), linked_share=linked,
+                              outside_share=outside, traces=traces)
         return ring
 
     # -- scores -------------------------------------------------------------------------------
@@ -530,6 +539,15 @@ def _merge_fragments(rings: list[Ring], min_containment: float) -> list[Ring]:
     attacks = [r for r in rings if r.victims.size]
     promotions = [r for r in rings if not r.victims.size]
     return [*_merge(attacks, min_containment, containment=True), *_merge(promotions, min_containment, containment=True)]
+
+
+def _own_p(step: str, evidence: dict[str, float]) -> dict[str, float]:
+    """A group's evidence, its p-value under its detector's null filed under the step's name
+    (``log10_p_<step>``), beside the members' tests on other steps' evidence."""
+    evidence = dict(evidence)
+    if "log10_p" in evidence:
+        evidence[f"log10_p_{step}"] = evidence.pop("log10_p")
+    return evidence
 
 
 def _ranked(rings: list[Ring]) -> list[Ring]:

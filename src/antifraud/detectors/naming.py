@@ -4,9 +4,10 @@ A ring is named by the trace its members leave against their controls
 (:mod:`antifraud.detectors.significance`), not by the detector that proposed it:
 
 - ``negative_attack``: it attacks its shops (it has victims);
-- otherwise the kind whose trace (:data:`TRACES`) is strongest, where it is significant
-  (``log10 p`` at most :data:`TRACE_LOG10_P`): light parcels make an ``empty_parcel`` ring,
-  young accounts an ``account_farm`` (or throwaway accounts that share identities);
+- otherwise the kind whose trace (:data:`TRACES`, and the behaviour detectors' evidence) is
+  strongest, where it is significant (``log10 p`` at most :data:`TRACE_LOG10_P`): light parcels
+  make an ``empty_parcel`` ring, young accounts an ``account_farm`` (or throwaway accounts that
+  share identities), a takeover detector's evidence ``hijacked_accounts``;
 - otherwise ``camouflage`` when most of its members' orders are at other shops (a ring that
   hides among honest purchases), and ``dense_block`` when they are at its targets.
 """
@@ -30,7 +31,8 @@ TRACE_LOG10_P = -3.0
 _THROWAWAY = "n_orders"
 
 
-def ring_kind(evidence: Mapping[str, float], *, attack: bool, linked_share: float, outside_share: float) -> str:
+def ring_kind(evidence: Mapping[str, float], *, attack: bool, linked_share: float, outside_share: float,
+              traces: Mapping[str, tuple[str, ...]] | None = None) -> str:
     """The kind of a ring from its evidence (``log10_p_<feature>`` values of its members' tests).
 
     Parameters
@@ -43,6 +45,9 @@ def ring_kind(evidence: Mapping[str, float], *, attack: bool, linked_share: floa
         Share of its members linked to another member through a shared identity.
     outside_share : float
         Median share of its members' orders placed outside its target shops.
+    traces : mapping of str to tuple of str, optional
+        More evidence names tracing each kind (the behaviour detectors' step names), beside
+        :data:`TRACES`.
 
     Examples
     --------
@@ -56,7 +61,9 @@ def ring_kind(evidence: Mapping[str, float], *, attack: bool, linked_share: floa
     """
     if attack:
         return "negative_attack"
-    strength = {kind: min(evidence.get(f"log10_p_{f}", 0.0) for f in features) for kind, features in TRACES.items()}
+    named = {kind: TRACES.get(kind, ()) + tuple((traces or {}).get(kind, ())) for kind in {*TRACES, *(traces or {})}}
+    strength = {kind: min((evidence.get(f"log10_p_{f}", 0.0) for f in features), default=0.0)
+                for kind, features in sorted(named.items())}
     if linked_share >= 0.5:
         strength["account_farm"] = min(strength["account_farm"], evidence.get(f"log10_p_{_THROWAWAY}", 0.0))
     kind, best = min(strength.items(), key=lambda item: item[1])

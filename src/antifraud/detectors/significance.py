@@ -121,6 +121,9 @@ class RingTester:
         Controls are sampled down to this many.
     random_state : numpy.random.Generator
         Draws the control samples.
+    evidence : dict of str to ndarray, optional
+        More per-account evidence to test members on, high values suspicious (a behaviour
+        detector's ``account_scores_``, by step name).
 
     Examples
     --------
@@ -129,13 +132,15 @@ class RingTester:
     """
 
     def __init__(self, data: DetectionData, *, min_controls: int = 30, max_controls: int = 2000,
-                 random_state: np.random.Generator) -> None:
+                 random_state: np.random.Generator, evidence: dict[str, np.ndarray] | None = None) -> None:
         self.data = data
         self.min_controls = min_controls
         self.max_controls = max_controls
         self.rng = random_state
-        self.features = {name: data.accounts[name].to_numpy(dtype=np.float64)
-                         for name in BEHAVIOUR_TESTS if name in data.accounts}
+        self.features = {name: (data.accounts[name].to_numpy(dtype=np.float64), direction)
+                         for name, direction in BEHAVIOUR_TESTS.items() if name in data.accounts}
+        self.features.update({name: (np.asarray(values, dtype=np.float64), +1)
+                              for name, values in (evidence or {}).items()})
         self._by_merchant = group_by(data.order_cols, data.graph.n_cols)
 
     def test(self, accounts: np.ndarray, targets: np.ndarray, exclude: Iterable[str] = ()) -> RingTest:
@@ -146,14 +151,14 @@ class RingTester:
             return RingTest(1.0)
         controls, kind = self._controls(accounts, targets, first, last)
         feature_p = {}
-        for name, values in self.features.items():
+        for name, (values, direction) in self.features.items():
             if name in exclude:
                 continue
             ring, ctrl = values[accounts], values[controls]
             ring, ctrl = ring[~np.isnan(ring)], ctrl[~np.isnan(ctrl)]
             if ring.size < 3 or ctrl.size < 3 or np.ptp(np.concatenate([ring, ctrl])) == 0:
                 continue
-            alternative = "less" if BEHAVIOUR_TESTS[name] < 0 else "greater"
+            alternative = "less" if direction < 0 else "greater"
             feature_p[name] = float(mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic").pvalue)
         return RingTest(bonferroni_combination(feature_p.values()), feature_p, int(controls.size), kind)
 
