@@ -92,9 +92,13 @@ def test_benjamini_hochberg_rejects_nothing_among_uniform_nulls():
     assert q[-1] < 1e-6
 
 
-def test_an_export_without_brushing_reports_no_ring_and_flags_nobody(tmp_path):
+@pytest.mark.parametrize("dropped", [[], ["buyer_registered_at"], ["buyer_registered_at", "device_id", "buyer_ip"]])
+def test_an_export_without_brushing_reports_no_ring_and_flags_nobody(tmp_path, dropped):
+    """Also without registration times or some identities: households are not taken for farms."""
     out = write_synthetic_export(tmp_path, seed=4, n_orders=20_000, fraud_share=0.0)
-    data = prepare(ingest([out / "orders.csv"], PROFILES["generic"]).table)
+    orders = pd.read_csv(out / "orders.csv", dtype=str, keep_default_na=False).drop(columns=dropped)
+    orders.to_csv(tmp_path / "honest.csv", index=False)
+    data = prepare(ingest([tmp_path / "honest.csv"], PROFILES["generic"]).table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
     assert ensemble.rings_ == []
     for labels in (ensemble.account_labels_, ensemble.merchant_labels_, ensemble.order_labels_):
