@@ -19,7 +19,7 @@ linked buyers
 operator
     the longest prefix the two shops share in their credit code and in their name
     (:mod:`antifraud.graphs.shared_prefixes`), against the share of the export's other shop
-    pairs (those whose buyers are not linked) that share as long a one, ``(n_l + 1) /
+    pairs (all but those whose buyers passed) that share as long a one, ``(n_l + 1) /
     (n + 1)``. The code's first eight characters (authority, kind and region) are shared by
     every shop of an industrial park and weigh little; its organisation code is shared only
     by one operator's registrations. The rarer of the two attributes counts,
@@ -60,7 +60,7 @@ from antifraud.graphs.linked_buyers import LinkedBuyers, linked_buyers
 from antifraud.graphs.shared_prefixes import common_prefix_lengths, prefix_pair_counts
 from antifraud.schema import PERSONAL, REQUIRED
 
-__all__ = ["MutualBrushingDetector", "OPERATOR_ATTRIBUTES"]
+__all__ = ["OPERATOR_ATTRIBUTES", "MutualBrushingDetector", "shop_values"]
 
 #: The shop attributes an operator leaves, with the characters of each compared: the whole
 #: credit code, and a name's first characters (where its brand stem is).
@@ -152,37 +152,50 @@ class MutualBrushingDetector(Detector):
         )
         buyers = poisson_evidence(pairs.observed, pairs.expected)
         self.threshold_ = float(np.log10(max(pairs.n_tested, 1) / self.alpha))
+        linked = buyers >= self.threshold_
+        i, j, buyers = pairs.i[linked], pairs.j[linked], buyers[linked]
+        facts = {"linked_pairs": pairs.observed[linked], "expected_pairs": pairs.expected[linked],
+                 "log10_p_buyers": -buyers}
         log10_p = np.log10(max(pairs.n_tested, 1)) - buyers  # family-wise
-        facts = {"linked_pairs": pairs.observed, "expected_pairs": pairs.expected, "log10_p_buyers": -buyers}
         attributes = [name for name in OPERATOR_ATTRIBUTES if name in data.table.column_names]
         if attributes:
-            operator = _operator_evidence(data, pairs, attributes, facts)
-            n_linked = max(int((buyers >= self.threshold_).sum()), 1)
-            log10_p = np.maximum(log10_p, np.log10(n_linked) - operator)
+            operator = _operator_evidence(data, i, j, attributes, facts)
+            log10_p = np.maximum(log10_p, np.log10(max(len(i), 1)) - operator)
             facts["log10_p_operator"] = -operator
         significant = log10_p <= np.log10(self.alpha)
-        i, j = pairs.i[significant], pairs.j[significant]
+        i, j = i[significant], j[significant]
         facts = {name: values[significant] for name, values in facts.items()} | {"log10_p": log10_p[significant]}
         strength = facts["log10_p"] / np.log10(self.alpha)
 
         shop_strength = np.zeros(data.graph.n_cols)
         for shop in (i, j):
             np.maximum.at(shop_strength, shop, strength)
-        self.merchant_scores_ = np.where(shop_strength > 1, 1 - 1 / np.maximum(shop_strength, 1) ** 2, 0.0)
+        self.merchant_scores_ = _score(shop_strength)
         groups = _groups(pairs, i, j, strength, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, data.graph.n_rows)
 
 
+def _score(strength: np.ndarray) -> np.ndarray:
+    """``1 - 1 / strength^2`` where the strength (``log10_p / log10(alpha)``) is above 1, else 0.
+
+    Examples
+    --------
+    >>> _score(np.array([0.0, 1.0, 2.0])).tolist()
+    [0.0, 0.0, 0.75]
+    """
+    return np.where(strength > 1, 1 - 1 / np.maximum(strength, 1) ** 2, 0.0)
+
+
 def _operator_evidence(
-    data: DetectionData, pairs: LinkedBuyers, attributes: list[str], facts: dict[str, np.ndarray]
+    data: DetectionData, i: np.ndarray, j: np.ndarray, attributes: list[str], facts: dict[str, np.ndarray]
 ) -> np.ndarray:
-    """``-log10`` of each pair's operator p-value: the rarest of its shared ``attributes``
-    prefixes among the untested shop pairs, Bonferroni-corrected for the attributes; records
-    the prefix lengths in ``facts``."""
-    best = np.ones(len(pairs.i))
+    """``-log10`` of the operator p-value of each shop pair ``(i, j)``: the rarest of its shared
+    ``attributes`` prefixes among the export's other shop pairs, Bonferroni-corrected for the
+    attributes; records the prefix lengths in ``facts``."""
+    best = np.ones(len(i))
     for name in attributes:
         values, width = shop_values(data, name), OPERATOR_ATTRIBUTES[name]
-        length = common_prefix_lengths(values, pairs.i, pairs.j, width=width)
+        length = common_prefix_lengths(values, i, j, width=width)
         facts[f"{name}_prefix"] = length.astype(np.float64)
         tested = np.cumsum(np.bincount(length, minlength=width + 1)[::-1])[::-1]  # sharing >= l
         others = np.maximum(prefix_pair_counts(values, width=width) - tested, 0)
@@ -209,10 +222,9 @@ def _groups(
     for g in range(len(labels)):
         mine = np.flatnonzero(pair_group == g)
         best = mine[np.argmax(strength[mine])]
-        accounts = np.sort(members.indices[members.indptr[g]:members.indptr[g + 1]]).astype(np.int64)
+        accounts = pairs.accounts[np.sort(members.indices[members.indptr[g]:members.indptr[g + 1]])]
         shops = np.unique(np.concatenate((i[mine], j[mine])))
         evidence = {name: float(values[best]) for name, values in facts.items()}
         evidence |= {"shops": float(len(shops)), "significant_pairs": float(len(mine))}
-        score = 1 - 1 / float(strength[best]) ** 2
-        out.append(AccountGroup(accounts, score, "mutual_brushing", shops, evidence))
+        out.append(AccountGroup(accounts, float(_score(strength[best])), "mutual_brushing", shops, evidence))
     return out
