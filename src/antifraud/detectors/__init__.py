@@ -13,6 +13,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`MutualBrushingDetector`: shops whose buyers are one person's linked accounts and whose
+  credit codes or names show one operator (互刷).
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -27,6 +29,7 @@ from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
+from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.schema import missing_columns
@@ -40,6 +43,7 @@ __all__ = [
     "Detector",
     "IdentityCommunityDetector",
     "LockstepDetector",
+    "MutualBrushingDetector",
     "PromotedShopDetector",
     "ReviewBurstDetector",
     "ReviewScorer",

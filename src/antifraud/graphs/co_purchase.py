@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from scipy.special import xlogy
 from scipy.stats import poisson
 
-__all__ = ["SharedBuyers", "shared_buyers"]
+__all__ = ["SharedBuyers", "poisson_evidence", "shared_buyers"]
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,25 @@ class SharedBuyers:
         >>> bool(np.isfinite(pairs.log10_pvalue()).all())
         True
         """
-        k, mu = self.observed, self.expected
-        tail = -poisson.logsf(k - 1, mu)
-        chernoff = mu - k + xlogy(k, k / mu)
-        return np.where(np.isfinite(tail), tail, chernoff) / np.log(10.0)
+        return poisson_evidence(self.observed, self.expected)
+
+
+def poisson_evidence(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """``-log10`` of the Poisson probability of at least ``observed`` events when ``expected``
+    are expected.
+
+    Where that probability underflows even in log space, the Chernoff bound
+    ``mu - k + k log(k / mu)`` takes its place: finite, and never more than the true evidence.
+
+    Examples
+    --------
+    >>> poisson_evidence(np.array([1.0, 2.0, 5000.0]), np.array([1.0, 0.01, 0.01])).round(2).tolist()
+    [0.2, 4.3, 26323.38]
+    """
+    k, mu = np.asarray(observed, dtype=np.float64), np.asarray(expected, dtype=np.float64)
+    tail = -poisson.logsf(k - 1, mu)
+    chernoff = mu - k + xlogy(k, k / mu)
+    return np.where(np.isfinite(tail), tail, chernoff) / np.log(10.0)
 
 
 def shared_buyers(X, *, max_account_shops: int = 100, min_shared: int = 2) -> SharedBuyers:
