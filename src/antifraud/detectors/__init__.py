@@ -13,6 +13,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
+  own history, and the accounts behind the shift (a promotion, or a one-star attack on the shop).
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -28,6 +30,7 @@ from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.schema import missing_columns
 
@@ -41,6 +44,7 @@ __all__ = [
     "IdentityCommunityDetector",
     "LockstepDetector",
     "PromotedShopDetector",
+    "RatingAnomalyDetector",
     "ReviewBurstDetector",
     "ReviewScorer",
     "Ring",
