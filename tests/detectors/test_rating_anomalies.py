@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+import scipy.sparse as sp
 from scipy.stats import betabinom
 
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector, beta_binomial_log_sf, volume_prior
@@ -23,7 +24,7 @@ def _table(rows: list[tuple[str, str, float, float]]) -> pa.Table:
 
 def _organic(seed: int = 0, n_buyers: int = 1500, n_shops: int = 30, days: int = 120) -> list[tuple]:
     """Buyers ordering a few times over ``days`` at shops of very different sizes; most shops
-    rate around 4.3 stars, shop s1 is steadily 98 % five-star."""
+    rate around 4.3 stars, shop s20 (one of the small ones) is steadily 98 % five-star."""
     rng = np.random.default_rng(seed)
     popularity = 1 / np.arange(1, n_shops + 1)
     popularity /= popularity.sum()
@@ -31,7 +32,7 @@ def _organic(seed: int = 0, n_buyers: int = 1500, n_shops: int = 30, days: int =
     rows = []
     for b in range(n_buyers):
         for shop in rng.choice(n_shops, size=rng.integers(2, 9), p=popularity):
-            stars = rng.choice(5, p=five_star if shop == 1 else mixed) + 1
+            stars = rng.choice(5, p=five_star if shop == 20 else mixed) + 1
             rows.append((f"b{b}", f"s{shop}", float(rng.uniform(0, days)), float(stars)))
     return rows
 
@@ -71,12 +72,14 @@ def test_volume_prior_precision_follows_the_spread_of_similar_shops():
     rng = np.random.default_rng(0)
     alike = rng.multinomial(64, [0.1, 0.2, 0.7], size=50)  # one distribution, multinomial noise
     spread = np.array([rng.multinomial(64, rng.dirichlet([1, 1, 1])) for _ in range(50)])
-    mean, strong = volume_prior(alike)
-    _, weak = volume_prior(spread)
-    assert mean[0] == pytest.approx([0.1, 0.2, 0.7], abs=0.02)
-    assert strong[0] > 30 * weak[0]
-    assert weak[0] == pytest.approx(3, rel=0.5)  # Dirichlet(1, 1, 1) has precision 3
-    assert volume_prior(np.zeros((2, 3)))[1].tolist() == [1, 1]
+    classes, mean, strong = volume_prior(alike)
+    _, _, weak = volume_prior(spread)
+    assert (classes == 6).all()  # 64 ratings each
+    assert mean[6] == pytest.approx([0.1, 0.2, 0.7], abs=0.02)
+    assert strong[6] > 30 * weak[6]
+    assert weak[6] == pytest.approx(3, rel=0.5)  # Dirichlet(1, 1, 1) has precision 3
+    # Sparse counts (shops x days) give the same prior as dense ones.
+    assert all(np.array_equal(a, b) for a, b in zip(volume_prior(sp.csr_matrix(spread)), volume_prior(spread)))
 
 
 def test_a_burst_of_one_star_reviews_from_new_accounts_is_an_attack_with_the_shop_as_victim():
@@ -146,3 +149,18 @@ def test_small_groups_are_not_reported():
     rows = _organic() + _burst("attacker", "s5", 12, 60.0, 1.0)
     assert len(_fit(rows)[0].groups_) == 1
     assert _fit(rows, min_size=13)[0].groups_ == []
+
+
+def test_a_five_star_burst_at_a_five_star_shop_shows_in_its_timing_not_its_ratings():
+    """Shop s20 is 98 % five-star: 25 more five-star ratings in a day shift nothing but its timing.
+    The same burst from the shop's own regulars (fans at a new product's drop) is no group."""
+    rows = _organic()
+    detector, data = _fit(rows + _burst("paid", "s20", 25, 90.0, 5.0))
+    assert [g.kind for g in detector.groups_] == ["dense_block"]
+    evidence = detector.groups_[0].evidence
+    assert evidence["log10_p"] == evidence["log10_p_timing"] < np.log10(0.01) <= evidence["log10_p_shift"]
+    assert data.graph.col_labels[detector.groups_[0].merchants].tolist() == ["s20"]
+    frame = pd.DataFrame(rows, columns=["buyer", "shop", "day", "rating"])
+    fans = frame.loc[(frame["shop"] == "s20") & (frame["day"] < 60), "buyer"].unique()[:25]
+    drop = [(b, "s20", 90.0 + i / 100, 5.0) for i, b in enumerate(fans)]
+    assert _fit(rows + drop)[0].groups_ == []

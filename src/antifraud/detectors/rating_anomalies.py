@@ -1,35 +1,42 @@
-"""Rating manipulation: shops whose ratings over a few days shift away from their own history.
+"""Rating manipulation: shops whose ratings over a few days depart from their own history.
 
-In the spirit of BIRDNEST (Hooi et al., SDM 2016), a shop's ratings are read against the norm
-of its own organic history, smoothed by a Dirichlet prior learned from the population. Ratings
-fall in three bands: low (at most ``max_low_rating``), high (at least ``min_high_rating``) and
-the middle. For every shop and every window of ``window_days`` days starting on a day it was
-reviewed, the window's count ``x`` of low (or high) ratings among its ``n`` ratings is tested
-against
+In the spirit of BIRDNEST (Hooi et al., SDM 2016), a shop's ratings and their timing are read
+against its own organic history and against shops like it, through Dirichlet priors learned
+from the population (:func:`volume_prior`: shops of the same ``floor(log2(volume))`` class;
+mean their pooled shares, precision by the method of moments from how much their shares vary
+beyond multinomial noise). Ratings fall in three bands: low (at most ``max_low_rating``), high
+(at least ``min_high_rating``) and the middle. Every window of 1, 2, 4, ... up to
+``max_window_days`` days of every shop (on a grid: see :func:`_windows`) is tested for an
+excess of low, and of high, ratings ``x`` among its ``n``, under two null models:
 
-- **the null model**: the window's ratings are drawn from the shop's own rating distribution,
-  which has a Dirichlet posterior: the prior of shops of similar volume (the same
-  ``floor(log2(ratings))`` class; mean their pooled shares, precision by the method of moments
-  from how much their shares vary beyond the multinomial noise, :func:`volume_prior`) updated
-  with the shop's ratings *outside* the window. ``x`` is then beta-binomial (the band's margin
-  of the Dirichlet-multinomial) and its upper tail probability is the window's p-value
-  (:func:`beta_binomial_log_sf`), Bonferroni-corrected for every window and band tested.
+- **shift**: the window's ratings are drawn from the shop's own rating distribution, whose
+  Dirichlet posterior is the prior of its volume class updated with the shop's ratings
+  *outside* the window; ``x`` is then beta-binomial (the band's margin of the
+  Dirichlet-multinomial). A steadily 98 % five-star shop has a 98 % five-star history, so a
+  five-star window is no shift there.
+- **timing**: the shop's ``N`` ratings of the band spread over the days as its volume class's
+  do, with a Dirichlet over days (a festival raises every shop's volume on the same days);
+  the window's count is ``BetaBinomial(N, c q, c (1 - q))``, ``q`` the class's share of the
+  band's ratings on the window's days and ``c`` its precision. A burst of five-star ratings
+  after a quiet period is a timing excess even where five stars are the shop's norm.
 
-A steadily 98 % five-star shop has a 98 % five-star history, so a five-star window is no shift
-there; a festival raises every shop's volume but not its rating distribution. Overlapping
-significant windows of one shop and band are one episode.
+Each p-value is the beta-binomial upper tail (:func:`beta_binomial_log_sf`), Bonferroni-
+corrected for every window, band and test; overlapping significant windows of one shop and
+band are one episode.
 
-A shift alone does not tell an attack from a quality incident, whose bad batch brings a burst of
-honest one-star reviews; who wrote the ratings does. A rated order is **established** when its
-account placed an order (anywhere) at least ``window_days`` days before it: the shop's ordinary
-customers who had bought before are, paid raters and attackers, with little or no history, are
-not. The second test's null model is that the episode's ``m`` extreme ratings come from accounts
-established as often as those of the same band at the other shops on the same days (share
-``r``, which follows the export's start and festivals' new buyers): the number established is
-``Binomial(m, r)`` and its lower tail probability, Bonferroni-corrected for every episode, is
-the raters' p-value. An episode is a group when both tests reject at ``alpha`` (an
-intersection-union test, whose p-value is the larger of the two): its members are the
-accounts behind the episode's extreme ratings that are not established.
+A burst alone does not tell an attack from a quality incident, whose bad batch brings a burst
+of honest one-star reviews, or a promotion from fans at a new product's drop; who wrote the
+ratings does. A rated order is **established** when its account placed another order
+(anywhere) at least ``established_days`` days before or after it: the shop's ordinary
+customers, who bought before (or come back), are; paid raters and attackers, whose accounts
+exist for the job, are not. The **raters'** null model is that the episode's ``m`` ratings of
+the band come from accounts established as often as those of the same band at the other shops
+on the same days (share ``r``, which follows the export's edges and festivals' new buyers):
+the number established is ``Binomial(m, r)``, and its lower tail, Bonferroni-corrected for
+every episode, is the raters' p-value. An episode is a group when the burst (the smaller of
+its two p-values) and the raters both reject at ``alpha``: an intersection-union test, whose
+p-value, ``evidence["log10_p"]``, is the larger of the two. Its members are the accounts
+behind the episode's ratings of the band that are not established.
 
 A high-band group promotes its shop (kind ``"dense_block"``, ``merchants`` the shop); a
 low-band group attacks it (``"negative_attack"``, the shop in ``victims``, ``merchants``
@@ -41,11 +48,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import Any
 
 import numba
 import numpy as np
 import pyarrow as pa
+import scipy.sparse as sp
 from scipy.stats import binom
 from sklearn.utils._param_validation import Interval
 
@@ -78,8 +85,8 @@ def _log_sf(x, n, a, b):  # pragma: no cover - compiled
             term += math.log((m - j) * (j + a[i]) / ((j + 1) * (m - j - 1 + b[i])))
             high, low = max(total, term), min(total, term)
             total = high + math.log1p(math.exp(low - high))
-            if term < total - 40 and a[i] >= 1 and b[i] >= 1:
-                break  # log-concave: the terms left fall geometrically and add under 1e-17
+            if term < total - 40 and b[i] >= 1:
+                break  # b >= 1: the pmf is unimodal, so the terms left keep falling (under 1e-17)
         out[i] = min(total, 0.0)
     return out
 
@@ -109,65 +116,64 @@ def beta_binomial_log_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndar
                    np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
-def volume_prior(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The Dirichlet prior of each shop's rating shares, learned from shops of similar volume.
+def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Dirichlet prior of each shop's shares over categories, learned from shops of similar volume.
 
-    Shops with ratings fall into classes by ``floor(log2(ratings))``. A class's mean is its
-    pooled shares (with one pseudo-rating per band, Laplace's rule, so that no band is
-    impossible); its precision ``c`` matches, by the method of moments, the spread of its
-    shops' shares: under a Dirichlet-multinomial a shop with ``n`` ratings has
+    Shops with counts fall into classes by ``floor(log2(total))``. A class's mean is its pooled
+    shares (with one pseudo-count per category, Laplace's rule, so that none is impossible);
+    its precision ``c`` matches, by the method of moments, the spread of its shops' shares:
+    under a Dirichlet-multinomial a shop with ``n`` counts has
     ``E sum_k (share_k - mean_k) ** 2 = sum_k mean_k (1 - mean_k) (1 + c / n) / (1 + c)``,
     so with ``R`` the observed spread over ``sum_k mean_k (1 - mean_k)`` and ``u`` the class's
-    mean ``1 / n``, ``c = (1 - R) / (R - u)``. It is kept between one rating and the class's
-    ratings (shares that vary no more than multinomial noise: the class's distribution is
-    known as well as its ratings tell).
+    mean ``1 / n``, ``c = (1 - R) / (R - u)``. It is kept between one count and the class's
+    total (shares that vary no more than multinomial noise: the class's distribution is
+    known as well as its counts tell).
 
     Parameters
     ----------
-    counts : ndarray of shape (n_shops, n_bands)
-        Ratings per shop and band.
+    counts : sparse matrix or ndarray of shape (n_shops, n_categories)
+        Counts per shop and category (rating bands, or days).
 
     Returns
     -------
-    mean : ndarray of shape (n_shops, n_bands)
-        Prior mean of each shop's shares (its class's).
-    precision : ndarray of shape (n_shops,)
-        Prior precision (pseudo-ratings) of each shop; 1 for shops without ratings.
+    classes : ndarray of int of shape (n_shops,)
+        Each shop's class (0 for shops without counts).
+    mean : ndarray of shape (n_classes, n_categories)
+        Prior mean of the shares of a class's shops.
+    precision : ndarray of shape (n_classes,)
+        Prior precision (pseudo-counts) of a class's shops.
 
     Examples
     --------
-    Four shops of 8-15 ratings, two mostly high and two mixed: their shares vary far more than
-    the noise, so the prior is weak.
+    Four shops of 8-15 ratings in three bands, two mostly high and two mixed: their shares vary
+    far more than multinomial noise, so the prior is weak (five pseudo-ratings).
 
-    >>> counts = np.array([[0, 1, 9], [1, 0, 9], [4, 3, 3], [3, 4, 3]])
-    >>> mean, precision = volume_prior(counts)
-    >>> mean[0].round(3).tolist(), precision.round(2).tolist()
-    ([0.209, 0.209, 0.581], [5.22, 5.22, 5.22, 5.22])
+    >>> classes, mean, precision = volume_prior(np.array([[0, 1, 9], [1, 0, 9], [4, 3, 3], [3, 4, 3]]))
+    >>> classes.tolist(), mean[3].round(3).tolist(), round(float(precision[3]), 2)
+    ([3, 3, 3, 3], [0.209, 0.209, 0.581], 5.22)
     """
-    counts = np.asarray(counts, dtype=np.float64)
-    n_shops, n_bands = counts.shape
-    totals = counts.sum(axis=1)
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    n_shops, n_categories = counts.shape
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    classes = np.floor(np.log2(np.maximum(totals, 1))).astype(np.int64)
+    n_classes = int(classes.max()) + 1 if n_shops else 1
     rated = totals > 0
-    mean = np.full((n_shops, n_bands), 1 / n_bands)
-    precision = np.ones(n_shops)
-    if not rated.any():
-        return mean, precision
-    cls = np.floor(np.log2(totals[rated])).astype(np.int64)
-    n_cls = int(cls.max()) + 1
-    pooled = np.zeros((n_cls, n_bands))
-    np.add.at(pooled, cls, counts[rated])
-    class_mean = (pooled + 1) / (pooled.sum(axis=1, keepdims=True) + n_bands)
-    shops_in = np.maximum(np.bincount(cls, minlength=n_cls), 1)
-    share = counts[rated] / totals[rated, None]
-    spread = np.bincount(cls, weights=((share - class_mean[cls]) ** 2).sum(axis=1), minlength=n_cls) / shops_in
-    noise = (class_mean * (1 - class_mean)).sum(axis=1)
-    u = np.bincount(cls, weights=1 / totals[rated], minlength=n_cls) / shops_in
-    r = spread / noise
+    members = sp.csr_matrix((rated.astype(np.float64), (classes, np.arange(n_shops))), shape=(n_classes, n_shops))
+    pooled = (members @ counts).toarray()
+    mean = (pooled + 1) / (pooled.sum(axis=1, keepdims=True) + n_categories)
+    # Per shop, sum_k (share_k - mean_k) ** 2 over its non-zero shares and its class's squares.
+    entries = counts.tocoo()
+    share = entries.data / totals[entries.row]
+    cross = np.bincount(entries.row, weights=share * (share - 2 * mean[classes[entries.row], entries.col]),
+                        minlength=n_shops)
+    spread = cross + (mean**2).sum(axis=1)[classes]
+    shops_in = np.maximum(np.bincount(classes[rated], minlength=n_classes), 1)
+    r = np.bincount(classes[rated], weights=spread[rated], minlength=n_classes) / shops_in
+    r /= (mean * (1 - mean)).sum(axis=1)
+    u = np.bincount(classes[rated], weights=1 / totals[rated], minlength=n_classes) / shops_in
     with np.errstate(divide="ignore", invalid="ignore"):
         c = np.where(r > u, (1 - r) / (r - u), np.inf)
-    c = np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
-    mean[rated], precision[rated] = class_mean[cls], c[cls]
-    return mean, precision
+    return classes, mean, np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
 
 
 def review_times(data: DetectionData) -> np.ndarray:
@@ -182,9 +188,9 @@ def review_times(data: DetectionData) -> np.ndarray:
 class RatingAnomalyDetector(Detector):
     """Accounts behind a shop's burst of extreme ratings that its own history does not explain.
 
-    See the module docs for the two tests (the window's rating shift against the shop's
-    Dirichlet-smoothed history, and the raters' history against the other shops' raters) and
-    their null models.
+    See the module docs for the tests (a window's rating shift against the shop's
+    Dirichlet-smoothed history, or its timing against shops like it; then the raters'
+    history against the other shops' raters) and their null models.
 
     Parameters
     ----------
@@ -208,11 +214,13 @@ class RatingAnomalyDetector(Detector):
     groups_ : list of AccountGroup
         Groups, best first: kind ``"dense_block"`` (promotion, ``merchants`` the shop) or
         ``"negative_attack"`` (``victims`` the shop). ``evidence`` holds ``log10_p`` (the
-        group's, the larger of its two corrected p-values), ``log10_p_shift`` and
-        ``log10_p_raters`` (each corrected), the most significant window's ``window_ratings``,
-        ``extreme_ratings``, ``expected_extreme`` (under the null), ``history_ratings`` and
-        ``prior_precision``, and the episode's ``raters``, ``established_raters`` and
-        ``expected_established``; ``details`` its ``size``, ``days`` and ``windows``.
+        group's p-value, see the module docs), ``log10_p_shift``, ``log10_p_timing`` and
+        ``log10_p_raters`` (each corrected); of the most significant window,
+        ``window_ratings``, ``extreme_ratings`` (of the band) and ``expected_extreme`` (under
+        the shift null), ``shop_extreme_ratings`` (the shop's of the band) and
+        ``expected_in_window`` (under the timing null); of the episode, ``raters``,
+        ``established_raters`` and ``expected_established``. ``details``: ``size``, ``days``
+        and ``windows`` (significant windows merged).
     account_scores_ : ndarray of float
         Per account, the score of its best group (0 for none).
     merchant_scores_ : ndarray of float
@@ -255,7 +263,7 @@ class RatingAnomalyDetector(Detector):
         self.alpha = alpha
         self.min_size = min_size
 
-    def _fit(self, X: DetectionData, **fit_params: Any) -> None:
+    def _fit(self, X: DetectionData) -> None:
         """Test every shop's windows, then the raters of its significant episodes."""
         self.merchant_scores_ = np.zeros(X.graph.n_cols)
         self.order_scores_ = np.zeros(len(X.order_rows))
@@ -294,11 +302,11 @@ class RatingAnomalyDetector(Detector):
             if other.sum() <= 0:
                 continue  # nobody else rated on those days: no reference for the raters
             r = other[1] / other.sum()
-            log10_p_raters = min(float(binom.logcdf(own[1], extreme.size, r)) / np.log(10)
-                                 + np.log10(len(episodes)), 0.0)
+            log10_p_raters = min(float(binom.logcdf(own[1], extreme.size, r) / np.log(10)
+                                       + np.log10(len(episodes))), 0.0)
             carried = rated[extreme[~established[extreme]]]
             members = np.unique(X.order_rows[carried]).astype(np.int64)
-            log10_p = max(evidence["log10_p_shift"], log10_p_raters)
+            log10_p = max(min(evidence["log10_p_shift"], evidence["log10_p_timing"]), log10_p_raters)
             if log10_p >= np.log10(self.alpha) or members.size < self.min_size:
                 continue
             target = np.array([shop], dtype=np.int64)
@@ -324,8 +332,8 @@ def _established(X: DetectionData, rated: np.ndarray, distance: float) -> np.nda
 
 @dataclass
 class _Windows:
-    """Every window tested: its shop, first day and length, its ratings and those of its band,
-    and the shops' rating counts and Dirichlet priors."""
+    """Every window tested (its shop, first day, length, ratings and those of each extreme band)
+    and the priors of its shop's rating distribution and, per band, of its timing."""
 
     shop: np.ndarray
     day: np.ndarray
@@ -333,8 +341,9 @@ class _Windows:
     ratings: np.ndarray
     in_band: dict[int, np.ndarray]
     shop_counts: np.ndarray
-    mean: np.ndarray
-    precision: np.ndarray
+    rating_prior: tuple[np.ndarray, np.ndarray, np.ndarray]
+    #: Per band, the prior share of the shop's ratings of the band falling in the window and its precision.
+    timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
 
     def __len__(self) -> int:
         return self.shop.size
@@ -356,26 +365,45 @@ def _windows(key: np.ndarray, band: np.ndarray, span: int, lengths: np.ndarray, 
         begin, end = np.searchsorted(key, starts), np.searchsorted(key, starts + length)
         parts.append((starts, np.full(starts.size, length), begin, end))
     starts, length, begin, end = (np.concatenate(column) for column in zip(*parts))
+    shop, day = starts // span, starts % span
     shop_counts = np.bincount(key // span * 3 + band, minlength=3 * n_shops).reshape(n_shops, 3)
-    mean, precision = volume_prior(shop_counts)
-    return _Windows(starts // span, starts % span, length, end - begin,
-                    {b: c[end] - c[begin] for b, c in cum.items()}, shop_counts, mean, precision)
+    n_days = int((key % span).max()) + 1
+    timing = {}
+    for b in (LOW, HIGH):
+        on = band == b
+        by_day = sp.csr_matrix((np.ones(on.sum()), (key[on] // span, key[on] % span)), shape=(n_shops, n_days))
+        classes, mean, precision = volume_prior(by_day)
+        cum_mean = np.concatenate([np.zeros((len(mean), 1)), np.cumsum(mean, axis=1)], axis=1)
+        share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
+        timing[b] = share, precision[classes[shop]]
+    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()}, shop_counts,
+                    volume_prior(shop_counts), timing)
+
+
+def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log10 P(X >= x)`` for ``X ~ BetaBinomial(n, a, rest)`` where ``x`` exceeds its mean
+    (0 elsewhere: only an excess can be significant), and the mean."""
+    expected = n * a / (a + rest)
+    log10_p = np.zeros(x.size)
+    excess = np.flatnonzero(x > expected)
+    log10_p[excess] = beta_binomial_log_sf(x[excess], n[excess], a[excess], rest[excess]) / np.log(10)
+    return log10_p, expected
 
 
 def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> list[tuple[int, int, int, int, dict]]:
     """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows:
     ``(band, shop, first day, end day, evidence of the most significant window)``."""
-    x, n, shop = w.in_band[b], w.ratings, w.shop
-    mean, precision = w.mean[shop, b], w.precision[shop]
-    tested = np.flatnonzero(x >= min_size)
-    x, n, shop = x[tested], n[tested], shop[tested]
-    a = precision[tested] * mean[tested] + w.shop_counts[shop, b] - x
-    rest = precision[tested] + w.shop_counts[shop].sum(axis=1) - n - a
-    expected = n * a / (a + rest)
-    excess = np.flatnonzero(x > expected)  # only an excess can be significant
-    tested, x, n, shop, a, rest, expected = (v[excess] for v in (tested, x, n, shop, a, rest, expected))
-    log10_p = beta_binomial_log_sf(x, n, a, rest) / np.log(10)
-    log10_p = np.minimum(log10_p + np.log10(2 * len(w)), 0)  # every window, in both bands
+    tested = np.flatnonzero(w.in_band[b] >= min_size)
+    x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
+    classes, mean, precision = w.rating_prior
+    a = precision[classes[shop]] * mean[classes[shop], b] + w.shop_counts[shop, b] - x
+    shift, expected = _tail(x, n, a, precision[classes[shop]] + w.shop_counts[shop].sum(axis=1) - n - a)
+    share, concentration = (v[tested] for v in w.timing_prior[b])
+    total = w.shop_counts[shop, b]
+    timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))
+    # Every window, both bands, both tests.
+    shift, timing = (np.minimum(v + np.log10(4 * len(w)), 0) for v in (shift, timing))
+    log10_p = np.minimum(shift, timing)
     keep = np.flatnonzero(log10_p < np.log10(alpha))
     keep = keep[np.lexsort((w.day[tested[keep]], shop[keep]))]
     begin = shop[keep] * span + w.day[tested[keep]]
@@ -388,9 +416,9 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
         best = keep[lo + int(np.argmin(log10_p[keep[lo:hi]]))]
         s = int(shop[best])
         out.append((b, s, int(begin[lo] - s * span), int(end[hi - 1] - s * span), {
-            "log10_p_shift": float(log10_p[best]), "window_ratings": float(n[best]),
-            "extreme_ratings": float(x[best]), "expected_extreme": float(expected[best]),
-            "history_ratings": float(w.shop_counts[s].sum() - n[best]), "prior_precision": float(w.precision[s]),
-            "windows": float(hi - lo),
+            "log10_p_shift": float(shift[best]), "log10_p_timing": float(timing[best]),
+            "window_ratings": float(n[best]), "extreme_ratings": float(x[best]),
+            "expected_extreme": float(expected[best]), "shop_extreme_ratings": float(total[best]),
+            "expected_in_window": float(in_window[best]), "windows": float(hi - lo),
         }))
     return out
