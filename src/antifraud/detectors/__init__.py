@@ -15,6 +15,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   addresses that behave like one operator (account farms).
 - :class:`MutualBrushingDetector`: shops whose buyers are one person's linked accounts and whose
   credit codes or names show one operator (互刷).
+- :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
+  own history, and the accounts behind the shift (a promotion, or a one-star attack on the shop).
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -31,6 +33,7 @@ from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.schema import missing_columns
 
@@ -45,6 +48,7 @@ __all__ = [
     "LockstepDetector",
     "MutualBrushingDetector",
     "PromotedShopDetector",
+    "RatingAnomalyDetector",
     "ReviewBurstDetector",
     "ReviewScorer",
     "Ring",

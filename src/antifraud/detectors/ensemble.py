@@ -79,8 +79,10 @@ from antifraud.detectors.base import Detector
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
+from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.naming import ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
+from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import DetectionData
@@ -109,6 +111,12 @@ DETECTORS: list[tuple[str, Detector]] = [
     # few bad reviews close together at a busy shop are chance.
     ("review_bursts", ReviewBurstDetector(window=6 * 3600.0, min_shops=1, max_crowd=1000, min_size=8)),
     ("communities", IdentityCommunityDetector()),
+    # Shops whose buyers are one person's accounts and whose credit codes or names show one
+    # operator; its account scores are the trace of mutual brushing in any ring.
+    ("mutual_brushing", MutualBrushingDetector()),
+    # Shifts of a shop's ratings against its own history: five-star promotions, and one-star
+    # attacks with the shop as victim.
+    ("rating_anomalies", RatingAnomalyDetector()),
 ]
 
 #: The review scorer the ensemble runs unless told otherwise.

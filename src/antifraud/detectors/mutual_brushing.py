@@ -118,6 +118,7 @@ class MutualBrushingDetector(Detector):
         The linked-buyer evidence threshold, ``log10(n_tested / alpha)`` in ``-log10 p``.
     """
 
+    trace = "mutual_brushing"
     required_columns = (*REQUIRED, PERSONAL)
     _parameter_constraints = {
         # A level of 1 would make every test significant: log10(n_tested / alpha) is its bar.

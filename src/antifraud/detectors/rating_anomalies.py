@@ -1,0 +1,424 @@
+"""Rating manipulation: shops whose ratings over a few days depart from their own history.
+
+In the spirit of BIRDNEST (Hooi et al., SDM 2016), a shop's ratings and their timing are read
+against its own organic history and against shops like it, through Dirichlet priors learned
+from the population (:func:`volume_prior`: shops of the same ``floor(log2(volume))`` class;
+mean their pooled shares, precision by the method of moments from how much their shares vary
+beyond multinomial noise). Ratings fall in three bands: low (at most ``max_low_rating``), high
+(at least ``min_high_rating``) and the middle. Every window of 1, 2, 4, ... up to
+``max_window_days`` days of every shop (on a grid: see :func:`_windows`) is tested for an
+excess of low, and of high, ratings ``x`` among its ``n``, under two null models:
+
+- **shift**: the window's ratings are drawn from the shop's own rating distribution, whose
+  Dirichlet posterior is the prior of its volume class updated with the shop's ratings
+  *outside* the window; ``x`` is then beta-binomial (the band's margin of the
+  Dirichlet-multinomial). A steadily 98 % five-star shop has a 98 % five-star history, so a
+  five-star window is no shift there.
+- **timing**: the shop's ``N`` ratings of the band spread over the days as its volume class's
+  do, with a Dirichlet over days (a festival raises every shop's volume on the same days);
+  the window's count is ``BetaBinomial(N, c q, c (1 - q))``, ``q`` the class's share of the
+  band's ratings on the window's days and ``c`` its precision. A burst of five-star ratings
+  after a quiet period is a timing excess even where five stars are the shop's norm.
+
+Each p-value is the beta-binomial upper tail (:func:`beta_binomial_log_sf`), Bonferroni-
+corrected for every window, band and test; overlapping significant windows of one shop and
+band are one episode.
+
+A burst alone does not tell an attack from a quality incident, whose bad batch brings a burst
+of honest one-star reviews, or a promotion from fans at a new product's drop; who wrote the
+ratings does. A rated order is **established** when its account placed another order
+(anywhere) at least ``established_days`` days before or after it: the shop's ordinary
+customers, who bought before (or come back), are; paid raters and attackers, whose accounts
+exist for the job, are not. The **raters'** null model is that the episode's ``m`` ratings of
+the band come from accounts established as often as those of the same band at the other shops
+on the same days (share ``r``, which follows the export's edges and festivals' new buyers):
+the number established is ``Binomial(m, r)``, and its lower tail, Bonferroni-corrected for
+every episode, is the raters' p-value. An episode is a group when the burst (the smaller of
+its two p-values) and the raters both reject at ``alpha``: an intersection-union test, whose
+p-value, ``evidence["log10_p"]``, is the larger of the two. Its members are the accounts
+behind the episode's ratings of the band that are not established.
+
+A high-band group promotes its shop (kind ``"dense_block"``, ``merchants`` the shop); a
+low-band group attacks it (``"negative_attack"``, the shop in ``victims``, ``merchants``
+empty). A group's score is ``1 - p``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from numbers import Integral, Real
+
+import numba
+import numpy as np
+import pyarrow as pa
+import scipy.sparse as sp
+from scipy.stats import binom
+from sklearn.utils._param_validation import Interval
+
+from antifraud.detectors.base import Detector
+from antifraud.detectors.groups import AccountGroup, rank_groups
+from antifraud.features.data import DetectionData
+
+__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "volume_prior"]
+
+DAY = 86400
+#: Rating bands, in this order: at most ``max_low_rating``, between, at least ``min_high_rating``.
+LOW, MIDDLE, HIGH = 0, 1, 2
+#: The band of each group kind: a burst of high ratings promotes, one of low ratings attacks.
+_KIND = {HIGH: "dense_block", LOW: "negative_attack"}
+
+
+@numba.njit(cache=True)
+def _log_sf(x, n, a, b):  # pragma: no cover - compiled
+    out = np.zeros(x.shape[0])
+    for i in range(x.shape[0]):
+        k, m = x[i], n[i]
+        if k <= 0:
+            continue
+        # log pmf(k), then each next term by the ratio pmf(j + 1) / pmf(j), summed in log space.
+        term = (math.lgamma(m + 1) - math.lgamma(k + 1) - math.lgamma(m - k + 1)
+                + math.lgamma(k + a[i]) + math.lgamma(m - k + b[i]) - math.lgamma(m + a[i] + b[i])
+                - math.lgamma(a[i]) - math.lgamma(b[i]) + math.lgamma(a[i] + b[i]))
+        total = term
+        for j in range(k, m):
+            term += math.log((m - j) * (j + a[i]) / ((j + 1) * (m - j - 1 + b[i])))
+            high, low = max(total, term), min(total, term)
+            total = high + math.log1p(math.exp(low - high))
+            if term < total - 40 and b[i] >= 1:
+                break  # b >= 1: the pmf is unimodal, so the terms left keep falling (under 1e-17)
+        out[i] = min(total, 0.0)
+    return out
+
+
+def beta_binomial_log_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Natural log of ``P(X >= x)`` for ``X ~ BetaBinomial(n, a, b)``, elementwise.
+
+    The tail is summed term by term in log space (a compiled loop over ``n - x + 1`` terms), so
+    it neither underflows for the tiny p-values of an attack nor costs scipy's generic
+    summation.
+
+    Parameters
+    ----------
+    x, n : ndarray of int
+        Observed counts and numbers of trials (``0 <= x <= n``).
+    a, b : ndarray of float
+        Positive shape parameters.
+
+    Examples
+    --------
+    >>> from scipy.stats import betabinom
+    >>> x, n, a, b = np.array([0, 3, 9]), np.array([10, 10, 10]), np.array([2.0, 2.0, 0.5]), np.array([5.0, 5.0, 9.0])
+    >>> np.allclose(np.exp(beta_binomial_log_sf(x, n, a, b)), betabinom.sf(x - 1, n, a, b))
+    True
+    """
+    return _log_sf(np.asarray(x, dtype=np.int64), np.asarray(n, dtype=np.int64),
+                   np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
+
+
+def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Dirichlet prior of each shop's shares over categories, learned from shops of similar volume.
+
+    Shops with counts fall into classes by ``floor(log2(total))``. A class's mean is its pooled
+    shares (with one pseudo-count per category, Laplace's rule, so that none is impossible);
+    its precision ``c`` matches, by the method of moments, the spread of its shops' shares:
+    under a Dirichlet-multinomial a shop with ``n`` counts has
+    ``E sum_k (share_k - mean_k) ** 2 = sum_k mean_k (1 - mean_k) (1 + c / n) / (1 + c)``,
+    so with ``R`` the observed spread over ``sum_k mean_k (1 - mean_k)`` and ``u`` the class's
+    mean ``1 / n``, ``c = (1 - R) / (R - u)``. It is kept between one count and the class's
+    total (shares that vary no more than multinomial noise: the class's distribution is
+    known as well as its counts tell).
+
+    Parameters
+    ----------
+    counts : sparse matrix or ndarray of shape (n_shops, n_categories)
+        Counts per shop and category (rating bands, or days).
+
+    Returns
+    -------
+    classes : ndarray of int of shape (n_shops,)
+        Each shop's class (0 for shops without counts).
+    mean : ndarray of shape (n_classes, n_categories)
+        Prior mean of the shares of a class's shops.
+    precision : ndarray of shape (n_classes,)
+        Prior precision (pseudo-counts) of a class's shops.
+
+    Examples
+    --------
+    Four shops of 8-15 ratings in three bands, two mostly high and two mixed: their shares vary
+    far more than multinomial noise, so the prior is weak (five pseudo-ratings).
+
+    >>> classes, mean, precision = volume_prior(np.array([[0, 1, 9], [1, 0, 9], [4, 3, 3], [3, 4, 3]]))
+    >>> classes.tolist(), mean[3].round(3).tolist(), round(float(precision[3]), 2)
+    ([3, 3, 3, 3], [0.209, 0.209, 0.581], 5.22)
+    """
+    counts = sp.csr_matrix(counts, dtype=np.float64)
+    n_shops, n_categories = counts.shape
+    totals = np.asarray(counts.sum(axis=1)).ravel()
+    classes = np.floor(np.log2(np.maximum(totals, 1))).astype(np.int64)
+    n_classes = int(classes.max()) + 1 if n_shops else 1
+    rated = totals > 0
+    members = sp.csr_matrix((rated.astype(np.float64), (classes, np.arange(n_shops))), shape=(n_classes, n_shops))
+    pooled = (members @ counts).toarray()
+    mean = (pooled + 1) / (pooled.sum(axis=1, keepdims=True) + n_categories)
+    # Per shop, sum_k (share_k - mean_k) ** 2 over its non-zero shares and its class's squares.
+    entries = counts.tocoo()
+    share = entries.data / totals[entries.row]
+    cross = np.bincount(entries.row, weights=share * (share - 2 * mean[classes[entries.row], entries.col]),
+                        minlength=n_shops)
+    spread = cross + (mean**2).sum(axis=1)[classes]
+    shops_in = np.maximum(np.bincount(classes[rated], minlength=n_classes), 1)
+    r = np.bincount(classes[rated], weights=spread[rated], minlength=n_classes) / shops_in
+    r /= (mean * (1 - mean)).sum(axis=1)
+    u = np.bincount(classes[rated], weights=1 / totals[rated], minlength=n_classes) / shops_in
+    with np.errstate(divide="ignore", invalid="ignore"):
+        c = np.where(r > u, (1 - r) / (r - u), np.inf)
+    return classes, mean, np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
+
+
+def review_times(data: DetectionData) -> np.ndarray:
+    """When each order's review was posted (seconds): ``reviewed_at`` where the export has it,
+    else the order's time (a review export's date is its ``created_at``)."""
+    if "reviewed_at" not in data.table.column_names:
+        return data.times
+    posted = data.table.column("reviewed_at").cast(pa.int64()).to_numpy(zero_copy_only=False)
+    return np.where(np.isnan(posted.astype(np.float64)), data.times, posted).astype(np.int64)
+
+
+class RatingAnomalyDetector(Detector):
+    """Accounts behind a shop's burst of extreme ratings that its own history does not explain.
+
+    See the module docs for the tests (a window's rating shift against the shop's
+    Dirichlet-smoothed history, or its timing against shops like it; then the raters'
+    history against the other shops' raters) and their null models.
+
+    Parameters
+    ----------
+    max_window_days : int
+        Longest window tested, in days: windows last 1, 2, 4, ... days up to it (a burst
+        spread over more days than a window would make its own history).
+    established_days : int
+        How far (in days) from a rated order its account must have another order to be
+        established.
+    max_low_rating : float
+        Highest rating in the low band (an attack's).
+    min_high_rating : float
+        Lowest rating in the high band (a promotion's).
+    alpha : float
+        Family-wise level of both tests (each Bonferroni-corrected).
+    min_size : int
+        Fewest accounts a group needs.
+
+    Attributes
+    ----------
+    groups_ : list of AccountGroup
+        Groups, best first: kind ``"dense_block"`` (promotion, ``merchants`` the shop) or
+        ``"negative_attack"`` (``victims`` the shop). ``evidence`` holds ``log10_p`` (the
+        group's p-value, see the module docs), ``log10_p_shift``, ``log10_p_timing`` and
+        ``log10_p_raters`` (each corrected); of the most significant window,
+        ``window_ratings``, ``extreme_ratings`` (of the band) and ``expected_extreme`` (under
+        the shift null), ``shop_extreme_ratings`` (the shop's of the band) and
+        ``expected_in_window`` (under the timing null); of the episode, ``raters``,
+        ``established_raters`` and ``expected_established``. ``details``: ``size``, ``days``
+        and ``windows`` (significant windows merged).
+    account_scores_ : ndarray of float
+        Per account, the score of its best group (0 for none).
+    merchant_scores_ : ndarray of float
+        Per merchant, the score of its best promotion group (0 for none: an attacked shop is
+        never scored for the attack).
+    order_scores_ : ndarray of float
+        Per order, the score of the group whose extreme rating it carries (0 for none).
+
+    Examples
+    --------
+    >>> detector = RatingAnomalyDetector().fit(data)  # doctest: +SKIP
+    >>> [(g.kind, g.victims) for g in detector.groups_]  # doctest: +SKIP
+    """
+
+    required_columns = (*Detector.required_columns, "rating")
+    _parameter_constraints = {
+        "max_window_days": [Interval(Integral, 1, None, closed="left")],
+        "established_days": [Interval(Integral, 1, None, closed="left")],
+        # Any rating scale; a NaN would put no rating in the band.
+        "max_low_rating": [Interval(Real, None, None, closed="neither")],
+        "min_high_rating": [Interval(Real, None, None, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "min_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        max_window_days: int = 16,
+        established_days: int = 7,
+        max_low_rating: float = 2.0,
+        min_high_rating: float = 5.0,
+        alpha: float = 0.01,
+        min_size: int = 5,
+    ) -> None:
+        self.max_window_days = max_window_days
+        self.established_days = established_days
+        self.max_low_rating = max_low_rating
+        self.min_high_rating = min_high_rating
+        self.alpha = alpha
+        self.min_size = min_size
+
+    def _fit(self, X: DetectionData) -> None:
+        """Test every shop's windows, then the raters of its significant episodes."""
+        self.merchant_scores_ = np.zeros(X.graph.n_cols)
+        self.order_scores_ = np.zeros(len(X.order_rows))
+        rated = np.flatnonzero(~np.isnan(X.ratings))
+        groups = []
+        for group, orders in (self._groups(X, rated) if rated.size else []):
+            groups.append(group)
+            self.order_scores_[orders] = np.maximum(self.order_scores_[orders], group.score)
+            self.merchant_scores_[group.merchants] = np.maximum(self.merchant_scores_[group.merchants], group.score)
+        self.groups_, _, self.account_scores_ = rank_groups(groups, X.graph.n_rows)
+
+    def _groups(self, X: DetectionData, rated: np.ndarray) -> list[tuple[AccountGroup, np.ndarray]]:
+        """The groups, each with the positions of the orders that carry its extreme ratings."""
+        ratings = X.ratings[rated]
+        band = np.where(ratings <= self.max_low_rating, LOW, np.where(ratings >= self.min_high_rating, HIGH, MIDDLE))
+        posted = review_times(X)[rated]
+        day = (posted - posted.min()) // DAY
+        lengths = 2 ** np.arange(int(np.log2(self.max_window_days)) + 1)
+        span = int(day.max()) + 1 + int(lengths[-1])  # one shop's windows never reach the next shop's keys
+        key = X.order_cols[rated].astype(np.int64) * span + day
+        order = np.argsort(key, kind="stable")
+        key, band, day, rated = key[order], band[order], day[order], rated[order]
+        established = _established(X, rated, self.established_days * DAY)
+        windows = _windows(key, band, span, lengths, X.graph.n_cols)
+        # The other shops' raters, per day and band, established or not (cumulative over days).
+        cells = ((day + 1) * 3 + band) * 2 + established
+        daily = np.cumsum(np.bincount(cells, minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
+
+        episodes = [e for b in (HIGH, LOW) for e in _episodes(windows, b, self.alpha, self.min_size, span)]
+        groups = []
+        for b, shop, first_day, end_day, evidence in episodes:
+            lo, hi = np.searchsorted(key, [shop * span + first_day, shop * span + end_day])
+            extreme = lo + np.flatnonzero(band[lo:hi] == b)
+            own = np.bincount(established[extreme].astype(np.int64), minlength=2)
+            other = daily[end_day, b] - daily[first_day, b] - own
+            if other.sum() <= 0:
+                continue  # nobody else rated on those days: no reference for the raters
+            r = other[1] / other.sum()
+            log10_p_raters = min(float(binom.logcdf(own[1], extreme.size, r) / np.log(10)
+                                       + np.log10(len(episodes))), 0.0)
+            carried = rated[extreme[~established[extreme]]]
+            members = np.unique(X.order_rows[carried]).astype(np.int64)
+            log10_p = max(min(evidence["log10_p_shift"], evidence["log10_p_timing"]), log10_p_raters)
+            if log10_p >= np.log10(self.alpha) or members.size < self.min_size:
+                continue
+            target = np.array([shop], dtype=np.int64)
+            none = np.zeros(0, dtype=np.int64)
+            evidence |= {"log10_p": log10_p, "log10_p_raters": log10_p_raters, "raters": float(extreme.size),
+                         "established_raters": float(own[1]), "expected_established": float(extreme.size * r)}
+            details = {"size": float(members.size), "days": float(end_day - first_day),
+                       "windows": evidence.pop("windows")}
+            group = AccountGroup(members, float(1 - 10**log10_p), _KIND[b], target if b == HIGH else none,
+                                 evidence, details, target if b == LOW else none)
+            groups.append((group, carried))
+        return groups
+
+
+def _established(X: DetectionData, rated: np.ndarray, distance: float) -> np.ndarray:
+    """Whether the account of each rated order has another order at least ``distance`` seconds
+    before or after it."""
+    rows, times = X.order_rows[rated], X.times[rated]
+    last = np.full(X.graph.n_rows, -np.inf)
+    np.maximum.at(last, X.order_rows, X.times.astype(np.float64))
+    return (X.first_order[rows] <= times - distance) | (last[rows] >= times + distance)
+
+
+@dataclass
+class _Windows:
+    """Every window tested (its shop, first day, length, ratings and those of each extreme band)
+    and the priors of its shop's rating distribution and, per band, of its timing."""
+
+    shop: np.ndarray
+    day: np.ndarray
+    length: np.ndarray
+    ratings: np.ndarray
+    in_band: dict[int, np.ndarray]
+    shop_counts: np.ndarray
+    rating_prior: tuple[np.ndarray, np.ndarray, np.ndarray]
+    #: Per band, the prior share of the shop's ratings of the band falling in the window and its precision.
+    timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    def __len__(self) -> int:
+        return self.shop.size
+
+
+def _windows(key: np.ndarray, band: np.ndarray, span: int, lengths: np.ndarray, n_shops: int) -> _Windows:
+    """Windows of every length of each shop (``key = shop * span + day``, sorted), on a grid.
+
+    A window of ``L`` days starts on every multiple of ``L / 2`` days on which the shop has a
+    rating in the first half (every such day for one-day windows), so any burst of at most
+    ``L / 2`` days lies inside one window of length ``L``.
+    """
+    cum = {b: np.concatenate([[0], np.cumsum(band == b)]) for b in (LOW, HIGH)}
+    parts = []
+    for length in lengths.tolist():
+        step = max(length // 2, 1)
+        grid = key - key % span % step  # sorted as ``key`` is
+        starts = grid[np.flatnonzero(np.diff(grid, prepend=-1))]
+        begin, end = np.searchsorted(key, starts), np.searchsorted(key, starts + length)
+        parts.append((starts, np.full(starts.size, length), begin, end))
+    starts, length, begin, end = (np.concatenate(column) for column in zip(*parts))
+    shop, day = starts // span, starts % span
+    shop_counts = np.bincount(key // span * 3 + band, minlength=3 * n_shops).reshape(n_shops, 3)
+    n_days = int((key % span).max()) + 1
+    timing = {}
+    for b in (LOW, HIGH):
+        on = band == b
+        by_day = sp.csr_matrix((np.ones(on.sum()), (key[on] // span, key[on] % span)), shape=(n_shops, n_days))
+        classes, mean, precision = volume_prior(by_day)
+        cum_mean = np.concatenate([np.zeros((len(mean), 1)), np.cumsum(mean, axis=1)], axis=1)
+        share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
+        timing[b] = share, precision[classes[shop]]
+    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()}, shop_counts,
+                    volume_prior(shop_counts), timing)
+
+
+def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``log10 P(X >= x)`` for ``X ~ BetaBinomial(n, a, rest)`` where ``x`` exceeds its mean
+    (0 elsewhere: only an excess can be significant), and the mean."""
+    expected = n * a / (a + rest)
+    log10_p = np.zeros(x.size)
+    excess = np.flatnonzero(x > expected)
+    log10_p[excess] = beta_binomial_log_sf(x[excess], n[excess], a[excess], rest[excess]) / np.log(10)
+    return log10_p, expected
+
+
+def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> list[tuple[int, int, int, int, dict]]:
+    """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows:
+    ``(band, shop, first day, end day, evidence of the most significant window)``."""
+    tested = np.flatnonzero(w.in_band[b] >= min_size)
+    x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
+    classes, mean, precision = w.rating_prior
+    a = precision[classes[shop]] * mean[classes[shop], b] + w.shop_counts[shop, b] - x
+    shift, expected = _tail(x, n, a, precision[classes[shop]] + w.shop_counts[shop].sum(axis=1) - n - a)
+    share, concentration = (v[tested] for v in w.timing_prior[b])
+    total = w.shop_counts[shop, b]
+    timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))
+    # Every window, both bands, both tests.
+    shift, timing = (np.minimum(v + np.log10(4 * len(w)), 0) for v in (shift, timing))
+    log10_p = np.minimum(shift, timing)
+    keep = np.flatnonzero(log10_p < np.log10(alpha))
+    keep = keep[np.lexsort((w.day[tested[keep]], shop[keep]))]
+    begin = shop[keep] * span + w.day[tested[keep]]
+    end = np.maximum.accumulate(begin + w.length[tested[keep]])
+    new = np.ones(keep.size, dtype=bool)
+    new[1:] = begin[1:] >= end[:-1]
+    bounds = np.append(np.flatnonzero(new), keep.size)
+    out = []
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        best = keep[lo + int(np.argmin(log10_p[keep[lo:hi]]))]
+        s = int(shop[best])
+        out.append((b, s, int(begin[lo] - s * span), int(end[hi - 1] - s * span), {
+            "log10_p_shift": float(shift[best]), "log10_p_timing": float(timing[best]),
+            "window_ratings": float(n[best]), "extreme_ratings": float(x[best]),
+            "expected_extreme": float(expected[best]), "shop_extreme_ratings": float(total[best]),
+            "expected_in_window": float(in_window[best]), "windows": float(hi - lo),
+        }))
+    return out
