@@ -13,6 +13,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`ReviewTextDetector`: near-duplicate review texts posted by many accounts at the
+  shops they promote, far beyond what the export's language and the shops' shares explain.
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -29,6 +31,7 @@ from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.review_scores import ReviewScorer
+from antifraud.detectors.review_texts import ReviewTextDetector
 from antifraud.schema import missing_columns
 
 __all__ = [
@@ -43,6 +46,7 @@ __all__ = [
     "PromotedShopDetector",
     "ReviewBurstDetector",
     "ReviewScorer",
+    "ReviewTextDetector",
     "Ring",
     "configure",
     "load_config",
