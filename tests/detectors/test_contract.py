@@ -67,7 +67,7 @@ def bench(tmp_path_factory):
 def test_every_detector_is_registered():
     assert [cls.__name__ for cls in CLASSES] == [
         "DenseBlockDetector", "IdentityCommunityDetector", "LockstepDetector", "MutualBrushingDetector",
-        "PromotedShopDetector", "RatingAnomalyDetector", "ReviewBurstDetector", "ReviewScorer",
+        "PromotedShopDetector", "RatingAnomalyDetector", "ReviewBurstDetector", "ReviewScorer", "ReviewTextDetector",
     ]
     assert {type(d) for _, d in DETECTORS} | NOT_DEFAULT == set(CLASSES)
 

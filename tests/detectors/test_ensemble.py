@@ -122,7 +122,8 @@ def test_detectors_the_columns_do_not_allow_are_skipped_with_a_reason(tmp_path):
     minimal.to_csv(tmp_path / "minimal.csv", index=False)
     data = prepare(ingest([tmp_path / "minimal.csv"], PROFILES["generic"]).table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
-    assert set(ensemble.skipped_) == {"review_bursts", "communities", "mutual_brushing", "rating_anomalies"}
+    assert set(ensemble.skipped_) == {"review_bursts", "communities", "mutual_brushing", "rating_anomalies",
+                                     "review_texts"}
     assert "rating" in ensemble.skipped_["review_bursts"]
     assert "device" in ensemble.skipped_["communities"]
     for scores in (ensemble.account_scores_, ensemble.merchant_scores_, ensemble.order_scores_):
@@ -153,7 +154,7 @@ def test_default_steps_carry_their_settings_as_nested_parameters():
     params = ensemble.get_params(deep=True)
     assert [name for name, _ in params["detectors"]] == [
         "dense_block", "promoted_shops", "lockstep", "review_bursts", "communities", "mutual_brushing",
-        "rating_anomalies",
+        "rating_anomalies", "review_texts",
     ]
     assert (params["dense_block__n_blocks"], params["dense_block__min_rows"], params["dense_block__min_cols"]) == (3, 3, 2)
     assert (params["review_bursts__window"], params["review_bursts__min_size"]) == (6 * 3600.0, 8)

@@ -17,6 +17,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   credit codes or names show one operator (互刷).
 - :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
   own history, and the accounts behind the shift (a promotion, or a one-star attack on the shop).
+- :class:`ReviewTextDetector`: near-duplicate review texts posted by many accounts at the
+  shops they promote, far beyond what the export's language and the shops' shares explain.
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -35,6 +37,7 @@ from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
+from antifraud.detectors.review_texts import ReviewTextDetector
 from antifraud.schema import missing_columns
 
 __all__ = [
@@ -51,6 +54,7 @@ __all__ = [
     "RatingAnomalyDetector",
     "ReviewBurstDetector",
     "ReviewScorer",
+    "ReviewTextDetector",
     "Ring",
     "configure",
     "load_config",

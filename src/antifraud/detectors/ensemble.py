@@ -84,6 +84,7 @@ from antifraud.detectors.naming import ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
+from antifraud.detectors.review_texts import ReviewTextDetector
 from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import DetectionData
 from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS
@@ -117,6 +118,8 @@ DETECTORS: list[tuple[str, Detector]] = [
     # Shifts of a shop's ratings against its own history: five-star promotions, and one-star
     # attacks with the shop as victim.
     ("rating_anomalies", RatingAnomalyDetector()),
+    # Near-duplicate review texts posted by many accounts at the shops they promote.
+    ("review_texts", ReviewTextDetector()),
 ]
 
 #: The review scorer the ensemble runs unless told otherwise.

@@ -20,6 +20,26 @@ from scipy.stats import poisson
 __all__ = ["SharedBuyers", "poisson_evidence", "shared_buyers"]
 
 
+def poisson_evidence(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """``-log10`` of the Poisson probability of at least ``observed`` events where ``expected`` are.
+
+    Where that probability underflows even in log space (hundreds of events against an
+    expectation near zero), the Chernoff bound ``mu - k + k log(k / mu)`` takes its place:
+    finite, and never more than the true evidence.
+
+    Examples
+    --------
+    >>> poisson_evidence(np.array([1, 3, 5000]), np.array([1.0, 1.0, 0.01])).round(2).tolist()
+    [0.2, 1.1, 26323.38]
+    """
+    k = np.asarray(observed, dtype=np.float64)
+    mu = np.maximum(np.asarray(expected, dtype=np.float64), np.finfo(float).tiny)
+    tail = -poisson.logsf(k - 1, mu)
+    with np.errstate(over="ignore"):  # the bound is used only where the tail underflows
+        chernoff = mu - k + xlogy(k, k / mu)
+    return np.where(np.isfinite(tail), tail, chernoff) / np.log(10.0)
+
+
 @dataclass(frozen=True)
 class SharedBuyers:
     """Shop pairs ``(i, j)``, ``i < j``, sharing buyers, with the model's expectation.
@@ -61,12 +81,8 @@ class SharedBuyers:
         return self.observed / np.maximum(self.expected, np.finfo(float).tiny)
 
     def log10_pvalue(self) -> np.ndarray:
-        """``-log10`` of the Poisson probability of sharing at least the observed buyers.
-
-        Where that probability underflows even in log space (hundreds of shared buyers against
-        an expectation near zero), the Chernoff bound ``mu - k + k log(k / mu)`` takes its place:
-        finite, and never more than the true evidence (as for the crowd test of
-        :class:`~antifraud.detectors.PromotedShopDetector`).
+        """``-log10`` of the Poisson probability of sharing at least the observed buyers
+        (:func:`poisson_evidence`).
 
         Examples
         --------
@@ -75,24 +91,6 @@ class SharedBuyers:
         True
         """
         return poisson_evidence(self.observed, self.expected)
-
-
-def poisson_evidence(observed: np.ndarray, expected: np.ndarray) -> np.ndarray:
-    """``-log10`` of the Poisson probability of at least ``observed`` events when ``expected``
-    are expected.
-
-    Where that probability underflows even in log space, the Chernoff bound
-    ``mu - k + k log(k / mu)`` takes its place: finite, and never more than the true evidence.
-
-    Examples
-    --------
-    >>> poisson_evidence(np.array([1.0, 2.0, 5000.0]), np.array([1.0, 0.01, 0.01])).round(2).tolist()
-    [0.2, 4.3, 26323.38]
-    """
-    k, mu = np.asarray(observed, dtype=np.float64), np.asarray(expected, dtype=np.float64)
-    tail = -poisson.logsf(k - 1, mu)
-    chernoff = mu - k + xlogy(k, k / mu)
-    return np.where(np.isfinite(tail), tail, chernoff) / np.log(10.0)
 
 
 def shared_buyers(X, *, max_account_shops: int = 100, min_shared: int = 2) -> SharedBuyers:
