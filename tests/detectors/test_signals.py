@@ -13,6 +13,7 @@ from antifraud.synth import write_synthetic_export
 #: What an export without ``rating`` and ``reviewed_at`` cannot give, and why.
 NO_REVIEWS = {
     "review_bursts": ("rating",),
+    "rating_anomalies": ("rating",),
     "five_star_share": ("rating",),
     "rating_extremity": ("rating",),
     "review_delay_h": ("reviewed_at",),
@@ -36,8 +37,8 @@ def test_without_reviews_validate_and_the_ensemble_leave_out_the_same_signals(ex
 
     data = prepare(result.table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
-    assert ensemble.skipped_ == {"review_bursts": "missing columns: rating"}
-    assert set(ensemble.detectors_) == {name for name, _ in ensemble.detectors} - {"review_bursts"}
+    assert ensemble.skipped_ == {"review_bursts": "missing columns: rating", "rating_anomalies": "missing columns: rating"}
+    assert set(ensemble.detectors_) == {name for name, _ in ensemble.detectors} - {"review_bursts", "rating_anomalies"}
     skipped = data.accounts.attrs["skipped"]
     assert {name: why for name, why in skipped.items() if name in SUSPICIOUS_DIRECTION} == {"five_star_share": "needs rating", "rating_extremity": "needs rating",
                                 "review_delay_h": "needs reviewed_at"}
