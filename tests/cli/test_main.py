@@ -92,6 +92,17 @@ def test_synth_writes_export_and_truth(tmp_path):
     assert check.exit_code == 0 and "0 quarantined" in check.stdout
 
 
+def test_synth_switches_traps_on_and_off(tmp_path):
+    result = run("synth", "--out", tmp_path / "x", "--orders", 3000, "--traps", "household, parcel_station")
+    assert result.exit_code == 0, result.output
+    traps = (tmp_path / "x" / "truth" / "traps.jsonl").read_text(encoding="utf-8")
+    assert '"trap": "household"' in traps and '"trap": "carrier_nat"' not in traps
+    assert run("synth", "--out", tmp_path / "y", "--orders", 3000, "--traps", "none").exit_code == 0
+    assert (tmp_path / "y" / "truth" / "traps.jsonl").read_text(encoding="utf-8") == ""
+    bad = run("synth", "--out", tmp_path / "z", "--orders", 3000, "--traps", "net_café")
+    assert bad.exit_code == 2 and "unknown trap" in bad.output
+
+
 def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
     for name in ("a", "b"):
         result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / name, "--seed", 1,

@@ -236,17 +236,22 @@ def test_the_ensemble_runs_on_empty_and_one_row_exports(bench):
 # Measured on the bench (seed 9) when the floors were set: per kind, the share of planted rings
 # with at least half their accounts in one group; and the share of grouped accounts that are in
 # a planted ring. A regression in any detector fails here; an improvement should raise them.
+# Re-measured with the same detectors when the bench gained issue 11's honest traps (festival
+# rush, product drops, parcel stations, masked phones, ...), which cost most of them recall and
+# precision: issue 11 is to win that back.
 FLOORS = {
-    "dense_block": ({"camouflage": 1.0, "dense": 1.0, "empty_parcel": 0.5, "farm": 0.5, "hijacked": 1.0,
-                     "mutual": 1.0}, 0.062),
-    "promoted_shops": ({"camouflage": 0.75, "dense": 0.75, "farm": 0.75, "hijacked": 0.5}, 0.861),
-    "lockstep": ({"camouflage": 0.5, "dense": 0.75, "farm": 0.5, "hijacked": 0.5}, 0.422),
-    "review_bursts": ({"one_star_attack": 0.25}, 0.625),
-    "communities": ({"farm": 1.0, "hijacked": 1.0, "mutual": 1.0, "one_star_attack": 0.25}, 0.169),
-    # Reported rings are tested against their shops' other buyers: hijacked accounts behave like
-    # their honest history (one of four is significant) and the mutual ring's members are found
-    # by no detector as a group of their own.
-    "ensemble": ({"camouflage": 0.75, "dense": 0.5, "farm": 1.0, "hijacked": 0.25, "one_star_attack": 0.25}, 0.724),
+    "dense_block": ({"camouflage": 1.0, "dense": 0.75, "empty_parcel": 0.5, "farm": 0.25, "hijacked": 1.0,
+                     "mutual": 0.5}, 0.068),
+    "promoted_shops": ({"camouflage": 0.75, "dense": 0.75, "farm": 0.25, "hijacked": 1.0}, 0.887),
+    "lockstep": ({"camouflage": 0.5, "dense": 0.75, "farm": 0.25, "hijacked": 0.0}, 0.326),
+    "review_bursts": ({"one_star_attack": 0.25}, 0.411),
+    "communities": ({"farm": 1.0, "hijacked": 0.5, "mutual": 1.0, "one_star_attack": 0.25}, 0.174),
+    # Mutual rings here have one shop pair each and 375 shops: a shared prefix is too common to
+    # pass the operator test (it finds them all at 1M orders).
+    "rating_anomalies": ({"dense": 0.5, "empty_parcel": 0.5, "farm": 0.5, "one_star_attack": 0.5}, 0.974),
+    "review_texts": ({"camouflage": 0.25}, 1.0),
+    "ensemble": ({"camouflage": 0.25, "dense": 0.75, "empty_parcel": 0.5, "farm": 1.0, "hijacked": 0.25,
+                  "one_star_attack": 0.5}, 0.771),
 }
 
 
@@ -267,7 +272,10 @@ def test_known_answer_floor(name, bench):
     if name == "ensemble":
         groups = [r.accounts for r in BrushingEnsemble(random_state=0).fit(data).rings_]
     else:
-        groups = [g.accounts for g in clone(dict(DETECTORS)[name]).set_params(random_state=0).fit(data).groups_]
+        detector = clone(dict(DETECTORS)[name])
+        if "random_state" in detector.get_params():
+            detector.set_params(random_state=0)
+        groups = [g.accounts for g in detector.fit(data).groups_]
     recall, precision = _recall_and_precision(data, rings, groups)
     kinds, least_precision = FLOORS[name]
     assert {k: recall[k] for k in kinds} == {k: max(recall[k], floor) for k, floor in kinds.items()}

@@ -225,14 +225,19 @@ def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for orders.csv and truth/.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 0,
     orders: Annotated[int, typer.Option("--orders", "-n", min=1000, help="Number of orders.")] = 100_000,
+    traps: Annotated[
+        str | None,
+        typer.Option(help="Honest traps to switch on, comma-separated names (default: all; 'none' for none)."),
+    ] = None,
 ) -> None:
-    """Write a synthetic platform export with injected brushing rings and their ground truth."""
+    """Write a synthetic platform export with injected brushing rings, honest traps and their ground truth."""
     from antifraud.cli.report import console, stage_progress
     from antifraud.synth import write_synthetic_export
 
+    chosen = {} if traps is None else {"traps": [t.strip() for t in traps.split(",") if t.strip() not in ("", "none")]}
     with stage_progress() as progress:
         progress(f"generating {orders:,} orders")
-        path = write_synthetic_export(out, seed=seed, n_orders=orders)
+        path = write_synthetic_export(out, seed=seed, n_orders=orders, **chosen)
     console().print(f"wrote synthetic export to [bold]{path}[/bold] (seed {seed}, {orders:,} orders)")
 
 

@@ -5,15 +5,37 @@ from __future__ import annotations
 import numpy as np
 
 from antifraud.synth.buyers import Accounts
+from antifraud.synth.events import Event
 from antifraud.synth.identity import pick
 from antifraud.synth.plan import OrderPlan
 from antifraud.synth.shops import Shops
-from antifraud.synth.timeline import DAY, FESTIVAL_HOURS, hourly_times
+from antifraud.synth.timeline import DAY, FESTIVAL_HOURS, HOUR, MINUTE, hourly_times
 
 __all__ = ["FESTIVAL_CONCENTRATION", "honest_orders"]
 
 #: During the festival, shop choice follows popularity to this power: the big shops take the rush.
 FESTIVAL_CONCENTRATION = 1.6
+#: The midnight rush: mean minutes after midnight, and the hot items (the first few of a top
+#: shop's catalogue) that deal hunters buy there; top shops are the most popular 1 % (at least 5).
+_RUSH_MINUTES = 6.0
+_HOT_ITEMS = 3
+
+
+def _festival_rush(
+    rng: np.random.Generator, plan: OrderPlan, shops: Shops, festival: int, first_event: int
+) -> list[Event]:
+    """Turn the festival's first-hour orders at the top shops into deal hunters' rush: orders
+    for the shop's hot items within minutes of midnight, one event per shop."""
+    top = shops.rank < max(5, len(shops) // 100)
+    rush = np.flatnonzero((plan.created >= festival) & (plan.created < festival + HOUR) & top[plan.shop])
+    shop = plan.shop[rush]
+    plan.created[rush] = festival + np.minimum(
+        rng.exponential(_RUSH_MINUTES * MINUTE, size=len(rush)), HOUR - 1
+    ).astype(np.int64)
+    plan.item[rush] = shops.item_start[shop] + rng.integers(0, np.minimum(_HOT_ITEMS, shops.n_items[shop]))
+    rushed, plan.event[rush] = np.unique(shop, return_inverse=True)
+    plan.event[rush] += first_event
+    return [Event("festival_rush", int(s), festival) for s in rushed.tolist()]
 
 
 def honest_orders(
@@ -25,13 +47,15 @@ def honest_orders(
     window: tuple[int, int],
     festival: int | None,
     festival_share: float,
-) -> OrderPlan:
+    first_event: int = 0,
+) -> tuple[OrderPlan, list[Event]]:
     """``n`` honest orders over ``window`` (local seconds ``[start, end)``).
 
     Buyers are drawn by their heavy-tailed activity, shops by Zipf popularity (loyal buyers
     always use their favourite shop); times follow the daily and weekly rhythm. If ``festival``
     (local midnight of the festival day) is given, ``festival_share`` of the orders fall on that
-    day with a midnight rush concentrated on the biggest shops.
+    day, concentrated on the biggest shops, whose deal hunters rush their hot items in the first
+    minutes: those rushes are ``festival_rush`` events, numbered from ``first_event``.
 
     Examples
     --------
@@ -43,9 +67,9 @@ def honest_orders(
     >>> acc = honest_accounts(rng, 500, 0, AddressBook(), household_share=0.3,
     ...                       buyers_per_nat_ip=100, fresh_share=0.05, loyal_share=0.1,
     ...                       shop_popularity=shops.popularity)
-    >>> plan = honest_orders(rng, 5_000, acc, 500, shops, (0, 30 * DAY), 10 * DAY, 0.1)
-    >>> len(plan), bool(plan.fraud.any())
-    (5000, False)
+    >>> plan, rushes = honest_orders(rng, 5_000, acc, 500, shops, (0, 30 * DAY), 10 * DAY, 0.1)
+    >>> len(plan), bool(plan.fraud.any()), len(rushes) == int(plan.event.max()) + 1
+    (5000, False, True)
     """
     n_festival = int(round(n * festival_share)) if festival is not None else 0
     start, end = window
@@ -65,4 +89,5 @@ def honest_orders(
     )
     loyal_shop = accounts.column("loyal_shop")[buyer]
     shop = np.where(loyal_shop >= 0, loyal_shop, shop)
-    return OrderPlan.build(buyer, shop, created)
+    plan = OrderPlan.build(buyer, shop, created)
+    return plan, [] if festival is None else _festival_rush(rng, plan, shops, festival, first_event)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
+
+from antifraud.synth.traps import TRAP_NAMES, check_traps
 
 __all__ = ["RING_KINDS", "SynthConfig"]
 
@@ -81,6 +84,37 @@ class SynthConfig:
         Share of honest buyers who only ever buy from one favourite shop.
     invalid_uscc_share : float
         Share of shops whose credit code has a wrong check character.
+    traps : collection of str
+        The honest traps switched on (names of :data:`antifraud.synth.traps.TRAPS`; all by
+        default, ``()`` for none). A trap switched off ignores its share below.
+    drop_share : float
+        Share of orders placed in product drops (fans buying a mid-size shop's new item).
+    incident_share : float
+        Share of orders that come from a shop's bad batch (quality incidents).
+    office_share : float
+        Share of honest buyers on an office or campus network.
+    station_share : float
+        Share of honest buyers who have their parcels sent to a parcel station (驿站).
+    privacy_share : float
+        Share of honest orders shipped with a privacy number (隐私号) instead of the phone.
+    default_device_share : float
+        Share of honest buyers whose phone reports a buggy default device id.
+    net_cafe_share : float
+        Share of honest buyers who sometimes order from a net café.
+    pasted_share : float
+        Share of honest buyers who paste the same review text every time.
+    cashback_share : float
+        Share of shops that pay cashback for a five-star review with the text they hand out.
+    five_star_share : float
+        Share of shops whose buyers honestly give 98 % five stars.
+    virtual_share : float
+        Share of shops selling virtual goods (no parcel, confirmed within minutes).
+    jewellery_share : float
+        Share of shops selling jewellery (parcels of a few grams).
+    tracking_batch_share : float
+        Share of shops whose tracking numbers are consecutive within each day's batch.
+    masked_share : float
+        Share of orders whose phone is exported masked (``138****1234``).
 
     Examples
     --------
@@ -89,6 +123,8 @@ class SynthConfig:
     (250, 1)
     >>> SynthConfig(festival_day="2024-11-11").festival_day
     datetime.date(2024, 11, 11)
+    >>> sorted(SynthConfig(fraud_share=0, traps={"parcel_station"}).traps)
+    ['parcel_station']
     """
 
     n_orders: int = 100_000
@@ -109,9 +145,25 @@ class SynthConfig:
     fresh_share: float = 0.05
     loyal_share: float = 0.1
     invalid_uscc_share: float = 0.01
+    traps: Collection[str] = frozenset(TRAP_NAMES)
+    drop_share: float = 0.005
+    incident_share: float = 0.002
+    office_share: float = 0.04
+    station_share: float = 0.05
+    privacy_share: float = 0.05
+    default_device_share: float = 0.01
+    net_cafe_share: float = 0.01
+    pasted_share: float = 0.03
+    cashback_share: float = 0.03
+    five_star_share: float = 0.05
+    virtual_share: float = 0.03
+    jewellery_share: float = 0.03
+    tracking_batch_share: float = 0.3
+    masked_share: float = 0.1
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", _as_date(self.start))
+        object.__setattr__(self, "traps", check_traps(self.traps))
         object.__setattr__(self, "festival_day", _as_date(self.festival_day))
         if self.n_orders < _MIN_ORDERS:
             raise ValueError(f"n_orders must be at least {_MIN_ORDERS}, got {self.n_orders}")
@@ -133,6 +185,20 @@ class SynthConfig:
             "fresh_share",
             "loyal_share",
             "invalid_uscc_share",
+            "drop_share",
+            "incident_share",
+            "office_share",
+            "station_share",
+            "privacy_share",
+            "default_device_share",
+            "net_cafe_share",
+            "pasted_share",
+            "cashback_share",
+            "five_star_share",
+            "virtual_share",
+            "jewellery_share",
+            "tracking_batch_share",
+            "masked_share",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
@@ -174,8 +240,9 @@ class SynthConfig:
         --------
         >>> SynthConfig().to_dict()["start"]
         '2024-10-01'
+        >>> SynthConfig(traps={"net_cafe", "household"}).to_dict()["traps"]
+        ['household', 'net_cafe']
         """
-        return {
-            key: value.isoformat() if isinstance(value, dt.date) else value
-            for key, value in dataclasses.asdict(self).items()
-        }
+        values = dataclasses.asdict(self)
+        values["traps"] = [name for name in TRAP_NAMES if name in self.traps]
+        return {key: value.isoformat() if isinstance(value, dt.date) else value for key, value in values.items()}

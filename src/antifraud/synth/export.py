@@ -18,14 +18,17 @@ from antifraud.schema import COLUMN_BY_NAME
 from antifraud.synth.background import honest_orders
 from antifraud.synth.buyers import honest_accounts
 from antifraud.synth.config import RING_KINDS, SynthConfig
+from antifraud.synth.events import plan_events
 from antifraud.synth.fulfilment import fulfil
 from antifraud.synth.identity import AddressBook
-from antifraud.synth.orders import Ids, render_orders
+from antifraud.synth.orders import Ids, order_identities, render_orders
 from antifraud.synth.plan import OrderPlan
 from antifraud.synth.reviews import review
 from antifraud.synth.rings import plan_rings
-from antifraud.synth.shops import make_shops
+from antifraud.synth.shops import SHOP_TRAPS, make_shops
 from antifraud.synth.timeline import epoch_seconds
+from antifraud.synth.trap_truth import World, trap_truth
+from antifraud.synth.traps import TRAP_NAMES, intensity
 from antifraud.synth.truth import build_truth
 
 __all__ = ["SyntheticExport", "generate", "write_synthetic_export"]
@@ -82,6 +85,11 @@ class SyntheticExport:
     rings : pandas.DataFrame
         ``ring_id, kind, difficulty, accounts, merchants, victims, orders, start, end``; lists of
         ids, and the period of the ring's fraud orders.
+    traps : pandas.DataFrame
+        ``trap_id, trap, accounts, merchants, values, orders, start, end``: one row per instance
+        of an honest trap (:data:`antifraud.synth.traps.TRAPS`) with the honest accounts showing
+        it, their shops, the identity values they share, its number of orders and their period
+        (see :mod:`antifraud.synth.trap_truth`).
 
     ``ring_ids`` are ``;``-joined ring ids, empty when none.
 
@@ -98,6 +106,7 @@ class SyntheticExport:
     merchants: pd.DataFrame
     order_labels: pd.DataFrame
     rings: pd.DataFrame
+    traps: pd.DataFrame
 
     def counts(self) -> dict[str, Any]:
         """Sizes of the export and its truth, as written to ``truth/synth.json``.
@@ -120,6 +129,7 @@ class SyntheticExport:
             "victim_merchants": int((self.merchants["role"] == "victim").sum()),
             "rings": {kind: int((self.rings["kind"] == kind).sum()) for kind in RING_KINDS},
             "hard_rings": int((self.rings["difficulty"] == "hard").sum()),
+            "traps": {name: int((self.traps["trap"] == name).sum()) for name in TRAP_NAMES},
         }
 
     def write(self, out_dir: str | os.PathLike[str]) -> Path:
@@ -128,15 +138,16 @@ class SyntheticExport:
         ``orders.csv`` is UTF-8 with the canonical header, local times as
         ``YYYY-MM-DD HH:MM:SS``, money and weights with two decimals and empty cells where a
         value is missing. ``truth/`` holds ``accounts.csv``, ``merchants.csv``, ``orders.csv``,
-        ``rings.jsonl`` (one ring per line, ``period`` as ``[start, end]``) and ``synth.json``
-        (configuration, seed, counts, toolkit version). Every file is written atomically.
+        ``rings.jsonl`` (one ring per line, ``period`` as ``[start, end]``), ``traps.jsonl`` (one
+        honest trap instance per line, likewise) and ``synth.json`` (configuration, seed,
+        counts, toolkit version). Every file is written atomically.
 
         Examples
         --------
         >>> import tempfile
         >>> out = generate(SynthConfig(n_orders=5_000)).write(tempfile.mkdtemp())
         >>> sorted(p.name for p in (out / "truth").iterdir())
-        ['accounts.csv', 'merchants.csv', 'orders.csv', 'rings.jsonl', 'synth.json']
+        ['accounts.csv', 'merchants.csv', 'orders.csv', 'rings.jsonl', 'synth.json', 'traps.jsonl']
         """
         out = Path(out_dir)
         truth = out / "truth"
@@ -165,6 +176,25 @@ class SyntheticExport:
                 )
             )
         write_text(truth / "rings.jsonl", "".join(line + "\n" for line in lines))
+        write_text(
+            truth / "traps.jsonl",
+            "".join(
+                json.dumps(
+                    {
+                        "trap_id": trap.trap_id,
+                        "trap": trap.trap,
+                        "accounts": trap.accounts,
+                        "merchants": trap.merchants,
+                        "values": trap.values,
+                        "orders": int(trap.orders),
+                        "period": [trap.start.strftime(_TIME_FORMAT), trap.end.strftime(_TIME_FORMAT)],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+                for trap in self.traps.itertuples(index=False)
+            ),
+        )
         write_json(
             truth / "synth.json",
             {
@@ -204,9 +234,10 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
     """
     cfg = (config or SynthConfig()).resolved()
     rng = np.random.default_rng(cfg.seed)
-    population, ring_rng, background_rng, fulfil_rng, review_rng, render_rng = rng.spawn(6)
+    population, ring_rng, background_rng, fulfil_rng, review_rng, render_rng, event_rng = rng.spawn(7)
     start, end = epoch_seconds(cfg.start), epoch_seconds(cfg.end)
-    festival = epoch_seconds(cfg.festival_day) if cfg.festival_day is not None else None
+    on_festival = cfg.festival_day is not None and "festival_rush" in cfg.traps
+    festival = epoch_seconds(cfg.festival_day) if on_festival else None
 
     shops = make_shops(population, cfg.n_shops, cfg.n_orders)
     addresses = AddressBook()
@@ -215,11 +246,16 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
         cfg.n_buyers,
         start,
         addresses,
-        household_share=cfg.household_share,
+        household_share=intensity(cfg, "household"),
         buyers_per_nat_ip=cfg.buyers_per_nat_ip,
-        fresh_share=cfg.fresh_share,
-        loyal_share=cfg.loyal_share,
+        fresh_share=intensity(cfg, "fresh_accounts"),
+        loyal_share=intensity(cfg, "loyal_regulars"),
         shop_popularity=shops.popularity,
+        office_share=intensity(cfg, "office_campus"),
+        station_share=intensity(cfg, "parcel_station"),
+        default_device_share=intensity(cfg, "default_device"),
+        net_cafe_share=intensity(cfg, "net_cafe"),
+        pasted_share=intensity(cfg, "pasted_review"),
     )
     ring_plan, rings = plan_rings(
         ring_rng,
@@ -232,30 +268,60 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
         shops=shops,
         window=(start, end),
     )
-    if len(ring_plan) > cfg.n_orders // 2:
+    # honest traps go to shops no ring touches, so each instance is honest through and through
+    honest_shops = np.setdiff1d(np.arange(len(shops)), ring_plan.shop[ring_plan.fraud])
+    shops.add_traps(event_rng, honest_shops, {name: intensity(cfg, name) for name in SHOP_TRAPS})
+    event_plan, events = plan_events(
+        event_rng,
+        accounts=accounts,
+        n_honest_accounts=cfg.n_buyers,
+        shops=shops,
+        eligible=honest_shops,
+        window=(start, end),
+        drop_orders=intensity(cfg, "product_drop") * cfg.n_orders,
+        incident_orders=intensity(cfg, "quality_incident") * cfg.n_orders,
+    )
+    if len(ring_plan) + len(event_plan) > cfg.n_orders // 2:
         raise ValueError(
-            f"the rings need {len(ring_plan)} of {cfg.n_orders} orders; "
-            "raise n_orders or lower fraud_share / rings_per_kind"
+            f"the rings and shop events need {len(ring_plan) + len(event_plan)} of {cfg.n_orders} "
+            "orders; raise n_orders or lower fraud_share / rings_per_kind / drop_share / incident_share"
         )
-    background = honest_orders(
+    background, rushes = honest_orders(
         background_rng,
-        cfg.n_orders - len(ring_plan),
+        cfg.n_orders - len(ring_plan) - len(event_plan),
         accounts,
         cfg.n_buyers,
         shops,
         (start, end),
         festival,
         cfg.festival_share,
+        first_event=len(events),
     )
-    plan = OrderPlan.concat([background, ring_plan])
+    plan = OrderPlan.concat([background, ring_plan, event_plan])
     plan = plan.take(np.argsort(plan.created, kind="stable"))
 
     done = fulfil(fulfil_rng, plan, shops, end, festival)
-    reviews = review(review_rng, plan, done, shops.quality, end, cfg.review_share)
+    reviews = review(
+        review_rng,
+        plan,
+        done,
+        shops,
+        accounts.column("pasted_review"),
+        end,
+        cfg.review_share,
+        default_texts="default_text" in cfg.traps,
+    )
     ids = Ids.assign(render_rng, n_orders=len(plan), n_accounts=accounts.size, n_shops=len(shops))
     truth = build_truth(plan, rings, ids)
-    table = render_orders(
+    identities = order_identities(
         render_rng,
+        plan,
+        accounts,
+        mobile_share=intensity(cfg, "carrier_nat"),
+        privacy_share=intensity(cfg, "privacy_number"),
+        masked_share=intensity(cfg, "masked_phone"),
+    )
+    table = render_orders(
         plan,
         ids,
         accounts,
@@ -265,9 +331,11 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
         shops.uscc(render_rng, cfg.invalid_uscc_share),
         done,
         reviews,
-        cfg.mobile_share,
+        identities,
     )
-    del plan, done, reviews  # the order table is the big object from here on
+    world = World(plan, accounts, addresses, shops, events + rushes, done, reviews, identities, table, ids)
+    traps = trap_truth(world, np.unique(plan.buyer[plan.fraud]))
+    del plan, done, reviews, world  # the order table is the big object from here on
     return SyntheticExport(
         config=cfg,
         orders=table.to_pandas(types_mapper={pa.int8(): pd.Int8Dtype()}.get, self_destruct=True),
@@ -275,6 +343,7 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
         merchants=truth.merchants,
         order_labels=truth.orders,
         rings=truth.rings,
+        traps=traps,
     )
 
 

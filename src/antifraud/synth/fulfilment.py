@@ -34,7 +34,8 @@ class Fulfilment:
     """Per-order outcome columns (aligned with the plan).
 
     Times are local seconds (see :mod:`antifraud.synth.timeline`) and only meaningful where the
-    matching ``has_*`` mask is true; money is in cents.
+    matching ``has_*`` mask is true; money is in cents. ``shipped`` orders were sent; those with a
+    ``parcel`` (not virtual goods) have a carrier, tracking number and weight.
     """
 
     item: np.ndarray
@@ -46,6 +47,7 @@ class Fulfilment:
     confirmed: np.ndarray
     has_confirmed: np.ndarray
     shipped: np.ndarray
+    parcel: np.ndarray
     carrier: np.ndarray
     tracking: np.ndarray
     weight: np.ndarray
@@ -53,6 +55,22 @@ class Fulfilment:
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) -> np.ndarray:
     return np.exp(rng.normal(np.log(median), sigma, n))
+
+
+def _batch_serials(
+    rng: np.random.Generator, shop: np.ndarray, carrier: np.ndarray, ship: np.ndarray
+) -> np.ndarray:
+    """Tracking serials printed in batches: consecutive within each (shop, shipping day), in order
+    of shipping, from a random start per batch."""
+    day = ship // DAY
+    order = np.lexsort((ship, day, shop))
+    key = np.stack([shop[order], day[order]])
+    first = np.flatnonzero(np.any(np.diff(key, axis=1, prepend=-1) != 0, axis=0))
+    batch = np.repeat(np.arange(len(first)), np.diff(np.append(first, len(order))))
+    start = tracking_serials(rng, carrier[order][first]) // 1000 * 1000
+    serial = np.empty(len(order), dtype=np.int64)
+    serial[order] = start[batch] + np.arange(len(order)) - first[batch]
+    return serial
 
 
 def fulfil(
@@ -70,6 +88,12 @@ def fulfil(
     delivery. Orders whose next step would fall after ``end`` keep an open status. Orders placed
     on the festival day get the festival discount.
 
+    The shops' honest traits (:data:`~antifraud.synth.shops.SHOP_TRAPS`) show here: virtual
+    goods have no parcel and are confirmed minutes after payment; jewellery comes in a small box
+    (parcels of 10-50 g); ``tracking_batch`` shops send everything with their usual carrier and
+    print consecutive tracking numbers each day. Orders of a bad batch
+    (:attr:`~antifraud.synth.plan.Style.INCIDENT`) are confirmed within hours of delivery.
+
     Examples
     --------
     >>> from antifraud.synth.shops import make_shops
@@ -82,15 +106,18 @@ def fulfil(
     """
     n = len(plan)
     style, hard, shop, created = plan.style, plan.hard, plan.shop, plan.created
-    honest = style == Style.HONEST
+    incident = style == Style.INCIDENT
+    honest = (style == Style.HONEST) | incident
     brush = style == Style.BRUSH
     empty = style == Style.EMPTY_PARCEL
     attack = style == Style.ATTACK
+    virtual = shops.traps["virtual_goods"][shop]
 
-    # item and amount: brushing concentrates on the shop's hero item
+    # item and amount: brushing concentrates on the shop's hero item; drops and rushes name theirs
     u = rng.random(n)
     u = np.where(honest, u**2, u**4)
     item = shops.item_start[shop] + (u * shops.n_items[shop]).astype(np.int64)
+    item = np.where(plan.item >= 0, plan.item, item)
     quantity = np.where(honest, 1 + (rng.random(n) < 0.15) + (rng.random(n) < 0.05), 1)
     amount = shops.item_price[item] * quantity
     if festival is not None:
@@ -126,6 +153,8 @@ def fulfil(
     )
     confirmed = np.select(
         [
+            virtual,
+            incident,
             honest,
             brush & ~hard,
             brush & hard,
@@ -135,6 +164,8 @@ def fulfil(
             attack & hard,
         ],
         [
+            paid + rng.integers(MINUTE, 15 * MINUTE, n),
+            delivered + _lognormal(rng, 3 * HOUR, 0.8, n),
             honest_confirm,
             ship + rng.integers(10 * MINUTE, 30 * HOUR, n),
             delivered + _lognormal(rng, 6 * HOUR, 1.0, n),
@@ -145,8 +176,10 @@ def fulfil(
         ],
     ).astype(np.int64)
 
+    ship = np.where(virtual, paid, ship)
     status = np.full(n, SUCCESS, dtype=np.int8)
     shipped = has_paid & (ship < end) & ~(refunded & (fate < 0.03))  # half the refunds never ship
+    parcel = shipped & ~virtual
     has_confirmed = shipped & ~refunded & (confirmed < end)
     status[has_paid & ~shipped] = PAID
     status[shipped & ~has_confirmed] = SHIPPED
@@ -160,14 +193,16 @@ def fulfil(
     ).astype(np.int64)
 
     # logistics: the shop's usual carrier mostly, random serials, weight from the item
+    batched = shops.traps["tracking_batch"][shop] & (plan.tracking < 0)
     carrier = np.where(
-        rng.random(n) < 0.8, shops.main_carrier[shop], pick(rng, carrier_shares(), n)
+        batched | (rng.random(n) < 0.8), shops.main_carrier[shop], pick(rng, carrier_shares(), n)
     )
     carrier = np.where(plan.carrier >= 0, plan.carrier, carrier).astype(np.int8)
     tracking = np.where(plan.tracking >= 0, plan.tracking, tracking_serials(rng, carrier))
-    packed = shops.item_weight[item] * quantity * rng.uniform(1.0, 1.15, n) + rng.uniform(
-        0.01, 0.08, n
-    )
+    at = np.flatnonzero(batched & parcel)
+    tracking[at] = _batch_serials(rng, shop[at], carrier[at], ship[at])
+    box = np.where(shops.traps["jewellery"][shop], rng.uniform(0.005, 0.025, n), rng.uniform(0.01, 0.08, n))
+    packed = shops.item_weight[item] * quantity * rng.uniform(1.0, 1.15, n) + box
     weight = np.where(np.isnan(plan.weight), np.round(packed, 2), plan.weight)
 
     return Fulfilment(
@@ -180,6 +215,7 @@ def fulfil(
         confirmed=confirmed,
         has_confirmed=has_confirmed,
         shipped=shipped,
+        parcel=parcel,
         carrier=carrier,
         tracking=tracking,
         weight=weight,

@@ -11,6 +11,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 __all__ = [
+    "DEFAULT_DEVICES",
     "REGIONS",
     "AddressBook",
     "format_devices",
@@ -21,6 +22,7 @@ __all__ = [
     "new_home_ips",
     "new_nat_ips",
     "new_phones",
+    "new_privacy_numbers",
     "pick",
 ]
 
@@ -124,6 +126,10 @@ _ESTATE_HEADS = (
     "滨江",
 )
 _ESTATE_TAILS = ("花园", "小区", "家园", "公寓", "新村", "名苑", "雅苑", "府")
+#: What stands after the estate in an address of each kind (see :class:`AddressBook`).
+_STATIONS = ("菜鸟驿站", "妈妈驿站", "兔喜生活", "快递超市", "丰巢驿站")
+_OFFICES = ("大厦", "科技园", "产业园", "商务中心", "写字楼")
+_CAMPUSES = ("大学", "学院", "职业技术学院", "理工大学", "师范大学")
 
 #: First octets of fixed-line broadband blocks and of mobile carrier-grade NAT gateways.
 _HOME_OCTETS = np.array(
@@ -202,6 +208,15 @@ _PHONE_PREFIXES = np.array(
 )
 
 
+#: Number ranges of the virtual operators that platforms lease privacy numbers (隐私号) from.
+_PRIVACY_PREFIXES = np.array([165, 167, 170, 171])
+#: Device ids that buggy phones and ROMs report instead of their own (Android's famous
+#: ``9774d56d682e549c`` first); hundreds of unrelated buyers share each.
+DEFAULT_DEVICES = np.array(
+    [0x9774D56D682E549C, 0x0000000000000000, 0x0123456789ABCDEF, 0xFFFFFFFFFFFFFFFF], dtype=np.uint64
+)
+
+
 def pick(rng: np.random.Generator, weights: np.ndarray, size: int) -> np.ndarray:
     """Draw ``size`` indices with probability proportional to ``weights`` (with replacement).
 
@@ -268,6 +283,17 @@ def new_phones(rng: np.random.Generator, n: int) -> np.ndarray:
     )
 
 
+def new_privacy_numbers(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` privacy numbers (隐私号): eleven digits from the virtual operators' ranges.
+
+    Examples
+    --------
+    >>> str(int(new_privacy_numbers(np.random.default_rng(0), 1)[0]))[:3] in ("165", "167", "170", "171")
+    True
+    """
+    return rng.choice(_PRIVACY_PREFIXES, size=n).astype(np.int64) * 10**8 + rng.integers(0, 10**8, size=n)
+
+
 def format_devices(values: np.ndarray) -> pa.Array:
     """Device fingerprints as ``dv`` plus 16 lower-case hex digits.
 
@@ -316,19 +342,28 @@ def format_ips(values: np.ndarray) -> pa.Array:
     return pc.binary_join_element_wise(*octets, ".")
 
 
-def format_phones(values: np.ndarray) -> pa.Array:
-    """Phone numbers as digit strings.
+def format_phones(values: np.ndarray, masked: np.ndarray | None = None) -> pa.Array:
+    """Phone numbers as digit strings; where ``masked``, the middle four digits as ``****``.
 
     Examples
     --------
-    >>> format_phones(np.array([13800138000])).to_pylist()
-    ['13800138000']
+    >>> format_phones(np.array([13800138000, 13912345678]), np.array([False, True])).to_pylist()
+    ['13800138000', '139****5678']
     """
-    return pa.array(values).cast(pa.string())
+    digits = pa.array(values).cast(pa.string())
+    if masked is None or not masked.any():
+        return digits
+    hidden = pc.utf8_replace_slice(digits, start=3, stop=7, replacement="****")
+    return pc.if_else(pa.array(masked), hidden, digits)
 
 
 class AddressBook:
-    """Shipping addresses: province/city/district, street, number, estate, building, unit, room.
+    """Shipping addresses: province/city/district, street, number, then by kind
+
+    ``"home"``: estate, building, unit and room (``...阳光花园12幢3单元1502室``);
+    ``"station"``: a parcel station (驿站) at an estate (``...阳光花园菜鸟驿站``);
+    ``"office"``: an office building and floor (``...华润大厦18层``);
+    ``"campus"``: a university dormitory building (``...锦绣大学7号宿舍楼``).
 
     Addresses are appended in batches (:meth:`add` returns their row numbers) and rendered once
     (:meth:`format`).
@@ -337,9 +372,12 @@ class AddressBook:
     --------
     >>> book = AddressBook()
     >>> rows = book.add(np.random.default_rng(0), 2)
-    >>> rows.tolist(), book.format()[0].as_py().endswith("室")
-    ([0, 1], True)
+    >>> station = book.add(np.random.default_rng(0), 1, kind="station")
+    >>> rows.tolist(), book.format()[0].as_py().endswith("室"), book.format()[2].as_py()[-2:]
+    ([0, 1], True, '驿站')
     """
+
+    KINDS = ("home", "station", "office", "campus")
 
     _PARTS = (
         "region",
@@ -350,6 +388,7 @@ class AddressBook:
         "building",
         "unit",
         "room",
+        "kind",
     )
 
     def __init__(self) -> None:
@@ -357,9 +396,13 @@ class AddressBook:
         self.size = 0
 
     def add(
-        self, rng: np.random.Generator, n: int, region_weights: np.ndarray | None = None
+        self,
+        rng: np.random.Generator,
+        n: int,
+        region_weights: np.ndarray | None = None,
+        kind: str = "home",
     ) -> np.ndarray:
-        """Create ``n`` new addresses and return their row numbers."""
+        """Create ``n`` new addresses of ``kind`` (one of :attr:`KINDS`) and return their rows."""
         if region_weights is None:
             region_weights = np.array([r[2] for r in REGIONS])
         parts = np.empty((n, len(self._PARTS)), dtype=np.int64)
@@ -371,10 +414,15 @@ class AddressBook:
         parts[:, 5] = rng.integers(1, 40, n)
         parts[:, 6] = rng.integers(1, 6, n)
         parts[:, 7] = rng.integers(1, 33, n) * 100 + rng.integers(1, 7, n)
+        parts[:, 8] = self.KINDS.index(kind)
         self._chunks.append(parts)
         rows = np.arange(self.size, self.size + n)
         self.size += n
         return rows
+
+    def kind(self, rows: np.ndarray) -> np.ndarray:
+        """The kind of the addresses at ``rows``, as indices into :attr:`KINDS`."""
+        return np.concatenate(self._chunks)[rows, 8] if self._chunks else np.zeros(len(rows), np.int64)
 
     def format(self) -> pa.Array:
         """Every address as one string, in row order."""
@@ -384,24 +432,29 @@ class AddressBook:
             else np.empty((0, len(self._PARTS)), np.int64)
         )
 
-        def text(values: tuple[str, ...], col: int) -> pa.Array:
-            return pa.array(values).take(pa.array(parts[:, col]))
+        rows = [np.flatnonzero(parts[:, 8] == k) for k in range(len(self.KINDS))]
+        texts = []
+        for kind, at in zip(self.KINDS, rows):
+            own = parts[at]
 
-        def num(col: int) -> pa.Array:
-            return pa.array(parts[:, col]).cast(pa.string())
+            def text(values: tuple[str, ...], col: int, own: np.ndarray = own) -> pa.Array:
+                return pa.array(values).take(pa.array(own[:, col] % len(values)))
 
-        return pc.binary_join_element_wise(
-            text(tuple(r[0] for r in REGIONS), 0),
-            text(_STREETS, 1),
-            num(2),
-            "号",
-            text(_ESTATE_HEADS, 3),
-            text(_ESTATE_TAILS, 4),
-            num(5),
-            "幢",
-            num(6),
-            "单元",
-            num(7),
-            "室",
-            "",
-        )
+            def num(col: int, own: np.ndarray = own) -> pa.Array:
+                return pa.array(own[:, col]).cast(pa.string())
+
+            tail = {
+                "home": (text(_ESTATE_TAILS, 4), num(5), "幢", num(6), "单元", num(7), "室"),
+                "station": (text(_ESTATE_TAILS, 4), text(_STATIONS, 7)),
+                "office": (text(_OFFICES, 4), num(5), "层"),
+                "campus": (text(_CAMPUSES, 4), num(5), "号宿舍楼"),
+            }[kind]
+            texts.append(
+                pc.binary_join_element_wise(
+                    text(tuple(r[0] for r in REGIONS), 0), text(_STREETS, 1), num(2), "号",
+                    text(_ESTATE_HEADS, 3), *tail, "",
+                )
+            )
+        position = np.empty(len(parts), dtype=np.int64)
+        position[np.concatenate(rows)] = np.arange(len(parts))
+        return pa.concat_arrays(texts).take(pa.array(position))

@@ -21,6 +21,8 @@ class Style(enum.IntEnum):
     EMPTY_PARCEL = 2
     #: malicious bad review (恶意差评) on a competitor
     ATTACK = 3
+    #: honest order from a shop's bad batch: confirmed and reviewed soon after delivery, 1-2 stars
+    INCIDENT = 4
 
 
 @dataclass
@@ -39,6 +41,9 @@ class OrderPlan:
         The order belongs to a hard ring: its behaviour is closer to honest.
     ring : numpy.ndarray
         Index of the ring that placed the order, -1 for honest buyers.
+    event : numpy.ndarray
+        Index of the honest shop event (product drop, quality incident, festival rush) the order
+        belongs to, -1 for none.
     fraud : numpy.ndarray
         The order fakes reputation (ring orders that are not camouflage).
     device, ip : numpy.ndarray
@@ -47,12 +52,14 @@ class OrderPlan:
         Carrier and tracking serial, -1 for the shop's usual carrier and a random number.
     weight : numpy.ndarray
         Parcel weight in kilograms, NaN for the item's weight.
+    item : numpy.ndarray
+        Global item row, -1 for one drawn from the shop's catalogue.
 
     Examples
     --------
     >>> p = OrderPlan.build(buyer=np.array([3]), shop=np.array([1]), created=np.array([0]))
-    >>> len(OrderPlan.concat([p, p])), int(p.ring[0]), int(p.carrier[0])
-    (2, -1, -1)
+    >>> len(OrderPlan.concat([p, p])), int(p.ring[0]), int(p.carrier[0]), int(p.item[0])
+    (2, -1, -1, -1)
     """
 
     buyer: np.ndarray
@@ -61,12 +68,14 @@ class OrderPlan:
     style: np.ndarray
     hard: np.ndarray
     ring: np.ndarray
+    event: np.ndarray
     fraud: np.ndarray
     device: np.ndarray
     ip: np.ndarray
     carrier: np.ndarray
     tracking: np.ndarray
     weight: np.ndarray
+    item: np.ndarray
 
     @classmethod
     def build(
@@ -83,7 +92,8 @@ class OrderPlan:
     ) -> OrderPlan:
         """A plan where every order shares ``style``, ``hard``, ``ring`` and ``fraud``.
 
-        ``overrides`` gives per-order ``device``, ``ip``, ``carrier``, ``tracking`` or ``weight``.
+        ``overrides`` gives per-order ``event``, ``device``, ``ip``, ``carrier``, ``tracking``,
+        ``weight`` or ``item``.
         """
         n = len(buyer)
         columns = {
@@ -93,12 +103,14 @@ class OrderPlan:
             "style": np.full(n, style, dtype=np.int8),
             "hard": np.full(n, hard),
             "ring": np.full(n, ring, dtype=np.int32),
+            "event": np.full(n, -1, dtype=np.int32),
             "fraud": np.full(n, fraud),
             "device": np.zeros(n, dtype=np.uint64),
             "ip": np.zeros(n, dtype=np.uint32),
             "carrier": np.full(n, -1, dtype=np.int8),
             "tracking": np.full(n, -1, dtype=np.int64),
             "weight": np.full(n, np.nan),
+            "item": np.full(n, -1, dtype=np.int64),
         }
         for name, values in overrides.items():
             columns[name] = np.asarray(values, dtype=columns[name].dtype)

@@ -11,9 +11,13 @@ import pyarrow.compute as pc
 
 from antifraud.synth.fulfilment import SUCCESS, Fulfilment
 from antifraud.synth.plan import OrderPlan, Style
+from antifraud.synth.shops import Shops
 from antifraud.synth.timeline import DAY, HOUR, MINUTE
 
-__all__ = ["Reviews", "review"]
+__all__ = ["CASHBACK", "DEFAULT_TEXT", "OWN_WORDS", "PASTED", "Reviews", "review"]
+
+#: Where a review's text comes from (:attr:`Reviews.habit`).
+OWN_WORDS, DEFAULT_TEXT, PASTED, CASHBACK = range(4)
 
 _POSITIVE = (
     "质量很好",
@@ -98,7 +102,15 @@ _NEGATIVE = (
 )
 _SHORT = ("好评", "不错", "很好", "满意", "挺好的", "好评！", "还可以", "很满意", "赞", "五星")
 _NO_TEXT = "此用户没有填写评价。"
-_DEFAULT_REVIEW = "评价方未及时做出评价,系统默认好评!"
+_DEFAULT_REVIEWS = ("评价方未及时做出评价,系统默认好评!", "系统默认好评")
+_INCIDENT = (
+    "老顾客了，这次质量明显不如以前",
+    "这批货有问题",
+    "和上次买的完全不一样",
+    "一直在这家买，这次太失望了",
+    "新到的这批质量很差",
+    "以前挺好的，这次做工差了很多",
+)
 _BRUSH = (
     "宝贝收到了，质量非常好，做工精细，和卖家描述的完全一致，物流也很快，包装很严实，五星好评",
     "非常满意的一次购物，东西很好，卖家服务态度也好，下次还会再来，推荐给大家",
@@ -141,7 +153,8 @@ _GROUPS: dict[str, tuple[str, ...]] = {
     "negative": _NEGATIVE,
     "short": _SHORT,
     "no_text": (_NO_TEXT,),
-    "default": (_DEFAULT_REVIEW,),
+    "default": _DEFAULT_REVIEWS,
+    "incident": _INCIDENT,
     "brush": _BRUSH,
     "attack": _ATTACK,
     "endings": _ENDINGS,
@@ -154,6 +167,11 @@ _OFFSET = dict(zip(_GROUPS, itertools.accumulate((len(g) for g in _GROUPS.values
 #: Rating distribution (1..5 stars) of a good and of a poor shop; shops mix them by quality.
 _GOOD_SHOP = np.array([0.01, 0.01, 0.03, 0.12, 0.83])
 _POOR_SHOP = np.array([0.15, 0.07, 0.12, 0.18, 0.48])
+#: The rating distribution of a shop whose buyers honestly give 98 % five stars.
+_FIVE_STAR_SHOP = np.array([0.003, 0.002, 0.005, 0.01, 0.98])
+#: At a cashback-for-review shop: share of orders reviewed, and of reviews posting the shop's text.
+_CASHBACK_REVIEW_SHARE = 0.85
+_CASHBACK_CARD_SHARE = 0.7
 #: Share of honest reviews that are the platform's default review and of reviews without text.
 _DEFAULT_SHARE = 0.12
 _NO_TEXT_SHARE = 0.15
@@ -162,11 +180,14 @@ _NO_TEXT_SHARE = 0.15
 @dataclass
 class Reviews:
     """Per-order review columns: ``rating`` (0 where there is no review), ``text`` (null where
-    none) and ``reviewed`` (local seconds, meaningful where ``rating > 0``)."""
+    none), ``reviewed`` (local seconds, meaningful where ``rating > 0``) and ``habit``, where a
+    posted review's text comes from: :data:`OWN_WORDS` (also rings' templates),
+    :data:`DEFAULT_TEXT`, :data:`PASTED` or :data:`CASHBACK`."""
 
     rating: np.ndarray
     text: pa.Array
     reviewed: np.ndarray
+    habit: np.ndarray
 
 
 def _fragments(
@@ -185,6 +206,13 @@ def _fragments(
     return offset + first, second, third
 
 
+def _cards(rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` fixed five-star texts (fragments and ending as ``(n, 4)`` vocabulary rows): what a
+    pasting buyer always posts, or what a cashback shop hands out."""
+    first, second, third = _fragments(rng, np.zeros(n, dtype=np.int64))
+    return np.column_stack([first, second, third, _OFFSET["endings"] + rng.integers(0, len(_ENDINGS), n)])
+
+
 def _texts(
     rng: np.random.Generator,
     rating: np.ndarray,
@@ -193,9 +221,15 @@ def _texts(
     attack: np.ndarray,
     hard: np.ndarray,
     template_base: np.ndarray,
-) -> pa.Array:
-    """Review texts. Honest buyers: no text, a short word or one to three fragments matching the
-    rating; platform default reviews: the default text; rings: one of the ring's few templates
+    *,
+    incident: np.ndarray,
+    card: np.ndarray,
+    short_share: float,
+) -> tuple[pa.Array, np.ndarray]:
+    """Review texts and their :attr:`Reviews.habit`. Honest buyers: no text, a short word (each
+    ``short_share`` of the rest) or one to three fragments matching the rating; platform default
+    reviews: a default text; rows whose ``card`` (a fixed text, :func:`_cards`) starts with a
+    word: that text; a bad batch: a complaint about it; rings: one of the ring's few templates
     (three for easy rings, six for hard ones, half of whose reviews read like honest ones)."""
     n = len(rating)
     band = np.where(rating >= 4, 0, np.where(rating == 3, 1, 2))
@@ -205,30 +239,34 @@ def _texts(
         _OFFSET["negative_endings"] + rng.integers(0, len(_NEGATIVE_ENDINGS), n),
         _OFFSET["endings"] + rng.integers(0, len(_ENDINGS), n),
     )
+    carded = honest & ~default & (card[:, 0] > 0)
     choice = rng.random(n)
-    plain = honest & ~default
-    no_text = plain & (choice < _NO_TEXT_SHARE)
-    short = plain & (band == 0) & (choice >= _NO_TEXT_SHARE) & (choice < 2 * _NO_TEXT_SHARE)
+    plain = honest & ~default & ~carded & ~incident
+    no_text = plain & (choice < short_share)
+    short = plain & (band == 0) & (choice >= short_share) & (choice < 2 * short_share)
     templated = ~honest & (~hard | (choice < 0.5))
     pool = np.where(attack, len(_ATTACK), len(_BRUSH))
     template = (
         np.where(attack, _OFFSET["attack"], _OFFSET["brush"])
         + (template_base + rng.integers(0, np.where(hard, 6, 3))) % pool
     )
+    complaint = _OFFSET["incident"] + rng.integers(0, len(_INCIDENT), n)
+    second = np.select([incident, no_text | short | default | templated, carded], [first, 0, card[:, 1]], second)
+    third = np.select([incident | no_text | short | default | templated, carded], [0, card[:, 2]], third)
     first = np.select(
-        [no_text, short, default, templated],
+        [no_text, short, default, templated, carded, incident],
         [
             _OFFSET["no_text"],
             _OFFSET["short"] + rng.integers(0, len(_SHORT), n),
-            _OFFSET["default"],
+            _OFFSET["default"] + rng.integers(0, len(_DEFAULT_REVIEWS), n),
             template,
+            card[:, 0],
+            complaint,
         ],
         first,
     )
-    single = no_text | short | default | templated
-    second = np.where(single, 0, second)
-    third = np.where(single, 0, third)
-    ending = np.where(no_text | default, 0, ending)
+    ending = np.select([no_text | short | default, carded], [0, card[:, 3]], ending)
+    habit = np.select([no_text | short | default, carded], [DEFAULT_TEXT, PASTED], OWN_WORDS).astype(np.int8)
 
     vocab = pa.array(_VOCAB)
     comma = _OFFSET["comma"]
@@ -236,7 +274,7 @@ def _texts(
     def words(index: np.ndarray) -> pa.Array:
         return vocab.take(pa.array(index.astype(np.int32)))
 
-    return pc.binary_join_element_wise(
+    text = pc.binary_join_element_wise(
         words(first),
         words(np.where(second > 0, comma, 0)),
         words(second),
@@ -245,23 +283,33 @@ def _texts(
         words(ending),
         "",
     )
+    return text, habit
 
 
 def review(
     rng: np.random.Generator,
     plan: OrderPlan,
     done: Fulfilment,
-    shop_quality: np.ndarray,
+    shops: Shops,
+    pastes: np.ndarray,
     end: int,
     review_share: float,
+    default_texts: bool = True,
 ) -> Reviews:
     """Ratings, texts and times of reviews for completed (交易成功) orders of ``plan``.
 
     Honest buyers review ``review_share`` of their completed orders days after receipt, mostly
-    with 5 or 4 stars (poor shops get more bad ones), with varied texts, no text, or the
-    platform's default review fifteen days after receipt. Brushing reviews are 5-star and
-    templated (each ring draws a few templates; easy rings post within minutes); attack reviews
-    are 1-star. Hard rings mix in honest-looking texts and post after hours.
+    with 5 or 4 stars (poor shops get more bad ones), with varied texts; with ``default_texts``
+    also no text, a short word, or the platform's default review fifteen days after receipt.
+    Brushing reviews are 5-star and templated (each ring draws a few templates; easy rings post
+    within minutes); attack reviews are 1-star. Hard rings mix in honest-looking texts and post
+    after hours.
+
+    The honest traps: buyers who paste (``pastes``, by account) post their one text in every
+    review of 4 or 5 stars; ``five_star_shop`` shops get 98 % five stars; buyers at
+    ``cashback_review`` shops mostly review, and most of them post the shop's text with five
+    stars; a bad batch (:attr:`~antifraud.synth.plan.Style.INCIDENT`) brings 1- and 2-star
+    complaints within hours of receipt.
 
     Examples
     --------
@@ -271,43 +319,48 @@ def review(
     >>> shops = make_shops(rng, 20, 1_000)
     >>> plan = OrderPlan.build(np.zeros(300), rng.integers(0, 20, 300), np.arange(300) * 3600)
     >>> done = fulfil(rng, plan, shops, 60 * DAY, None)
-    >>> r = review(rng, plan, done, shops.quality, 60 * DAY, 0.5)
+    >>> r = review(rng, plan, done, shops, np.zeros(1, dtype=bool), 60 * DAY, 0.5)
     >>> sorted(set(r.rating.tolist()))
     [0, 1, 2, 3, 4, 5]
     """
     n = len(plan)
-    style, hard = plan.style, plan.hard
-    honest = style == Style.HONEST
+    style, hard, shop = plan.style, plan.hard, plan.shop
+    incident = style == Style.INCIDENT
+    honest = (style == Style.HONEST) | incident
     brush = (style == Style.BRUSH) | (style == Style.EMPTY_PARCEL)
     attack = style == Style.ATTACK
+    cashback = honest & ~incident & shops.traps["cashback_review"][shop]
 
     # who reviews, and how
     p_review = np.select(
-        [honest, brush, attack],
-        [review_share, np.where(hard, 0.85, 0.95), np.where(hard, 0.9, 1.0)],
+        [incident, cashback, honest, brush, attack],
+        [0.85, _CASHBACK_REVIEW_SHARE, review_share, np.where(hard, 0.85, 0.95), np.where(hard, 0.9, 1.0)],
     )
     reviewed = (done.status == SUCCESS) & done.has_confirmed & (rng.random(n) < p_review)
-    default = honest & (rng.random(n) < _DEFAULT_SHARE)
+    default = honest & ~incident & (rng.random(n) < _DEFAULT_SHARE * default_texts)
+    took_card = cashback & ~default & (rng.random(n) < _CASHBACK_CARD_SHARE)
 
     # ratings: honest ones from the shop's mix of a good and a poor rating distribution
-    q = shop_quality[plan.shop]
+    q = shops.quality[shop]
+    five_star = shops.traps["five_star_shop"][shop]
     draw = rng.random(n)
     rating = np.ones(n, dtype=np.int8)
     edge = np.zeros(n)
     for stars in range(4):
-        edge += q * _GOOD_SHOP[stars] + (1 - q) * _POOR_SHOP[stars]
+        edge += np.where(five_star, _FIVE_STAR_SHOP[stars], q * _GOOD_SHOP[stars] + (1 - q) * _POOR_SHOP[stars])
         rating += draw >= edge
     rating = np.select(
-        [default, brush & ~hard, brush & hard, attack & ~hard, attack & hard],
-        [5, 5, np.where(draw < 0.88, 5, 4), 1, np.where(draw < 0.75, 1, 2)],
+        [default | took_card, incident, brush & ~hard, brush & hard, attack & ~hard, attack & hard],
+        [5, np.where(draw < 0.75, 1, 2), 5, np.where(draw < 0.88, 5, 4), 1, np.where(draw < 0.75, 1, 2)],
         rating,
     ).astype(np.int8)
 
     # review times
     delay = np.select(
-        [default, honest, ~hard],
+        [default, incident, honest, ~hard],
         [
             15 * DAY,
+            np.exp(rng.normal(np.log(4 * HOUR), 0.8, n)),
             MINUTE + np.exp(rng.normal(np.log(1.2 * DAY), 1.0, n)),
             rng.integers(MINUTE, 30 * MINUTE, n),
         ],
@@ -317,11 +370,20 @@ def review(
     reviewed &= at < end
     rating[~reviewed] = 0
 
+    # fixed texts: the pasting buyer's own, the cashback shop's card
+    paster = np.flatnonzero(pastes)
+    position = np.zeros(len(pastes), dtype=np.int64)
+    position[paster] = np.arange(1, len(paster) + 1)
+    pasted = honest & pastes[plan.buyer] & (rating >= 4) & ~took_card
+    card = np.zeros((n, 4), dtype=np.int64)
+    card[pasted] = np.vstack([np.zeros((1, 4), np.int64), _cards(rng, len(paster))])[position[plan.buyer[pasted]]]
+    card[took_card] = _cards(rng, len(shops))[shop[took_card]]
+
     # texts, for the posted reviews only; ring templates are drawn per ring over the whole plan
     n_rings = int(plan.ring.max()) + 1 if n else 0
     template_base = rng.integers(0, 1 << 16, size=max(n_rings, 1))
     rows = np.flatnonzero(reviewed)
-    texts = _texts(
+    texts, habit = _texts(
         rng,
         rating[rows],
         honest[rows],
@@ -329,8 +391,13 @@ def review(
         attack[rows],
         hard[rows],
         template_base[np.maximum(plan.ring[rows], 0)],
+        incident=incident[rows],
+        card=card[rows],
+        short_share=_NO_TEXT_SHARE * default_texts,
     )
+    habits = np.full(n, OWN_WORDS, dtype=np.int8)
+    habits[rows] = np.where(took_card[rows], CASHBACK, habit)
     position = np.full(n, -1)
     position[rows] = np.arange(len(rows))
     text = texts.take(pa.array(position, mask=position < 0))
-    return Reviews(rating=rating, text=text, reviewed=at)
+    return Reviews(rating=rating, text=text, reviewed=at, habit=habits)

@@ -11,7 +11,12 @@ import pyarrow.compute as pc
 from antifraud.synth.identity import REGIONS, fixed_width_strings, pick
 from antifraud.synth.logistics import carrier_shares
 
-__all__ = ["Shops", "make_shops"]
+__all__ = ["SHOP_TRAPS", "Shops", "make_shops"]
+
+#: The honest traps that are a property of a shop (see :meth:`Shops.add_traps`).
+SHOP_TRAPS = ("virtual_goods", "jewellery", "tracking_batch", "five_star_shop", "cashback_review")
+#: Virtual goods sell at the round prices of top-ups and game items, in cents.
+_VIRTUAL_PRICES = np.array([600, 1000, 3000, 5000, 6800, 10000, 12800, 20000, 32800, 64800])
 
 _SYLLABLES = (
     "悦",
@@ -130,6 +135,9 @@ class Shops:
         ``(n, 16)`` ASCII bytes: positions 1-16 of each shop's credit code.
     name_parts : numpy.ndarray
         ``(n, 4)`` indices: two stem syllables, category and suffix of the shop name.
+    traps : dict of str to numpy.ndarray
+        For each name in :data:`SHOP_TRAPS`, which shops have that trait (all false until
+        :meth:`add_traps`).
 
     Examples
     --------
@@ -148,6 +156,7 @@ class Shops:
     item_weight: np.ndarray
     uscc_body: np.ndarray
     name_parts: np.ndarray
+    traps: dict[str, np.ndarray]
 
     def __len__(self) -> int:
         return len(self.popularity)
@@ -168,6 +177,45 @@ class Shops:
         self.name_parts[group, 2] = (self.name_parts[head, 2] + np.arange(len(group))) % len(
             _CATEGORIES
         )
+
+    def add_traps(self, rng: np.random.Generator, eligible: np.ndarray, shares: dict[str, float]) -> None:
+        """Give shares of the ``eligible`` shops (rows) the honest traits of :data:`SHOP_TRAPS`.
+
+        ``virtual_goods`` shops (a 数码 category, round top-up prices, weightless items) and
+        ``jewellery`` shops (饰品, items of a few grams) exclude each other; ``tracking_batch``
+        shops print consecutive tracking numbers (never virtual shops); ``five_star_shop`` and
+        ``cashback_review`` shops are honest and of good quality.
+
+        Examples
+        --------
+        >>> shops = make_shops(np.random.default_rng(0), 100, 10_000)
+        >>> shops.add_traps(np.random.default_rng(1), np.arange(50), {"jewellery": 0.5})
+        >>> int(shops.traps["jewellery"][50:].sum()), bool(shops.item_weight[shops.item_start[
+        ...     shops.traps["jewellery"]]].max() < 0.03)
+        (0, True)
+        """
+        draw = rng.random((len(SHOP_TRAPS), len(eligible)))
+        virtual = draw[0] < shares.get("virtual_goods", 0.0)
+        jewellery = ~virtual & (draw[1] < shares.get("jewellery", 0.0))
+        chosen = {
+            "virtual_goods": virtual,
+            "jewellery": jewellery,
+            "tracking_batch": ~virtual & (draw[2] < shares.get("tracking_batch", 0.0)),
+            "five_star_shop": draw[3] < shares.get("five_star_shop", 0.0),
+            "cashback_review": draw[4] < shares.get("cashback_review", 0.0),
+        }
+        for name, mask in chosen.items():
+            self.traps[name][eligible[mask]] = True
+        item_shop = np.repeat(np.arange(len(self)), self.n_items)
+        on_virtual = self.traps["virtual_goods"][item_shop]
+        self.item_price[on_virtual] = rng.choice(_VIRTUAL_PRICES, size=int(on_virtual.sum()))
+        self.item_weight[on_virtual] = 0.0
+        on_jewellery = self.traps["jewellery"][item_shop]
+        self.item_weight[on_jewellery] = np.round(rng.uniform(0.002, 0.02, int(on_jewellery.sum())), 3)
+        self.name_parts[self.traps["virtual_goods"], 2] = _CATEGORIES.index("数码")
+        self.name_parts[self.traps["jewellery"], 2] = _CATEGORIES.index("饰品")
+        good = self.traps["five_star_shop"] | self.traps["cashback_review"]
+        self.quality[good] = np.maximum(self.quality[good], 0.9)
 
     def names(self) -> pa.Array:
         """Shop names such as ``悦禾家居旗舰店``."""
@@ -250,4 +298,5 @@ def make_shops(rng: np.random.Generator, n: int, n_orders: int) -> Shops:
         item_weight=np.round(item_weight, 2),
         uscc_body=body,
         name_parts=name_parts,
+        traps={name: np.zeros(n, dtype=bool) for name in SHOP_TRAPS},
     )
