@@ -24,6 +24,7 @@ __all__ = [
     "clean_strings",
     "nfkc",
     "to_dictionary",
+    "encode_strings",
     "shared_dictionary",
     "map_chunks",
     "to_timestamp",
@@ -156,13 +157,25 @@ def to_dictionary(
     >>> out.chunk(1).dictionary.to_pylist(), out.chunk(1).indices.to_pylist()
     (['b', 'a'], [1, None])
     """
-    encoded = arr if _one_string_dictionary(arr) else pc.dictionary_encode(_decoded_strings(arr))
+    encoded = encode_strings(arr)
     recoded = pc.dictionary_encode(clean(shared_dictionary(encoded)))
 
     def recode(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
         return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, chunk.indices), recoded.dictionary)
 
     return map_chunks(encoded, recode)
+
+
+def encode_strings(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray | pa.ChunkedArray:
+    """``arr`` as strings dictionary-encoded with one dictionary for all chunks, as it is when it
+    already is so, without cleaning.
+
+    Examples
+    --------
+    >>> encode_strings(pa.chunked_array([[7, 8], [7]])).chunk(1).dictionary.to_pylist()
+    ['7', '8']
+    """
+    return arr if _one_string_dictionary(arr) else pc.dictionary_encode(_decoded_strings(arr))
 
 
 def _one_string_dictionary(arr: pa.Array | pa.ChunkedArray) -> bool:

@@ -28,7 +28,7 @@ from antifraud import uscc
 from antifraud.ingest.convert import (
     Issue,
     clean_strings,
-    nfkc,
+    encode_strings,
     parse_utc_offset,
     to_dictionary,
     to_number,
@@ -467,7 +467,7 @@ def _finish_column(
     :data:`~antifraud.ingest.masking.MASKED_COLUMNS`, also the rows whose value is masked."""
     kind = COLUMN_BY_NAME[name].kind
     if kind == "personal":
-        values = to_dictionary(column, nfkc)  # encoded once, for the masking and the pseudonyms
+        values = encode_strings(column)  # once, for the masking and the pseudonyms
         finished = pseudo.pseudonymize_array(name, values)
     elif kind == "uscc":
         values = finished = to_dictionary(column, _normalize_uscc)
