@@ -38,6 +38,7 @@ __all__ = [
     "Requirement",
     "Signal",
     "missing_columns",
+    "unmet_requirements",
 ]
 
 
@@ -108,15 +109,32 @@ def missing_columns(required: Iterable[Requirement], columns: Iterable[str]) -> 
     >>> missing_columns(["buyer_id", ("device_id", "buyer_ip")], ["buyer_id", "buyer_ip"])
     ()
     """
+    return tuple(need if isinstance(need, str) else "one of " + "/".join(need)
+                 for need in unmet_requirements(required, columns))
+
+
+def unmet_requirements(required: Iterable[Requirement], columns: Iterable[str]) -> tuple[Requirement, ...]:
+    """The requirements that ``columns`` leave unmet, as given (:func:`missing_columns` words them).
+
+    Parameters
+    ----------
+    required : iterable of str or tuple of str
+        Canonical columns; a tuple is met by any one of its columns.
+    columns : iterable of str
+        The columns an export has.
+
+    Returns
+    -------
+    tuple of str or tuple of str
+
+    Examples
+    --------
+    >>> unmet_requirements(["buyer_id", "rating", ("device_id", "buyer_ip")], ["buyer_id"])
+    ('rating', ('device_id', 'buyer_ip'))
+    """
     present = set(columns)
-    out = []
-    for need in required:
-        if isinstance(need, str):
-            if need not in present:
-                out.append(need)
-        elif not present.intersection(need):
-            out.append("one of " + "/".join(need))
-    return tuple(out)
+    return tuple(need for need in required
+                 if (need not in present if isinstance(need, str) else not present.intersection(need)))
 
 
 @dataclass(frozen=True)
@@ -146,3 +164,13 @@ class Signal:
         ('rating',)
         """
         return missing_columns(self.required_columns, columns)
+
+    def unmet(self, columns: Iterable[str]) -> tuple[Requirement, ...]:
+        """The requirements ``columns`` leave unmet, as declared (:func:`unmet_requirements`).
+
+        Examples
+        --------
+        >>> Signal("farms", "shared identities", (("device_id", "ship_phone"),)).unmet(["buyer_id"])
+        (('device_id', 'ship_phone'),)
+        """
+        return unmet_requirements(self.required_columns, columns)

@@ -215,3 +215,70 @@ def test_detect_refuses_a_wrong_config_in_one_line_before_writing(fixtures, tmp_
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and str(config) in lines[0] and problem in lines[0]
     assert not (tmp_path / "run").exists()
+
+
+#: What an export without registration times and identities cannot give, by column.
+NO_IDENTITIES = {
+    "buyer_ip": "not in the export",
+    "device_id": "not in the export",
+    "ship_phone": "masked in 100.0 % of rows",
+    "ship_address": "not in the export",
+    "buyer_registered_at": "not in the export",
+}
+
+
+@pytest.fixture
+def masked_export(fixtures, tmp_path):
+    """The generic fixture as a Taobao-style report: no registration times, IPs, devices or
+    addresses, and every phone masked."""
+    import pandas as pd
+
+    orders = pd.read_csv(fixtures / "generic" / "orders.csv", dtype=str, keep_default_na=False)
+    orders = orders.drop(columns=["buyer_registered_at", "buyer_ip", "device_id", "ship_address"])
+    orders["ship_phone"] = orders["ship_phone"].str[:3] + "****" + orders["ship_phone"].str[-4:]
+    orders.to_csv(tmp_path / "masked.csv", index=False)
+    return tmp_path / "masked.csv"
+
+
+def _section(stdout):
+    """The rows of the terminal's missing-columns section: column -> (why, disables)."""
+    lines = stdout.split("Missing and masked columns", 1)[1].splitlines()[3:]
+    rows = {}
+    for line in lines:
+        cells = [c.strip() for c in line.split("│")]
+        if len(cells) != 3:
+            break
+        rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+@pytest.mark.parametrize("command", ["detect", "validate"])
+def test_missing_and_masked_columns_are_named_with_what_they_disable(masked_export, tmp_path, monkeypatch, command):
+    from antifraud.cli import report
+
+    monkeypatch.setenv("COLUMNS", "200")
+    report.console.cache_clear()  # a terminal wide enough for one line a column
+    result = run(command, masked_export, "--out", tmp_path / "run")
+    report.console.cache_clear()
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
+    missing = manifest["missing_columns"]
+    assert {name: m["reason"] for name, m in missing.items()} == NO_IDENTITIES
+    for name in ("buyer_ip", "device_id", "ship_phone", "ship_address"):
+        assert missing[name]["disables"] == ["communities", "identity_degree"]
+    assert missing["buyer_registered_at"]["disables"] == ["age_first_order_d"]
+    assert manifest["masked_values"]["columns"]["ship_phone"]["masked"] == 2000
+    shown = _section(result.stdout)
+    assert {name: why for name, (why, _) in shown.items()} == NO_IDENTITIES
+    assert shown["ship_phone"][1] == "communities, identity_degree"
+    assert shown["buyer_registered_at"][1] == "age_first_order_d"
+    if command == "detect":
+        assert manifest["detectors"]["skipped"] == {
+            "communities": "missing columns: one of buyer_ip/device_id/ship_phone/ship_address"}
+        assert "skipped" not in result.stdout  # the section says it, once
+
+
+def test_an_export_with_every_column_has_no_missing_section(fixtures, tmp_path):
+    result = run("validate", fixtures / "generic" / "orders.csv", "--out", tmp_path)
+    assert result.exit_code == 0 and "Missing and masked columns" not in result.stdout
+    assert json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))["missing_columns"] == {}

@@ -127,3 +127,12 @@ def test_utc_offsets():
     assert parse_utc_offset("+0530") == 19800
     with pytest.raises(ValueError):
         parse_utc_offset("Mars/Olympus")
+
+
+@pytest.mark.parametrize("encoded", [
+    pa.array(["b", " a", "ａ", None]).dictionary_encode(),
+    pa.chunked_array([["b", " a"], ["ａ", None]]).dictionary_encode(),  # one dictionary: kept
+    pa.chunked_array([pa.array(values).dictionary_encode() for values in (["b", " a"], ["ａ", None])]),
+])
+def test_an_encoded_column_gives_what_its_values_give(encoded):
+    assert to_dictionary(encoded).to_pylist() == ["b", "a", "a", None]

@@ -20,6 +20,7 @@ from rich.table import Table
 
 from antifraud.detect import Detection
 from antifraud.ingest import IngestResult
+from antifraud.ingest.missing import MissingColumn
 
 __all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary", "print_evaluation"]
 
@@ -82,17 +83,10 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
             table.add_row(reason, f"{n:,}")
         out.print(table)
 
-    signals = [(s, s.missing(result.columns)) for s in result.signals()]
-    available = [s.name for s, missing in signals if not missing]
-    out.print(f"\nsignals available ({len(available)}): " + ", ".join(available))
-    if len(available) < len(signals):
-        table = Table(title="Signals the columns do not allow", title_justify="left", show_edge=False)
-        for col in ("signal", "looks for", "needs"):
-            table.add_column(col)
-        for s, missing in signals:
-            if missing:
-                table.add_row(s.name, s.description, ", ".join(missing))
-        out.print(table)
+    signals = result.signals()
+    available = [s.name for s in signals if not s.missing(result.columns)]
+    out.print(f"\nsignals available ({len(available)} of {len(signals)}): " + ", ".join(available))
+    _print_missing(result.missing(signals))
 
     if result.uscc.get("present"):
         by = result.uscc["by_status"]
@@ -120,8 +114,12 @@ def print_detection_summary(run: Detection) -> None:
         f"rows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + "
         f"{result.quarantine.num_rows:,} quarantined"
     )
+    missing = result.missing(run.ensemble.signals())
+    _print_missing(missing)
+    explained = {name for m in missing for name in m.disables}
     for name, reason in found.skipped.items():
-        out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
+        if name not in explained:
+            out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
     scores = found.scores
     flagged = [f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()]
     out.print(f"flagged: {', '.join(flagged)}; {len(found.rings):,} rings")
@@ -135,6 +133,18 @@ def print_detection_summary(run: Detection) -> None:
     out.print(table)
     folder = run.paths["manifest"].parent
     out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")
+
+
+def _print_missing(missing: list[MissingColumn]) -> None:
+    """The one section on missing and masked columns: why each is missing, what it disables."""
+    if not missing:
+        return
+    table = Table(title="Missing and masked columns", title_justify="left", show_edge=False)
+    for col in ("column", "why", "disables"):
+        table.add_column(col)
+    for m in missing:
+        table.add_row(m.column, m.reason, ", ".join(m.disables) or "-")
+    console().print(table)
 
 
 def print_evaluation(report: dict) -> None:

@@ -24,6 +24,7 @@ __all__ = [
     "clean_strings",
     "nfkc",
     "to_dictionary",
+    "encode_strings",
     "shared_dictionary",
     "map_chunks",
     "to_timestamp",
@@ -146,7 +147,9 @@ def to_dictionary(
 
     Distinct raw spellings that clean to the same value (``"007"``, ``" 007"``, ``"００７"``)
     share one dictionary entry. A chunked column is encoded in one pass over all its chunks and
-    comes back with one dictionary shared by every chunk, in order of first appearance.
+    comes back with one dictionary shared by every chunk, in order of first appearance. A column
+    that is already encoded so (one dictionary of strings) is not encoded again: only its
+    dictionary is cleaned.
 
     Examples
     --------
@@ -154,17 +157,42 @@ def to_dictionary(
     >>> out.chunk(1).dictionary.to_pylist(), out.chunk(1).indices.to_pylist()
     (['b', 'a'], [1, None])
     """
-    if pa.types.is_dictionary(arr.type):
-        arr = arr.cast(arr.type.value_type)
-    if not pa.types.is_string(arr.type):
-        arr = arr.cast(pa.string())
-    encoded = pc.dictionary_encode(arr)
+    encoded = encode_strings(arr)
     recoded = pc.dictionary_encode(clean(shared_dictionary(encoded)))
 
     def recode(chunk: pa.DictionaryArray) -> pa.DictionaryArray:
         return pa.DictionaryArray.from_arrays(pc.take(recoded.indices, chunk.indices), recoded.dictionary)
 
     return map_chunks(encoded, recode)
+
+
+def encode_strings(arr: pa.Array | pa.ChunkedArray) -> pa.DictionaryArray | pa.ChunkedArray:
+    """``arr`` as strings dictionary-encoded with one dictionary for all chunks, as it is when it
+    already is so, without cleaning.
+
+    Examples
+    --------
+    >>> encode_strings(pa.chunked_array([[7, 8], [7]])).chunk(1).dictionary.to_pylist()
+    ['7', '8']
+    """
+    return arr if _one_string_dictionary(arr) else pc.dictionary_encode(_decoded_strings(arr))
+
+
+def _one_string_dictionary(arr: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether ``arr`` is dictionary-encoded with strings, one dictionary for all its chunks."""
+    if not pa.types.is_dictionary(arr.type) or not pa.types.is_string(arr.type.value_type):
+        return False
+    if isinstance(arr, pa.DictionaryArray) or arr.num_chunks < 2:
+        return True
+    first = arr.chunk(0).dictionary
+    return all(chunk.dictionary.equals(first) for chunk in arr.chunks[1:])
+
+
+def _decoded_strings(arr: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """``arr`` as plain strings."""
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.cast(arr.type.value_type)
+    return arr if pa.types.is_string(arr.type) else arr.cast(pa.string())
 
 
 def shared_dictionary(encoded: pa.DictionaryArray | pa.ChunkedArray) -> pa.Array:

@@ -3,7 +3,9 @@
 :func:`ingest` reads one or more export files, converts every column to its canonical type,
 pseudonymises personal fields, and splits the rows into the accepted canonical orders and a
 quarantine in which every rejected row carries its file, line, column and reason. The counts
-add up: ``read == accepted + quarantined``, per file and in total.
+add up: ``read == accepted + quarantined``, per file and in total. Masked values
+(:mod:`antifraud.ingest.masking`) are counted per column, ``accepted == masked + empty + kept``;
+a personal column masked in (nearly) every row is left out of the canonical table.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from antifraud import uscc
 from antifraud.ingest.convert import (
     Issue,
     clean_strings,
+    encode_strings,
     parse_utc_offset,
     to_dictionary,
     to_number,
@@ -34,6 +37,8 @@ from antifraud.ingest.convert import (
     to_timestamp,
 )
 from antifraud.ingest.manifest import now_iso, toolkit_info
+from antifraud.ingest.masking import MASKED_COLUMNS, MASKING_RULE, MISSING_SHARE, Masking, masked_rows
+from antifraud.ingest.missing import MissingColumn, missing_signals
 from antifraud.ingest.profiles import Profile
 from antifraud.ingest.pseudonym import Pseudonymizer, normalize_personal
 from antifraud.ingest.reader import Export, ReadSummary, open_export
@@ -103,6 +108,10 @@ class IngestResult:
     pseudonymizer : Pseudonymizer
     timings : dict
         Seconds spent per stage.
+    masking : dict of str to Masking
+        Masked values of the accepted rows, for each column of
+        :data:`~antifraud.ingest.masking.MASKED_COLUMNS` the export has; a column whose masking
+        counts as missing is not in ``table``.
     """
 
     table: pa.Table
@@ -113,6 +122,7 @@ class IngestResult:
     pseudonymizer: Pseudonymizer
     timings: dict[str, float]
     started_at: str
+    masking: dict[str, Masking] = field(default_factory=dict)
 
     @functools.cached_property
     def orders(self) -> pd.DataFrame:
@@ -139,8 +149,9 @@ class IngestResult:
 
     @property
     def columns(self) -> list[str]:
-        """Canonical columns present in every input file."""
-        present = set(NAMES)
+        """Canonical columns present in every input file, but for those masked in (nearly) every
+        row (:attr:`Masking.missing`): the columns of ``table``."""
+        present = set(NAMES) - {name for name, m in self.masking.items() if m.missing}
         for f in self.files:
             present &= set(f.columns)
         return [c for c in NAMES if c in present]
@@ -154,12 +165,19 @@ class IngestResult:
 
         return BrushingEnsemble().signals()
 
+    def missing(self, signals: Sequence[Signal] | None = None) -> list[MissingColumn]:
+        """Each missing or masked column, why, and which of ``signals`` it disables
+        (:func:`~antifraud.ingest.missing.missing_signals`; default :meth:`signals`)."""
+        return missing_signals(self.signals() if signals is None else signals, self.columns, self.masking)
+
     def manifest(self, command: str = "validate", extra: dict[str, Any] | None = None,
                  signals: Sequence[Signal] | None = None) -> dict[str, Any]:
         """The run manifest as a JSON-ready dict; ``signals`` are what the run's detection reads
         (default: :meth:`signals`, the default ensemble's)."""
         quarantined = self.quarantined_by_reason
-        signals = {s.name: s.missing(self.columns) for s in (self.signals() if signals is None else signals)}
+        signals = self.signals() if signals is None else signals
+        missing = self.missing(signals)
+        signals = {s.name: s.missing(self.columns) for s in signals}
         doc: dict[str, Any] = {
             "command": command,
             "toolkit": toolkit_info(),
@@ -175,8 +193,14 @@ class IngestResult:
                 "quarantined_by_reason": dict(sorted(quarantined.items())),
             },
             "columns": self.columns,
+            "masked_values": {
+                "rule": MASKING_RULE,
+                "missing_share": MISSING_SHARE,
+                "columns": {name: m.to_dict() for name, m in self.masking.items()},
+            },
+            "missing_columns": {m.column: m.to_dict() for m in missing},
             "signals": {
-                "available": [s for s, missing in signals.items() if not missing],
+                "available": [s for s, unmet in signals.items() if not unmet],
                 "unavailable": {s: list(m) for s, m in signals.items() if m},
             },
             "seller_uscc": self.uscc,
@@ -434,16 +458,22 @@ def _duplicates(
     return rows, reports
 
 
-def _finish_column(column: pa.ChunkedArray, name: str, pseudo: Pseudonymizer) -> pa.ChunkedArray:
+def _finish_column(
+    column: pa.ChunkedArray, name: str, pseudo: Pseudonymizer
+) -> tuple[pa.ChunkedArray, np.ndarray | None]:
     """Give a column one dictionary across chunks: unify the per-batch dictionaries of ids and
     labels; encode credit codes (normalised) and personal values (pseudonymised) in one pass
-    over all chunks, each distinct value normalised and hashed once."""
+    over all chunks, each distinct value normalised and hashed once. For a column of
+    :data:`~antifraud.ingest.masking.MASKED_COLUMNS`, also the rows whose value is masked."""
     kind = COLUMN_BY_NAME[name].kind
     if kind == "personal":
-        return pseudo.pseudonymize_array(name, column)
-    if kind == "uscc":
-        return to_dictionary(column, _normalize_uscc)
-    return pa.table({name: column}).unify_dictionaries().column(0)
+        values = encode_strings(column)  # once, for the masking and the pseudonyms
+        finished = pseudo.pseudonymize_array(name, values)
+    elif kind == "uscc":
+        values = finished = to_dictionary(column, _normalize_uscc)
+    else:
+        values = finished = pa.table({name: column}).unify_dictionaries().column(0)
+    return finished, masked_rows(values) if name in MASKED_COLUMNS else None
 
 
 def _normalize_uscc(codes: pa.Array) -> pa.Array:
@@ -545,8 +575,12 @@ def ingest(
             values = {name: combined.column(name).take(pa.array(dup_rows)) for name in combined.column_names}
             files = [str(paths[f]) for f in file_index[dup_rows]]
             quarantine_parts.append(_entries_table(files, lines[dup_rows], dup_reports, values))
+        masked: dict[str, np.ndarray] = {}
         for name, done in finishing.items():
-            combined = combined.set_column(combined.schema.get_field_index(name), name, done.result())
+            finished, rows = done.result()
+            combined = combined.set_column(combined.schema.get_field_index(name), name, finished)
+            if rows is not None:
+                masked[name] = rows
     for row, (_, reason, _) in zip(dup_rows.tolist(), dup_reports):
         reports[file_index[row]].quarantined[reason] += 1
     present = [c for c in NAMES if any(c in r.columns for r in reports)]  # in any file
@@ -559,8 +593,10 @@ def ingest(
     accepted[dup_rows] = False
     for i, report in enumerate(reports):
         report.rows_accepted = int(accepted[file_index == i].sum())
+    masking = {name: _masking(name, combined.column(name), rows, accepted) for name, rows in masked.items()}
     table = combined if accepted.all() else combined.filter(pa.array(accepted))
     del combined
+    table = table.drop_columns([name for name, m in masking.items() if m.missing])
     table = table.append_column(
         "source_file",
         pa.DictionaryArray.from_arrays(pa.array(file_index[accepted]), pa.array([str(p) for p in paths])),
@@ -575,7 +611,15 @@ def ingest(
         pseudonymizer=pseudo,
         timings=timings,
         started_at=started,
+        masking={name: masking[name] for name in MASKED_COLUMNS if name in masking},
     )
+
+
+def _masking(name: str, column: pa.ChunkedArray, masked: np.ndarray, accepted: np.ndarray) -> Masking:
+    """The masked values of one finished column among the ``accepted`` rows."""
+    empty = column.is_null().to_numpy(zero_copy_only=False) & ~masked
+    return Masking(name, rows=int(accepted.sum()), masked=int(masked[accepted].sum()),
+                   empty=int(empty[accepted].sum()))
 
 
 def _assemble_quarantine(parts: list[pa.Table], columns: list[str]) -> pa.Table:

@@ -32,6 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.ingest.convert import map_chunks, nfkc, shared_dictionary, to_dictionary
+from antifraud.ingest.masking import is_masked
 
 __all__ = ["Pseudonymizer", "normalize_personal", "KINDS", "KEY_ENV", "KEY_FILE_ENV", "KEY_ID_ENV"]
 
@@ -52,13 +53,16 @@ def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Arra
     """Normalise raw personal values so that spellings of the same value agree.
 
     NFKC (full-width to ASCII), trimmed, case-folded; phones lose separators and a ``+86``/``86``
-    country prefix; addresses have runs of whitespace collapsed; empty values become null.
+    country prefix; addresses have runs of whitespace collapsed; empty values become null, and so
+    do masked ones (:func:`~antifraud.ingest.masking.is_masked`: ``138****1234`` identifies
+    nobody), but for account names (``platform_account``), which are the rows' key.
 
     Examples
     --------
     >>> import pyarrow as pa
-    >>> normalize_personal("ship_phone", pa.array(["+86 138-0013-8000", "１３８００１３８０００"])).to_pylist()
-    ['13800138000', '13800138000']
+    >>> phones = pa.array(["+86 138-0013-8000", "１３８００１３８０００", "138****8000"])
+    >>> normalize_personal("ship_phone", phones).to_pylist()
+    ['13800138000', '13800138000', None]
     """
     kind = KINDS.get(kind, kind)
     out = pc.utf8_trim_whitespace(nfkc(values))
@@ -69,7 +73,10 @@ def normalize_personal(kind: str, values: pa.Array | pa.ChunkedArray) -> pa.Arra
         out = pc.replace_substring_regex(out, r"^(\+?86)(1\d{10})$", r"\2")
     elif kind == "address":
         out = pc.replace_substring_regex(out, r"\s+", " ")
-    return pc.if_else(pc.equal(out, ""), pa.scalar(None, pa.string()), out)
+    missing = pc.equal(out, "")
+    if kind != "platform_account":
+        missing = pc.or_(missing, is_masked(out))
+    return pc.if_else(missing, pa.scalar(None, pa.string()), out)
 
 
 class Pseudonymizer:
