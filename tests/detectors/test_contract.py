@@ -227,14 +227,16 @@ def test_the_ensemble_runs_on_empty_and_one_row_exports(bench):
 # with at least half their accounts in one group; and the share of grouped accounts that are in
 # a planted ring. A regression in any detector fails here; an improvement should raise them.
 FLOORS = {
-    "dense_block": ({"camouflage": 1.0, "dense": 1.0, "empty_parcel": 0.5, "farm": 0.5, "hijacked": 1.0,
-                     "mutual": 1.0}, 0.062),
-    "promoted_shops": ({"camouflage": 0.75, "dense": 0.75, "farm": 0.75, "hijacked": 0.5}, 0.861),
-    "lockstep": ({"camouflage": 0.5, "dense": 0.75, "farm": 0.5, "hijacked": 0.5}, 0.422),
-    "review_bursts": ({"one_star_attack": 0.25}, 0.625),
-    "communities": ({"farm": 1.0, "hijacked": 1.0, "mutual": 1.0, "one_star_attack": 0.25}, 0.169),
-    "ensemble": ({"camouflage": 0.75, "dense": 0.5, "farm": 1.0, "hijacked": 0.5, "mutual": 0.25,
-                  "one_star_attack": 0.25}, 0.724),
+    "dense_block": ({"camouflage": 1.0, "dense_block": 1.0, "empty_parcel": 0.5, "account_farm": 0.5,
+                     "hijacked_accounts": 1.0, "mutual_brushing": 1.0}, 0.062),
+    "promoted_shops": ({"camouflage": 0.75, "dense_block": 0.75, "account_farm": 0.75, "hijacked_accounts": 0.5},
+                       0.861),
+    "lockstep": ({"camouflage": 0.5, "dense_block": 0.75, "account_farm": 0.5, "hijacked_accounts": 0.5}, 0.422),
+    "review_bursts": ({"negative_attack": 0.25}, 0.625),
+    "communities": ({"account_farm": 1.0, "hijacked_accounts": 1.0, "mutual_brushing": 1.0, "negative_attack": 0.25},
+                    0.169),
+    "ensemble": ({"camouflage": 0.75, "dense_block": 0.5, "account_farm": 1.0, "hijacked_accounts": 0.5,
+                  "mutual_brushing": 0.25, "negative_attack": 0.25}, 0.724),
 }
 
 

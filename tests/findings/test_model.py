@@ -14,7 +14,7 @@ def test_rings_are_numbered_best_first_with_the_ensembles_members(run):
 def test_an_attack_is_counted_at_its_victims_and_a_brushing_ring_at_its_merchants(run):
     data, _, findings, truth = run
     attacks = [r for r in findings.rings if r.kind == "one_star_attack"]
-    planted = {v for r in truth if r["kind"] == "one_star_attack" for v in r["victims"]}
+    planted = {v for r in truth if r["kind"] == "negative_attack" for v in r["victims"]}
     assert attacks and all(set(findings.seller_ids[r.targets]) <= planted for r in attacks)
     for ring in findings.rings:
         attack = ring.kind == "one_star_attack"

@@ -224,15 +224,19 @@ def synth(
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for orders.csv and truth/.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives identical files.")] = 0,
     orders: Annotated[int, typer.Option("--orders", "-n", min=1000, help="Number of orders.")] = 100_000,
+    randomise: Annotated[bool, typer.Option(
+        "--randomise", help="Draw the world from the randomised bench's ranges for this seed (synth.bench).")] = False,
 ) -> None:
     """Write a synthetic platform export with injected brushing rings and their ground truth."""
     from antifraud.cli.report import console, stage_progress
-    from antifraud.synth import write_synthetic_export
+    from antifraud.synth import SynthConfig, bench_config, generate
 
+    config = bench_config(seed, orders) if randomise else SynthConfig(n_orders=orders, seed=seed)
     with stage_progress() as progress:
         progress(f"generating {orders:,} orders")
-        path = write_synthetic_export(out, seed=seed, n_orders=orders)
-    console().print(f"wrote synthetic export to [bold]{path}[/bold] (seed {seed}, {orders:,} orders)")
+        path = generate(config).write(out)
+    world = "randomised bench world" if randomise else "seed"
+    console().print(f"wrote synthetic export to [bold]{path}[/bold] ({world} {seed}, {orders:,} orders)")
 
 
 @app.command()

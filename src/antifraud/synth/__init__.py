@@ -5,8 +5,10 @@ The researchers' test bench: :func:`generate` builds an export in memory from a
 ``orders.csv`` (canonical columns of :mod:`antifraud.schema`, raw personal values) and a
 ``truth/`` folder. The honest background carries the noise that fools naive detectors (Zipf shop
 popularity, heavy-tailed buyers, daily and weekly rhythms, a festival rush, households, carrier
-NAT, fresh and one-shop honest buyers); every ring kind of the domain notes is injected, easy and
-hard (see :mod:`antifraud.synth.rings`).
+NAT, fresh and one-shop honest buyers); every ring kind of :data:`antifraud.kinds.RING_KINDS` is
+injected, easy, medium or hard (see :mod:`antifraud.synth.rings`). :func:`bench_config` draws a
+different world per seed for the randomised bench, whose tuning and held-out seeds are
+:data:`TUNING_SEEDS` and :data:`HELD_OUT_SEEDS` (:mod:`antifraud.synth.bench`).
 
 Examples
 --------
@@ -16,7 +18,16 @@ Examples
 True
 """
 
+from antifraud.synth.bench import HELD_OUT_SEEDS, TUNING_SEEDS, bench_config
 from antifraud.synth.config import SynthConfig
 from antifraud.synth.export import SyntheticExport, generate, write_synthetic_export
 
-__all__ = ["SynthConfig", "SyntheticExport", "generate", "write_synthetic_export"]
+__all__ = [
+    "HELD_OUT_SEEDS",
+    "TUNING_SEEDS",
+    "SynthConfig",
+    "SyntheticExport",
+    "bench_config",
+    "generate",
+    "write_synthetic_export",
+]

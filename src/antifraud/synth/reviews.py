@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.synth.fulfilment import SUCCESS, Fulfilment
-from antifraud.synth.plan import OrderPlan, Style
+from antifraud.synth.plan import Difficulty, OrderPlan, Style
 from antifraud.synth.timeline import DAY, HOUR, MINUTE
 
 __all__ = ["Reviews", "review"]
@@ -157,6 +157,14 @@ _POOR_SHOP = np.array([0.15, 0.07, 0.12, 0.18, 0.48])
 #: Share of honest reviews that are the platform's default review and of reviews without text.
 _DEFAULT_SHARE = 0.12
 _NO_TEXT_SHARE = 0.15
+#: By ring difficulty (easy, medium, hard): share of fake reviews posted, share of them that are
+#: 5-star (brushing) or 1-star (attack; the rest one star more), share templated, templates per ring.
+_FAKE_REVIEWED = np.array([0.95, 0.85, 0.8])
+_ATTACK_REVIEWED = np.array([1.0, 0.9, 0.85])
+_TOP_RATING = np.array([1.0, 0.88, 0.85])
+_ATTACK_BOTTOM_RATING = np.array([1.0, 0.75, 0.6])
+_TEMPLATED = np.array([1.0, 0.5, 0.1])
+_TEMPLATES = np.array([3, 6, 6])
 
 
 @dataclass
@@ -191,12 +199,13 @@ def _texts(
     honest: np.ndarray,
     default: np.ndarray,
     attack: np.ndarray,
-    hard: np.ndarray,
+    difficulty: np.ndarray,
     template_base: np.ndarray,
 ) -> pa.Array:
     """Review texts. Honest buyers: no text, a short word or one to three fragments matching the
     rating; platform default reviews: the default text; rings: one of the ring's few templates
-    (three for easy rings, six for hard ones, half of whose reviews read like honest ones)."""
+    (three for easy rings, six for medium and hard ones) or, for half of a medium ring's reviews
+    and most of a hard ring's, fragments that read like honest ones."""
     n = len(rating)
     band = np.where(rating >= 4, 0, np.where(rating == 3, 1, 2))
     first, second, third = _fragments(rng, band)
@@ -209,11 +218,11 @@ def _texts(
     plain = honest & ~default
     no_text = plain & (choice < _NO_TEXT_SHARE)
     short = plain & (band == 0) & (choice >= _NO_TEXT_SHARE) & (choice < 2 * _NO_TEXT_SHARE)
-    templated = ~honest & (~hard | (choice < 0.5))
+    templated = ~honest & (choice < _TEMPLATED[difficulty])
     pool = np.where(attack, len(_ATTACK), len(_BRUSH))
     template = (
         np.where(attack, _OFFSET["attack"], _OFFSET["brush"])
-        + (template_base + rng.integers(0, np.where(hard, 6, 3))) % pool
+        + (template_base + rng.integers(0, _TEMPLATES[difficulty])) % pool
     )
     first = np.select(
         [no_text, short, default, templated],
@@ -261,7 +270,8 @@ def review(
     with 5 or 4 stars (poor shops get more bad ones), with varied texts, no text, or the
     platform's default review fifteen days after receipt. Brushing reviews are 5-star and
     templated (each ring draws a few templates; easy rings post within minutes); attack reviews
-    are 1-star. Hard rings mix in honest-looking texts and post after hours.
+    are 1-star. Medium rings mix in honest-looking texts and post after hours; hard rings write
+    mostly honest-looking texts and post with honest delays.
 
     Examples
     --------
@@ -276,7 +286,7 @@ def review(
     [0, 1, 2, 3, 4, 5]
     """
     n = len(plan)
-    style, hard = plan.style, plan.hard
+    style, difficulty = plan.style, plan.difficulty
     honest = style == Style.HONEST
     brush = (style == Style.BRUSH) | (style == Style.EMPTY_PARCEL)
     attack = style == Style.ATTACK
@@ -284,7 +294,7 @@ def review(
     # who reviews, and how
     p_review = np.select(
         [honest, brush, attack],
-        [review_share, np.where(hard, 0.85, 0.95), np.where(hard, 0.9, 1.0)],
+        [review_share, _FAKE_REVIEWED[difficulty], _ATTACK_REVIEWED[difficulty]],
     )
     reviewed = (done.status == SUCCESS) & done.has_confirmed & (rng.random(n) < p_review)
     default = honest & (rng.random(n) < _DEFAULT_SHARE)
@@ -298,14 +308,18 @@ def review(
         edge += q * _GOOD_SHOP[stars] + (1 - q) * _POOR_SHOP[stars]
         rating += draw >= edge
     rating = np.select(
-        [default, brush & ~hard, brush & hard, attack & ~hard, attack & hard],
-        [5, 5, np.where(draw < 0.88, 5, 4), 1, np.where(draw < 0.75, 1, 2)],
+        [default, brush, attack],
+        [
+            5,
+            np.where(draw < _TOP_RATING[difficulty], 5, 4),
+            np.where(draw < _ATTACK_BOTTOM_RATING[difficulty], 1, 2),
+        ],
         rating,
     ).astype(np.int8)
 
     # review times
     delay = np.select(
-        [default, honest, ~hard],
+        [default, honest | (difficulty == Difficulty.HARD), difficulty == Difficulty.EASY],
         [
             15 * DAY,
             MINUTE + np.exp(rng.normal(np.log(1.2 * DAY), 1.0, n)),
@@ -327,7 +341,7 @@ def review(
         honest[rows],
         default[rows],
         attack[rows],
-        hard[rows],
+        difficulty[rows],
         template_base[np.maximum(plan.ring[rows], 0)],
     )
     position = np.full(n, -1)
