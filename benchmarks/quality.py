@@ -2,16 +2,20 @@
 
 Usage::
 
-    python benchmarks/quality.py                        # synthetic 100k and 1M x 3 seeds, YelpChi, attacks
+    python benchmarks/quality.py                        # every section below with its defaults (hours)
     python benchmarks/quality.py --only synthetic --orders 100000 --seeds 1 2
     python benchmarks/quality.py --only honest --orders 100000   # fraud accounts removed: what remains is false
+    python benchmarks/quality.py --only bench                   # randomised bench, held-out seeds, 300k and 1M
+    python benchmarks/quality.py --only bench --tuning --orders 100000   # its tuning seeds: tune on these only
     python benchmarks/quality.py --only yelpchi
     python benchmarks/quality.py --only attacks
 
 The synthetic section generates exports with :mod:`antifraud.synth`, runs the whole
 ``antifraud detect`` job and scores it with :func:`antifraud.evaluate.evaluate`; the honest
 section runs the same exports with every fraud account's orders removed, so every ring and
-flag it reports is false. The YelpChi
+flag it reports is false. The bench section does both on the randomised bench (a world drawn per
+seed, :mod:`antifraud.synth.bench`), on its held-out seeds unless told otherwise, and ends each
+table with the worst case over its worlds. The YelpChi
 section reads ``../shared/data/yelpchi`` (skipped with a message where it is absent) and scores
 reviews (order scores) and users (account scores) against Yelp's filter labels, beside the
 trivial ``1 / reviews_by_user`` baseline. The attacks section injects each brushing campaign of
@@ -29,25 +33,63 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from antifraud.synth.bench import HELD_OUT_SEEDS, TUNING_SEEDS
+from antifraud.synth.plan import Difficulty
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def _write_export(out: Path, n_orders: int, seed: int, randomised: bool = False) -> Path:
+    """Generate the synthetic export of ``seed`` (the randomised bench's world with ``randomised``)."""
+    from antifraud.synth import SynthConfig, bench_config, generate
+
+    config = bench_config(seed, n_orders) if randomised else SynthConfig(n_orders=n_orders, seed=seed)
+    return generate(config).write(out)
+
+
+def _detect_and_evaluate(export: Path, work: Path, seed: int) -> tuple[dict, float]:
+    """Run the whole ``antifraud detect`` job on ``export`` and score it; return the report and seconds."""
+    from antifraud.detect import detect
+    from antifraud.evaluate import evaluate
+    from antifraud.ingest import PROFILES
+
+    t0 = time.perf_counter()
+    detect([export / "orders.csv"], PROFILES["generic"], out_dir=work / "run", seed=seed)
+    seconds = time.perf_counter() - t0
+    return evaluate(work / "run", export / "truth"), seconds
+
+
+def _honest_only(export: Path, work: Path, seed: int) -> dict:
+    """Detect on ``export`` with every fraud account's orders removed: whatever is reported is false."""
+    from antifraud.detect import detect
+    from antifraud.ingest import PROFILES
+
+    truth = pd.read_csv(export / "truth" / "accounts.csv", dtype=str)
+    fraud = set(truth.loc[truth["is_fraud"] == "1", "account_id"])
+    table = pd.read_csv(export / "orders.csv", dtype=str, keep_default_na=False)
+    table = table[~table["buyer_id"].isin(fraud)]
+    table.to_csv(work / "honest.csv", index=False)
+    run = detect([work / "honest.csv"], PROFILES["generic"], out_dir=work / "honest-run", seed=seed)
+    sizes = [len(r.accounts) for r in run.findings.rings]
+    kinds = pd.Series([r.kind for r in run.findings.rings], dtype=object).value_counts()
+    scores = run.findings.scores
+    return {
+        "orders": len(table), "seed": seed, "fraud accounts removed": len(fraud),
+        "rings": len(sizes), "largest ring": max(sizes, default=0),
+        "accounts flagged %": 100 * scores["accounts"].flagged.mean(),
+        "merchants flagged": int(scores["merchants"].flagged.sum()),
+        "kinds": ", ".join(f"{k} {v}" for k, v in kinds.items()) or "-",
+    }
 
 
 def synthetic(orders: list[int], seeds: list[int]) -> None:
     """Generate, detect and evaluate; one row per (size, seed)."""
-    from antifraud.detect import detect
-    from antifraud.evaluate import evaluate
-    from antifraud.ingest import PROFILES
-    from antifraud.synth import write_synthetic_export
-
     rows = []
     for n in orders:
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
-                export = write_synthetic_export(Path(tmp) / "export", seed=seed, n_orders=n)
-                t0 = time.perf_counter()
-                detect([export / "orders.csv"], PROFILES["generic"], out_dir=Path(tmp) / "run", seed=seed)
-                seconds = time.perf_counter() - t0
-                report = evaluate(Path(tmp) / "run", export / "truth")
+                export = _write_export(Path(tmp) / "export", n, seed)
+                report, seconds = _detect_and_evaluate(export, Path(tmp), seed)
             kinds = report["rings"]["by_kind"]
             rows.append({
                 "orders": n, "seed": seed, "seconds": round(seconds, 1),
@@ -65,34 +107,72 @@ def synthetic(orders: list[int], seeds: list[int]) -> None:
 def honest(orders: list[int], seeds: list[int]) -> None:
     """The synthetic bench with every fraud account's orders removed: what is still reported is
     false (issue 11's target: no ring, at most 0.1 % of accounts flagged)."""
-    from antifraud.detect import detect
-    from antifraud.ingest import PROFILES
-    from antifraud.synth import write_synthetic_export
-
     rows = []
     for n in orders:
         for seed in seeds:
             with tempfile.TemporaryDirectory() as tmp:
-                export = write_synthetic_export(Path(tmp) / "export", seed=seed, n_orders=n)
-                truth = pd.read_csv(export / "truth" / "accounts.csv", dtype=str)
-                fraud = set(truth.loc[truth["is_fraud"] == "1", "account_id"])
-                table = pd.read_csv(export / "orders.csv", dtype=str, keep_default_na=False)
-                table = table[~table["buyer_id"].isin(fraud)]
-                table.to_csv(Path(tmp) / "honest.csv", index=False)
-                run = detect([Path(tmp) / "honest.csv"], PROFILES["generic"], out_dir=Path(tmp) / "run", seed=seed)
-                sizes = [len(r.accounts) for r in run.findings.rings]
-                kinds = pd.Series([r.kind for r in run.findings.rings], dtype=object).value_counts()
-                scores = run.findings.scores
-                rows.append({
-                    "orders": len(table), "seed": seed, "fraud accounts removed": len(fraud),
-                    "rings": len(sizes), "largest ring": max(sizes, default=0),
-                    "accounts flagged %": 100 * scores["accounts"].flagged.mean(),
-                    "merchants flagged": int(scores["merchants"].flagged.sum()),
-                    "kinds": ", ".join(f"{k} {v}" for k, v in kinds.items()) or "-",
-                })
+                export = _write_export(Path(tmp) / "export", n, seed)
+                rows.append(_honest_only(export, Path(tmp), seed))
             print(pd.DataFrame(rows[-1:]).round(2).to_string(index=False), flush=True)
     print("\nhonest traffic only (every fraud account removed; target: no ring, <= 0.1 % of accounts flagged)")
     print(pd.DataFrame(rows).round(2).to_string(index=False))
+
+
+#: Short column names of the bench table.
+_SHORT = {"dense_block": "dense", "camouflage": "camo", "hijacked_accounts": "hijack", "account_farm": "farm",
+          "mutual_brushing": "mutual", "empty_parcel": "empty", "negative_attack": "attack"}
+#: Columns whose worst case is their largest value (every other figure's is its smallest).
+_WORST_IS_MOST = {"victims", "rings", "largest ring", "accounts flagged %", "merchants flagged"}
+#: Columns that describe a world rather than score it: no worst case.
+_DESCRIPTIVE = {"orders", "seed", "seconds", "true rings", "fraud accounts removed", "kinds"}
+
+
+def _with_worst_case(rows: list[dict]) -> pd.DataFrame:
+    """``rows`` and a last row holding each figure's worst value over them."""
+    table = pd.DataFrame(rows)
+    worst = {
+        column: "WORST" if column == "seed" else
+        "" if column in _DESCRIPTIVE else
+        table[column].max() if column in _WORST_IS_MOST else table[column].min()
+        for column in table.columns
+    }
+    return pd.concat([table, pd.DataFrame([worst])], ignore_index=True)
+
+
+def bench(orders: list[int], seeds: list[int]) -> None:
+    """The randomised bench: one world per seed (:func:`antifraud.synth.bench_config`), detected and scored;
+    then the same worlds with every fraud account removed. Each table ends with its worst case."""
+    rows, honest_rows, cells = [], [], {}
+    for n in orders:
+        for seed in seeds:
+            with tempfile.TemporaryDirectory() as tmp:
+                export = _write_export(Path(tmp) / "export", n, seed, randomised=True)
+                report, seconds = _detect_and_evaluate(export, Path(tmp), seed)
+                honest_rows.append(_honest_only(export, Path(tmp), seed))
+            rings = report["rings"]
+            rows.append({
+                "orders": n, "seed": seed, "seconds": round(seconds, 1),
+                "acc_ap": report["accounts"]["average_precision"], "mer_ap": report["merchants"]["average_precision"],
+                "true rings": sum(r["rings"] for r in rings["by_kind"].values()),
+                "recall": rings["recall"], "prec": rings["precision"], "kind_ok": rings["kind_agreement"],
+                **{_SHORT.get(k, k): v["recall"] for k, v in rings["by_kind"].items()},
+                **{level: v["recall"] for level, v in rings["by_difficulty"].items()},
+                "victims": report["merchants"]["victims_flagged"],
+            })
+            for kind, levels in rings["by_kind_and_difficulty"].items():
+                for level, cell in levels.items():
+                    found, total = cells.get((n, kind, level), (0, 0))
+                    cells[n, kind, level] = (found + cell["found"], total + cell["rings"])
+            print(pd.DataFrame(rows[-1:]).round(3).to_string(index=False), flush=True)
+    which = "held-out" if seeds == list(HELD_OUT_SEEDS) else "tuning" if seeds == list(TUNING_SEEDS) else "chosen"
+    print(f"\nrandomised bench, {which} seeds {seeds} (ring recall at Jaccard >= 0.5 per kind and per difficulty; "
+          "kind_ok = share of found rings named with their true kind; victims = victims flagged)")
+    print(_with_worst_case(rows).round(3).to_string(index=False))
+    counts = pd.Series({key: f"{found}/{total}" for key, (found, total) in cells.items()}, dtype=object)
+    print("\nrings found / planted per kind and difficulty, over all worlds of each size")
+    print(counts.unstack(fill_value="-").reindex(columns=[d.label for d in Difficulty], fill_value="-").to_string())
+    print("\nthe same worlds, honest traffic only (every fraud account removed; target: no ring, <= 0.1 % flagged)")
+    print(_with_worst_case(honest_rows).round(2).to_string(index=False))
 
 
 def yelpchi() -> None:
@@ -194,15 +274,21 @@ def attacks() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=["synthetic", "honest", "yelpchi", "attacks"], action="append")
-    parser.add_argument("--orders", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--only", choices=["synthetic", "honest", "bench", "yelpchi", "attacks"], action="append")
+    parser.add_argument("--orders", type=int, nargs="+",
+                        help="export sizes (default 100k and 1M; for the bench 300k and 1M)")
+    parser.add_argument("--seeds", type=int, nargs="+",
+                        help="seeds (default 1 2 3; for the bench its held-out seeds)")
+    parser.add_argument("--tuning", action="store_true", help="run the bench on its tuning seeds instead")
     args = parser.parse_args()
-    sections = args.only or ["synthetic", "honest", "yelpchi", "attacks"]
+    sections = args.only or ["synthetic", "honest", "bench", "yelpchi", "attacks"]
     if "synthetic" in sections:
-        synthetic(args.orders, args.seeds)
+        synthetic(args.orders or [100_000, 1_000_000], args.seeds or [1, 2, 3])
     if "honest" in sections:
-        honest(args.orders, args.seeds)
+        honest(args.orders or [100_000, 1_000_000], args.seeds or [1, 2, 3])
+    if "bench" in sections:
+        bench(args.orders or [300_000, 1_000_000],
+              args.seeds or list(TUNING_SEEDS if args.tuning else HELD_OUT_SEEDS))
     if "yelpchi" in sections:
         yelpchi()
     if "attacks" in sections:

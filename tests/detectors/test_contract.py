@@ -238,20 +238,24 @@ def test_the_ensemble_runs_on_empty_and_one_row_exports(bench):
 # a planted ring. A regression in any detector fails here; an improvement should raise them.
 # Re-measured with the same detectors when the bench gained issue 11's honest traps (festival
 # rush, product drops, parcel stations, masked phones, ...), which cost most of them recall and
-# precision: issue 11 is to win that back.
+# precision: issue 11 is to win that back. Communities' re-measured when the rings became easy,
+# medium or hard (issue 11): with the traps, it lost one hijacked and one mutual ring.
 FLOORS = {
-    "dense_block": ({"camouflage": 1.0, "dense": 0.75, "empty_parcel": 0.5, "farm": 0.25, "hijacked": 1.0,
-                     "mutual": 0.5}, 0.068),
-    "promoted_shops": ({"camouflage": 0.75, "dense": 0.75, "farm": 0.25, "hijacked": 1.0}, 0.887),
-    "lockstep": ({"camouflage": 0.5, "dense": 0.75, "farm": 0.25, "hijacked": 0.0}, 0.326),
-    "review_bursts": ({"one_star_attack": 0.25}, 0.411),
-    "communities": ({"farm": 1.0, "hijacked": 0.5, "mutual": 1.0, "one_star_attack": 0.25}, 0.174),
+    "dense_block": ({"camouflage": 1.0, "dense_block": 0.75, "empty_parcel": 0.5, "account_farm": 0.25,
+                     "hijacked_accounts": 1.0, "mutual_brushing": 0.5}, 0.068),
+    "promoted_shops": ({"camouflage": 0.75, "dense_block": 0.75, "account_farm": 0.25, "hijacked_accounts": 1.0},
+                       0.887),
+    "lockstep": ({"camouflage": 0.5, "dense_block": 0.75, "account_farm": 0.25, "hijacked_accounts": 0.0}, 0.326),
+    "review_bursts": ({"negative_attack": 0.25}, 0.411),
+    "communities": ({"account_farm": 1.0, "hijacked_accounts": 0.25, "mutual_brushing": 0.75, "negative_attack": 0.25},
+                    0.161),
     # Mutual rings here have one shop pair each and 375 shops: a shared prefix is too common to
     # pass the operator test (it finds them all at 1M orders).
-    "rating_anomalies": ({"dense": 0.5, "empty_parcel": 0.5, "farm": 0.5, "one_star_attack": 0.5}, 0.974),
+    "rating_anomalies": ({"dense_block": 0.5, "empty_parcel": 0.5, "account_farm": 0.5, "negative_attack": 0.5},
+                         0.974),
     "review_texts": ({"camouflage": 0.25}, 1.0),
-    "ensemble": ({"camouflage": 0.25, "dense": 0.75, "empty_parcel": 0.5, "farm": 1.0, "hijacked": 0.25,
-                  "one_star_attack": 0.5}, 0.771),
+    "ensemble": ({"camouflage": 0.25, "dense_block": 0.75, "empty_parcel": 0.5, "account_farm": 1.0,
+                  "hijacked_accounts": 0.25, "negative_attack": 0.5}, 0.771),
 }
 
 

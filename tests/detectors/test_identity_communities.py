@@ -28,7 +28,7 @@ def fit(bench, **params):
 def test_farms_score_above_households(bench):
     data, rings = bench
     det = fit(bench)
-    farm = {a for ring in rings if ring["kind"] == "farm" for a in ring["accounts"]}
+    farm = {a for ring in rings if ring["kind"] == "account_farm" for a in ring["accounts"]}
     is_farm = np.array([label in farm for label in data.graph.row_labels])
     assert roc_auc_score(is_farm, det.account_scores_) > 0.95
     best = det.groups_[0]

@@ -52,7 +52,7 @@ def bench(tmp_path_factory):
 def test_hijacked_accounts_found_in_lockstep(bench):
     data, truth, rings = bench
     det = LockstepDetector(random_state=0).fit(data)
-    hijacked = {a for r in rings if r["kind"] == "hijacked" for a in r["accounts"]}
+    hijacked = {a for r in rings if r["kind"] == "hijacked_accounts" for a in r["accounts"]}
     is_hijacked = np.isin(data.graph.row_labels, list(hijacked))
     honest = (truth.loc[data.graph.row_labels, "is_fraud"] == 0).to_numpy()
     grouped = det.labels_ >= 0

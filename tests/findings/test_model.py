@@ -14,8 +14,8 @@ def test_rings_are_numbered_best_first_with_the_ensembles_members(run):
 def test_an_attack_is_counted_at_its_victims_and_a_brushing_ring_at_its_merchants(run):
     data, _, findings, truth = run
     attacks = [r for r in findings.rings if r.kind == "negative_attack"]
-    attackers = {a for r in truth if r["kind"] == "one_star_attack" for a in r["accounts"]}
-    planted = {v for r in truth if r["kind"] == "one_star_attack" for v in r["victims"]}
+    attackers = {a for r in truth if r["kind"] == "negative_attack" for a in r["accounts"]}
+    planted = {v for r in truth if r["kind"] == "negative_attack" for v in r["victims"]}
     found = [r for r in attacks if attackers & set(data.graph.row_labels[r.accounts])]
     assert found and all(set(findings.seller_ids[r.targets]) <= planted for r in found)
     for ring in findings.rings:

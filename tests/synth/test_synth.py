@@ -3,7 +3,9 @@ ring patterns the detectors are tested against."""
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import pandas as pd
 import pytest
 
 import antifraud
+from antifraud.kinds import RING_KINDS
 from antifraud.schema import NAMES
 from antifraud.synth import (
     SynthConfig,
@@ -19,7 +22,6 @@ from antifraud.synth import (
     generate,
     write_synthetic_export,
 )
-from antifraud.synth.config import RING_KINDS
 
 N_ORDERS = 20_000
 SEED = 11
@@ -36,30 +38,50 @@ class Case:
     rings: list[dict]
 
 
-def _case(hard_share: float, tmp_path_factory: pytest.TempPathFactory) -> Case:
-    export = generate(SynthConfig(n_orders=N_ORDERS, seed=SEED, hard_share=hard_share))
-    out_dir = export.write(tmp_path_factory.mktemp("synth") / "export")
-    lines = (out_dir / "truth" / "rings.jsonl").read_text(encoding="utf-8").splitlines()
-    orders = export.orders.merge(export.order_labels, on="order_id", validate="one_to_one")
-    return Case(export, out_dir, orders, [json.loads(line) for line in lines])
+#: (medium_share, hard_share) of each difficulty alone.
+ONLY = {"easy": (0.0, 0.0), "medium": (1.0, 0.0), "hard": (0.0, 1.0)}
 
 
 @pytest.fixture(scope="module")
-def mixed(tmp_path_factory: pytest.TempPathFactory) -> Case:
-    """The default difficulty mix."""
-    return _case(0.5, tmp_path_factory)
+def make_case(tmp_path_factory: pytest.TempPathFactory) -> Callable[[float, float], Case]:
+    """Generate and write the export of given medium and hard shares, once per module."""
+
+    @functools.cache
+    def make(medium_share: float, hard_share: float) -> Case:
+        export = generate(
+            SynthConfig(n_orders=N_ORDERS, seed=SEED, medium_share=medium_share, hard_share=hard_share)
+        )
+        out_dir = export.write(tmp_path_factory.mktemp("synth") / "export")
+        lines = (out_dir / "truth" / "rings.jsonl").read_text(encoding="utf-8").splitlines()
+        orders = export.orders.merge(export.order_labels, on="order_id", validate="one_to_one")
+        return Case(export, out_dir, orders, [json.loads(line) for line in lines])
+
+    return make
 
 
-@pytest.fixture(scope="module", params=["mixed", "easy", "hard"])
-def case(
-    request: pytest.FixtureRequest, mixed: Case, tmp_path_factory: pytest.TempPathFactory
-) -> Case:
-    """The mix, then all rings easy, then all rings hard."""
-    return (
-        mixed
-        if request.param == "mixed"
-        else _case(float(request.param == "hard"), tmp_path_factory)
-    )
+@pytest.fixture(scope="module")
+def mixed(make_case: Callable[[float, float], Case]) -> Case:
+    """The default difficulty mix (half easy, half medium)."""
+    config = SynthConfig()
+    return make_case(config.medium_share, config.hard_share)
+
+
+@pytest.fixture(scope="module", params=list(ONLY))
+def alone(request: pytest.FixtureRequest, make_case: Callable[[float, float], Case]) -> Case:
+    """All rings easy, all medium, all hard."""
+    return make_case(*ONLY[request.param])
+
+
+@pytest.fixture(scope="module", params=["mixed", *ONLY])
+def case(request: pytest.FixtureRequest, make_case: Callable[[float, float], Case]) -> Case:
+    """The default mix, then every difficulty alone."""
+    return make_case(*(ONLY.get(request.param) or (SynthConfig().medium_share, SynthConfig().hard_share)))
+
+
+@pytest.fixture(scope="module")
+def hard(make_case: Callable[[float, float], Case]) -> Case:
+    """Every ring hard."""
+    return make_case(*ONLY["hard"])
 
 
 @pytest.fixture(scope="module")
@@ -204,11 +226,22 @@ def test_config_rejects_nonsense(bad: dict) -> None:
 # -- truth -----------------------------------------------------------------------------------
 
 
-def test_every_ring_kind_and_both_difficulties(export: SyntheticExport) -> None:
+def test_every_ring_kind_and_the_default_difficulties(export: SyntheticExport) -> None:
     assert set(export.rings["kind"]) == set(RING_KINDS)
-    assert set(export.rings["difficulty"]) == {"easy", "hard"}
+    assert set(export.rings["difficulty"]) == {"easy", "medium"}
     share = export.order_labels["is_fraud"].mean()
     assert 0.01 < share < 0.06
+
+
+def test_every_kind_is_planted_at_every_difficulty(alone: Case) -> None:
+    (difficulty,) = set(alone.export.rings["difficulty"])
+    assert sorted(alone.export.rings["kind"]) == sorted(RING_KINDS)
+    assert alone.export.counts()["difficulties"][difficulty] == len(RING_KINDS)
+
+
+def test_difficulty_shares_must_leave_room() -> None:
+    with pytest.raises(ValueError, match="medium_share \\+ hard_share"):
+        SynthConfig(medium_share=0.6, hard_share=0.5)
 
 
 def test_truth_is_consistent_with_orders(case: Case) -> None:
@@ -236,7 +269,7 @@ def test_truth_is_consistent_with_orders(case: Case) -> None:
 def test_victims_are_not_fraud(case: Case) -> None:
     export, orders, rings = case.export, case.orders, case.rings
     merchants = export.merchants.set_index("seller_id")
-    attacks = [r for r in rings if r["kind"] == "one_star_attack"]
+    attacks = [r for r in rings if r["kind"] == "negative_attack"]
     assert attacks
     for ring in attacks:
         assert ring["victims"] == ring["merchants"] and len(ring["victims"]) == 1
@@ -250,24 +283,31 @@ def test_victims_are_not_fraud(case: Case) -> None:
     assert (export.merchants.loc[~brushing, "is_fraud"] == 0).all()
 
 
-def test_brushing_reviews_are_fast_five_star_and_templated(case: Case) -> None:
+def test_brushing_reviews_are_five_star_and_as_fast_and_templated_as_the_ring_is_careless(
+    case: Case,
+) -> None:
     orders, rings = case.orders, case.rings
     honest = orders[(orders["ring_id"] == "") & orders["rating"].notna()]
     honest_delay = (honest["reviewed_at"] - honest["confirmed_at"]).median()
     honest_confirm = (honest["confirmed_at"] - honest["paid_at"]).median()
     assert honest_delay > pd.Timedelta(hours=12)
-    for ring in (r for r in rings if r["kind"] in ("dense", "camouflage")):
+    for ring in (r for r in rings if r["kind"] in ("dense_block", "camouflage")):
         own = _ring_orders(orders, ring)
         reviewed = own[own["rating"].notna()]
         delay = reviewed["reviewed_at"] - reviewed["confirmed_at"]
+        confirm = (own["confirmed_at"] - own["paid_at"]).median()
         assert reviewed["rating"].min() >= 4 and reviewed["rating"].mean() > 4.5
-        assert (own["confirmed_at"] - own["paid_at"]).median() < honest_confirm
         if ring["difficulty"] == "easy":
-            assert (reviewed["rating"] == 5).all()
+            assert (reviewed["rating"] == 5).all() and confirm < honest_confirm
             assert delay.max() <= pd.Timedelta(minutes=30)
             assert reviewed["review_text"].nunique() <= 3 * 10  # three templates x ten endings
-        else:
+        elif ring["difficulty"] == "medium":
+            assert confirm < honest_confirm
             assert pd.Timedelta(minutes=30) < delay.median() < honest_delay
+        else:  # confirmed and reviewed as honest buyers do, in their own words
+            assert honest_confirm / 2 < confirm < 2 * honest_confirm
+            assert honest_delay / 3 < delay.median() < 3 * honest_delay
+            assert reviewed["review_text"].nunique() > 0.6 * len(reviewed)
 
 
 def test_timelines_are_causal(export: SyntheticExport) -> None:
@@ -287,7 +327,11 @@ def test_timelines_are_causal(export: SyntheticExport) -> None:
 def test_easy_rings_order_in_lockstep_waves(case: Case) -> None:
     orders, rings = case.orders, case.rings
     for ring in rings:
-        if ring["difficulty"] == "easy" and ring["kind"] in ("dense", "camouflage", "hijacked"):
+        if ring["difficulty"] == "easy" and ring["kind"] in (
+            "dense_block",
+            "camouflage",
+            "hijacked_accounts",
+        ):
             own = _ring_orders(orders, ring)
             days = np.ceil(
                 (own["created_at"].max() - own["created_at"].min()) / pd.Timedelta(days=1)
@@ -370,35 +414,45 @@ def test_honest_reviews_statuses_and_parcels(orders: pd.DataFrame) -> None:
 # -- ring patterns ---------------------------------------------------------------------------
 
 
-def test_farm_accounts_share_devices_and_ips_and_are_fresh(case: Case) -> None:
+def test_farm_accounts_share_devices_and_are_young(case: Case) -> None:
     orders, rings = case.orders, case.rings
-    for ring in (r for r in rings if r["kind"] == "farm"):
+    honest_ips = set(orders.loc[orders["ring_id"] == "", "buyer_ip"])
+    for ring in (r for r in rings if r["kind"] == "account_farm"):
         own = _ring_orders(orders, ring)
         n_accounts = len(ring["accounts"])
-        assert own["device_id"].nunique() <= n_accounts / 2
-        assert own["buyer_ip"].nunique() <= n_accounts / 2
-        first = own.groupby("buyer_id").agg(
+        mine = orders[orders["buyer_id"].isin(ring["accounts"])]
+        first = mine.groupby("buyer_id").agg(
             first=("created_at", "min"), registered=("buyer_registered_at", "first")
         )
-        assert ((first["first"] - first["registered"]) <= pd.Timedelta(days=3)).all()
-        assert (first["first"] > first["registered"]).all()
-        assert set(orders.loc[orders["buyer_id"].isin(ring["accounts"]), "seller_id"]) == set(
-            ring["merchants"]
-        )
+        age = first["first"] - first["registered"]
+        assert (age > pd.Timedelta(0)).all()
+        if ring["difficulty"] == "hard":  # registered weeks before, online through carrier NAT
+            assert own["device_id"].nunique() <= 0.6 * n_accounts
+            assert own["ship_phone"].nunique() > 0.5 * n_accounts  # about a SIM card each
+            assert age.between(pd.Timedelta(days=14), pd.Timedelta(days=56)).all()
+            assert own["buyer_ip"].isin(honest_ips).mean() > 0.9
+            assert mine["is_fraud"].mean() > 0.7
+        else:
+            assert own["device_id"].nunique() <= n_accounts / 2
+            assert own["buyer_ip"].nunique() <= n_accounts / 2
+            assert (age <= pd.Timedelta(days=3)).all()
+            assert set(mine["seller_id"]) == set(ring["merchants"])
 
 
 def test_mutual_shops_share_a_credit_code_prefix(case: Case) -> None:
     orders, rings = case.orders, case.rings
-    for ring in (r for r in rings if r["kind"] == "mutual"):
+    for ring in (r for r in rings if r["kind"] == "mutual_brushing"):
         own = _ring_orders(orders, ring)
         codes = own.groupby("seller_id")["seller_uscc"].first()
+        names = own.groupby("seller_id")["seller_name"].first()
         assert len(ring["merchants"]) >= 2 and codes.str[:14].nunique() == 1
-        assert own.groupby("seller_id")["seller_name"].first().str[:2].nunique() == 1
         phones = own["ship_phone"][own["ship_phone"].str.fullmatch(r"1\d{10}") & ~_privacy(own["ship_phone"])]
-        assert phones.nunique() < len(ring["accounts"])  # the operator's phones
+        assert phones.nunique() < len(ring["accounts"])  # the operators' phones
+        if ring["difficulty"] != "hard":  # hard operators name their shops apart
+            assert names.str[:2].nunique() == 1
 
 
-def test_empty_parcels_are_light_with_consecutive_tracking(case: Case) -> None:
+def test_empty_parcels_are_light_with_tracking_numbers_in_batches(case: Case) -> None:
     orders, rings = case.orders, case.rings
     for ring in (r for r in rings if r["kind"] == "empty_parcel"):
         own = (
@@ -406,18 +460,26 @@ def test_empty_parcels_are_light_with_consecutive_tracking(case: Case) -> None:
             .dropna(subset=["tracking_no"])
             .sort_values("created_at", kind="stable")
         )
-        assert own["parcel_weight_kg"].between(0.01, 0.05).all()
         assert own["carrier"].nunique() == 1
         serial = own["tracking_no"].str.extract(r"(\d+)$")[0].astype(np.int64).to_numpy()
         steps = np.diff(serial)
-        assert (steps > 0).all() and (steps <= (1 if ring["difficulty"] == "easy" else 30)).all()
         delay = own["confirmed_at"] - own["paid_at"]
-        assert delay.max() < pd.Timedelta(days=3)
+        assert (steps > 0).all()
+        if ring["difficulty"] == "hard":  # a token item; two to four batches, others' parcels between
+            weight = own["parcel_weight_kg"]
+            assert weight.between(0.02, 0.3).all() and weight.median() < 0.15
+            assert weight.nunique() > 3
+            assert (steps > 200).sum() <= 3 and np.median(steps) < 200
+        else:
+            assert own["parcel_weight_kg"].between(0.01, 0.05).all()
+            assert (steps <= (1 if ring["difficulty"] == "easy" else 30)).all()
+            assert delay.max() < pd.Timedelta(days=3)
 
 
-def test_hijacked_accounts_have_honest_history(case: Case) -> None:
+def test_hijacked_accounts_have_honest_history_and_change_devices_at_once(case: Case) -> None:
     orders, rings = case.orders, case.rings
-    for ring in (r for r in rings if r["kind"] == "hijacked"):
+    honest_ips = set(orders.loc[orders["ring_id"] == "", "buyer_ip"])
+    for ring in (r for r in rings if r["kind"] == "hijacked_accounts"):
         start = pd.Timestamp(ring["period"][0])
         mine = orders[orders["buyer_id"].isin(ring["accounts"])]
         before = mine[(mine["created_at"] < start) & (mine["is_fraud"] == 0)]
@@ -425,6 +487,12 @@ def test_hijacked_accounts_have_honest_history(case: Case) -> None:
         assert (mine["buyer_registered_at"] < start - pd.Timedelta(days=365)).all()
         own = _ring_orders(orders, ring)
         assert not own["device_id"].isin(before["device_id"]).any()  # the hijacker's devices
+        if ring["difficulty"] == "hard":  # one device per account, a few accounts per device
+            assert (own.groupby("buyer_id")["device_id"].nunique() == 1).all()
+            assert own["device_id"].nunique() <= len(ring["accounts"]) / 2
+            assert own["buyer_ip"].isin(honest_ips).all()  # the owners' city's gateways
+            after = mine[(mine["created_at"] > start) & (mine["is_fraud"] == 0)]
+            assert after["buyer_id"].nunique() > 0  # the owners keep buying
 
 
 def test_camouflage_accounts_also_buy_from_popular_honest_shops(case: Case) -> None:
@@ -439,6 +507,65 @@ def test_camouflage_accounts_also_buy_from_popular_honest_shops(case: Case) -> N
         assert (
             merchants.loc[sorted(set(cover["seller_id"]) - set(ring["merchants"])), "is_fraud"] == 0
         ).all()
+        if ring["difficulty"] == "hard":  # cover kept up over the whole export
+            span = cover["created_at"].max() - cover["created_at"].min()
+            assert span > pd.Timedelta(days=export.config.days / 2)
+
+
+# -- hard rings ------------------------------------------------------------------------------
+
+#: Accounts and shops of a hard ring, by kind (domain notes: small rings on one or two shops).
+HARD_SIZES = {
+    "account_farm": ((30, 70), (1, 3)),
+    "mutual_brushing": ((6, 15), (2, 3)),
+    "negative_attack": ((10, 25), (1, 1)),
+}
+
+
+def test_hard_rings_are_small_slow_at_normal_hours_and_long_registered(hard: Case) -> None:
+    orders = hard.orders
+    for ring in hard.rings:
+        (low, high), (fewest, most) = HARD_SIZES.get(ring["kind"], ((10, 25), (1, 2)))
+        own = _ring_orders(orders, ring)
+        shops = ring["victims"] or ring["merchants"]
+        assert low <= len(ring["accounts"]) <= high, ring["kind"]
+        assert fewest <= len(shops) <= most, ring["kind"]
+        days = (pd.Timestamp(ring["period"][1]) - pd.Timestamp(ring["period"][0])).days
+        assert days >= (5 if ring["kind"] == "negative_attack" else 10), ring["kind"]
+        assert own["created_at"].dt.hour.between(1, 5).mean() < 0.15  # no night scripts
+        assert own["created_at"].dt.floor("h").nunique() > 0.7 * len(own)  # no waves
+        first = own.groupby("buyer_id").agg(
+            first=("created_at", "min"), registered=("buyer_registered_at", "first")
+        )
+        assert ((first["first"] - first["registered"]) >= pd.Timedelta(days=14)).all(), ring["kind"]
+
+
+def test_hard_paid_buyers_are_honest_people_with_their_own_history(hard: Case) -> None:
+    orders = hard.orders
+    for ring in (r for r in hard.rings if r["kind"] == "dense_block"):
+        mine = orders[orders["buyer_id"].isin(ring["accounts"])]
+        honest = mine[mine["ring_id"] == ""]
+        assert honest["buyer_id"].nunique() > 0.3 * len(ring["accounts"])
+        assert (mine["buyer_registered_at"] < mine["created_at"] - pd.Timedelta(days=365)).all()
+
+
+def test_hard_attacks_are_one_or_two_stars_in_organic_words(hard: Case) -> None:
+    orders = hard.orders
+    for ring in (r for r in hard.rings if r["kind"] == "negative_attack"):
+        reviewed = _ring_orders(orders, ring).dropna(subset=["rating"])
+        assert len(reviewed) > 0.5 * len(ring["orders"])
+        assert reviewed["rating"].isin([1, 2]).all() and (reviewed["rating"] == 2).any()
+        assert reviewed["review_text"].nunique() > 0.6 * len(reviewed)
+
+
+def test_hard_ring_orders_share_no_constant(hard: Case) -> None:
+    orders = hard.orders
+    fraud = orders[orders["is_fraud"] == 1]
+    for column in ("amount", "parcel_weight_kg", "item_id", "device_id", "buyer_ip", "carrier"):
+        assert fraud[column].nunique() > 1, column
+    honest_hours = orders.loc[orders["ring_id"] == "", "created_at"].dt.hour.value_counts(normalize=True)
+    ring_hours = fraud["created_at"].dt.hour.value_counts(normalize=True)
+    assert (ring_hours - honest_hours).abs().max() < 0.05  # the ordinary daily rhythm
 
 
 # -- credit codes ----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ input errors (always one line on stderr, never a traceback).
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -229,16 +230,23 @@ def synth(
         str | None,
         typer.Option(help="Honest traps to switch on, comma-separated names (default: all; 'none' for none)."),
     ] = None,
+    randomise: Annotated[bool, typer.Option(
+        "--randomise", help="Draw the world from the randomised bench's ranges for this seed (synth.bench).")] = False,
 ) -> None:
     """Write a synthetic platform export with injected brushing rings, honest traps and their ground truth."""
     from antifraud.cli.report import console, stage_progress
-    from antifraud.synth import write_synthetic_export
+    from antifraud.synth import SynthConfig, bench_config, generate
 
-    chosen = {} if traps is None else {"traps": [t.strip() for t in traps.split(",") if t.strip() not in ("", "none")]}
+    config = bench_config(seed, orders) if randomise else SynthConfig(n_orders=orders, seed=seed)
+    if traps is not None:
+        config = dataclasses.replace(
+            config, traps=[t.strip() for t in traps.split(",") if t.strip() not in ("", "none")]
+        )
     with stage_progress() as progress:
         progress(f"generating {orders:,} orders")
-        path = write_synthetic_export(out, seed=seed, n_orders=orders, **chosen)
-    console().print(f"wrote synthetic export to [bold]{path}[/bold] (seed {seed}, {orders:,} orders)")
+        path = generate(config).write(out)
+    world = "randomised bench world" if randomise else "seed"
+    console().print(f"wrote synthetic export to [bold]{path}[/bold] ({world} {seed}, {orders:,} orders)")
 
 
 @app.command()

@@ -148,7 +148,8 @@ def _print_missing(missing: list[MissingColumn]) -> None:
 
 
 def print_evaluation(report: dict) -> None:
-    """Print an evaluation report (:func:`antifraud.evaluate.evaluate`) as two tables."""
+    """Print an evaluation report (:func:`antifraud.evaluate.evaluate`) as two tables (entities;
+    ring recall per kind and per difficulty)."""
     out = console()
     table = Table(title="Entities", title_justify="left", show_edge=False)
     for col in ("kind", "n", "fraud", "ROC-AUC", "AP", "precision", "recall", "F1"):
@@ -161,11 +162,14 @@ def print_evaluation(report: dict) -> None:
     out.print(table)
     rings = report["rings"]
     table = Table(title=f"Rings (Jaccard >= {rings['min_jaccard']})", title_justify="left", show_edge=False)
-    table.add_column("kind")
+    table.add_column("kind or difficulty")
     table.add_column("true rings", justify="right")
     table.add_column("recall", justify="right")
-    for kind, r in rings["by_kind"].items():
-        table.add_row(kind, str(r["rings"]), f"{r['recall']:.2f}")
+    for group in ("by_kind", "by_difficulty"):
+        for name, r in rings[group].items():
+            table.add_row(name, str(r["rings"]), f"{r['recall']:.2f}")
+        table.add_section()
     table.add_row("all", str(sum(r["rings"] for r in rings["by_kind"].values())), f"{rings['recall']:.2f}")
     out.print(table)
-    out.print(f"found {rings['found']} rings, {rings['precision']:.2f} of them match a true ring")
+    out.print(f"found {rings['found']} rings, {rings['precision']:.2f} of them match a true ring; "
+              f"{rings['kind_agreement']:.2f} of the true rings found are named with their own kind")

@@ -6,7 +6,10 @@ The researchers' test bench: :func:`generate` builds an export in memory from a
 ``truth/`` folder. The honest background (Zipf shop popularity, heavy-tailed buyers, daily and
 weekly rhythms) carries the honest traps that fool naive detectors, each of which can be switched
 on or off (:data:`antifraud.synth.traps.TRAPS`; their instances in ``truth/traps.jsonl``); every
-ring kind of the domain notes is injected, easy and hard (see :mod:`antifraud.synth.rings`).
+ring kind of :data:`antifraud.kinds.RING_KINDS` is injected, easy, medium or hard (see
+:mod:`antifraud.synth.rings`). :func:`bench_config` draws a different world per seed for the
+randomised bench, whose tuning and held-out seeds are :data:`TUNING_SEEDS` and
+:data:`HELD_OUT_SEEDS` (:mod:`antifraud.synth.bench`).
 
 Examples
 --------
@@ -19,7 +22,16 @@ True
 (True, {'parcel_station'})
 """
 
+from antifraud.synth.bench import HELD_OUT_SEEDS, TUNING_SEEDS, bench_config
 from antifraud.synth.config import SynthConfig
 from antifraud.synth.export import SyntheticExport, generate, write_synthetic_export
 
-__all__ = ["SynthConfig", "SyntheticExport", "generate", "write_synthetic_export"]
+__all__ = [
+    "HELD_OUT_SEEDS",
+    "TUNING_SEEDS",
+    "SynthConfig",
+    "SyntheticExport",
+    "bench_config",
+    "generate",
+    "write_synthetic_export",
+]

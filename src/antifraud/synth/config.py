@@ -10,18 +10,7 @@ from typing import Any
 
 from antifraud.synth.traps import TRAP_NAMES, check_traps
 
-__all__ = ["RING_KINDS", "SynthConfig"]
-
-#: Every kind of injected ring, in the order they are described in the domain notes.
-RING_KINDS: tuple[str, ...] = (
-    "dense",
-    "camouflage",
-    "hijacked",
-    "farm",
-    "mutual",
-    "empty_parcel",
-    "one_star_attack",
-)
+__all__ = ["SynthConfig"]
 
 _MIN_ORDERS = 2_000
 _MIN_DAYS = 28
@@ -60,10 +49,16 @@ class SynthConfig:
         minimum size; camouflage orders placed by ring accounts at honest shops are not fraud).
         0 gives an export without any ring.
     rings_per_kind : int or None
-        Rings injected of each kind in :data:`RING_KINDS` (``n_orders // 50_000``, at least 1).
-    hard_share : float
-        Share of rings that are *hard*: smaller groups, fewer orders per account, longer periods,
-        more camouflage and less templated reviews.
+        Rings injected of each kind in :data:`antifraud.kinds.RING_KINDS` (``n_orders // 50_000``,
+        at least 1).
+    medium_share, hard_share : float
+        Shares of rings that are *medium* (smaller groups, fewer orders per account, longer
+        periods, some camouflage, half-templated reviews) and *hard* (the careful rings of the
+        domain notes, see :mod:`antifraud.synth.rings`); the rest are *easy*. The defaults keep
+        the bench of earlier releases (half easy, half medium); :func:`antifraud.synth.bench_config`
+        mixes in hard rings.
+    camouflage_scale : float
+        Factor on every ring's camouflage orders (honest-looking purchases at popular shops).
     festival_day : datetime.date or None
         A 双十一-style sales festival (midnight rush on the biggest shops); ``None`` for none.
     festival_share : float
@@ -135,7 +130,9 @@ class SynthConfig:
     n_shops: int | None = None
     fraud_share: float = 0.03
     rings_per_kind: int | None = None
-    hard_share: float = 0.5
+    medium_share: float = 0.5
+    hard_share: float = 0.0
+    camouflage_scale: float = 1.0
     festival_day: dt.date | None = dt.date(2024, 11, 11)
     festival_share: float = 0.10
     review_share: float = 0.55
@@ -173,10 +170,13 @@ class SynthConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ValueError(f"{name} must be positive, got {value}")
+        if self.camouflage_scale < 0:
+            raise ValueError(f"camouflage_scale must not be negative, got {self.camouflage_scale}")
         if self.buyers_per_nat_ip < 1:
             raise ValueError(f"buyers_per_nat_ip must be positive, got {self.buyers_per_nat_ip}")
         for name in (
             "fraud_share",
+            "medium_share",
             "hard_share",
             "festival_share",
             "review_share",
@@ -203,6 +203,10 @@ class SynthConfig:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must be between 0 and 1, got {value}")
+        if self.medium_share + self.hard_share > 1.0:
+            raise ValueError(
+                f"medium_share + hard_share must be at most 1, got {self.medium_share + self.hard_share}"
+            )
         if self.fraud_share > 0.3:
             raise ValueError(f"fraud_share above 0.3 is not a realistic export: {self.fraud_share}")
         if self.festival_day is not None and not (

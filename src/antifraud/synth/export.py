@@ -17,12 +17,13 @@ from antifraud.io import write_csv, write_json, write_text
 from antifraud.schema import COLUMN_BY_NAME
 from antifraud.synth.background import honest_orders
 from antifraud.synth.buyers import honest_accounts
-from antifraud.synth.config import RING_KINDS, SynthConfig
+from antifraud.kinds import RING_KINDS
+from antifraud.synth.config import SynthConfig
 from antifraud.synth.events import plan_events
 from antifraud.synth.fulfilment import fulfil
 from antifraud.synth.identity import AddressBook
 from antifraud.synth.orders import Ids, order_identities, render_orders
-from antifraud.synth.plan import OrderPlan
+from antifraud.synth.plan import Difficulty, OrderPlan
 from antifraud.synth.reviews import review
 from antifraud.synth.rings import plan_rings
 from antifraud.synth.shops import SHOP_TRAPS, make_shops
@@ -75,16 +76,18 @@ class SyntheticExport:
         where there is no review.
     accounts : pandas.DataFrame
         ``account_id, is_fraud, role, ring_ids`` for every buyer in ``orders``; role is
-        ``honest``, ``paid_buyer``, ``hijacked``, ``farm``, ``operator`` or ``attacker``.
+        ``honest`` or, by the kind of the account's first ring, ``paid_buyer``, ``hijacked``,
+        ``farm``, ``operator`` or ``attacker`` (:data:`antifraud.synth.rings.ROLES`).
     merchants : pandas.DataFrame
         ``seller_id, is_fraud, role, ring_ids`` for every shop; role is ``honest``, ``brushing``
-        or ``victim`` (target of a one-star attack, not fraudulent).
+        or ``victim`` (target of a negative attack, not fraudulent).
     order_labels : pandas.DataFrame
         ``order_id, is_fraud, ring_id`` aligned with ``orders``. Camouflage orders (ring accounts
         buying at honest shops) carry their ring id with ``is_fraud`` 0.
     rings : pandas.DataFrame
-        ``ring_id, kind, difficulty, accounts, merchants, victims, orders, start, end``; lists of
-        ids, and the period of the ring's fraud orders.
+        ``ring_id, kind, difficulty, accounts, merchants, victims, orders, start, end``: the
+        kind from :data:`antifraud.kinds.RING_KINDS`, the difficulty ``easy``, ``medium`` or
+        ``hard``, lists of ids, and the period of the ring's fraud orders.
     traps : pandas.DataFrame
         ``trap_id, trap, accounts, merchants, values, orders, start, end``: one row per instance
         of an honest trap (:data:`antifraud.synth.traps.TRAPS`) with the honest accounts showing
@@ -128,7 +131,10 @@ class SyntheticExport:
             "fraud_merchants": int(self.merchants["is_fraud"].sum()),
             "victim_merchants": int((self.merchants["role"] == "victim").sum()),
             "rings": {kind: int((self.rings["kind"] == kind).sum()) for kind in RING_KINDS},
-            "hard_rings": int((self.rings["difficulty"] == "hard").sum()),
+            "difficulties": {
+                level.label: int((self.rings["difficulty"] == level.label).sum())
+                for level in Difficulty
+            },
             "traps": {name: int((self.traps["trap"] == name).sum()) for name in TRAP_NAMES},
         }
 
@@ -260,7 +266,9 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
     ring_plan, rings = plan_rings(
         ring_rng,
         rings_per_kind=cfg.rings_per_kind if cfg.fraud_share > 0 else 0,
+        medium_share=cfg.medium_share,
         hard_share=cfg.hard_share,
+        camouflage_scale=cfg.camouflage_scale,
         fraud_orders=cfg.fraud_share * cfg.n_orders,
         accounts=accounts,
         n_honest_accounts=cfg.n_buyers,
@@ -358,7 +366,8 @@ def write_synthetic_export(
     Examples
     --------
     >>> import tempfile
-    >>> out = write_synthetic_export(tempfile.mkdtemp(), seed=3, n_orders=5_000, hard_share=1.0)
+    >>> out = write_synthetic_export(tempfile.mkdtemp(), seed=3, n_orders=5_000, hard_share=1.0,
+    ...                              medium_share=0.0)
     >>> import pandas as pd
     >>> pd.read_csv(out / "orders.csv", dtype=str)["seller_id"].str.len().unique().tolist()
     [6]

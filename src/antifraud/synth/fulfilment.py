@@ -8,7 +8,7 @@ import numpy as np
 
 from antifraud.synth.identity import pick
 from antifraud.synth.logistics import carrier_shares, tracking_serials
-from antifraud.synth.plan import OrderPlan, Style
+from antifraud.synth.plan import Difficulty, OrderPlan, Style
 from antifraud.synth.shops import Shops
 from antifraud.synth.timeline import DAY, HOUR, MINUTE
 
@@ -85,7 +85,9 @@ def fulfil(
     Honest orders: a few are never paid or refunded (交易关闭), some partially refunded; receipt is
     confirmed days after delivery or automatically ten days after shipping. Brushing orders are
     confirmed fast (easy rings before the parcel could have arrived), empty parcels minutes after
-    delivery. Orders whose next step would fall after ``end`` keep an open status. Orders placed
+    delivery; hard rings pick items, quantities, shipping and confirmation as honest buyers do
+    (an empty parcel keeps only its weight and tracking number; attackers confirm in order to
+    review). Orders whose next step would fall after ``end`` keep an open status. Orders placed
     on the festival day get the festival discount.
 
     The shops' honest traits (:data:`~antifraud.synth.shops.SHOP_TRAPS`) show here: virtual
@@ -105,9 +107,11 @@ def fulfil(
     True
     """
     n = len(plan)
-    style, hard, shop, created = plan.style, plan.hard, plan.shop, plan.created
+    style, shop, created = plan.style, plan.shop, plan.created
     incident = style == Style.INCIDENT
     honest = (style == Style.HONEST) | incident
+    easy, medium, hard = (plan.difficulty == level for level in Difficulty)
+    organic = honest | hard  # picks, ships and confirms like an honest order
     brush = style == Style.BRUSH
     empty = style == Style.EMPTY_PARCEL
     attack = style == Style.ATTACK
@@ -115,10 +119,10 @@ def fulfil(
 
     # item and amount: brushing concentrates on the shop's hero item; drops and rushes name theirs
     u = rng.random(n)
-    u = np.where(honest, u**2, u**4)
+    u = np.where(organic, u**2, u**4)
     item = shops.item_start[shop] + (u * shops.n_items[shop]).astype(np.int64)
     item = np.where(plan.item >= 0, plan.item, item)
-    quantity = np.where(honest, 1 + (rng.random(n) < 0.15) + (rng.random(n) < 0.05), 1)
+    quantity = np.where(organic, 1 + (rng.random(n) < 0.15) + (rng.random(n) < 0.05), 1)
     amount = shops.item_price[item] * quantity
     if festival is not None:
         on_festival = (created >= festival) & (created < festival + DAY)
@@ -137,30 +141,32 @@ def fulfil(
     has_paid = ~unpaid & (paid < end)
 
     # shipping and delivery
+    fast = empty & ~organic  # no goods to pick and pack
     ship = paid + np.where(
-        empty,
+        fast,
         rng.integers(HOUR // 2, 4 * HOUR, n),
         np.clip(_lognormal(rng, 14 * HOUR, 0.6, n), HOUR, 5 * DAY),
     ).astype(np.int64)
     delivered = ship + np.where(
-        empty, rng.integers(14 * HOUR, 40 * HOUR, n), _lognormal(rng, 2.2 * DAY, 0.35, n)
+        fast, rng.integers(14 * HOUR, 40 * HOUR, n), _lognormal(rng, 2.2 * DAY, 0.35, n)
     ).astype(np.int64)
 
     # confirmation of receipt
-    manual = delivered + np.minimum(_lognormal(rng, 20 * HOUR, 1.2, n), AUTO_CONFIRM)
-    honest_confirm = np.where(
-        rng.random(n) < 0.25, ship + AUTO_CONFIRM, np.minimum(manual, ship + AUTO_CONFIRM)
+    manual = np.minimum(
+        delivered + np.minimum(_lognormal(rng, 20 * HOUR, 1.2, n), AUTO_CONFIRM), ship + AUTO_CONFIRM
     )
+    honest_confirm = np.where(rng.random(n) < 0.25, ship + AUTO_CONFIRM, manual)
     confirmed = np.select(
         [
             virtual,
             incident,
-            honest,
-            brush & ~hard,
-            brush & hard,
-            empty & ~hard,
-            empty & hard,
-            attack & ~hard,
+            organic & ~attack,
+            brush & easy,
+            brush & medium,
+            empty & easy,
+            empty & medium,
+            attack & easy,
+            attack & medium,
             attack & hard,
         ],
         [
@@ -173,6 +179,7 @@ def fulfil(
             delivered + rng.integers(5 * MINUTE, 2 * HOUR, n),
             delivered + rng.integers(10 * MINUTE, 6 * HOUR, n),
             delivered + _lognormal(rng, 10 * HOUR, 0.8, n),
+            manual,  # attackers confirm to be allowed to review
         ],
     ).astype(np.int64)
 

@@ -8,7 +8,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["OrderPlan", "Style"]
+__all__ = ["Difficulty", "OrderPlan", "Style"]
+
+
+class Difficulty(enum.IntEnum):
+    """How carefully a ring hides (its name, lower-case, is the ``difficulty`` in the truth).
+
+    Examples
+    --------
+    >>> [d.label for d in Difficulty]
+    ['easy', 'medium', 'hard']
+    """
+
+    #: scripted lockstep waves, fresh shared identities, templates, instant confirmation
+    EASY = 0
+    #: spread over days to weeks, fewer shared identities, some camouflage and organic texts
+    MEDIUM = 1
+    #: as the domain notes' careful rings: weeks at normal hours, small groups, honest-like
+    #: amounts, fulfilment and texts; only the kind's own trace remains, weaker
+    HARD = 2
+
+    @property
+    def label(self) -> str:
+        """The name written in the truth files."""
+        return self.name.lower()
 
 
 class Style(enum.IntEnum):
@@ -37,8 +60,8 @@ class OrderPlan:
         Creation time, local seconds (see :mod:`antifraud.synth.timeline`).
     style : numpy.ndarray
         :class:`Style` code.
-    hard : numpy.ndarray
-        The order belongs to a hard ring: its behaviour is closer to honest.
+    difficulty : numpy.ndarray
+        :class:`Difficulty` code of the ring that placed the order (easy for honest orders).
     ring : numpy.ndarray
         Index of the ring that placed the order, -1 for honest buyers.
     event : numpy.ndarray
@@ -66,7 +89,7 @@ class OrderPlan:
     shop: np.ndarray
     created: np.ndarray
     style: np.ndarray
-    hard: np.ndarray
+    difficulty: np.ndarray
     ring: np.ndarray
     event: np.ndarray
     fraud: np.ndarray
@@ -85,12 +108,12 @@ class OrderPlan:
         created: np.ndarray,
         *,
         style: Style = Style.HONEST,
-        hard: bool = False,
+        difficulty: Difficulty = Difficulty.EASY,
         ring: int = -1,
         fraud: bool = False,
         **overrides: np.ndarray,
     ) -> OrderPlan:
-        """A plan where every order shares ``style``, ``hard``, ``ring`` and ``fraud``.
+        """A plan where every order shares ``style``, ``difficulty``, ``ring`` and ``fraud``.
 
         ``overrides`` gives per-order ``event``, ``device``, ``ip``, ``carrier``, ``tracking``,
         ``weight`` or ``item``.
@@ -101,7 +124,7 @@ class OrderPlan:
             "shop": np.asarray(shop, dtype=np.int64),
             "created": np.asarray(created, dtype=np.int64),
             "style": np.full(n, style, dtype=np.int8),
-            "hard": np.full(n, hard),
+            "difficulty": np.full(n, difficulty, dtype=np.int8),
             "ring": np.full(n, ring, dtype=np.int32),
             "event": np.full(n, -1, dtype=np.int32),
             "fraud": np.full(n, fraud),

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.synth.fulfilment import SUCCESS, Fulfilment
-from antifraud.synth.plan import OrderPlan, Style
+from antifraud.synth.plan import Difficulty, OrderPlan, Style
 from antifraud.synth.shops import Shops
 from antifraud.synth.timeline import DAY, HOUR, MINUTE
 
@@ -175,6 +175,14 @@ _CASHBACK_CARD_SHARE = 0.7
 #: Share of honest reviews that are the platform's default review and of reviews without text.
 _DEFAULT_SHARE = 0.12
 _NO_TEXT_SHARE = 0.15
+#: By ring difficulty (easy, medium, hard): share of fake reviews posted, share of them that are
+#: 5-star (brushing) or 1-star (attack; the rest one star more), share templated, templates per ring.
+_FAKE_REVIEWED = np.array([0.95, 0.85, 0.8])
+_ATTACK_REVIEWED = np.array([1.0, 0.9, 0.85])
+_TOP_RATING = np.array([1.0, 0.88, 0.85])
+_ATTACK_BOTTOM_RATING = np.array([1.0, 0.75, 0.6])
+_TEMPLATED = np.array([1.0, 0.5, 0.1])
+_TEMPLATES = np.array([3, 6, 6])
 
 
 @dataclass
@@ -219,7 +227,7 @@ def _texts(
     honest: np.ndarray,
     default: np.ndarray,
     attack: np.ndarray,
-    hard: np.ndarray,
+    difficulty: np.ndarray,
     template_base: np.ndarray,
     *,
     incident: np.ndarray,
@@ -230,7 +238,8 @@ def _texts(
     ``short_share`` of the rest) or one to three fragments matching the rating; platform default
     reviews: a default text; rows whose ``card`` (a fixed text, :func:`_cards`) starts with a
     word: that text; a bad batch: a complaint about it; rings: one of the ring's few templates
-    (three for easy rings, six for hard ones, half of whose reviews read like honest ones)."""
+    (three for easy rings, six for medium and hard ones) or, for half of a medium ring's reviews
+    and most of a hard ring's, fragments that read like honest ones."""
     n = len(rating)
     band = np.where(rating >= 4, 0, np.where(rating == 3, 1, 2))
     first, second, third = _fragments(rng, band)
@@ -244,11 +253,11 @@ def _texts(
     plain = honest & ~default & ~carded & ~incident
     no_text = plain & (choice < short_share)
     short = plain & (band == 0) & (choice >= short_share) & (choice < 2 * short_share)
-    templated = ~honest & (~hard | (choice < 0.5))
+    templated = ~honest & (choice < _TEMPLATED[difficulty])
     pool = np.where(attack, len(_ATTACK), len(_BRUSH))
     template = (
         np.where(attack, _OFFSET["attack"], _OFFSET["brush"])
-        + (template_base + rng.integers(0, np.where(hard, 6, 3))) % pool
+        + (template_base + rng.integers(0, _TEMPLATES[difficulty])) % pool
     )
     complaint = _OFFSET["incident"] + rng.integers(0, len(_INCIDENT), n)
     second = np.select([incident, no_text | short | default | templated, carded], [first, 0, card[:, 1]], second)
@@ -302,8 +311,8 @@ def review(
     with 5 or 4 stars (poor shops get more bad ones), with varied texts; with ``default_texts``
     also no text, a short word, or the platform's default review fifteen days after receipt.
     Brushing reviews are 5-star and templated (each ring draws a few templates; easy rings post
-    within minutes); attack reviews are 1-star. Hard rings mix in honest-looking texts and post
-    after hours.
+    within minutes); attack reviews are 1-star. Medium rings mix in honest-looking texts and post
+    after hours; hard rings write mostly honest-looking texts and post with honest delays.
 
     The honest traps: buyers who paste (``pastes``, by account) post their one text in every
     review of 4 or 5 stars; ``five_star_shop`` shops get 98 % five stars; buyers at
@@ -324,7 +333,7 @@ def review(
     [0, 1, 2, 3, 4, 5]
     """
     n = len(plan)
-    style, hard, shop = plan.style, plan.hard, plan.shop
+    style, difficulty, shop = plan.style, plan.difficulty, plan.shop
     incident = style == Style.INCIDENT
     honest = (style == Style.HONEST) | incident
     brush = (style == Style.BRUSH) | (style == Style.EMPTY_PARCEL)
@@ -334,7 +343,7 @@ def review(
     # who reviews, and how
     p_review = np.select(
         [incident, cashback, honest, brush, attack],
-        [0.85, _CASHBACK_REVIEW_SHARE, review_share, np.where(hard, 0.85, 0.95), np.where(hard, 0.9, 1.0)],
+        [0.85, _CASHBACK_REVIEW_SHARE, review_share, _FAKE_REVIEWED[difficulty], _ATTACK_REVIEWED[difficulty]],
     )
     reviewed = (done.status == SUCCESS) & done.has_confirmed & (rng.random(n) < p_review)
     default = honest & ~incident & (rng.random(n) < _DEFAULT_SHARE * default_texts)
@@ -350,14 +359,19 @@ def review(
         edge += np.where(five_star, _FIVE_STAR_SHOP[stars], q * _GOOD_SHOP[stars] + (1 - q) * _POOR_SHOP[stars])
         rating += draw >= edge
     rating = np.select(
-        [default | took_card, incident, brush & ~hard, brush & hard, attack & ~hard, attack & hard],
-        [5, np.where(draw < 0.75, 1, 2), 5, np.where(draw < 0.88, 5, 4), 1, np.where(draw < 0.75, 1, 2)],
+        [default | took_card, incident, brush, attack],
+        [
+            5,
+            np.where(draw < 0.75, 1, 2),
+            np.where(draw < _TOP_RATING[difficulty], 5, 4),
+            np.where(draw < _ATTACK_BOTTOM_RATING[difficulty], 1, 2),
+        ],
         rating,
     ).astype(np.int8)
 
     # review times
     delay = np.select(
-        [default, incident, honest, ~hard],
+        [default, incident, honest | (difficulty == Difficulty.HARD), difficulty == Difficulty.EASY],
         [
             15 * DAY,
             np.exp(rng.normal(np.log(4 * HOUR), 0.8, n)),
@@ -389,7 +403,7 @@ def review(
         honest[rows],
         default[rows],
         attack[rows],
-        hard[rows],
+        difficulty[rows],
         template_base[np.maximum(plan.ring[rows], 0)],
         incident=incident[rows],
         card=card[rows],

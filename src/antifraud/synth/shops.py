@@ -161,22 +161,23 @@ class Shops:
     def __len__(self) -> int:
         return len(self.popularity)
 
-    def link(self, rng: np.random.Generator, group: np.ndarray) -> None:
+    def link(self, rng: np.random.Generator, group: np.ndarray, *, same_name: bool = True) -> None:
         """Make ``group`` look like one operator's shops (mutual brushing).
 
         They get the first shop's entity type, region and organisation-code prefix with
-        consecutive serial numbers (a shared 14-character USCC prefix), and the first shop's name
-        stem with different categories or suffixes.
+        consecutive serial numbers (a shared 14-character USCC prefix: registered together, by
+        one agent), and with ``same_name`` the first shop's name stem with different categories.
         """
         head = group[0]
         self.uscc_body[group, :14] = self.uscc_body[head, :14]
         serial = int(rng.integers(10, 99 - len(group))) + np.arange(len(group))
         self.uscc_body[group, 14] = _DIGITS[serial // 10]
         self.uscc_body[group, 15] = _DIGITS[serial % 10]
-        self.name_parts[group, :2] = self.name_parts[head, :2]
-        self.name_parts[group, 2] = (self.name_parts[head, 2] + np.arange(len(group))) % len(
-            _CATEGORIES
-        )
+        if same_name:
+            self.name_parts[group, :2] = self.name_parts[head, :2]
+            self.name_parts[group, 2] = (self.name_parts[head, 2] + np.arange(len(group))) % len(
+                _CATEGORIES
+            )
 
     def add_traps(self, rng: np.random.Generator, eligible: np.ndarray, shares: dict[str, float]) -> None:
         """Give shares of the ``eligible`` shops (rows) the honest traits of :data:`SHOP_TRAPS`.

@@ -14,7 +14,7 @@ from antifraud.synth.rings import ROLES, Ring
 
 __all__ = ["Truth", "build_truth"]
 
-ATTACK = "one_star_attack"
+ATTACK = "negative_attack"
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ def build_truth(plan: OrderPlan, rings: list[Ring], ids: Ids) -> Truth:
 
     An account is fraudulent when it placed a fraud order; its role comes from the kind of its
     first ring (:data:`antifraud.synth.rings.ROLES`). A shop is ``brushing`` (fraudulent) when it
-    received fraud orders from a ring other than a one-star attack, and a ``victim`` (not
+    received fraud orders from a ring other than a negative attack, and a ``victim`` (not
     fraudulent) when it was the target of one. A ring's accounts, merchants and orders are those
     of its fraud orders; its period spans their creation times. Camouflage orders keep their
     ring id with ``is_fraud`` 0.
