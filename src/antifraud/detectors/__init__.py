@@ -13,6 +13,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`EmptyParcelDetector`: batches of orders at a shop whose parcels are light, confirmed
+  at once or tracked outside the shop's own label batches (空包裹).
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
   merchant campaign scores (excess orders from throwaway accounts or co-buying accounts).
 - :class:`BrushingEnsemble`: runs them (:data:`DETECTORS` by default), merges their rings and
@@ -23,6 +25,7 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
 from antifraud.detectors.base import Detector
 from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
+from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
@@ -38,6 +41,7 @@ __all__ = [
     "DenseBlock",
     "DenseBlockDetector",
     "Detector",
+    "EmptyParcelDetector",
     "IdentityCommunityDetector",
     "LockstepDetector",
     "PromotedShopDetector",
