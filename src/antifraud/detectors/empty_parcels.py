@@ -26,27 +26,37 @@ so each is read against the order's own shop's (and item's) usual, never against
     sells a block of numbers that it bought in bulk to several shops, and each shop spends its
     part on fake orders as they are placed, over days, in order of creation; so its runs cross
     shops, or span many creation days at one shop, without matching the shop's own batches.
-    The statistic is the number of distinct (shop, creation day) pairs in the parcel's run (1
-    for a serial without neighbours).
+    The statistic is the run's number of distinct (shop, creation day) pairs against the
+    shop's usual, the ``reference_quantile`` of the spans of the shop's runs, each run counted
+    once: a shop that prints daily batches has batch-long runs as its usual, and one long run
+    of fake orders, however many orders it holds, is one run among the shop's.
 
-The first two are pooled over the export once divided by the reference, so that each order's
-p-value is its rank among every order's (lower tail): the null model is that, scaled by its
-own shop's or item's usual, an order is drawn from the export's ordinary fulfilment; the
-tracking statistic is ranked the same way (upper tail). An order's evidence combines the tests
-it can take by Fisher's method (``order_scores_`` is one minus the combined p-value), and the
-order is anomalous when that p-value is at most ``order_alpha``.
+Once divided by their reference, the weight, confirmation and tracking statistics are ranked
+over the whole export: an order's p-value is the share of the export's orders at least as far
+in the tail. The null model is that, scaled by its own shop's or item's usual, an order is
+drawn from the export's ordinary fulfilment. An order takes the tests its values allow, and
+their smallest p-value, Šidák-corrected for their number, is its combined p-value
+(``order_scores_`` is one minus it): where fake orders swamp a small shop's usual, one test
+(the tracking run, ranked against other shops' runs) may carry the evidence alone. The order
+is anomalous when the combined p-value is at most ``order_alpha``, which by construction is
+true of at most that share of the export's orders.
 
-One odd parcel is nothing; a batch of them is something. Orders are counted per (shop,
-``period``) cell, and a cell with ``k`` anomalous of ``n`` orders is tested against the shop's
-base rate, binomially: the rate is the shop's anomalous share outside the cell, shrunk toward
-the export's rate by ``prior_orders`` pseudo-orders, so a shop that always ships this way (its
-usual) is not a finding, and a small shop is judged by the export's rate. Cells are significant
-at ``alpha`` with Bonferroni's correction over every cell with a tested order. The anomalous orders of significant cells join their accounts and shops, and shops
-whose anomalous parcels share a tracking run, into connected components: each with at least
+One odd parcel is nothing; a batch of them is something. Accounts are counted per (shop,
+``period``) cell, ``k`` of the cell's ``n`` accounts having an anomalous order there (accounts,
+not orders: one buyer's habits make all its orders alike). Under the null, ``k`` is
+beta-binomial: each account is anomalous at the shop's base rate, known only through the shop's
+accounts outside the cell plus ``prior_orders`` pseudo-accounts at the export's rate (a
+Beta(hits, misses) rate), so a shop that always ships this way is not a finding and a small
+shop is judged by the export's rate. Cells are significant at ``alpha`` with Bonferroni's
+correction over every cell with a tested order. Their anomalous orders, with the anomalous
+orders sharing a tracking run with them (a block spilling over a period's end), are kept for
+the accounts whose anomalous orders at the shop are themselves significant (binomial at
+``order_alpha``, the most an honest order's chance of being anomalous can be). Accounts, shops and
+tracking runs of the kept orders join into connected components: each with at least
 ``min_accounts`` accounts is a group of kind ``"empty_parcel"`` with its shops as merchants.
-Its ``evidence["log10_p"]`` is the Bonferroni-corrected p-value of its most significant cell,
-and its score ``L / (L + L_alpha)`` with ``L = -log10_p`` and ``L_alpha = -log10(alpha)`` (0.5
-at the significance level, 0.91 at ten times its exponent).
+Its ``evidence["log10_p"]`` is the Bonferroni-corrected log10 p-value of its most significant
+cell, and its score ``L / (L + L_alpha)`` with ``L = -log10_p`` and ``L_alpha =
+-log10(alpha)`` (0.5 at the significance level, 0.91 at ten times its exponent).
 """
 
 from __future__ import annotations
@@ -313,14 +323,16 @@ class EmptyParcelDetector(Detector):
         Tracking serials at most this far apart are consecutive (a service sells a block to
         several shops, so one shop's numbers skip the others').
     order_alpha : float
-        Combined p-value at or below which an order is anomalous.
+        Combined p-value at or below which an order is anomalous (at most this share of the
+        export's orders are).
     period : float
         Seconds per (shop, period) cell in which anomalous orders are counted.
     prior_orders : float
-        Pseudo-orders at the export's anomalous rate added to a shop's own count outside the
-        cell when estimating its base rate.
+        Pseudo-accounts at the export's anomalous rate added to a shop's own accounts outside
+        the cell in its base rate's Beta distribution.
     alpha : float
-        Significance of a cell, before Bonferroni's correction over the cells tested.
+        Significance of a cell, before Bonferroni's correction over the cells tested, and of an
+        account's anomalous orders at a shop.
     min_accounts : int
         Fewest accounts in a reported group.
 
@@ -604,9 +616,9 @@ class EmptyParcelDetector(Detector):
         if "tracking" in column:
             run = runs[orders]
             run, buyers = run[run >= 0], data.order_rows[orders][run >= 0]
-            values, sizes = np.unique(run, return_counts=True)
-            mixed = np.unique(np.stack([run, buyers]), axis=1)[0] if len(run) else run
-            shared, distinct = np.unique(mixed, return_counts=True)
+            _, sizes = np.unique(run, return_counts=True)
+            run_of_buyer = np.unique(np.stack([run, buyers]), axis=1)[0] if len(run) else run
+            _, distinct = np.unique(run_of_buyer, return_counts=True)
             out["consecutive_runs"] = float((distinct >= 2).sum())
             out["longest_run"] = float(sizes.max()) if len(sizes) else 0.0
         return out
