@@ -13,6 +13,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`EmptyParcelDetector`: batches of orders at a shop whose parcels are light, confirmed
+  at once or tracked outside the shop's own label batches (空包裹).
 - :class:`MutualBrushingDetector`: shops whose buyers are one person's linked accounts and whose
   credit codes or names show one operator (互刷).
 - :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
@@ -29,6 +31,7 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
 from antifraud.detectors.base import Detector
 from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
+from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
@@ -47,6 +50,7 @@ __all__ = [
     "DenseBlock",
     "DenseBlockDetector",
     "Detector",
+    "EmptyParcelDetector",
     "IdentityCommunityDetector",
     "LockstepDetector",
     "MutualBrushingDetector",

@@ -129,7 +129,7 @@ def load_config(path: str | Path, ensemble: BrushingEnsemble | None = None) -> B
     >>> toml = pathlib.Path(tempfile.mkdtemp()) / "detectors.toml"
     >>> _ = toml.write_text('[detectors]\\ndense_block = "drop"\\n[ensemble]\\ncontamination = 0.03\\n')
     >>> [name for name, step in load_config(toml).detectors if step != "drop"]
-    ['promoted_shops', 'lockstep', 'review_bursts', 'communities']
+    ['promoted_shops', 'lockstep', 'communities', 'mutual_brushing', 'rating_anomalies', 'review_texts', 'empty_parcels']
     """
     path = Path(path)
     try:
