@@ -149,14 +149,21 @@ def test_a_ring_smaller_than_min_size_is_not_reported(ringed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.integers(0, 4), max_size=12), st.lists(st.integers(-1, 3), max_size=40))
-def test_adoptions_are_first_uses(sizes, raw):
+@given(st.lists(st.integers(0, 4), max_size=12), st.lists(st.integers(-1, 3), max_size=40), st.integers(0, 2),
+       st.randoms(use_true_random=False))
+def test_adoptions_are_first_uses_after_the_history(sizes, raw, min_history, shuffle):
     values = np.array((raw * 3)[: sum(sizes)], dtype=np.int64)
-    sizes = [min(s, len(values) - sum(sizes[:i])) for i, s in enumerate(sizes)]
-    indptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
-    expected = [v >= 0 and v not in values[indptr[g]:i] for g in range(len(sizes))
-                for i, v in zip(range(indptr[g], indptr[g + 1]), values[indptr[g]:indptr[g + 1]])]
-    assert adoptions(indptr, values, 4).tolist() == expected
+    indptr = np.concatenate([[0], np.minimum(np.cumsum(sizes), len(values))]).astype(np.int64)
+    order = np.arange(len(values))
+    shuffle.shuffle(order)
+    expected = np.zeros(len(values), dtype=bool)
+    for g in range(len(sizes)):
+        mine = values[order[indptr[g]:indptr[g + 1]]]
+        for i, v in enumerate(mine):
+            expected[indptr[g] + i] = v >= 0 and v not in mine[:i] and i >= min_history
+    new, counts = adoptions(indptr, order, values, 4, min_history)
+    assert new.tolist() == expected.tolist()
+    assert counts.tolist() == np.bincount(values[order[expected]], minlength=4).tolist()
 
 
 def test_pattern_pvalues_are_tails_of_the_independent_null():

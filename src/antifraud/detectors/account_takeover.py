@@ -25,14 +25,17 @@ shop is independent of whether they were taken over, so the hits among a value's
 are ``Binomial(k, q_f)``, with ``q_f`` the share of hits among all adoptions of field ``f``. A
 value adopted mostly by candidates (the hijacker's devices, the ring's shops) is significant
 when its binomial tail is at most ``alpha`` divided by the number of values adopted at least
-twice (Bonferroni); a popular shop that many honest buyers start using at once, a festival rush
-or a carrier NAT address is adopted by candidates at the base rate and is not.
+twice (Bonferroni) and its share of hits is at least ``min_lift`` times ``q_f``; a popular shop
+that many honest buyers start using at once, a festival rush or a carrier NAT address is adopted
+by candidates at about the base rate and is not.
 
-Candidates linked by significant values (connected components) form the groups of at least
-``min_size``; their merchants are the significant shops. A group's ``log10_p`` is the
-Bonferroni-corrected p-value of its strongest value, and its score ``1 - (threshold /
-evidence)^2`` with ``evidence = -log10 p`` and ``threshold = -log10 alpha``: 0 at the
-significance limit, 0.75 at twice its evidence.
+Candidates linked by the significant shops they adopted (connected components of candidates and
+shops) form the groups of at least ``min_size``, with those shops as their merchants; the
+significant devices, IPs, addresses and phones that two or more members adopted are counted in
+the evidence (they do not link groups: a hijacker's NAT addresses serve several rings). A
+group's ``log10_p`` is the Bonferroni-corrected p-value of its strongest shop, and its score
+``1 - (threshold / evidence)^2`` with ``evidence = -log10 p`` and ``threshold = -log10 alpha``:
+0 at the significance limit, 0.75 at twice its evidence.
 """
 
 from __future__ import annotations
@@ -67,37 +70,54 @@ IDENTITIES: dict[str, str] = {
 
 
 @numba.njit(cache=True, nogil=True)
-def _adoptions(indptr, values, n_values):  # pragma: no cover - compiled
-    """Whether each position's value is used by its group for the first time (-1: missing)."""
-    new = np.zeros(values.shape[0], dtype=np.bool_)
+def _adoptions(indptr, order, values, n_values, min_history):  # pragma: no cover - compiled
+    new = np.zeros(order.shape[0], dtype=np.bool_)
+    counts = np.zeros(n_values, dtype=np.int64)
     last = np.full(n_values, -1, dtype=np.int64)
     for g in range(indptr.shape[0] - 1):
         for i in range(indptr[g], indptr[g + 1]):
-            v = values[i]
+            v = values[order[i]]
             if v >= 0 and last[v] != g:
-                new[i] = True
                 last[v] = g
-    return new
+                if i - indptr[g] >= min_history:
+                    new[i] = True
+                    counts[v] += 1
+    return new, counts
 
 
-def adoptions(indptr: np.ndarray, values: np.ndarray, n_values: int) -> np.ndarray:
-    """Which events adopt a value: the group's first use of it.
+def adoptions(
+    indptr: np.ndarray, order: np.ndarray, values: np.ndarray, n_values: int, min_history: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which events adopt a value (their group's first use of it), and how often each value is
+    adopted.
 
     Parameters
     ----------
-    indptr : ndarray of int64
-        Group ``g`` owns positions ``indptr[g]:indptr[g + 1]``, in time order.
+    indptr, order : ndarray of int64
+        Group ``g`` owns events ``order[indptr[g]:indptr[g + 1]]``, in time order.
     values : ndarray of int
-        The value of every position; negative where it is missing (never an adoption).
+        The value of every event; negative where it is missing (never an adoption).
     n_values : int
         Number of distinct values.
+    min_history : int
+        Only adoptions after this many events of the group count (earlier first uses are the
+        group's history, never adoptions).
+
+    Returns
+    -------
+    new : ndarray of bool
+        For every position of ``order``, whether it adopts a value.
+    counts : ndarray of int64
+        Adoptions of every value.
 
     Examples
     --------
-    >>> adoptions(np.array([0, 3, 5]), np.array([0, 0, 1, 1, -1]), 2).tolist()
-    [True, False, True, True, False]
+    >>> new, counts = adoptions(np.array([0, 3, 5]), np.arange(5), np.array([0, 0, 1, 1, -1]), 2)
+    >>> new.tolist(), counts.tolist()
+    ([True, False, True, True, False], [1, 2])
     """
-    return _adoptions(np.asarray(indptr, np.int64), np.asarray(values, np.int64), int(n_values))
+    return _adoptions(np.asarray(indptr, np.int64), np.asarray(order, np.int64), np.asarray(values),
+                      int(n_values), int(min_history))
 
 
 def pattern_pvalues(rates: np.ndarray) -> np.ndarray:
@@ -155,6 +175,27 @@ def change_points(indptr: np.ndarray, pvalues: np.ndarray, min_history: int) -> 
     at, best, tests = _change_points(np.asarray(indptr, np.int64), np.asarray(pvalues, np.float64), int(min_history))
     found = at >= 0
     return at, np.where(found, -np.expm1(tests * np.log1p(-np.where(found, best, 0.0))), 1.0)
+
+
+@numba.njit(cache=True, nogil=True)
+def _after(indptr, order, times, at, window):  # pragma: no cover - compiled
+    n = 0
+    for g in range(at.shape[0]):
+        if at[g] >= 0:
+            i = at[g]
+            while i < indptr[g + 1] and times[order[i]] <= times[order[at[g]]] + window:
+                i += 1
+            n += i - at[g]
+    out = np.empty(n, dtype=np.int64)
+    n = 0
+    for g in range(at.shape[0]):
+        if at[g] >= 0:
+            i = at[g]
+            while i < indptr[g + 1] and times[order[i]] <= times[order[at[g]]] + window:
+                out[n] = i
+                n += 1
+                i += 1
+    return out
 
 
 class AccountTakeoverDetector(Detector):
@@ -232,33 +273,30 @@ class AccountTakeoverDetector(Detector):
     def _fit(self, data: DetectionData) -> None:
         n_accounts, n_orders = data.graph.n_rows, len(data.order_rows)
         indptr, order = group_by(data.order_rows, n_accounts, times=data.times)
-        account = np.repeat(np.arange(n_accounts), np.diff(indptr))
-        tested = np.arange(n_orders) - indptr[account] >= self.min_history
-        # Every field in account-time order, with its number of values.
-        fields = {"shops": (data.order_cols[order], data.graph.n_cols)}
+        # Every field (its value per order and its number of values), and its adoptions.
+        fields = {"shops": (data.order_cols, data.graph.n_cols)}
         for column, name in IDENTITIES.items():
             if column in data.table.column_names:
-                codes, n_values = value_codes(data.table.column(column))
-                fields[name] = (codes[order], n_values)
-        adopted = [adoptions(indptr, values, n) & tested for values, n in fields.values()]
-        n_tested = np.count_nonzero(tested)
-        self.rates_ = {name: (np.count_nonzero(a) + 1) / (n_tested + 2) for name, a in zip(fields, adopted)}
+                fields[name] = value_codes(data.table.column(column))
+        adopted, trials = zip(*(adoptions(indptr, order, values, n, self.min_history) for values, n in fields.values()))
+        n_tested = max(n_orders - int(np.minimum(np.diff(indptr), self.min_history).sum()), 0)
+        self.rates_ = {name: (int(k.sum()) + 1) / (n_tested + 2) for name, k in zip(fields, trials)}
 
         # Change points: each account's most surprising order under independent adoptions.
         pattern = np.zeros(n_orders, dtype=np.uint8)
-        for f, a in enumerate(adopted):
-            pattern |= a.view(np.uint8) << f
+        for f, new in enumerate(adopted):
+            pattern |= new.view(np.uint8) << f
         pvalues = pattern_pvalues(np.array(list(self.rates_.values())))[pattern]  # untested: pattern 0, p 1
         at, account_p = change_points(indptr, pvalues, self.min_history)
-        times = data.times[order].astype(np.float64)
-        self.change_times_ = np.where(at >= 0, times[np.maximum(at, 0)], np.nan)
+        self.change_times_ = np.where(at >= 0, data.times[order[np.maximum(at, 0)]].astype(np.float64), np.nan)
         self.account_log10_p_ = np.log10(account_p)
-        candidate = (at >= 0) & (account_p <= self.account_alpha)
-        # The takeover's orders: a candidate's, from its change point to ``window`` after it.
-        after = candidate[account] & (np.arange(n_orders) >= at[account]) \
-            & (times <= self.change_times_[account] + self.window)
+        at = np.where(account_p <= self.account_alpha, at, -1)  # the candidates'
+        # The takeover's orders (positions in ``order``): a candidate's, from its change point to
+        # ``window`` after it.
+        after = _after(indptr, order, data.times, at, float(self.window))
+        account = np.searchsorted(indptr, after, side="right") - 1
 
-        shared = _shared_values(fields, adopted, after, account)
+        shared = _shared_values(fields, order[after], [new[after] for new in adopted], trials, account)
         n_tests = max(shared.n_tests, 1)
         significant = (shared.log10_p <= np.log10(self.alpha / n_tests)) & (shared.lift >= self.min_lift)
         shop = shared.field == 0
@@ -284,7 +322,7 @@ class AccountTakeoverDetector(Detector):
                                        evidence=evidence, details={"size": float(members.size)}))
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         self.order_scores_ = np.zeros(n_orders)
-        self.order_scores_[order[after]] = self.account_scores_[account[after]]
+        self.order_scores_[order[after]] = self.account_scores_[account]
 
 
 @dataclass(frozen=True)
@@ -307,29 +345,33 @@ class _SharedValues:
 
 
 def _shared_values(
-    fields: dict[str, tuple[np.ndarray, int]], trials: list[np.ndarray], hits: np.ndarray, account: np.ndarray
+    fields: dict[str, tuple[np.ndarray, int]],
+    orders: np.ndarray,
+    hits: list[np.ndarray],
+    trials: tuple[np.ndarray, ...],
+    account: np.ndarray,
 ) -> _SharedValues:
-    """Test the hits among every value's adoptions (``trials``, one mask per field; ``hits``
-    one for all) against ``Binomial(adoptions, the field's hit rate)``."""
+    """Test the hits among every value's adoptions against ``Binomial(adoptions, the field's hit
+    rate)``: ``orders`` are the takeovers' orders and ``account`` their accounts, ``hits`` per
+    field whether each adopts a value, ``trials`` per field every value's adoptions."""
     parts: dict[str, list[np.ndarray]] = {name: [] for name in ("field", "value", "log10_p", "lift", "accounts", "hits")}
     n_tests = n_shared = 0
-    for f, ((values, n_values), trial) in enumerate(zip(fields.values(), trials)):
-        hit = trial & hits
-        k = np.bincount(values[trial], minlength=n_values)
-        h = np.bincount(values[hit], minlength=n_values)
-        n_tests += int((k >= 2).sum())
+    for f, ((values, n_values), hit, k) in enumerate(zip(fields.values(), hits, trials)):
+        value = values[orders[hit]].astype(np.int64)
+        h = np.bincount(value, minlength=n_values)
+        n_tests += int(np.count_nonzero(k >= 2))
         rate = h.sum() / max(k.sum(), 1)
         shared = np.flatnonzero(h >= 2)
         index = np.full(n_values, -1, dtype=np.int64)
         index[shared] = n_shared + np.arange(shared.size)
         n_shared += shared.size
-        hit &= index[np.maximum(values, 0)] >= 0
+        linking = index[value] >= 0
         parts["field"].append(np.full(shared.size, f))
         parts["value"].append(shared)
         parts["log10_p"].append(binom.logsf(h[shared] - 1, k[shared], rate) / np.log(10.0))
         parts["lift"].append(h[shared] / k[shared] / rate if shared.size else np.zeros(0))
-        parts["accounts"].append(account[hit])
-        parts["hits"].append(index[values[hit]])
+        parts["accounts"].append(account[hit][linking])
+        parts["hits"].append(index[value[linking]])
     field, value, log10_p, lift, accounts, hit_values = (np.concatenate(x) for x in parts.values())
     return _SharedValues(field, value, log10_p, lift, n_tests, accounts, hit_values)
 
