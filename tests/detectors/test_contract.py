@@ -67,9 +67,9 @@ def bench(tmp_path_factory):
 
 def test_every_detector_is_registered():
     assert [cls.__name__ for cls in CLASSES] == [
-        "DenseBlockDetector", "EmptyParcelDetector", "IdentityCommunityDetector", "LockstepDetector",
-        "MutualBrushingDetector", "PromotedShopDetector", "RatingAnomalyDetector", "ReviewBurstDetector",
-        "ReviewScorer", "ReviewTextDetector",
+        "AccountTakeoverDetector", "DenseBlockDetector", "EmptyParcelDetector", "IdentityCommunityDetector",
+        "LockstepDetector", "MutualBrushingDetector", "PromotedShopDetector", "RatingAnomalyDetector",
+        "ReviewBurstDetector", "ReviewScorer", "ReviewTextDetector",
     ]
     assert {type(d) for _, d in DETECTORS} | NOT_DEFAULT == set(CLASSES)
 
@@ -253,8 +253,10 @@ FLOORS = {
     "rating_anomalies": ({"dense": 0.5, "empty_parcel": 0.5, "farm": 0.5, "one_star_attack": 0.5}, 0.974),
     "review_texts": ({"camouflage": 0.25}, 1.0),
     "empty_parcels": ({"empty_parcel": 0.5}, 1.0),
-    "ensemble": ({"camouflage": 0.25, "dense": 0.75, "empty_parcel": 0.5, "farm": 1.0, "hijacked": 0.25,
-                  "one_star_attack": 0.5}, 0.892),
+    # The takeover step's one group here joins three hijacked rings (no floor of its own); in the
+    # ensemble they are named and found three times in four.
+    "ensemble": ({"camouflage": 0.25, "dense": 0.75, "empty_parcel": 0.5, "farm": 1.0, "hijacked": 0.75,
+                  "one_star_attack": 0.5}, 0.821),
 }
 
 

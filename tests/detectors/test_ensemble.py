@@ -122,8 +122,8 @@ def test_detectors_the_columns_do_not_allow_are_skipped_with_a_reason(tmp_path):
     minimal.to_csv(tmp_path / "minimal.csv", index=False)
     data = prepare(ingest([tmp_path / "minimal.csv"], PROFILES["generic"]).table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
-    assert set(ensemble.skipped_) == {"communities", "mutual_brushing", "rating_anomalies", "review_texts",
-                                     "empty_parcels"}
+    assert set(ensemble.skipped_) == {"takeover", "communities", "mutual_brushing", "rating_anomalies",
+                                     "review_texts", "empty_parcels"}
     assert "rating" in ensemble.skipped_["rating_anomalies"]
     assert "device" in ensemble.skipped_["communities"]
     for scores in (ensemble.account_scores_, ensemble.merchant_scores_, ensemble.order_scores_):
@@ -153,8 +153,8 @@ def test_default_steps_carry_their_settings_as_nested_parameters():
     ensemble = BrushingEnsemble()
     params = ensemble.get_params(deep=True)
     assert [name for name, _ in params["detectors"]] == [
-        "dense_block", "promoted_shops", "lockstep", "communities", "mutual_brushing", "rating_anomalies",
-        "review_texts", "empty_parcels",
+        "dense_block", "promoted_shops", "lockstep", "takeover", "communities", "mutual_brushing",
+        "rating_anomalies", "review_texts", "empty_parcels",
     ]
     assert (params["dense_block__n_blocks"], params["dense_block__min_rows"], params["dense_block__min_cols"]) == (3, 3, 2)
     assert params["lockstep__resolution"] == 2.0

@@ -11,6 +11,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   signature of brushing rings, robust to camouflage orders at popular shops.
 - :class:`LockstepDetector`: accounts ordering from the same shops in the same short windows
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
+- :class:`AccountTakeoverDetector`: long-lived accounts whose devices, networks and shops change
+  at once, to new ones they share with other taken-over accounts.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
 - :class:`EmptyParcelDetector`: batches of orders at a shop whose parcels are light, confirmed
@@ -28,6 +30,7 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   :func:`load_config` set its steps and parameters from a mapping or a TOML file.
 """
 
+from antifraud.detectors.account_takeover import AccountTakeoverDetector
 from antifraud.detectors.base import Detector
 from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
@@ -46,6 +49,7 @@ from antifraud.schema import missing_columns
 __all__ = [
     "DETECTORS",
     "AccountGroup",
+    "AccountTakeoverDetector",
     "BrushingEnsemble",
     "DenseBlock",
     "DenseBlockDetector",

@@ -9,6 +9,8 @@ proposes groups of accounts with a score in [0, 1]:
   accounts at the same shops on the same days (camouflage-resistant);
 - :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
 - :class:`IdentityCommunityDetector` on shared identities (account farms);
+- :class:`AccountTakeoverDetector` on each account's history: devices, IPs and shops that change
+  at once, shared by other taken-over accounts;
 - :class:`MutualBrushingDetector` on shared identities between shops' buyers and operators (互刷);
 - :class:`RatingAnomalyDetector` on each shop's ratings against its own history: five-star
   promotions, and one-star attacks with the shop as victim (恶意差评);
@@ -78,6 +80,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_random_state, has_fit_parameter
 
+from antifraud.detectors.account_takeover import AccountTakeoverDetector
 from antifraud.detectors.base import Detector
 from antifraud.detectors.dense_block import DenseBlockDetector
 from antifraud.detectors.empty_parcels import EmptyParcelDetector
@@ -111,6 +114,9 @@ DETECTORS: list[tuple[str, Detector]] = [
     ("promoted_shops", PromotedShopDetector()),
     # A higher Louvain resolution keeps neighbouring rings of hijacked accounts apart.
     ("lockstep", LockstepDetector(resolution=2.0)),
+    # Long-lived accounts whose devices, IPs and shops change at once, together; its account
+    # scores are the trace of hijacked accounts in any ring.
+    ("takeover", AccountTakeoverDetector()),
     ("communities", IdentityCommunityDetector()),
     # Shops whose buyers are one person's accounts and whose credit codes or names show one
     # operator; its account scores are the trace of mutual brushing in any ring.
