@@ -17,8 +17,8 @@ def _running(ensemble):
 def test_a_dropped_detector_leaves_the_others_and_the_defaults_alone():
     defaults = [repr(step) for _, step in DETECTORS]
     ensemble = configure(BrushingEnsemble(), {"detectors": {"dense_block": "drop"}})
-    assert _running(ensemble) == ["promoted_shops", "lockstep", "review_bursts", "communities", "mutual_brushing",
-                                  "rating_anomalies", "review_texts"]
+    assert _running(ensemble) == ["promoted_shops", "lockstep", "takeover", "communities", "mutual_brushing",
+                                  "rating_anomalies", "review_texts", "empty_parcels"]
     assert ensemble.get_params()["dense_block"] == "drop"
     assert [repr(step) for _, step in DETECTORS] == defaults  # the shared default steps are untouched
     assert _running(BrushingEnsemble()) == [name for name, _ in DETECTORS]
@@ -30,7 +30,7 @@ def test_a_detector_table_sets_that_step_only():
     assert (params["lockstep__window"], params["lockstep__min_size"]) == (3600, 4)
     assert ensemble.detectors[2][1] is not DETECTORS[2][1]  # configured on a copy of the default step
     assert DETECTORS[2][1].min_size == 3
-    assert params["review_bursts__window"] == BrushingEnsemble().get_params(deep=True)["review_bursts__window"]
+    assert params["communities__min_size"] == BrushingEnsemble().get_params(deep=True)["communities__min_size"]
 
 
 def test_the_ensemble_table_sets_the_ensembles_and_its_review_scorers_parameters():

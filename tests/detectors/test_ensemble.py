@@ -122,9 +122,9 @@ def test_detectors_the_columns_do_not_allow_are_skipped_with_a_reason(tmp_path):
     minimal.to_csv(tmp_path / "minimal.csv", index=False)
     data = prepare(ingest([tmp_path / "minimal.csv"], PROFILES["generic"]).table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
-    assert set(ensemble.skipped_) == {"review_bursts", "communities", "mutual_brushing", "rating_anomalies",
-                                     "review_texts"}
-    assert "rating" in ensemble.skipped_["review_bursts"]
+    assert set(ensemble.skipped_) == {"takeover", "communities", "mutual_brushing", "rating_anomalies",
+                                     "review_texts", "empty_parcels"}
+    assert "rating" in ensemble.skipped_["rating_anomalies"]
     assert "device" in ensemble.skipped_["communities"]
     for scores in (ensemble.account_scores_, ensemble.merchant_scores_, ensemble.order_scores_):
         assert np.all((scores >= 0) & (scores <= 1))
@@ -153,11 +153,11 @@ def test_default_steps_carry_their_settings_as_nested_parameters():
     ensemble = BrushingEnsemble()
     params = ensemble.get_params(deep=True)
     assert [name for name, _ in params["detectors"]] == [
-        "dense_block", "promoted_shops", "lockstep", "review_bursts", "communities", "mutual_brushing",
-        "rating_anomalies", "review_texts",
+        "dense_block", "promoted_shops", "lockstep", "takeover", "communities", "mutual_brushing",
+        "rating_anomalies", "review_texts", "empty_parcels",
     ]
     assert (params["dense_block__n_blocks"], params["dense_block__min_rows"], params["dense_block__min_cols"]) == (3, 3, 2)
-    assert (params["review_bursts__window"], params["review_bursts__min_size"]) == (6 * 3600.0, 8)
+    assert params["lockstep__resolution"] == 2.0
     assert params["reviews__prior_orders"] == 10.0
     # run.json records repr() of every parameter: the steps, not 'None'.
     assert repr(params["dense_block"]) == "DenseBlockDetector(min_cols=2, min_rows=3)"

@@ -12,7 +12,6 @@ from antifraud.synth import write_synthetic_export
 
 #: What an export without ``rating`` and ``reviewed_at`` cannot give, and why.
 NO_REVIEWS = {
-    "review_bursts": ("rating",),
     "rating_anomalies": ("rating",),
     "five_star_share": ("rating",),
     "rating_extremity": ("rating",),
@@ -37,8 +36,8 @@ def test_without_reviews_validate_and_the_ensemble_leave_out_the_same_signals(ex
 
     data = prepare(result.table)
     ensemble = BrushingEnsemble(random_state=0).fit(data)
-    assert ensemble.skipped_ == {"review_bursts": "missing columns: rating", "rating_anomalies": "missing columns: rating"}
-    assert set(ensemble.detectors_) == {name for name, _ in ensemble.detectors} - {"review_bursts", "rating_anomalies"}
+    assert ensemble.skipped_ == {"rating_anomalies": "missing columns: rating"}
+    assert set(ensemble.detectors_) == {name for name, _ in ensemble.detectors} - {"rating_anomalies"}
     skipped = data.accounts.attrs["skipped"]
     assert {name: why for name, why in skipped.items() if name in SUSPICIOUS_DIRECTION} == {"five_star_share": "needs rating", "rating_extremity": "needs rating",
                                 "review_delay_h": "needs reviewed_at"}
@@ -63,5 +62,5 @@ def test_every_signal_is_a_detector_or_a_feature_that_runs(export):
 def test_a_dropped_step_is_not_a_signal():
     ensemble = BrushingEnsemble().set_params(lockstep="drop")
     names = [s.name for s in ensemble.signals()]
-    assert "lockstep" not in names and "review_bursts" in names
+    assert "lockstep" not in names and "rating_anomalies" in names
     assert "lockstep" in [s.name for s in BrushingEnsemble().signals()]

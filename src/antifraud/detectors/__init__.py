@@ -11,8 +11,12 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   signature of brushing rings, robust to camouflage orders at popular shops.
 - :class:`LockstepDetector`: accounts ordering from the same shops in the same short windows
   (hijacked accounts acting together); :class:`ReviewBurstDetector` the same on bad reviews.
+- :class:`AccountTakeoverDetector`: long-lived accounts whose devices, networks and shops change
+  at once, to new ones they share with other taken-over accounts.
 - :class:`IdentityCommunityDetector`: communities of accounts sharing devices, IPs, phones or
   addresses that behave like one operator (account farms).
+- :class:`EmptyParcelDetector`: batches of orders at a shop whose parcels are light, confirmed
+  at once or tracked outside the shop's own label batches (空包裹).
 - :class:`MutualBrushingDetector`: shops whose buyers are one person's linked accounts and whose
   credit codes or names show one operator (互刷).
 - :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
@@ -26,9 +30,11 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   :func:`load_config` set its steps and parameters from a mapping or a TOML file.
 """
 
+from antifraud.detectors.account_takeover import AccountTakeoverDetector
 from antifraud.detectors.base import Detector
 from antifraud.detectors.config import configure, load_config
 from antifraud.detectors.dense_block import DenseBlock, DenseBlockDetector
+from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble, Ring
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
@@ -43,10 +49,12 @@ from antifraud.schema import missing_columns
 __all__ = [
     "DETECTORS",
     "AccountGroup",
+    "AccountTakeoverDetector",
     "BrushingEnsemble",
     "DenseBlock",
     "DenseBlockDetector",
     "Detector",
+    "EmptyParcelDetector",
     "IdentityCommunityDetector",
     "LockstepDetector",
     "MutualBrushingDetector",

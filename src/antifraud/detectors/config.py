@@ -128,8 +128,8 @@ def load_config(path: str | Path, ensemble: BrushingEnsemble | None = None) -> B
     >>> import pathlib, tempfile
     >>> toml = pathlib.Path(tempfile.mkdtemp()) / "detectors.toml"
     >>> _ = toml.write_text('[detectors]\\ndense_block = "drop"\\n[ensemble]\\ncontamination = 0.03\\n')
-    >>> [name for name, step in load_config(toml).detectors if step != "drop"]
-    ['promoted_shops', 'lockstep', 'review_bursts', 'communities']
+    >>> [name for name, step in load_config(toml).detectors if step != "drop"][:4]
+    ['promoted_shops', 'lockstep', 'takeover', 'communities']
     """
     path = Path(path)
     try:

@@ -9,8 +9,13 @@ proposes groups of accounts with a score in [0, 1]:
   accounts at the same shops on the same days (camouflage-resistant);
 - :class:`LockstepDetector` on orders in time (hijacked accounts acting together);
 - :class:`IdentityCommunityDetector` on shared identities (account farms);
-- :class:`ReviewBurstDetector` on one- and two-star reviews only, with a wider window and one
-  shop enough (``review_bursts``): bursts of bad reviews at a competitor (恶意差评).
+- :class:`AccountTakeoverDetector` on each account's history: devices, IPs and shops that change
+  at once, shared by other taken-over accounts;
+- :class:`MutualBrushingDetector` on shared identities between shops' buyers and operators (互刷);
+- :class:`RatingAnomalyDetector` on each shop's ratings against its own history: five-star
+  promotions, and one-star attacks with the shop as victim (恶意差评);
+- :class:`ReviewTextDetector` on near-duplicate review texts across accounts and shops;
+- :class:`EmptyParcelDetector` on parcels, confirmations and tracking numbers (空包裹).
 
 A detector whose columns the export lacks (:func:`~antifraud.schema.missing_columns`)
 is skipped, with the reason in ``skipped_``. A group becomes a candidate ring with the merchants
@@ -75,10 +80,12 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_random_state, has_fit_parameter
 
+from antifraud.detectors.account_takeover import AccountTakeoverDetector
 from antifraud.detectors.base import Detector
 from antifraud.detectors.dense_block import DenseBlockDetector
+from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
-from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
+from antifraud.detectors.lockstep import LockstepDetector
 from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.naming import ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
@@ -107,10 +114,9 @@ DETECTORS: list[tuple[str, Detector]] = [
     ("promoted_shops", PromotedShopDetector()),
     # A higher Louvain resolution keeps neighbouring rings of hijacked accounts apart.
     ("lockstep", LockstepDetector(resolution=2.0)),
-    # Bad reviews: an attack floods one shop (one shared shop is enough, crowds up to 1000 are
-    # kept) over hours rather than minutes (a six-hour window); it takes eight accounts, as a
-    # few bad reviews close together at a busy shop are chance.
-    ("review_bursts", ReviewBurstDetector(window=6 * 3600.0, min_shops=1, max_crowd=1000, min_size=8)),
+    # Long-lived accounts whose devices, IPs and shops change at once, together; its account
+    # scores are the trace of hijacked accounts in any ring.
+    ("takeover", AccountTakeoverDetector()),
     ("communities", IdentityCommunityDetector()),
     # Shops whose buyers are one person's accounts and whose credit codes or names show one
     # operator; its account scores are the trace of mutual brushing in any ring.
@@ -120,6 +126,9 @@ DETECTORS: list[tuple[str, Detector]] = [
     ("rating_anomalies", RatingAnomalyDetector()),
     # Near-duplicate review texts posted by many accounts at the shops they promote.
     ("review_texts", ReviewTextDetector()),
+    # Batches of orders at a shop whose parcels are light, confirmed at once or tracked outside
+    # the shop's own label batches; its account scores are the trace of empty parcels in any ring.
+    ("empty_parcels", EmptyParcelDetector()),
 ]
 
 #: The review scorer the ensemble runs unless told otherwise.

@@ -24,8 +24,8 @@ class AccountGroup:
     score : float
         How suspicious the group is, in [0, 1].
     kind : str
-        The behaviour found: ``"dense"``, ``"promoted_shops"``, ``"lockstep"``, ``"review_burst"``
-        or ``"farm"``.
+        The behaviour found: ``"dense"``, ``"promoted_shops"``, ``"lockstep"``, ``"review_burst"``,
+        ``"farm"`` or ``"hijacked_accounts"``.
     merchants : ndarray of int64
         Merchant codes the detector ties the group to (empty when it looks at accounts only; the
         ensemble adds the merchants most members ordered from).

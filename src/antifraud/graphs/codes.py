@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-__all__ = ["Codes", "encode"]
+__all__ = ["Codes", "encode", "value_codes"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,7 @@ def encode(column: pa.ChunkedArray | pa.Array) -> Codes:
     >>> c.codes.tolist(), c.labels.tolist()
     ([0, 1, 0, -1], ['b', 'a'])
     """
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column)
-    raw = column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    raw, column = _dictionary_encoded(column)
     used = np.zeros(len(column.dictionary) + 1, dtype=bool)
     used[raw + 1] = True  # slot 0 stands for missing
     used[0] = False
@@ -58,3 +54,27 @@ def encode(column: pa.ChunkedArray | pa.Array) -> Codes:
     codes = np.where(raw >= 0, remap[raw + 1], -1).astype(np.int32)
     labels = np.asarray(column.dictionary.to_numpy(zero_copy_only=False), dtype=object)[used[1:]]
     return Codes(codes, labels)
+
+
+def _dictionary_encoded(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, pa.DictionaryArray]:
+    """The column as one dictionary array, with its per-row indices (-1 where missing)."""
+    if isinstance(column, pa.ChunkedArray):
+        column = column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
+    if not pa.types.is_dictionary(column.type):
+        column = pc.dictionary_encode(column)
+    return column.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64), column
+
+
+def value_codes(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, int]:
+    """Per-row codes of an id column and their number, without :func:`encode`'s compaction and
+    labels: for counting by value, where codes no row uses do no harm (and labels of a near-unique
+    column such as IPs cost more than the counting).
+
+    Examples
+    --------
+    >>> codes, n = value_codes(pa.array(["b", "a", "b", None]))
+    >>> codes.tolist(), n
+    ([0, 1, 0, -1], 2)
+    """
+    raw, column = _dictionary_encoded(column)
+    return raw, len(column.dictionary)
