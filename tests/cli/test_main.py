@@ -264,17 +264,21 @@ def test_missing_and_masked_columns_are_named_with_what_they_disable(masked_expo
     manifest = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))
     missing = manifest["missing_columns"]
     assert {name: m["reason"] for name, m in missing.items()} == NO_IDENTITIES
-    for name in ("buyer_ip", "device_id", "ship_phone", "ship_address"):
-        assert missing[name]["disables"] == ["communities", "identity_degree"]
+    for name in ("ship_phone", "ship_address"):
+        assert missing[name]["disables"] == ["communities", "mutual_brushing", "identity_degree"]
+    for name in ("buyer_ip", "device_id"):
+        assert missing[name]["disables"] == ["takeover", "communities", "mutual_brushing", "identity_degree"]
     assert missing["buyer_registered_at"]["disables"] == ["age_first_order_d"]
     assert manifest["masked_values"]["columns"]["ship_phone"]["masked"] == 2000
     shown = _section(result.stdout)
     assert {name: why for name, (why, _) in shown.items()} == NO_IDENTITIES
-    assert shown["ship_phone"][1] == "communities, identity_degree"
+    assert shown["ship_phone"][1] == "communities, mutual_brushing, identity_degree"
     assert shown["buyer_registered_at"][1] == "age_first_order_d"
     if command == "detect":
+        identities = "missing columns: one of buyer_ip/device_id/ship_phone/ship_address"
         assert manifest["detectors"]["skipped"] == {
-            "communities": "missing columns: one of buyer_ip/device_id/ship_phone/ship_address"}
+            "takeover": "missing columns: one of device_id/buyer_ip", "communities": identities,
+            "mutual_brushing": identities}
         assert "skipped" not in result.stdout  # the section says it, once
 
 

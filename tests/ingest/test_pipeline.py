@@ -99,6 +99,7 @@ def test_signals_follow_columns(fixtures):
     missing = {s.name: s.missing(result.columns) for s in result.signals()}
     assert missing["communities"] == missing["identity_degree"] == ()  # phones and addresses
     assert {name: m for name, m in missing.items() if m} == {
+        "takeover": ("one of device_id/buyer_ip",),
         "age_first_order_d": ("buyer_registered_at",),
         "confirm_delay_h": ("confirmed_at",),
         "parcel_weight_kg": ("parcel_weight_kg",),

@@ -92,7 +92,7 @@ from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.detectors.review_texts import ReviewTextDetector
-from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
+from antifraud.detectors.significance import BEHAVIOUR_TESTS, RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import DetectionData
 from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS
 from antifraud.findings.rings import ring_targets
@@ -419,11 +419,11 @@ class BrushingEnsemble(_BaseComposition):
 
         A ring's p-value combines (Bonferroni) its members' test and the p-values its detectors
         give it under their own nulls (``log10_p_<step>``); the features a detector selects its
-        groups on (:attr:`Detector.selects_on`) and its own evidence are left out of the
-        members' test for its rings.
+        groups on (:func:`_selected_on`) and its own evidence are left out of the members' test
+        for its rings.
         """
         for ring in rings:
-            exclude = set(ring.detectors).union(*(steps[name].selects_on for name in ring.detectors))
+            exclude = set(ring.detectors).union(*(_selected_on(steps[name]) for name in ring.detectors))
             test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude)
             own = [10 ** ring.evidence[f"log10_p_{name}"] for name in ring.detectors if f"log10_p_{name}" in ring.evidence]
             ring.p_value = bonferroni_combination([test.p_value, *own])
@@ -559,6 +559,12 @@ def _merge_fragments(rings: list[Ring], min_containment: float) -> list[Ring]:
     attacks = [r for r in rings if r.victims.size]
     promotions = [r for r in rings if not r.victims.size]
     return [*_merge(attacks, min_containment, containment=True), *_merge(promotions, min_containment, containment=True)]
+
+
+def _selected_on(step: Detector) -> set[str]:
+    """The features a step selects its groups on: those it declares, and every behaviour feature
+    for a step that takes the ensemble's ``suspicion`` (read from all of them)."""
+    return set(step.selects_on) | (set(BEHAVIOUR_TESTS) if has_fit_parameter(step, "suspicion") else set())
 
 
 def _own_p(step: str, evidence: dict[str, float]) -> dict[str, float]:

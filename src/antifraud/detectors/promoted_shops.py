@@ -293,12 +293,12 @@ class PromotedShopDetector(Detector):
 
 
     def _adjusted_log10_p(self, evidence: dict[str, float]) -> float:
-        """``log10`` of a group's strongest test's p-value times the number of tests of its
-        family (Bonferroni): the group's p-value under the configuration model (co-purchase) or
-        the population's rate of suspicious buyers (crowd)."""
-        log10_alpha = np.log10(self.alpha)
-        tests = [(evidence["co_purchase_log10_p"], self.pair_threshold_), (evidence["crowd_log10_p"], self.shop_threshold_)]
-        return float(min(0.0, *(threshold + log10_alpha - value for value, threshold in tests if value > 0)))
+        """``log10`` of a group's strongest co-purchase p-value times the number of shop pairs
+        tested (Bonferroni): the group's p-value under the configuration model. The crowd test
+        gives none: its null, suspicious buyers spread over shops at the population's rate, does
+        not hold for honest shops whose customers share infrastructure or habits."""
+        value = evidence["co_purchase_log10_p"]
+        return float(min(0.0, self.pair_threshold_ + np.log10(self.alpha) - value)) if value > 0 else 0.0
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

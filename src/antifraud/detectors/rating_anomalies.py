@@ -235,6 +235,9 @@ class RatingAnomalyDetector(Detector):
     >>> [(g.kind, g.victims) for g in detector.groups_]  # doctest: +SKIP
     """
 
+    # Its members are the accounts with no other order within a week that gave the burst's
+    # extreme ratings: few orders and extreme ratings by construction.
+    selects_on = ("n_orders", "rating_extremity")
     required_columns = (*Detector.required_columns, "rating")
     _parameter_constraints = {
         "max_window_days": [Interval(Integral, 1, None, closed="left")],
