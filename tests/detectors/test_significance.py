@@ -3,7 +3,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from antifraud.detectors.ensemble import BrushingEnsemble, Ring, _merge_fragments
+from antifraud.detectors.ensemble import BrushingEnsemble, Ring, _aims, _merge_fragments
 from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import prepare
 from antifraud.ingest import PROFILES, ingest
@@ -114,3 +114,12 @@ def test_fragments_of_one_operation_join_it_and_attacks_stay_apart():
     assert len(merged) == 2
     big = next(r for r in merged if not r.victims.size)
     assert big.accounts.tolist() == list(range(92)) and big.kind == "empty_parcel"
+
+
+def test_a_ring_whose_every_shop_is_incidental_aims_at_nothing():
+    none = np.zeros(0, np.int64)
+    crowd = Ring(np.arange(40), none, 0.9, "dense_block", ["rating_anomalies"], incidental=np.array([3]))
+    assert not _aims(crowd)
+    assert _aims(Ring(np.arange(40), np.array([3]), 0.9, "dense_block", ["promoted_shops"]))
+    assert _aims(Ring(np.arange(9), none, 0.7, "negative_attack", ["rating_anomalies"], victims=np.array([5])))
+    assert _aims(Ring(np.arange(30), none, 0.8, "account_farm", ["communities"]))  # a farm buying nowhere common

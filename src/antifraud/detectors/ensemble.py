@@ -33,8 +33,9 @@ not beneficiaries.
 Which candidates are rings is a test, not a quota (:mod:`~antifraud.detectors.significance`):
 each is tested against the other buyers of its shops on its days, its p-value combined with
 those its detectors give it under their own nulls (``log10_p``), and the candidates whose
-Benjamini-Hochberg q-value is at most ``fdr`` are reported (``rings_``): an export without
-brushing reports none. Reported rings mostly inside another of the same role
+Benjamini-Hochberg q-value is at most ``fdr`` are reported (``rings_``), unless every shop they
+bought from is incidental (they then promote and attack nothing): an export without brushing
+reports none. Reported rings mostly inside another of the same role
 (``merge_containment``) are fragments of it and join it, and every ring is named by the
 behaviour its evidence shows (:func:`~antifraud.detectors.naming.ring_kind`).
 
@@ -343,7 +344,7 @@ class BrushingEnsemble(_BaseComposition):
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
         self._test(rings, tester, dict(steps))
         self.candidates_ = _ranked(rings)
-        reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr], self.merge_containment)
+        reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr and _aims(r)], self.merge_containment)
         traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
         self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
         self.reviews_ = reviews.fit(data, shared=shared)
@@ -559,6 +560,13 @@ def _merge_fragments(rings: list[Ring], min_containment: float) -> list[Ring]:
     attacks = [r for r in rings if r.victims.size]
     promotions = [r for r in rings if not r.victims.size]
     return [*_merge(attacks, min_containment, containment=True), *_merge(promotions, min_containment, containment=True)]
+
+
+def _aims(ring: Ring) -> bool:
+    """Whether a ring is aimed at anything: a ring all of whose shops are incidental (its orders
+    a sliver of theirs, such as first-time buyers' reviews in a popular shop's product drop)
+    neither promotes nor attacks a shop, and is not reported."""
+    return bool(ring.merchants.size or ring.victims.size or not ring.incidental.size)
 
 
 def _selected_on(step: Detector) -> set[str]:

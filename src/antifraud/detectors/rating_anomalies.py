@@ -169,9 +169,11 @@ def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarr
     spread = cross + (mean**2).sum(axis=1)[classes]
     shops_in = np.maximum(np.bincount(classes[rated], minlength=n_classes), 1)
     r = np.bincount(classes[rated], weights=spread[rated], minlength=n_classes) / shops_in
-    r /= (mean * (1 - mean)).sum(axis=1)
     u = np.bincount(classes[rated], weights=1 / totals[rated], minlength=n_classes) / shops_in
+    # One category (a one-day export's days) has no spread to measure: r is NaN, the precision
+    # then the largest the class's counts allow.
     with np.errstate(divide="ignore", invalid="ignore"):
+        r /= (mean * (1 - mean)).sum(axis=1)
         c = np.where(r > u, (1 - r) / (r - u), np.inf)
     return classes, mean, np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
 
