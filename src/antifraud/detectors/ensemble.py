@@ -69,7 +69,7 @@ once, at ``fit``: ``threshold_[kind]`` is :data:`HELD` (what the reported rings 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_random_state, has_fit_parameter
 
 from antifraud.detectors.account_takeover import AccountTakeoverDetector
@@ -217,6 +218,10 @@ class BrushingEnsemble(_BaseComposition):
         that share of each kind of entity instead (a quota: the highest scores).
     random_state : int, RandomState or None
         Seeds the detectors whose own ``random_state`` is None.
+    n_jobs : int or None
+        Detectors fitted at once, in threads (their kernels release the GIL); None means 1
+        unless in a :func:`joblib.parallel_config` context, -1 all cores. The results are the
+        same for any value.
 
     Attributes
     ----------
@@ -260,6 +265,7 @@ class BrushingEnsemble(_BaseComposition):
         "target_min_share": [Interval(Real, 0, 1, closed="both")],
         "contamination": [Interval(Real, 0, 0.5, closed="right"), None],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -281,6 +287,7 @@ class BrushingEnsemble(_BaseComposition):
         target_min_share: float = 0.1,
         contamination: float | None = None,
         random_state: int | np.random.RandomState | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         self.detectors = detectors
         self.reviews = reviews
@@ -298,6 +305,7 @@ class BrushingEnsemble(_BaseComposition):
         self.target_min_share = target_min_share
         self.contamination = contamination
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def get_params(self, deep: bool = True) -> dict:
         """Parameters of the ensemble and, with ``deep``, of every step (``name__param``)."""
@@ -327,13 +335,14 @@ class BrushingEnsemble(_BaseComposition):
         # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
         # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
         offered = {"suspicion": 1 - (1 - self.behaviour_) ** self.behaviour_weight_, "shared": shared}
-        self.detectors_ = Bunch()
-        candidates = []
-        for name, detector in steps:
-            detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
-            self.detectors_[name] = detector
-            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))
-                           for g in detector.groups_]
+        # The review scorer needs nothing the detectors find: it is fitted alongside them.
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_step)(detector, data, offered) for detector in [reviews, *(d for _, d in steps)]
+        )
+        self.reviews_ = fitted[0]
+        self.detectors_ = Bunch(**{name: detector for (name, _), detector in zip(steps, fitted[1:])})
+        candidates = [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))
+                      for name, detector in self.detectors_.items() for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         # Members are tested on the behaviour detectors' evidence too, whoever proposed the ring.
@@ -347,7 +356,6 @@ class BrushingEnsemble(_BaseComposition):
         reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr and _aims(r)], self.merge_containment)
         traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
         self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
-        self.reviews_ = reviews.fit(data, shared=shared)
         self._score(data, orders, tester)
         return self
 
@@ -505,6 +513,11 @@ class BrushingEnsemble(_BaseComposition):
         if self.contamination is None:
             return HELD
         return float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
+
+
+def _fit_step(detector: Detector | ReviewScorer, data: DetectionData, offered: dict) -> Detector | ReviewScorer:
+    """``detector`` fitted on ``data`` with those of the ``offered`` fit parameters it takes."""
+    return detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
 
 
 def _dropped(step: Detector | str) -> bool:
