@@ -89,7 +89,7 @@ from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
 from antifraud.detectors.mutual_brushing import MutualBrushingDetector
-from antifraud.detectors.naming import ring_kind
+from antifraud.detectors.naming import TRACE_FEATURES, ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
@@ -355,7 +355,7 @@ class BrushingEnsemble(_BaseComposition):
         self.candidates_ = _ranked(rings)
         reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr and _aims(r)], self.merge_containment)
         traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
-        self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
+        self.rings_ = _ranked([self._name(r, data, orders, traces, tester) for r in reported])
         self._score(data, orders, tester)
         return self
 
@@ -442,17 +442,29 @@ class BrushingEnsemble(_BaseComposition):
             ring.q_value = float(q)
             ring.evidence["log10_q"] = _log10(ring.q_value)
 
-    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]]) -> Ring:
+    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]],
+              tester: RingTester) -> Ring:
         """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`), the
         behaviour detectors' evidence (``traces``: their step names by the kind they trace)
-        included."""
+        included.
+
+        A trace its detectors selected the ring on is left out of its significance test, which
+        it would bias, but still says what the ring is: it is tested for the name alone (young
+        accounts make a farm whichever detector found them).
+        """
+        evidence = ring.evidence
+        missing = [f for f in TRACE_FEATURES if f"log10_p_{f}" not in evidence and f in tester.features]
+        if missing:
+            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims),
+                               exclude=set(tester.features) - set(missing))
+            evidence = {f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()} | evidence
         linked = 0.0
         if data.links is not None:
             linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
         bought = orders[ring.accounts]
         at_targets = np.asarray(bought[:, ring_targets(ring.merchants, ring.victims)].sum(axis=1)).ravel()
         outside = float(np.median(1 - at_targets / np.maximum(np.asarray(bought.sum(axis=1)).ravel(), 1)))
-        ring.kind = ring_kind(ring.evidence, attack=bool(ring.victims.size), linked_share=linked,
+        ring.kind = ring_kind(evidence, attack=bool(ring.victims.size), linked_share=linked,
                               outside_share=outside, traces=traces)
         return ring
 
