@@ -57,11 +57,12 @@ being anomalous in a period when one of its orders at the shop then is. Every wi
 is anomalous at the shop's base rate, known only through the shop's accounts outside the
 window plus ``prior_orders`` pseudo-accounts at the export's rate (a Beta(hits, misses) rate),
 so a shop that always ships this way is not a finding and a small shop is judged by the
-export's rate. A ring spread over weeks fills several periods, which a single period's test would read
-against the ring's own other weeks; a window that holds it is read against the shop's weeks
-without it. Windows are significant at ``alpha`` with Bonferroni's correction over every window
-with an account (and over the levels below); of a shop's significant windows that overlap,
-only the best says where the batch is, and its (shop, period) cells are significant.
+export's rate. A ring spread over weeks fills several periods, which a single period's test
+would read against the ring's own other weeks; a window that holds it is read against the
+shop's weeks without it. Windows are significant at ``alpha`` with Bonferroni's correction
+over every window with an account (and over the levels below); of a shop's significant windows
+that overlap, only the best says where the batch is, and its (shop, period) cells are
+significant.
 
 The test runs at two levels of order anomaly, ``order_alpha`` and ``strict_order_alpha``: a
 ranked test cannot give an order a p-value below its rank, so a ring whose fake orders are a
@@ -144,10 +145,10 @@ def _parse(offsets, data, valid):  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _lower_to(out, keys, values):  # pragma: no cover - compiled
-    """``out[k] = min(out[k], v)`` for every pair of ``keys`` and ``values``, in place."""
+def _raise_to(out, keys, values):  # pragma: no cover - compiled
+    """``out[k] = max(out[k], v)`` for every pair of ``keys`` and ``values``, in place."""
     for i in range(keys.shape[0]):
-        if values[i] < out[keys[i]]:
+        if values[i] > out[keys[i]]:
             out[keys[i]] = values[i]
 
 
@@ -534,7 +535,8 @@ class EmptyParcelDetector(Detector):
         return np.maximum(seconds("confirmed_at") - start, 0.0)
 
     def _fit(self, data: DetectionData) -> None:
-        """Test every order, count the anomalous ones per (shop, period), group the batches."""
+        """Test every order, count the anomalous accounts per window of a shop's periods, group
+        the batches."""
         table, names = data.table, set(data.table.column_names)
         n_orders, n_accounts, n_shops = len(data.order_rows), data.graph.n_rows, data.graph.n_cols
         shops = data.order_cols.astype(np.int64)
@@ -613,9 +615,9 @@ class EmptyParcelDetector(Detector):
         pair_run, pair_shop = pairs // n_shops, pairs % n_shops
         indptr, order = group_by(pair_shop, n_shops)
         usual = group_quantile(indptr, order, span[pair_run], self.reference_quantile)
-        lenient = np.zeros(n_runs)
-        _lower_to(lenient, pair_run, -usual[pair_shop])  # the largest usual, negated
-        ratio = np.where(np.bincount(runs[known], minlength=n_runs) >= 2, span / np.maximum(-lenient, 1.0), np.nan)
+        lenient = np.ones(n_runs)  # the largest usual of the run's shops (a span is at least 1)
+        _raise_to(lenient, pair_run, usual[pair_shop])
+        ratio = np.where(np.bincount(runs[known], minlength=n_runs) >= 2, span / lenient, np.nan)
         out[known] = pooled_tail(ratio, upper=True)[runs[known]]
         return out
 
