@@ -572,11 +572,11 @@ class EmptyParcelDetector(Detector):
         units = _Units.of(data, tested, self.period)
         cell_of = units.cell_of
         chosen = np.zeros(n_orders, dtype=bool)
-        cell_p = np.zeros(0)
+        cell_p = np.zeros(len(units.cells))  # the best window's log10 p at either level, 0 for none
         for level in levels:
             anomalous = combined <= level
             significant, level_p = self._significant_cells(units, anomalous, len(levels))
-            cell_p = np.minimum(cell_p, level_p) if len(cell_p) else level_p
+            cell_p = np.minimum(cell_p, level_p)
             batch = anomalous & tested & significant[cell_of]
             # a run that carries a significant batch is the service's block: its other
             # anomalous orders belong to the batch too (a batch spilling over a window's end)
