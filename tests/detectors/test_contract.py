@@ -297,7 +297,7 @@ def test_known_answer_floor(name, bench):
 def test_rings_are_named_by_what_their_members_do_whichever_detector_found_them(bench):
     # A farm found by the shop-pair detector, which selects on behaviour, was named dense_block
     # (its members' young accounts were left out of its test): 9 of the 12 found rings were
-    # named right, now 10.
+    # named right. Now 12 of 13 (the empty-parcel windows find one more).
     data, rings = bench
     found = BrushingEnsemble(random_state=0).fit(data).rings_
     members = [set(data.graph.row_labels[r.accounts]) for r in found]
@@ -307,7 +307,7 @@ def test_rings_are_named_by_what_their_members_do_whichever_detector_found_them(
         similarity = [len(planted & m) / len(planted | m) for m in members]
         if max(similarity, default=0) >= 0.5:
             named.append(found[int(np.argmax(similarity))].kind == ring["kind"])
-    assert len(named) == 12 and sum(named) >= 10
+    assert len(named) >= 12 and np.mean(named) >= 0.9
 
 
 def test_review_scorer_floor(bench):
