@@ -116,7 +116,7 @@ __all__ = [
 DAY = 86_400.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _parse(offsets, data, valid):  # pragma: no cover - compiled
     """Prefix key and serial of every tracking number: the serial is the trailing run of digits
     (its last 18 when longer), the key hashes everything before it with the serial's length.
@@ -144,7 +144,7 @@ def _parse(offsets, data, valid):  # pragma: no cover - compiled
     return keys, serials
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _raise_to(out, keys, values):  # pragma: no cover - compiled
     """``out[k] = max(out[k], v)`` for every pair of ``keys`` and ``values``, in place."""
     for i in range(keys.shape[0]):
@@ -297,7 +297,7 @@ def min_pvalues(pvalues: np.ndarray) -> np.ndarray:
     return np.where(m > 0, -np.expm1(m * np.log1p(-np.minimum(smallest, 1.0 - 1e-16))), 1.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _betabinom_log_sf(k, n, a, b):  # pragma: no cover - compiled
     """Natural log of P(X >= k) for X beta-binomial(n, a, b), per cell, summing the pmf upwards
     from ``k`` by its ratio recurrence until the terms past the mode stop counting."""
