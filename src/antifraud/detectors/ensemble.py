@@ -172,6 +172,9 @@ class Ring:
     #: Benjamini-Hochberg q-value over all the export's candidate rings.
     p_value: float = 1.0
     q_value: float = 1.0
+    #: ``log10_p_<feature>`` of the traces (:data:`~antifraud.detectors.naming.TRACE_FEATURES`)
+    #: its test left out because its detectors selected it on them: they name it only.
+    traces: dict[str, float] = field(default_factory=dict)
 
 
 class BrushingEnsemble(_BaseComposition):
@@ -355,7 +358,7 @@ class BrushingEnsemble(_BaseComposition):
         self.candidates_ = _ranked(rings)
         reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr and _aims(r)], self.merge_containment)
         traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
-        self.rings_ = _ranked([self._name(r, data, orders, traces, tester) for r in reported])
+        self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
         self._score(data, orders, tester)
         return self
 
@@ -433,31 +436,26 @@ class BrushingEnsemble(_BaseComposition):
         """
         for ring in rings:
             exclude = set(ring.detectors).union(*(_selected_on(steps[name]) for name in ring.detectors))
-            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude)
+            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude, TRACE_FEATURES)
             own = [10 ** ring.evidence[f"log10_p_{name}"] for name in ring.detectors if f"log10_p_{name}" in ring.evidence]
             ring.p_value = bonferroni_combination([test.p_value, *own])
             ring.evidence.update({f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()})
+            ring.traces = {f"log10_p_{name}": _log10(p) for name, p in test.described_p.items()}
             ring.evidence["log10_p"] = _log10(ring.p_value)
         for ring, q in zip(rings, benjamini_hochberg(np.array([r.p_value for r in rings]))):
             ring.q_value = float(q)
             ring.evidence["log10_q"] = _log10(ring.q_value)
 
-    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]],
-              tester: RingTester) -> Ring:
+    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]]) -> Ring:
         """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`), the
         behaviour detectors' evidence (``traces``: their step names by the kind they trace)
         included.
 
         A trace its detectors selected the ring on is left out of its significance test, which
-        it would bias, but still says what the ring is: it is tested for the name alone (young
-        accounts make a farm whichever detector found them).
+        it would bias, but still says what the ring is (``Ring.traces``: young accounts make a
+        farm whichever detector found them).
         """
-        evidence = ring.evidence
-        missing = [f for f in TRACE_FEATURES if f"log10_p_{f}" not in evidence and f in tester.features]
-        if missing:
-            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims),
-                               exclude=set(tester.features) - set(missing))
-            evidence = {f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()} | evidence
+        evidence = ring.traces | ring.evidence
         linked = 0.0
         if data.links is not None:
             linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
@@ -636,10 +634,11 @@ def _merge_same_target(rings: list[Ring]) -> list[Ring]:
 def _absorb(merged: dict, key: object, ring: Ring) -> None:
     """Add ``ring`` to the merged ring under ``key`` (or start it): union of accounts, merchants,
     victims, incidental shops and detectors; the best score and its kind, the best p- and
-    q-values, and each piece of evidence at its strongest."""
+    q-values, and each piece of evidence (and trace) at its strongest."""
     if key not in merged:
         merged[key] = Ring(ring.accounts.copy(), ring.merchants.copy(), ring.score, ring.kind, list(ring.detectors),
-                           ring.victims.copy(), dict(ring.evidence), ring.incidental.copy(), ring.p_value, ring.q_value)
+                           ring.victims.copy(), dict(ring.evidence), ring.incidental.copy(), ring.p_value, ring.q_value,
+                           dict(ring.traces))
         return
     m = merged[key]
     m.accounts = np.union1d(m.accounts, ring.accounts)
@@ -654,6 +653,8 @@ def _absorb(merged: dict, key: object, ring: Ring) -> None:
         # log10 p-values are strongest at their least; every other value at its most.
         strongest = min if name.startswith("log10_") else max
         m.evidence[name] = strongest(m.evidence.get(name, value), value)
+    for name, value in ring.traces.items():
+        m.traces[name] = min(m.traces.get(name, value), value)
 
 
 def _percentiles(accounts: pd.DataFrame) -> pd.DataFrame:

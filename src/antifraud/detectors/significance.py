@@ -65,12 +65,16 @@ class RingTest:
     controls : str
         ``"targets"`` (the shops' other buyers on the ring's days) or ``"population"``
         (buyers anywhere on those days).
+    described_p : dict of str to float
+        One-sided p-value of each feature asked to be described although left out of
+        ``p_value`` (it says what the ring is, not whether it is one).
     """
 
     p_value: float
     feature_p: dict[str, float] = field(default_factory=dict)
     n_controls: int = 0
     controls: str = "targets"
+    described_p: dict[str, float] = field(default_factory=dict)
 
 
 def bonferroni_combination(p_values: Iterable[float]) -> float:
@@ -147,34 +151,45 @@ class RingTester:
         self._by_time = np.argsort(data.times, kind="stable")
         self._times = data.times[self._by_time]
 
-    def test(self, accounts: np.ndarray, targets: np.ndarray, exclude: Iterable[str] = ()) -> RingTest:
-        """Test the ring of ``accounts`` at ``targets``, leaving out the features in ``exclude``."""
+    def test(self, accounts: np.ndarray, targets: np.ndarray, exclude: Iterable[str] = (),
+             describe: Iterable[str] = ()) -> RingTest:
+        """Test the ring of ``accounts`` at ``targets``, leaving out the features in ``exclude``
+        (those of them in ``describe`` are tested too, into ``described_p`` only)."""
         data = self.data
         first, last = self._days(data.orders_of(accounts, targets) if targets.size else data.orders_of(accounts))
         if first == last:
             return RingTest(1.0)
         controls, kind = self._controls(accounts, targets, first, last)
-        feature_p = {}
+        exclude, describe = set(exclude), set(describe)
+        tested: dict[str, dict[str, float]] = {"feature": {}, "described": {}}
         for name, (values, direction) in self.features.items():
-            if name in exclude:
+            if name in exclude and name not in describe:
                 continue
             ring, ctrl = values[accounts], values[controls]
             ring, ctrl = ring[~np.isnan(ring)], ctrl[~np.isnan(ctrl)]
             if ring.size < 3 or ctrl.size < 3 or np.ptp(np.concatenate([ring, ctrl])) == 0:
                 continue
             alternative = "less" if direction < 0 else "greater"
-            feature_p[name] = float(mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic").pvalue)
-        return RingTest(bonferroni_combination(feature_p.values()), feature_p, int(controls.size), kind)
+            p = float(mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic").pvalue)
+            tested["described" if name in exclude else "feature"][name] = p
+        return RingTest(bonferroni_combination(tested["feature"].values()), tested["feature"], int(controls.size),
+                        kind, tested["described"])
 
     def shares(self, accounts: np.ndarray, merchants: np.ndarray) -> np.ndarray:
-        """Share of each merchant's orders on the ring's days that ``accounts`` placed.
+        """Share of each merchant's (ascending) orders on the ring's days that ``accounts`` placed.
+
+        The ring's days span all its orders at ``merchants``, so its count at a merchant is all
+        its orders there, and the merchant's is a slice of its orders in time order.
 
         Examples
         --------
         >>> tester.shares(ring_accounts, np.array([3, 8])).round(2)  # doctest: +SKIP
         array([0.91, 0.02])
         """
-        return self.exposure(accounts, merchants)[2]
+        own = self.data.orders_of(accounts, merchants)
+        first, last = self._days(own)
+        ring = np.bincount(np.searchsorted(merchants, self.data.order_cols[own]), minlength=merchants.size)
+        return ring / np.maximum([self._orders_at(j, first, last).size for j in merchants.tolist()], 1)
 
     def exposure(self, accounts: np.ndarray, merchants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every order at ``merchants`` (ascending) on the ring's days, and the ring's share there.
@@ -185,14 +200,9 @@ class RingTester:
         data = self.data
         first, last = self._days(data.orders_of(accounts, merchants))
         at = [self._orders_at(j, first, last) for j in merchants.tolist()]
-        sizes = np.array([p.size for p in at], dtype=np.int64)
+        share = self.shares(accounts, merchants)
         positions = np.concatenate(at or [np.zeros(0, np.int64)])
-        member = np.zeros(data.graph.n_rows, dtype=bool)
-        member[accounts] = True
-        ring = np.bincount(np.repeat(np.arange(sizes.size), sizes), weights=member[data.order_rows[positions]],
-                           minlength=sizes.size)
-        share = ring / np.maximum(sizes, 1)
-        return positions, np.repeat(share, sizes), share
+        return positions, np.repeat(share, [p.size for p in at]), share
 
     def _days(self, positions: np.ndarray) -> tuple[int, int]:
         """The whole days (epoch seconds, end exclusive) the orders at ``positions`` span."""
