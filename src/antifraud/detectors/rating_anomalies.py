@@ -485,24 +485,22 @@ def _established(X: DetectionData, rated: np.ndarray, distance: int, min_orders:
 
 @dataclass
 class _Windows:
-    """Every window tested (its shop, first day, length, ratings, those of each extreme band
-    and those of the band from raters not established) and the priors of its shop's share of
-    the band's new raters' ratings and, per band, of their timing."""
+    """Every window tested (its shop, first day, length, ratings and, per extreme band, new
+    raters' ratings of the band), its shop's counts, and per band the priors of a shop's share
+    of new raters' ratings of the band and of their timing."""
 
     shop: np.ndarray
     day: np.ndarray
     length: np.ndarray
     ratings: np.ndarray
     in_band: dict[int, np.ndarray]
+    #: Per band, each shop's new raters' ratings of the band; and each shop's ratings.
     shop_counts: dict[int, np.ndarray]
     shop_ratings: np.ndarray
     #: Per band, the Beta prior (classes, mean, precision) of a shop's share of new raters' ratings of the band.
     rating_prior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     #: Per band, the prior share of the shop's new raters' ratings of the band falling in the window and its precision.
     timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
-
-    def __len__(self) -> int:
-        return self.shop.size
 
     def n_tests(self, min_size: int) -> int:
         """How many tests could reject: a window's shift test needs ``min_size`` ratings in it and
@@ -546,8 +544,7 @@ def _windows(key: np.ndarray, band: np.ndarray, new: np.ndarray, span: int, leng
         share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
         timing[b] = share, precision[classes[shop]]
     return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()},
-                    shop_counts, shop_ratings,
-                    rating_prior, timing)
+                    shop_counts, shop_ratings, rating_prior, timing)
 
 
 def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
