@@ -21,6 +21,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from joblib import parallel_config
+
 from antifraud import __version__
 from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.features.data import DetectionData, prepare
@@ -76,6 +78,7 @@ def detect(
     ensemble: BrushingEnsemble | None = None,
     pseudonymizer: Pseudonymizer | None = None,
     config_file: str | Path | None = None,
+    n_jobs: int | None = -1,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
 
@@ -119,6 +122,9 @@ def detect(
     config_file : path, optional
         The configuration file ``ensemble`` was built from
         (:func:`~antifraud.detectors.load_config`), recorded in ``run.json`` with its SHA-256.
+    n_jobs : int or None
+        Detectors fitted at once, in threads, where the ensemble's own ``n_jobs`` is None: -1
+        (the default) every core, None or 1 one at a time. The outputs do not depend on it.
 
     Raises
     ------
@@ -151,7 +157,8 @@ def detect(
             say("building graphs and features")
             data = _timed(result.timings, "graphs_and_features", prepare, result.table)
             say("running detectors")
-            _timed(result.timings, "detectors", ensemble.fit, data)
+            with parallel_config(n_jobs=n_jobs):
+                _timed(result.timings, "detectors", ensemble.fit, data)
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),

@@ -89,6 +89,15 @@ _DIGITS = frozenset("0123456789")
 _ORGANISATION_VALUES: dict[str, int] = {
     ch: i for i, ch in enumerate("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 }
+# The check characters by value, 1-11 (``11 - sum mod 11``): 10 is written X and 11 is written 0.
+_ORGANISATION_CHECK = "0123456789X0"
+# Each byte's value in ALPHABET and in the organisation alphabet, -1 outside: codes checked as arrays.
+_BYTE_VALUES = np.full(256, -1, dtype=np.int64)
+_BYTE_VALUES[np.frombuffer(ALPHABET.encode(), np.uint8)] = np.arange(len(ALPHABET))
+_BYTE_ORGANISATION_VALUES = np.full(256, -1, dtype=np.int64)
+_BYTE_ORGANISATION_VALUES[np.frombuffer("".join(_ORGANISATION_VALUES).encode(), np.uint8)] = list(
+    _ORGANISATION_VALUES.values()
+)
 # Hyphens, dashes and minus signs (after NFKC) that separate groups of a code.
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212")
 # Invisible spaces that str.isspace() does not cover (zero-width space, word joiner, BOM).
@@ -195,12 +204,22 @@ def check_character(first17: str) -> str:
     if len(first17) != 17:
         raise ValueError(f"need the first 17 characters of a code, got {len(first17)}")
     try:
-        total = sum(_VALUES[ch] * w for ch, w in zip(first17, WEIGHTS, strict=True))
+        values = np.array([_VALUES[ch] for ch in first17])
     except KeyError as exc:
         raise ValueError(
             f"{_describe(exc.args[0])} is outside the credit-code alphabet {ALPHABET}"
         ) from None
-    return ALPHABET[(31 - total % 31) % 31]
+    return ALPHABET[int(_check_values(values[None])[0])]
+
+
+def _check_values(values: np.ndarray) -> np.ndarray:
+    """Value of the position-18 check character of each row of 17 character values."""
+    return (31 - values @ np.array(WEIGHTS) % 31) % 31
+
+
+def _organisation_check_values(values: np.ndarray) -> np.ndarray:
+    """``11 - (sum mod 11)``, 1-11, of each row of the 8 organisation-code character values."""
+    return 11 - values @ np.array(ORGANISATION_WEIGHTS) % 11
 
 
 def organisation_check_character(organisation_code: str) -> str:
@@ -238,16 +257,12 @@ def organisation_check_character(organisation_code: str) -> str:
             f"need the 8 characters of an organisation code, got {len(organisation_code)}"
         )
     try:
-        total = sum(
-            _ORGANISATION_VALUES[ch] * w
-            for ch, w in zip(organisation_code, ORGANISATION_WEIGHTS, strict=True)
-        )
+        values = np.array([_ORGANISATION_VALUES[ch] for ch in organisation_code])
     except KeyError as exc:
         raise ValueError(
             f"{_describe(exc.args[0])} is not a digit or upper-case Latin letter"
         ) from None
-    c = 11 - total % 11
-    return {10: "X", 11: "0"}.get(c, str(c))
+    return _ORGANISATION_CHECK[int(_organisation_check_values(values[None])[0])]
 
 
 def validate(code: str) -> UsccResult:
@@ -396,9 +411,10 @@ def validate_many(codes: Iterable[str | None]) -> pd.DataFrame:
     series = codes if isinstance(codes, pd.Series) else pd.Series(list(codes))
     labels, uniques = pd.factorize(series, use_na_sentinel=True)
 
-    rows: list[tuple[str | None, str, str, str]] = []
-    for value in uniques:
-        rows.append(_row(value))
+    clean = _clean(uniques)
+    rows: list[tuple[str | None, str, str, str]] = [
+        (value, "valid", "", "") if ok else _row(value) for value, ok in zip(uniques, clean)
+    ]
     rows.append((None, "missing", "", ""))  # for labels of -1 (None, NaN, NA)
 
     table = pd.DataFrame(
@@ -414,6 +430,28 @@ def validate_many(codes: Iterable[str | None]) -> pd.DataFrame:
     out.index = series.index
     out.insert(0, "input", series.array)
     return out
+
+
+def _clean(values: Iterable[object]) -> np.ndarray:
+    """Which values are normalised codes that :func:`validate` finds valid without a warning,
+    checked as one array (the others are validated one by one, for their reasons)."""
+    values = list(values)
+    clean = np.zeros(len(values), dtype=bool)
+    at = [i for i, v in enumerate(values) if isinstance(v, str) and len(v) == _LENGTH and v.isascii()]
+    if not at:
+        return clean
+    chars = np.frombuffer("".join(values[i] for i in at).encode("ascii"), np.uint8).reshape(-1, _LENGTH)
+    code, organisation = _BYTE_VALUES[chars], _BYTE_ORGANISATION_VALUES[chars[:, 8:16]]
+    expected_organisation = np.frombuffer(_ORGANISATION_CHECK.encode(), np.uint8)[
+        _organisation_check_values(organisation)
+    ]
+    clean[at] = (
+        (code >= 0).all(axis=1)
+        & (code[:, 2:8] < 10).all(axis=1)  # the region code is six digits
+        & (_check_values(code[:, :17]) == code[:, 17])
+        & (expected_organisation == chars[:, 16])
+    )
+    return clean
 
 
 def _row(value: object) -> tuple[str | None, str, str, str]:

@@ -247,9 +247,12 @@ FLOORS = {
     "promoted_shops": ({"camouflage": 0.75, "dense_block": 0.75, "account_farm": 0.25, "hijacked_accounts": 1.0},
                        0.887),
     "lockstep": ({"camouflage": 0.5, "dense_block": 0.75, "account_farm": 0.25, "hijacked_accounts": 0.0}, 0.326),
-    # Masked phones identify nobody (issue 11): the communities they made are gone.
-    "communities": ({"account_farm": 1.0, "hijacked_accounts": 0.25, "mutual_brushing": 0.75, "negative_attack": 0.25},
-                    0.161),
+    # Masked phones identify nobody (issue 11): the communities they made are gone. Links weaker
+    # than a scored community's density no longer glue rings into crowds: more of them are found
+    # (hijacked 0.25 -> 0.75, mutual 0.75 -> 1.0), among more honest communities (precision 0.162
+    # -> 0.137) that the ensemble's significance test is there for.
+    "communities": ({"account_farm": 1.0, "hijacked_accounts": 0.75, "mutual_brushing": 1.0, "negative_attack": 0.25},
+                    0.137),
     # Mutual rings here have one shop pair each and 375 shops: a shared prefix is too common to
     # pass the operator test (it finds them all at 1M orders).
     # Raters are new unless they bought at the shop or have three orders a week away (issue 11's
@@ -292,6 +295,22 @@ def test_known_answer_floor(name, bench):
     kinds, least_precision = FLOORS[name]
     assert {k: recall[k] for k in kinds} == {k: max(recall[k], floor) for k, floor in kinds.items()}
     assert precision >= least_precision
+
+
+def test_rings_are_named_by_what_their_members_do_whichever_detector_found_them(bench):
+    # A farm found by the shop-pair detector, which selects on behaviour, was named dense_block
+    # (its members' young accounts were left out of its test): 9 of the 12 found rings were
+    # named right. Now 12 of 13 (the empty-parcel windows find one more).
+    data, rings = bench
+    found = BrushingEnsemble(random_state=0).fit(data).rings_
+    members = [set(data.graph.row_labels[r.accounts]) for r in found]
+    named = []
+    for ring in rings:
+        planted = set(ring["accounts"])
+        similarity = [len(planted & m) / len(planted | m) for m in members]
+        if max(similarity, default=0) >= 0.5:
+            named.append(found[int(np.argmax(similarity))].kind == ring["kind"])
+    assert len(named) >= 12 and np.mean(named) >= 0.9
 
 
 def test_review_scorer_floor(bench):

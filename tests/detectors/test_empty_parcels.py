@@ -101,6 +101,42 @@ def _ring(rng: np.random.Generator, n_accounts: int = 12, per_account: int = 4) 
     }).assign(item_id=lambda f: f["seller_id"] + "-0")
 
 
+def _quiet_shop(rng: np.random.Generator, shop: str = "s99", n_orders: int = 40) -> pd.DataFrame:
+    """A small shop's honest orders over 60 days: three items of 0.6-1.4 kg, one carrier."""
+    created = np.sort(rng.integers(0, 60 * DAY, n_orders))
+    paid = created + rng.integers(10, 600, n_orders)
+    confirmed = paid + rng.integers(2 * HOUR, 30 * HOUR, n_orders) + rng.integers(2 * DAY, 10 * DAY, n_orders)
+    item = rng.integers(0, 3, n_orders)
+    weight = np.array([0.9, 1.4, 0.6])[item] * rng.uniform(1.0, 1.2, n_orders) + rng.uniform(0.01, 0.1, n_orders)
+    return pd.DataFrame({
+        "buyer_id": [f"q{i}" for i in range(n_orders)], "seller_id": shop,
+        "item_id": [f"{shop}-{i}" for i in item], "created_at": created, "paid_at": paid,
+        "confirmed_at": confirmed.astype(float), "carrier": "中通快递",
+        "tracking_no": [f"7{s}" for s in rng.integers(10**11, 10**12, n_orders)],
+        "parcel_weight_kg": np.round(weight, 2),
+    })
+
+
+def _careful_ring(rng: np.random.Generator, shop: str = "s99", n_accounts: int = 15) -> pd.DataFrame:
+    """A careful ring at the quiet shop: three orders per account over three weeks, confirmed as
+    honest buyers confirm, 20-300 g parcels (a token item), the shop's items as honest buyers
+    pick them, numbers from three blocks bought at different times with the service's other
+    customers' numbers in between (gaps of 1-200)."""
+    n = 3 * n_accounts
+    created = np.sort(10 * DAY + rng.integers(0, 21 * DAY, n))
+    paid = created + rng.integers(10, 600, n)
+    confirmed = paid + rng.integers(2 * HOUR, 30 * HOUR, n) + rng.integers(2 * DAY, 10 * DAY, n)
+    step = rng.integers(1, 200, n)
+    step[[n // 3, 2 * n // 3]] += 10**6
+    return pd.DataFrame({
+        "buyer_id": [f"r{i}" for i in rng.permutation(np.repeat(np.arange(n_accounts), 3))], "seller_id": shop,
+        "item_id": [f"{shop}-{i}" for i in rng.integers(0, 3, n)], "created_at": created, "paid_at": paid,
+        "confirmed_at": confirmed.astype(float), "carrier": "韵达快递",
+        "tracking_no": [f"43{s}" for s in 31234567000 + np.cumsum(step)],
+        "parcel_weight_kg": np.round(np.clip(np.exp(rng.normal(np.log(0.08), 0.5, n)), 0.02, 0.3), 2),
+    })
+
+
 @pytest.fixture(scope="module")
 def honest():
     return _honest(np.random.default_rng(3))
@@ -132,6 +168,21 @@ def test_the_planted_ring_is_found_with_its_shops(planted):
     assert detector.tests_ == ("weight", "confirm", "carrier", "tracking")
     assert (detector.merchant_scores_[group.merchants] == group.score).all()
     assert detector.merchant_scores_.sum() == 2 * group.score
+
+
+def test_a_ring_spread_over_weeks_at_the_shop_it_fills_is_read_against_the_other_weeks(honest):
+    """More than half of the quiet shop's orders are the ring's, over three weeks: each week's
+    accounts read against the shop's other weeks meet the ring again, a window holding the ring's
+    weeks meets the shop's own custom."""
+    rng = np.random.default_rng(5)
+    data = prepare(_table(pd.concat([honest, _quiet_shop(rng), _careful_ring(rng)], ignore_index=True)))
+    ring = _ring_accounts(data).tolist()
+    detector = EmptyParcelDetector().fit(data)
+    assert len(detector.groups_) == 1
+    group = detector.groups_[0]
+    assert group.accounts.tolist() == sorted(ring) and group.merchants.tolist() == _shops(data, ["s99"]).tolist()
+    assert group.evidence["log10_p"] < -4
+    assert EmptyParcelDetector(max_periods=1).fit(data).groups_ == []
 
 
 def test_honest_traffic_gives_no_group(honest):

@@ -66,12 +66,13 @@ def test_scores_in_range_and_thresholds(bench):
     assert (ens.account_scores_ > ens.threshold_["accounts"]).mean() <= 0.02  # ties at the quantile aside
 
 
-def test_same_seed_same_rings(bench):
+def test_same_seed_same_rings_whether_the_detectors_run_one_at_a_time_or_in_threads(bench):
     data, _, _ = bench
     a = BrushingEnsemble(random_state=3).fit(data)
-    b = BrushingEnsemble(random_state=3).fit(data)
-    assert [r.accounts.tolist() for r in a.rings_] == [r.accounts.tolist() for r in b.rings_]
-    assert (a.account_scores_ == b.account_scores_).all()
+    b = BrushingEnsemble(random_state=3, n_jobs=2).fit(data)
+    assert a.rings_ and [r.accounts.tolist() for r in a.rings_] == [r.accounts.tolist() for r in b.rings_]
+    for kind in ("account", "merchant", "order"):
+        assert (getattr(a, f"{kind}_scores_") == getattr(b, f"{kind}_scores_")).all()
 
 
 def test_merge_equals_pairwise_union_find():

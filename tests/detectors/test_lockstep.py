@@ -31,13 +31,15 @@ def reference(accounts, shops, times, n_accounts, window, max_crowd):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.integers(2, 8), st.integers(1, 4), st.integers(0, 60), st.integers(2, 6), st.integers(0, 2**32 - 1))
-def test_co_occurrences_match_reference(n_accounts, n_shops, n, max_crowd, seed):
+@given(st.integers(2, 8), st.integers(1, 4), st.integers(0, 60), st.integers(2, 6), st.integers(1, 3),
+       st.integers(0, 2**32 - 1))
+def test_co_occurrences_match_reference(n_accounts, n_shops, n, max_crowd, min_shops, seed):
     rng = np.random.default_rng(seed)
     accounts, shops = rng.integers(0, n_accounts, n), rng.integers(0, n_shops, n)
     times = rng.integers(0, 20, n).astype(float)
-    got = co_occurrences(accounts, shops, times, n_accounts, n_shops, 5, max_crowd).toarray()
-    assert (got == reference(accounts, shops, times, n_accounts, 5, max_crowd)).all()
+    got = co_occurrences(accounts, shops, times, n_accounts, n_shops, 5, max_crowd, min_shops).toarray()
+    expected = reference(accounts, shops, times, n_accounts, 5, max_crowd)
+    assert (got == np.where(expected >= min_shops, expected, 0)).all()
 
 
 @pytest.fixture(scope="module")

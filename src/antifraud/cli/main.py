@@ -165,6 +165,10 @@ def detect(
         typer.Option("--issued-at", help="Issue the records at this RFC 3339 time (default: SOURCE_DATE_EPOCH, "
                                          "else now); fixed, the same inputs and seed give identical files."),
     ] = None,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", help="Detectors run at once, in threads (-1: one per core); the "
+                                               "results do not depend on it.")
+    ] = -1,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
@@ -193,6 +197,7 @@ def detect(
         run = run_detection(
             exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued,
             progress=progress, ensemble=ensemble, pseudonymizer=Pseudonymizer.from_environment(), config_file=config,
+            n_jobs=jobs,
         )
     print_detection_summary(run)
     if fail_on_findings and any(run.findings.scores[kind].flagged.any() for kind in ("accounts", "merchants")):

@@ -61,7 +61,7 @@ class Peeling(NamedTuple):
         return np.flatnonzero(keep[: self.n_rows]), np.flatnonzero(keep[self.n_rows :])
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log_column_weights(indices, data, n_cols, offset):  # pragma: no cover - compiled
     """``1 / log(offset + d_j)`` with ``d_j`` the sum of column ``j``, in storage order."""
     mass = np.zeros(n_cols, dtype=np.float64)
@@ -135,7 +135,7 @@ def _sift_down(keys, nodes, pos, i, size):  # pragma: no cover - compiled
     pos[node] = i
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _degrees(indptr, weights, out, first):  # pragma: no cover - compiled
     for v in range(indptr.shape[0] - 1):
         s = 0.0
@@ -144,7 +144,7 @@ def _degrees(indptr, weights, out, first):  # pragma: no cover - compiled
         out[first + v] = s
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _release(u, indptr, indices, weights, offset, keys, nodes, pos):  # pragma: no cover - compiled
     """Take node ``u``'s edges off its remaining neighbours (node ids ``offset + indices``)."""
     for p in range(indptr[u], indptr[u + 1]):
@@ -154,7 +154,7 @@ def _release(u, indptr, indices, weights, offset, keys, nodes, pos):  # pragma: 
             _sift_up(keys, nodes, pos, i)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _peel(row_ptr, row_idx, row_w, col_ptr, col_idx, col_w, min_rows, min_cols):  # pragma: no cover - compiled
     """Peel the graph given as CSR and CSC; return (removal order, best prefix length, its g)."""
     n_rows = row_ptr.shape[0] - 1

@@ -9,7 +9,9 @@ so each is read against the order's own shop's (and item's) usual, never against
     The parcel's weight against its item's usual parcel (its shop's, for an item with fewer
     than ``min_reference`` weighed parcels, or without ``item_id``): ``(w + r) / (q + r)``, ``q``
     the ``reference_quantile`` of the reference's weights and ``r`` the export's resolution,
-    10 g. A jewellery shop's parcels weigh grams, and so does its ``q``.
+    10 g. A jewellery shop's parcels weigh grams, and so does its ``q``. An item's own few
+    parcels are a better usual than its shop's: at a shop of one heavy item and light ones, the
+    shop's usual makes every light item's parcel look empty.
 ``confirm``
     Seconds from payment (creation, where ``paid_at`` is missing) to confirmed receipt against
     the shop's usual, the same way (resolution one minute). A shop of virtual goods confirms in
@@ -24,44 +26,63 @@ so each is read against the order's own shop's (and item's) usual, never against
     its labels in batches, so its serials are consecutive too, but a batch is one shop's
     parcels dispatched together: orders of one shop created within a day or two. A service
     sells a block of numbers that it bought in bulk to several shops, and each shop spends its
-    part on fake orders as they are placed, over days, in order of creation; so its runs cross
-    shops, or span many creation days at one shop, without matching the shop's own batches.
-    The statistic is the run's number of distinct (shop, creation day) pairs against the
-    shop's usual, the ``reference_quantile`` of the spans of the shop's runs, each run counted
-    once: a shop that prints daily batches has batch-long runs as its usual, and one long run
-    of fake orders, however many orders it holds, is one run among the shop's.
+    part on fake orders as they are placed, over days, in order of creation, with the
+    service's other customers' numbers in between; so its runs cross shops, or span many
+    creation days at one shop, without matching the shop's own batches. The statistic is the
+    run's number of distinct (shop, creation day) pairs against the shop's usual, the
+    ``reference_quantile`` of the spans of the shop's runs, each run counted once: a shop that
+    prints daily batches has batch-long runs as its usual, and one long run of fake orders,
+    however many orders it holds, is one run among the shop's. Only numbers with a neighbour
+    take the test (a lone number says nothing about batches).
 
-Once divided by their reference, the weight, confirmation and tracking statistics are ranked
-over the whole export: an order's p-value is the share of the export's orders at least as far
-in the tail. The null model is that, scaled by its own shop's or item's usual, an order is
-drawn from the export's ordinary fulfilment. An order takes the tests its values allow, and
-their smallest p-value, Šidák-corrected for their number, is its combined p-value
-(``order_scores_`` is one minus it): where fake orders swamp a small shop's usual, one test
-(the tracking run, ranked against other shops' runs) may carry the evidence alone. The order
-is anomalous when the combined p-value is at most ``order_alpha``, which by construction is
-true of at most that share of the export's orders.
+Once divided by their reference, the weight and confirmation statistics are ranked over the
+whole export: an order's p-value is the share of the export's orders at least as far in the
+tail. The tracking statistic is ranked over runs instead, each once among the export's runs of
+two or more numbers (a run across shops against the largest usual among them): a run is one
+draw of a shop's or a service's numbering however many parcels it holds, and ranking its
+orders would let a long block of fake orders fill the tail it is ranked in. The null model is
+that, scaled by its own shop's or item's usual, an order (a run) is drawn from the export's
+ordinary fulfilment. An order takes the tests its values allow, and their smallest p-value,
+Šidák-corrected for their number, is its combined p-value (``order_scores_`` is one minus it):
+where fake orders swamp a small shop's usual, one test (the tracking run, ranked against other
+shops' runs) may carry the evidence alone. An order is anomalous at a level when its combined
+p-value is at most that level, which is true of at most that share of the export's orders in
+each test but tracking, and of that share of its runs there.
 
-One odd parcel is nothing; a batch of them is something. Accounts are counted per (shop,
-``period``) cell, ``k`` of the cell's ``n`` accounts having an anomalous order there (accounts,
-not orders: one buyer's habits make all its orders alike). Under the null, ``k`` is
-beta-binomial: each account is anomalous at the shop's base rate, known only through the shop's
-accounts outside the cell plus ``prior_orders`` pseudo-accounts at the export's rate (a
-Beta(hits, misses) rate), so a shop that always ships this way is not a finding and a small
-shop is judged by the export's rate. Cells are significant at ``alpha`` with Bonferroni's
-correction over every cell with a tested order. Their anomalous orders, with the anomalous
-orders sharing a tracking run with them (a block spilling over a period's end), are kept for
-the accounts whose anomalous orders at the shop are themselves significant (binomial at
-``order_alpha``, the most an honest order's chance of being anomalous can be). Accounts, shops and
-tracking runs of the kept orders join into connected components: each with at least
-``min_accounts`` accounts is a group of kind ``"empty_parcel"`` with its shops as merchants.
-Its ``evidence["log10_p"]`` is the Bonferroni-corrected log10 p-value of its most significant
-cell, and its score ``L / (L + L_alpha)`` with ``L = -log10_p`` and ``L_alpha =
--log10(alpha)`` (0.5 at the significance level, 0.91 at ten times its exponent).
+One odd parcel is nothing; a batch of them is something. A shop's accounts are counted per
+``period`` (accounts, not orders: one buyer's habits make all its orders alike), an account
+being anomalous in a period when one of its orders at the shop then is. Every window of one to
+``max_periods`` consecutive periods of a shop is tested: ``k`` of the window's ``n`` accounts
+(summed over its periods) are anomalous. Under the null, ``k`` is beta-binomial: each account
+is anomalous at the shop's base rate, known only through the shop's accounts outside the
+window plus ``prior_orders`` pseudo-accounts at the export's rate (a Beta(hits, misses) rate),
+so a shop that always ships this way is not a finding and a small shop is judged by the
+export's rate. A ring spread over weeks fills several periods, which a single period's test
+would read against the ring's own other weeks; a window that holds it is read against the
+shop's weeks without it. Windows are significant at ``alpha`` with Bonferroni's correction
+over every window with an account (and over the levels below); of a shop's significant windows
+that overlap, only the best says where the batch is, and its (shop, period) cells are
+significant.
+
+The test runs at two levels of order anomaly, ``order_alpha`` and ``strict_order_alpha``: a
+ranked test cannot give an order a p-value below its rank, so a ring whose fake orders are a
+sizeable share of the export's fills the tail and is anomalous at the looser level only, while
+at the stricter one an honest shop's odd parcels are rarer and a small ring spread over weeks
+stands out. At each level, the anomalous orders of significant cells, with the anomalous
+orders sharing a tracking run with them (a block spilling over a window's end), are kept for
+the accounts whose anomalous orders at the shop are themselves significant (binomial at the
+level). Accounts, shops and tracking runs of the orders kept at either level join into
+connected components: each with at least ``min_accounts`` accounts is a group of kind
+``"empty_parcel"`` with its shops as merchants. Its ``evidence["log10_p"]`` is the
+Bonferroni-corrected log10 p-value of its most significant window, and its score
+``L / (L + L_alpha)`` with ``L = -log10_p`` and ``L_alpha = -log10(alpha)`` (0.5 at the
+significance level, 0.91 at ten times its exponent).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -95,7 +116,7 @@ __all__ = [
 DAY = 86_400.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _parse(offsets, data, valid):  # pragma: no cover - compiled
     """Prefix key and serial of every tracking number: the serial is the trailing run of digits
     (its last 18 when longer), the key hashes everything before it with the serial's length.
@@ -121,6 +142,14 @@ def _parse(offsets, data, valid):  # pragma: no cover - compiled
         keys[i] = key
         serials[i] = value
     return keys, serials
+
+
+@numba.njit(cache=True, nogil=True)
+def _raise_to(out, keys, values):  # pragma: no cover - compiled
+    """``out[k] = max(out[k], v)`` for every pair of ``keys`` and ``values``, in place."""
+    for i in range(keys.shape[0]):
+        if values[i] > out[keys[i]]:
+            out[keys[i]] = values[i]
 
 
 def tracking_serials(column: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -268,7 +297,7 @@ def min_pvalues(pvalues: np.ndarray) -> np.ndarray:
     return np.where(m > 0, -np.expm1(m * np.log1p(-np.minimum(smallest, 1.0 - 1e-16))), 1.0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _betabinom_log_sf(k, n, a, b):  # pragma: no cover - compiled
     """Natural log of P(X >= k) for X beta-binomial(n, a, b), per cell, summing the pmf upwards
     from ``k`` by its ratio recurrence until the terms past the mode stop counting."""
@@ -308,6 +337,64 @@ def cell_log10_pvalues(k: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndarra
                              np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)) / np.log(10)
 
 
+def _disjoint_windows(
+    shop: np.ndarray, begin: np.ndarray, length: np.ndarray, log10_p: np.ndarray, n_shops: int, n_periods: int
+) -> np.ndarray:
+    """The log10 p-value of the window each (shop, period) cell belongs to, 0 for none: each
+    shop's windows taken best first, each kept only where it overlaps no window kept before.
+
+    A window that holds a ring's weeks is significant with some weeks of the shop's ordinary
+    custom around them too; only the best of overlapping windows says where the batch is.
+
+    Examples
+    --------
+    >>> _disjoint_windows(np.array([0, 0, 0]), np.array([1, 0, 4]), np.array([2, 4, 1]),
+    ...                   np.array([-5.0, -4.0, -3.0]), 1, 6).tolist()
+    [[0.0, -5.0, -5.0, 0.0, -3.0, 0.0]]
+    """
+    best = np.zeros((n_shops, n_periods))
+    for w in np.argsort(log10_p, kind="stable"):
+        cells = best[shop[w], begin[w]:begin[w] + length[w]]
+        if not cells.any():
+            cells[:] = log10_p[w]
+    return best
+
+
+@dataclass(frozen=True)
+class _Units:
+    """The units a shop's windows count: its accounts per period, each (account, shop, period)
+    with a tested order once.
+
+    ``cell_of`` is every order's (shop, period) cell among ``cells`` (codes ``shop * n_periods +
+    period``); ``seen`` the tested orders with an account, ``unit_of`` their unit, and
+    ``where`` each unit's place in a shop x (period + 1) array, flattened.
+    """
+
+    cell_of: np.ndarray
+    cells: np.ndarray
+    n_shops: int
+    n_periods: int
+    seen: np.ndarray
+    unit_of: np.ndarray
+    where: np.ndarray
+
+    @classmethod
+    def of(cls, data: DetectionData, tested: np.ndarray, period: float) -> _Units:
+        n_shops, n_accounts = data.graph.n_cols, max(data.graph.n_rows, 1)
+        shops = np.maximum(data.order_cols.astype(np.int64), 0)
+        periods = ((data.times - data.times.min()) // period).astype(np.int64) if len(data.times) else data.times
+        n_periods = int(periods.max()) + 1 if len(periods) else 1
+        cell_of, cells = pd.factorize(shops * n_periods + periods)
+        cells = np.asarray(cells)
+        # accounts, not orders, are the units: one buyer's habits (a quick confirmer) make all
+        # its orders alike, so its second anomalous order in a period is no new evidence
+        seen = np.flatnonzero(tested & (data.order_rows >= 0))
+        unit_of, units = pd.factorize(cell_of[seen].astype(np.int64) * n_accounts + data.order_rows[seen])
+        cell = cells[units // n_accounts]
+        where = cell // n_periods * (n_periods + 1) + cell % n_periods + 1
+        return cls(cell_of, cells, n_shops, n_periods, seen, unit_of, where)
+
+
 class EmptyParcelDetector(Detector):
     """Accounts receiving batches of parcels that are light, quickly confirmed and tracked out of the shop's batches.
 
@@ -321,18 +408,25 @@ class EmptyParcelDetector(Detector):
         Weighed parcels an item needs to be its own reference (else its shop's).
     max_serial_gap : int
         Tracking serials at most this far apart are consecutive (a service sells a block to
-        several shops, so one shop's numbers skip the others').
+        several shops and other customers, so one shop's numbers skip theirs: by tens to
+        hundreds, where a carrier's numbers in one export lie millions apart).
     order_alpha : float
         Combined p-value at or below which an order is anomalous (at most this share of the
-        export's orders are).
+        export's orders are in each test, of its runs in the tracking test).
+    strict_order_alpha : float or None
+        A second, stricter level at which batches are sought too (None: ``order_alpha`` only);
+        each level's windows are tested at half of ``alpha``.
     period : float
-        Seconds per (shop, period) cell in which anomalous orders are counted.
+        Seconds per period: a shop's accounts are counted per window of consecutive periods.
+    max_periods : int
+        Longest window, in periods, in which a shop's anomalous accounts are counted (a ring
+        spread over weeks is read against the shop's other weeks, not its own).
     prior_orders : float
         Pseudo-accounts at the export's anomalous rate added to a shop's own accounts outside
-        the cell in its base rate's Beta distribution.
+        the window in its base rate's Beta distribution.
     alpha : float
-        Significance of a cell, before Bonferroni's correction over the cells tested, and of an
-        account's anomalous orders at a shop.
+        Significance of a window, before Bonferroni's correction over the windows tested, and
+        of an account's anomalous orders at a shop.
     min_accounts : int
         Fewest accounts in a reported group.
 
@@ -346,7 +440,7 @@ class EmptyParcelDetector(Detector):
         ``consecutive_runs`` (runs of at least two of their parcels with different buyers) and
         ``longest_run`` (tracking); a share counts orders whose test's p-value is at most
         ``order_alpha``. ``details``: ``size``, ``orders``, ``anomalous_orders`` and
-        ``significant_cells``.
+        ``significant_cells`` (the (shop, period) cells of its anomalous orders).
     tests_ : tuple of str
         The tests the export's columns allowed, of ``weight``, ``confirm``, ``carrier``,
         ``tracking``.
@@ -372,7 +466,9 @@ class EmptyParcelDetector(Detector):
         "min_reference": [Interval(Integral, 1, None, closed="left")],
         "max_serial_gap": [Interval(Integral, 0, None, closed="left")],
         "order_alpha": [Interval(Real, 0, 1, closed="neither")],
+        "strict_order_alpha": [Interval(Real, 0, 1, closed="neither"), None],
         "period": [Interval(Real, 0, None, closed="neither")],
+        "max_periods": [Interval(Integral, 1, None, closed="left")],
         "prior_orders": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "min_accounts": [Interval(Integral, 1, None, closed="left")],
@@ -382,10 +478,12 @@ class EmptyParcelDetector(Detector):
         self,
         *,
         reference_quantile: float = 0.75,
-        min_reference: int = 5,
-        max_serial_gap: int = 20,
+        min_reference: int = 2,
+        max_serial_gap: int = 1000,
         order_alpha: float = 0.05,
+        strict_order_alpha: float | None = 0.01,
         period: float = 7 * DAY,
+        max_periods: int = 8,
         prior_orders: float = 20.0,
         alpha: float = 0.01,
         min_accounts: int = 3,
@@ -394,7 +492,9 @@ class EmptyParcelDetector(Detector):
         self.min_reference = min_reference
         self.max_serial_gap = max_serial_gap
         self.order_alpha = order_alpha
+        self.strict_order_alpha = strict_order_alpha
         self.period = period
+        self.max_periods = max_periods
         self.prior_orders = prior_orders
         self.alpha = alpha
         self.min_accounts = min_accounts
@@ -435,7 +535,8 @@ class EmptyParcelDetector(Detector):
         return np.maximum(seconds("confirmed_at") - start, 0.0)
 
     def _fit(self, data: DetectionData) -> None:
-        """Test every order, count the anomalous ones per (shop, period), group the batches."""
+        """Test every order, count the anomalous accounts per window of a shop's periods, group
+        the batches."""
         table, names = data.table, set(data.table.column_names)
         n_orders, n_accounts, n_shops = len(data.order_rows), data.graph.n_rows, data.graph.n_cols
         shops = data.order_cols.astype(np.int64)
@@ -453,7 +554,7 @@ class EmptyParcelDetector(Detector):
         if "tracking_no" in names:
             prefixes, serials = tracking_serials(table.column("tracking_no"))
             runs = tracking_runs(prefixes, serials, self.max_serial_gap)
-            tests["tracking"] = pooled_tail(self._run_span(data, runs), upper=True)
+            tests["tracking"] = self._tracking_pvalues(data, runs)
         if "carrier" in names:
             carriers = encode(table.column("carrier")).codes
         else:
@@ -465,80 +566,103 @@ class EmptyParcelDetector(Detector):
         self.order_pvalues_ = np.column_stack([tests[name] for name in order]) if order else np.zeros((n_orders, 0))
         combined = min_pvalues(self.order_pvalues_)
         self.order_scores_ = 1.0 - combined
-        anomalous = combined <= self.order_alpha
         tested = ~np.isnan(self.order_pvalues_).all(axis=1) & (shops >= 0)
 
-        cell_of, significant, cell_p = self._significant_cells(data, anomalous, tested)
-        batch = anomalous & tested & significant[cell_of]
-        # a run that carries a significant batch is the service's block: its other anomalous
-        # orders belong to the batch too (a batch spilling over a period's end, say)
-        block = np.zeros(int(runs.max()) + 2 if len(runs) else 1, dtype=bool)
-        block[runs[batch] + 1] = True
-        block[0] = False
-        batch |= anomalous & tested & block[runs + 1]
-        chosen = self._members(data, batch, tested)
-        groups = self._groups(data, chosen, runs, cell_of, cell_p, significant, facts)
+        levels = [self.order_alpha] + ([self.strict_order_alpha] if self.strict_order_alpha is not None else [])
+        units = _Units.of(data, tested, self.period)
+        cell_of = units.cell_of
+        chosen = np.zeros(n_orders, dtype=bool)
+        cell_p = np.zeros(len(units.cells))  # the best window's log10 p at either level, 0 for none
+        for level in levels:
+            anomalous = combined <= level
+            significant, level_p = self._significant_cells(units, anomalous, len(levels))
+            cell_p = np.minimum(cell_p, level_p)
+            batch = anomalous & tested & significant[cell_of]
+            # a run that carries a significant batch is the service's block: its other
+            # anomalous orders belong to the batch too (a batch spilling over a window's end)
+            block = np.zeros(int(runs.max()) + 2 if len(runs) else 1, dtype=bool)
+            block[runs[batch] + 1] = True
+            block[0] = False
+            batch |= anomalous & tested & block[runs + 1]
+            chosen |= self._members(data, batch, tested, level)
+        groups = self._groups(data, chosen, runs, cell_of, cell_p, facts)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(groups, n_accounts)
         self.merchant_scores_ = np.zeros(n_shops)
         for group in self.groups_:
             np.maximum.at(self.merchant_scores_, group.merchants, group.score)
 
-    def _run_span(self, data: DetectionData, runs: np.ndarray) -> np.ndarray:
-        """Each order's tracking-run span against its shop's usual (NaN without a run).
+    def _tracking_pvalues(self, data: DetectionData, runs: np.ndarray) -> np.ndarray:
+        """Each order's tracking p-value: its run's span against the usual of the run's shops,
+        ranked once per run among the export's runs of two or more numbers (NaN for a number
+        without a neighbour, or without a run or a shop).
 
         The span of a run is its number of distinct (shop, creation day) pairs; a shop's usual
         is the ``reference_quantile`` of the spans of its runs, each run counted once, so that
-        one long run of fake orders, however many, does not become the shop's usual.
+        one long run of fake orders, however many, does not become the shop's usual. A run
+        across shops is read against the largest usual among them.
         """
         known = np.flatnonzero((runs >= 0) & (data.order_cols >= 0))
         out = np.full(len(runs), np.nan)
         if len(known) == 0:
             return out
-        n_shops = data.graph.n_cols
+        n_shops, n_runs = data.graph.n_cols, int(runs.max()) + 1
+        shops = data.order_cols[known].astype(np.int64)
         day = (data.times[known] - data.times.min()) // int(DAY)
         n_days = int(day.max()) + 1
-        shop_days = pd.unique(runs[known] * (n_shops * n_days) + data.order_cols[known] * n_days + day)
-        span = np.bincount(shop_days // (n_shops * n_days), minlength=int(runs.max()) + 1).astype(np.float64)
-        run_shops = pd.unique((shop_days // n_days))  # (run, shop) pairs, once each
-        pair_run, pair_shop = run_shops // n_shops, run_shops % n_shops
+        shop_days = pd.unique(runs[known] * (n_shops * n_days) + shops * n_days + day)
+        span = np.bincount(shop_days // (n_shops * n_days), minlength=n_runs).astype(np.float64)
+        pairs = pd.unique(runs[known] * n_shops + shops)  # (run, shop) pairs, once each
+        pair_run, pair_shop = pairs // n_shops, pairs % n_shops
         indptr, order = group_by(pair_shop, n_shops)
         usual = group_quantile(indptr, order, span[pair_run], self.reference_quantile)
-        out[known] = span[runs[known]] / usual[data.order_cols[known]]
+        lenient = np.ones(n_runs)  # the largest usual of the run's shops (a span is at least 1)
+        _raise_to(lenient, pair_run, usual[pair_shop])
+        ratio = np.where(np.bincount(runs[known], minlength=n_runs) >= 2, span / lenient, np.nan)
+        out[known] = pooled_tail(ratio, upper=True)[runs[known]]
         return out
 
     def _significant_cells(
-        self, data: DetectionData, anomalous: np.ndarray, tested: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The (shop, period) cell of every order and, per cell, whether its count of anomalous
-        orders is significant against its shop's base rate, and its corrected log10 p-value."""
-        n_shops = data.graph.n_cols
-        shops = np.maximum(data.order_cols.astype(np.int64), 0)
-        period = ((data.times - data.times.min()) // self.period).astype(np.int64) if len(data.times) else data.times
-        n_periods = int(period.max()) + 1 if len(period) else 1
-        cell_of, cells = pd.factorize(shops * n_periods + period)
-        # accounts, not orders, are the units: one buyer's habits (a quick confirmer) make all
-        # its orders alike, so its second anomalous order is no new evidence
-        seen = np.flatnonzero(tested & (data.order_rows >= 0))
-        pair_of, pairs = pd.factorize(cell_of[seen].astype(np.int64) * max(data.graph.n_rows, 1) + data.order_rows[seen])
-        pair_anomalous = np.bincount(pair_of, weights=anomalous[seen], minlength=len(pairs)) > 0
-        pair_cell = pairs // max(data.graph.n_rows, 1)
-        n = np.bincount(pair_cell, minlength=len(cells)).astype(np.float64)
-        k = np.bincount(pair_cell, weights=pair_anomalous, minlength=len(cells))
-        cell_shop = cells // n_periods
-        shop_n = np.bincount(cell_shop, weights=n, minlength=n_shops)
-        shop_k = np.bincount(cell_shop, weights=k, minlength=n_shops)
-        overall = k.sum() / max(n.sum(), 1.0)
-        k_out, n_out = shop_k[cell_shop] - k, shop_n[cell_shop] - n
-        hits = k_out + self.prior_orders * overall
-        misses = n_out - k_out + self.prior_orders * (1 - overall)
-        log10_p = cell_log10_pvalues(k, n, np.maximum(hits, 1e-9), np.maximum(misses, 1e-9))
-        corrected = np.minimum(log10_p + np.log10(max(int((n > 0).sum()), 1)), 0.0)
-        return cell_of, corrected <= np.log10(self.alpha), corrected
+        self, units: _Units, anomalous: np.ndarray, n_levels: int = 1
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per (shop, period) cell of ``units``, whether a significant window of the shop holds it,
+        and the corrected log10 p-value of the best window holding it (0 where none is below 1);
+        corrected for the windows tested at each of ``n_levels``."""
+        n_shops, n_periods = units.n_shops, units.n_periods
+        hit = np.bincount(units.unit_of, weights=anomalous[units.seen], minlength=len(units.where)) > 0
+        # accounts (n) and anomalous accounts (k) per shop and period, cumulated over the periods
+        shape = (n_shops, n_periods + 1)
+        n_cum = np.bincount(units.where, minlength=shape[0] * shape[1]).reshape(shape)
+        k_cum = np.bincount(units.where, weights=hit, minlength=shape[0] * shape[1]).reshape(shape)
+        n_cum, k_cum = np.cumsum(n_cum, axis=1, dtype=np.float64), np.cumsum(k_cum, axis=1)
+        shop_n, shop_k = n_cum[:, -1], k_cum[:, -1]
+        overall = shop_k.sum() / max(shop_n.sum(), 1.0)
+        tested_windows, found = 0, []
+        for length in range(1, min(self.max_periods, n_periods) + 1):
+            n = n_cum[:, length:] - n_cum[:, :-length]
+            k = k_cum[:, length:] - k_cum[:, :-length]
+            tested_windows += int((n > 0).sum())
+            shop, begin = np.nonzero(k > 0)
+            n, k = n[shop, begin], k[shop, begin]
+            k_out, n_out = shop_k[shop] - k, shop_n[shop] - n
+            hits = k_out + self.prior_orders * overall
+            misses = n_out - k_out + self.prior_orders * (1 - overall)
+            log10_p = cell_log10_pvalues(k, n, np.maximum(hits, 1e-9), np.maximum(misses, 1e-9))
+            found.append((shop, begin, np.full(len(shop), length), log10_p))
+        correction = np.log10(max(tested_windows * n_levels, 1))
+        shop, begin, length, log10_p = (np.concatenate(parts) for parts in zip(*found))
+        log10_p = log10_p + correction
+        windows = np.flatnonzero(log10_p <= np.log10(self.alpha))
+        best = _disjoint_windows(shop[windows].astype(np.int64), begin[windows].astype(np.int64),
+                                 length[windows].astype(np.int64), log10_p[windows], n_shops, n_periods)
+        corrected = best[units.cells // n_periods, units.cells % n_periods]
+        return corrected <= np.log10(self.alpha), corrected
 
-    def _members(self, data: DetectionData, candidates: np.ndarray, tested: np.ndarray) -> np.ndarray:
+    def _members(
+        self, data: DetectionData, candidates: np.ndarray, tested: np.ndarray, level: float
+    ) -> np.ndarray:
         """The ``candidates`` (anomalous orders in significant cells) of the accounts whose
-        anomalous orders at the shop are themselves significant: at most ``order_alpha`` of an
-        honest account's orders are anomalous, so one odd order of several is chance."""
+        anomalous orders at the shop are themselves significant: about ``level`` of an honest
+        account's orders are anomalous at ``level``, so one odd order of several is chance."""
         n_shops = max(data.graph.n_cols, 1)
         if not candidates.any():
             return candidates
@@ -548,7 +672,7 @@ class EmptyParcelDetector(Detector):
         mine = (where >= 0) & tested
         k = np.bincount(where[candidates], minlength=len(cells))
         n = np.bincount(where[mine], minlength=len(cells))
-        passed = binom.logsf(k - 1, n, self.order_alpha) <= np.log(self.alpha)
+        passed = binom.logsf(k - 1, n, level) <= np.log(self.alpha)
         return candidates & passed[np.maximum(where, 0)]
 
     def _groups(
@@ -558,7 +682,6 @@ class EmptyParcelDetector(Detector):
         runs: np.ndarray,
         cell_of: np.ndarray,
         cell_p: np.ndarray,
-        significant: np.ndarray,
         facts: dict[str, np.ndarray],
     ) -> list[AccountGroup]:
         """Connected accounts, shops and tracking runs of the ``chosen`` orders, as groups."""

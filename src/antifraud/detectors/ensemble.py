@@ -69,7 +69,7 @@ once, at ``fit``: ``threshold_[kind]`` is :data:`HELD` (what the reported rings 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -79,6 +79,7 @@ from sklearn.base import _fit_context, clone
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_random_state, has_fit_parameter
 
 from antifraud.detectors.account_takeover import AccountTakeoverDetector
@@ -88,7 +89,7 @@ from antifraud.detectors.empty_parcels import EmptyParcelDetector
 from antifraud.detectors.identity_communities import IdentityCommunityDetector
 from antifraud.detectors.lockstep import LockstepDetector
 from antifraud.detectors.mutual_brushing import MutualBrushingDetector
-from antifraud.detectors.naming import ring_kind
+from antifraud.detectors.naming import TRACE_FEATURES, ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
 from antifraud.detectors.review_scores import ReviewScorer
@@ -217,6 +218,10 @@ class BrushingEnsemble(_BaseComposition):
         that share of each kind of entity instead (a quota: the highest scores).
     random_state : int, RandomState or None
         Seeds the detectors whose own ``random_state`` is None.
+    n_jobs : int or None
+        Detectors fitted at once, in threads (their kernels release the GIL); None means 1
+        unless in a :func:`joblib.parallel_config` context, -1 all cores. The results are the
+        same for any value.
 
     Attributes
     ----------
@@ -260,6 +265,7 @@ class BrushingEnsemble(_BaseComposition):
         "target_min_share": [Interval(Real, 0, 1, closed="both")],
         "contamination": [Interval(Real, 0, 0.5, closed="right"), None],
         "random_state": ["random_state"],
+        "n_jobs": [Integral, None],
     }
 
     def __init__(
@@ -281,6 +287,7 @@ class BrushingEnsemble(_BaseComposition):
         target_min_share: float = 0.1,
         contamination: float | None = None,
         random_state: int | np.random.RandomState | None = None,
+        n_jobs: int | None = None,
     ) -> None:
         self.detectors = detectors
         self.reviews = reviews
@@ -298,6 +305,7 @@ class BrushingEnsemble(_BaseComposition):
         self.target_min_share = target_min_share
         self.contamination = contamination
         self.random_state = random_state
+        self.n_jobs = n_jobs
 
     def get_params(self, deep: bool = True) -> dict:
         """Parameters of the ensemble and, with ``deep``, of every step (``name__param``)."""
@@ -327,13 +335,14 @@ class BrushingEnsemble(_BaseComposition):
         # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
         # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
         offered = {"suspicion": 1 - (1 - self.behaviour_) ** self.behaviour_weight_, "shared": shared}
-        self.detectors_ = Bunch()
-        candidates = []
-        for name, detector in steps:
-            detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
-            self.detectors_[name] = detector
-            candidates += [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))
-                           for g in detector.groups_]
+        # The review scorer needs nothing the detectors find: it is fitted alongside them.
+        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_step)(detector, data, offered) for detector in [reviews, *(d for _, d in steps)]
+        )
+        self.reviews_ = fitted[0]
+        self.detectors_ = Bunch(**{name: detector for (name, _), detector in zip(steps, fitted[1:])})
+        candidates = [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))
+                      for name, detector in self.detectors_.items() for g in detector.groups_]
         # Weighing by behaviour never raises a score, so weaker candidates cannot become rings.
         candidates = [c for c in candidates if c.score >= self.min_ring_score]
         # Members are tested on the behaviour detectors' evidence too, whoever proposed the ring.
@@ -346,8 +355,7 @@ class BrushingEnsemble(_BaseComposition):
         self.candidates_ = _ranked(rings)
         reported = _merge_fragments([r for r in rings if r.q_value <= self.fdr and _aims(r)], self.merge_containment)
         traces = {kind: tuple(n for n, d in self.detectors_.items() if d.trace == kind) for kind in RING_KINDS}
-        self.rings_ = _ranked([self._name(r, data, orders, traces) for r in reported])
-        self.reviews_ = reviews.fit(data, shared=shared)
+        self.rings_ = _ranked([self._name(r, data, orders, traces, tester) for r in reported])
         self._score(data, orders, tester)
         return self
 
@@ -434,17 +442,29 @@ class BrushingEnsemble(_BaseComposition):
             ring.q_value = float(q)
             ring.evidence["log10_q"] = _log10(ring.q_value)
 
-    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]]) -> Ring:
+    def _name(self, ring: Ring, data: DetectionData, orders: sp.csr_matrix, traces: dict[str, tuple[str, ...]],
+              tester: RingTester) -> Ring:
         """Name a reported ring by the behaviour its evidence shows (:func:`ring_kind`), the
         behaviour detectors' evidence (``traces``: their step names by the kind they trace)
-        included."""
+        included.
+
+        A trace its detectors selected the ring on is left out of its significance test, which
+        it would bias, but still says what the ring is: it is tested for the name alone (young
+        accounts make a farm whichever detector found them).
+        """
+        evidence = ring.evidence
+        missing = [f for f in TRACE_FEATURES if f"log10_p_{f}" not in evidence and f in tester.features]
+        if missing:
+            test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims),
+                               exclude=set(tester.features) - set(missing))
+            evidence = {f"log10_p_{name}": _log10(p) for name, p in test.feature_p.items()} | evidence
         linked = 0.0
         if data.links is not None:
             linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
         bought = orders[ring.accounts]
         at_targets = np.asarray(bought[:, ring_targets(ring.merchants, ring.victims)].sum(axis=1)).ravel()
         outside = float(np.median(1 - at_targets / np.maximum(np.asarray(bought.sum(axis=1)).ravel(), 1)))
-        ring.kind = ring_kind(ring.evidence, attack=bool(ring.victims.size), linked_share=linked,
+        ring.kind = ring_kind(evidence, attack=bool(ring.victims.size), linked_share=linked,
                               outside_share=outside, traces=traces)
         return ring
 
@@ -505,6 +525,11 @@ class BrushingEnsemble(_BaseComposition):
         if self.contamination is None:
             return HELD
         return float(np.quantile(scores, 1 - self.contamination, method="higher")) if scores.size else 1.0
+
+
+def _fit_step(detector: Detector | ReviewScorer, data: DetectionData, offered: dict) -> Detector | ReviewScorer:
+    """``detector`` fitted on ``data`` with those of the ``offered`` fit parameters it takes."""
+    return detector.fit(data, **{k: v for k, v in offered.items() if has_fit_parameter(detector, k)})
 
 
 def _dropped(step: Detector | str) -> bool:

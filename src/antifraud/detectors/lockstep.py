@@ -45,7 +45,7 @@ from antifraud.graphs.communities import (
 __all__ = ["LockstepDetector", "ReviewBurstDetector", "co_occurrences"]
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - compiled
     """Account pairs ``(a, b)``, ``a < b``, once for every shop at which they ordered within
     ``window`` of each other.
@@ -87,6 +87,38 @@ def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - co
     return (keys[:n] // span).astype(np.int32), (keys[:n] % span).astype(np.int32)
 
 
+@numba.njit(cache=True, nogil=True)
+def _frequent(left, right, n_accounts, min_count):  # pragma: no cover - compiled
+    """The pairs listed at least ``min_count`` times, with their counts (a counting sort by the
+    left account, then each account's partners sorted)."""
+    start = np.zeros(n_accounts + 1, dtype=np.int64)
+    for a in left:
+        start[a + 1] += 1
+    for a in range(n_accounts):
+        start[a + 1] += start[a]
+    fill = start[:-1].copy()
+    partners = np.empty(left.shape[0], dtype=np.int32)
+    for k in range(left.shape[0]):
+        partners[fill[left[k]]] = right[k]
+        fill[left[k]] += 1
+    out_left = np.empty(left.shape[0], dtype=np.int32)
+    out_right = np.empty(left.shape[0], dtype=np.int32)
+    counts = np.empty(left.shape[0], dtype=np.int32)
+    n = 0
+    for a in range(n_accounts):
+        seg = np.sort(partners[start[a]:start[a + 1]])
+        k = 0
+        while k < seg.shape[0]:
+            run = k
+            while run < seg.shape[0] and seg[run] == seg[k]:
+                run += 1
+            if run - k >= min_count:
+                out_left[n], out_right[n], counts[n] = a, seg[k], run - k
+                n += 1
+            k = run
+    return out_left[:n].copy(), out_right[:n].copy(), counts[:n].copy()
+
+
 def co_occurrences(
     accounts: np.ndarray,
     shops: np.ndarray,
@@ -95,6 +127,7 @@ def co_occurrences(
     n_shops: int,
     window: float,
     max_crowd: int,
+    min_shops: int = 1,
 ) -> sp.csr_matrix:
     """Symmetric count of distinct shops at which two accounts ordered within ``window``.
 
@@ -103,6 +136,15 @@ def co_occurrences(
     accounts, shops, times : arrays, one entry per order
         Codes of the ordering account and the shop, and the order time in seconds; orders with a
         negative code are ignored.
+    n_accounts, n_shops : int
+    window : float
+        Seconds within which two orders at a shop are together.
+    max_crowd : int
+        An order followed within ``window`` by more than this many orders at its shop pairs
+        with none of them (a rush is no lockstep).
+    min_shops : int
+        Pairs together at fewer shops than this are left out (most pairs meet at one shop, by
+        chance; leaving them out early keeps the matrix small).
 
     Examples
     --------
@@ -118,9 +160,9 @@ def co_occurrences(
         indptr, np.asarray(accounts)[order].astype(np.int32), np.asarray(times)[order].astype(np.float64),
         float(window), int(max_crowd),
     )
-    # A pair appears once per shop, so summing counts the distinct shops of each pair.
-    upper = sp.coo_matrix((np.ones(left.size, dtype=np.int32), (left, right)), shape=(n_accounts, n_accounts))
-    upper = upper.tocsr()
+    # A pair appears once per shop, so its count is the number of distinct shops it met at.
+    left, right, count = _frequent(left, right, n_accounts, min_shops)
+    upper = sp.csr_matrix((count, (left, right)), shape=(n_accounts, n_accounts))
     return upper + upper.T
 
 
@@ -171,7 +213,8 @@ class LockstepDetector(Detector):
     account_scores_ : ndarray of float
         Score of each account's group (0 for none).
     pairs_ : scipy.sparse.csr_matrix
-        Distinct shops shared in lockstep by each pair of accounts.
+        Distinct shops shared in lockstep by each pair of accounts that shares at least
+        ``min_shops``.
     """
 
     _parameter_constraints = {
@@ -219,8 +262,9 @@ class LockstepDetector(Detector):
         accounts = data.order_rows[chosen].astype(np.int64)
         shops = data.order_cols[chosen].astype(np.int64)
         times = data.times[chosen].astype(np.float64)
-        pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd)
-        strong = _core(pairs.multiply(pairs >= self.min_shops).tocsr(), self.min_partners)
+        pairs = co_occurrences(accounts, shops, times, n_accounts, n_shops, self.window, self.max_crowd,
+                               self.min_shops)
+        strong = _core(pairs, self.min_partners)
         component = louvain_labels(strong, self.resolution, self.random_state)
         grouped = component[accounts] >= 0  # cohesion needs only grouped accounts
         incidence = sp.csr_matrix(

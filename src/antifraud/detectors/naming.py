@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["TRACES", "TRACE_LOG10_P", "ring_kind"]
+__all__ = ["TRACES", "TRACE_FEATURES", "TRACE_LOG10_P", "ring_kind"]
 
 #: The behaviour features whose significance names a ring's kind, by kind.
 TRACES: dict[str, tuple[str, ...]] = {
@@ -29,6 +29,9 @@ TRACE_LOG10_P = -3.0
 
 #: Throwaway accounts (few orders) make a farm only when they also share identities.
 _THROWAWAY = "n_orders"
+
+#: Every behaviour feature whose test can name a ring.
+TRACE_FEATURES: tuple[str, ...] = (*(f for features in TRACES.values() for f in features), _THROWAWAY)
 
 
 def ring_kind(evidence: Mapping[str, float], *, attack: bool, linked_share: float, outside_share: float,

@@ -97,7 +97,7 @@ def normalise(texts: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(nfkc(texts), r"[^\p{L}\p{N}]+", "")
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _decode(offsets, data):  # pragma: no cover - compiled
     """Code points of UTF-8 strings given by byte ``offsets`` into ``data``."""
     n = offsets.shape[0] - 1
@@ -150,7 +150,7 @@ def _mix(key):  # pragma: no cover - compiled
     return (key ^ (key >> np.uint64(31))) >> np.uint64(32)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, nogil=True, parallel=True)
 def _minhash(offsets, points, ngram, a, b):  # pragma: no cover - compiled
     n, k = offsets.shape[0] - 1, a.shape[0]
     out = np.empty((n, k), dtype=np.uint32)
@@ -189,7 +189,7 @@ def minhash(offsets: np.ndarray, points: np.ndarray, ngram: int, n_hashes: int,
     return _minhash(offsets, points, ngram, a, b)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _stars(indptr, indices):  # pragma: no cover - compiled
     """Greedy star clusters of a symmetric CSR graph, centres taken in index order."""
     n = indptr.shape[0] - 1
@@ -260,7 +260,7 @@ def near_duplicate_clusters(signatures: np.ndarray, n_bands: int, similarity: fl
     return labels, np.column_stack([i, j, agree[linked]]).astype(np.float64)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _positions(offsets, points, texts, ngram):  # pragma: no cover - compiled
     """Every prediction of the Markov chain along ``texts``: the text, the context key (the
     previous ``ngram - 1`` symbols, 0 before the start) and the n-gram key (context and the
@@ -285,7 +285,7 @@ def _positions(offsets, points, texts, ngram):  # pragma: no cover - compiled
     return which, contexts, grams
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _count(offsets, points, weights, ngram, contexts, grams):  # pragma: no cover - compiled
     """Weighted counts over every text of the (sorted, distinct) query ``contexts`` and ``grams``."""
     context_counts = np.zeros(contexts.shape[0])

@@ -141,7 +141,11 @@ class RingTester:
                          for name, direction in BEHAVIOUR_TESTS.items() if name in data.accounts}
         self.features.update({name: (np.asarray(values, dtype=np.float64), +1)
                               for name, values in (evidence or {}).items()})
-        self._by_merchant = group_by(data.order_cols, data.graph.n_cols)
+        # Each merchant's orders and all orders in time order, so a ring's days are a slice.
+        self._by_merchant = group_by(data.order_cols, data.graph.n_cols, times=data.times)
+        self._merchant_times = data.times[self._by_merchant[1]]
+        self._by_time = np.argsort(data.times, kind="stable")
+        self._times = data.times[self._by_time]
 
     def test(self, accounts: np.ndarray, targets: np.ndarray, exclude: Iterable[str] = ()) -> RingTest:
         """Test the ring of ``accounts`` at ``targets``, leaving out the features in ``exclude``."""
@@ -180,12 +184,15 @@ class RingTester:
         """
         data = self.data
         first, last = self._days(data.orders_of(accounts, merchants))
-        at = [self._orders_at(j) for j in merchants.tolist()]
-        at = [p[(data.times[p] >= first) & (data.times[p] < last)] for p in at]
-        ring = [np.isin(data.order_rows[p], accounts).sum() for p in at]
-        share = np.array(ring, dtype=np.float64) / np.maximum([p.size for p in at], 1)
+        at = [self._orders_at(j, first, last) for j in merchants.tolist()]
+        sizes = np.array([p.size for p in at], dtype=np.int64)
         positions = np.concatenate(at or [np.zeros(0, np.int64)])
-        return positions, np.repeat(share, [p.size for p in at]), share
+        member = np.zeros(data.graph.n_rows, dtype=bool)
+        member[accounts] = True
+        ring = np.bincount(np.repeat(np.arange(sizes.size), sizes), weights=member[data.order_rows[positions]],
+                           minlength=sizes.size)
+        share = ring / np.maximum(sizes, 1)
+        return positions, np.repeat(share, sizes), share
 
     def _days(self, positions: np.ndarray) -> tuple[int, int]:
         """The whole days (epoch seconds, end exclusive) the orders at ``positions`` span."""
@@ -194,28 +201,28 @@ class RingTester:
         times = self.data.times[positions]
         return int(times.min() // _DAY * _DAY), int((times.max() // _DAY + 1) * _DAY)
 
-    def _orders_at(self, merchant: int) -> np.ndarray:
+    def _orders_at(self, merchant: int, first: int, last: int) -> np.ndarray:
+        """Positions of ``merchant``'s orders from ``first`` to ``last`` (exclusive), in time order."""
         indptr, order = self._by_merchant
-        return order[indptr[merchant]:indptr[merchant + 1]]
+        lo, hi = indptr[merchant], indptr[merchant + 1]
+        lo, hi = lo + np.searchsorted(self._merchant_times[lo:hi], [first, last])
+        return order[lo:hi]
 
     def _controls(self, accounts: np.ndarray, targets: np.ndarray, first: int, last: int) -> tuple[np.ndarray, str]:
-        data = self.data
-        positions = np.concatenate([self._orders_at(j) for j in targets.tolist()] or [np.zeros(0, np.int64)])
-        at_targets = self._candidates(positions, accounts, first, last)
+        positions = [self._orders_at(j, first, last) for j in targets.tolist()]
+        at_targets = self._buyers(np.concatenate(positions or [np.zeros(0, np.int64)]), accounts)
         if at_targets.size >= self.min_controls:
             return self._sample(at_targets), "targets"
-        # Draw orders at random and keep those on the ring's days: cheap, and as likely to land
-        # on any order of those days as another.
-        share = max((last - first) / max(np.ptp(data.times) + _DAY, _DAY), 1e-6)
-        draws = min(len(data.times), int(np.ceil(4 * self.max_controls / share)))
-        positions = self.rng.integers(0, len(data.times), size=draws)
-        return self._sample(self._candidates(positions, accounts, first, last)), "population"
+        # Orders drawn at random from those of the ring's days (all of them when few): each
+        # order of those days is as likely as another.
+        lo, hi = np.searchsorted(self._times, [first, last])
+        draws = 4 * self.max_controls
+        picked = np.arange(lo, hi) if hi - lo <= draws else self.rng.integers(lo, hi, size=draws)
+        return self._sample(self._buyers(self._by_time[picked], accounts)), "population"
 
-    def _candidates(self, positions: np.ndarray, accounts: np.ndarray, first: int, last: int) -> np.ndarray:
-        data = self.data
-        times = data.times[positions]
-        buyers = np.unique(data.order_rows[positions[(times >= first) & (times < last)]])
-        return np.setdiff1d(buyers, accounts, assume_unique=True)
+    def _buyers(self, positions: np.ndarray, accounts: np.ndarray) -> np.ndarray:
+        """Accounts that placed the orders at ``positions``, other than ``accounts``."""
+        return np.setdiff1d(np.unique(self.data.order_rows[positions]), accounts, assume_unique=True)
 
     def _sample(self, candidates: np.ndarray) -> np.ndarray:
         if candidates.size <= self.max_controls:

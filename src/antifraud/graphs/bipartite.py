@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-from antifraud.graphs.codes import encode
+from antifraud.graphs.codes import compact, encode
 
 __all__ = ["BipartiteGraph", "build_bipartite", "order_graph", "time_expanded"]
 
@@ -219,7 +219,7 @@ def time_expanded(
     times = np.asarray(times, dtype=np.int64)
     slot = (times - times.min()) // int(period) if len(times) else times
     n_slots = int(slot.max()) + 1 if len(slot) else 1
-    pairs, column = np.unique(cols * n_slots + slot, return_inverse=True)
+    pairs, column = compact(cols * n_slots + slot, (int(cols.max()) + 1 if len(cols) else 0) * n_slots)
     matrix = sp.csr_matrix((np.ones(len(rows)), (rows, column)), shape=(n_rows, len(pairs)))
     matrix.sum_duplicates()
     matrix.data[:] = 1.0

@@ -17,6 +17,8 @@ import scipy.sparse as sp
 from scipy.special import xlogy
 from scipy.stats import poisson
 
+from antifraud.graphs.products import upper_product
+
 __all__ = ["SharedBuyers", "poisson_evidence", "shared_buyers"]
 
 
@@ -120,14 +122,10 @@ def shared_buyers(X, *, max_account_shops: int = 100, min_shared: int = 2) -> Sh
     B.data[:] = 1.0
     degree = np.diff(B.indptr)
     counted = degree <= max_account_shops
-    B = sp.diags_array(counted.astype(np.float64)) @ B
-    sizes = np.asarray(B.sum(axis=0)).ravel()
+    B = B[np.flatnonzero(counted)]
+    sizes = np.bincount(B.indices, minlength=B.shape[1]).astype(np.float64)
     stubs = float(degree[counted].sum())
     second = float((degree[counted] * (degree[counted] - 1.0)).sum())
-    shared = sp.triu(B.T @ B, k=1, format="coo")
-    keep = shared.data >= min_shared
-    i, j = shared.row[keep].astype(np.int64), shared.col[keep].astype(np.int64)
+    i, j, observed, n_tested = upper_product(B.T, B, min_shared)
     expected = sizes[i] * sizes[j] * second / stubs**2 if stubs else np.zeros(len(i))
-    return SharedBuyers(
-        i, j, shared.data[keep].astype(np.float64), expected, int(shared.nnz), max_account_shops, min_shared
-    )
+    return SharedBuyers(i, j, observed, expected, n_tested, max_account_shops, min_shared)

@@ -18,7 +18,7 @@ independently of ``v``, and
 where ``(d^T L d) / S^2`` is the population's rate of linked pairs, weighted by activity. ``M`` is
 tested as Poisson with that mean. Accounts with more than ``max_account_shops`` shops touch
 everything and are left out of the counts and the model. ``M`` is counted above the diagonal
-only and on the linked accounts' rows only (a numba kernel with a dense accumulator per shop).
+only and on the linked accounts' rows only (:func:`antifraud.graphs.products.upper_product`).
 
 Examples
 --------
@@ -38,46 +38,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 import scipy.sparse as sp
 
+from antifraud.graphs.products import upper_product
+
 __all__ = ["LinkedBuyers", "linked_buyers"]
-
-
-@numba.njit(cache=True, nogil=True)
-def _upper_pairs(
-    buyers_ptr, buyers, reach_ptr, reach_shops, reach_counts, min_observed, out_i, out_j, out_m
-):  # pragma: no cover - compiled
-    """``M = S R`` above the diagonal, one shop row at a time with a dense accumulator, for
-    ``S`` the shops' buyers (CSR) and ``R`` the shops each account reaches through its links,
-    with counts (CSR). Returns the number of non-zero entries and of those at least
-    ``min_observed``, and writes the latter into ``out_*`` when they are not empty."""
-    n_shops = buyers_ptr.shape[0] - 1
-    total = np.zeros(n_shops)
-    touched = np.empty(n_shops, dtype=np.int64)
-    write = out_i.shape[0] > 0
-    n_nonzero, n_kept = 0, 0
-    for a in range(n_shops):
-        n_touched = 0
-        for p in range(buyers_ptr[a], buyers_ptr[a + 1]):
-            u = buyers[p]
-            for q in range(reach_ptr[u], reach_ptr[u + 1]):
-                b = reach_shops[q]
-                if b > a:
-                    if total[b] == 0.0:
-                        touched[n_touched] = b
-                        n_touched += 1
-                    total[b] += reach_counts[q]
-        n_nonzero += n_touched
-        for t in range(n_touched):
-            b = touched[t]
-            if total[b] >= min_observed:
-                if write:
-                    out_i[n_kept], out_j[n_kept], out_m[n_kept] = a, b, total[b]
-                n_kept += 1
-            total[b] = 0.0
-    return n_nonzero, n_kept
 
 
 @dataclass(frozen=True)
@@ -152,13 +118,7 @@ def linked_buyers(
     L.sum_duplicates()
     L.data[:] = 1.0
     BL = B[accounts]
-    S, R = sp.csr_array(BL.T), sp.csr_array(L @ BL)
-    args = (S.indptr, S.indices, R.indptr, R.indices, R.data, float(min_observed))
-    n_tested, n_kept = _upper_pairs(*args, *(np.zeros(0, dtype) for dtype in (np.int64, np.int64, np.float64)))
-    i, j, observed = np.empty(n_kept, np.int64), np.empty(n_kept, np.int64), np.empty(n_kept)
-    _upper_pairs(*args, i, j, observed)
-    order = np.lexsort((j, i))
-    i, j, observed = i[order], j[order], observed[order]
+    i, j, observed, n_tested = upper_product(BL.T, L @ BL, min_observed)
     d = degree[accounts].astype(np.float64)
     rate = float(d @ (L @ d)) / stubs**2 if stubs else 0.0
     return LinkedBuyers(i, j, observed, sizes[i] * sizes[j] * rate, int(n_tested), accounts.astype(np.int64), L, BL)
