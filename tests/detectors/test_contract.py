@@ -255,15 +255,18 @@ FLOORS = {
                     0.137),
     # Mutual rings here have one shop pair each and 375 shops: a shared prefix is too common to
     # pass the operator test (it finds them all at 1M orders).
-    "rating_anomalies": ({"dense_block": 0.5, "empty_parcel": 0.5, "account_farm": 0.5, "negative_attack": 0.5},
-                         0.974),
+    # Raters are new unless they bought at the shop or have three orders a week away (issue 11's
+    # hard attacks have one order elsewhere): one more promotion and one more attack are found,
+    # and a few honest new raters inside promotions' bursts join them (precision 0.974 -> 0.952).
+    "rating_anomalies": ({"dense_block": 0.75, "empty_parcel": 0.5, "account_farm": 0.5, "negative_attack": 0.75},
+                         0.95),
     "review_texts": ({"camouflage": 0.25}, 1.0),
     "empty_parcels": ({"empty_parcel": 0.5}, 1.0),
     # The takeover step's one group here joins three hijacked rings (no floor of its own); in the
     # ensemble they are found three times in four. A farm ring found only by promoted-shop buyers
     # picked for their behaviour is not tested on that behaviour, and is missed.
     "ensemble": ({"camouflage": 0.25, "dense_block": 0.75, "empty_parcel": 0.5, "account_farm": 0.75,
-                  "hijacked_accounts": 0.75, "negative_attack": 0.5}, 0.816),
+                  "hijacked_accounts": 0.75, "negative_attack": 0.75}, 0.816),
 }
 
 

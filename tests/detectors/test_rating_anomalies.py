@@ -5,7 +5,13 @@ import pytest
 import scipy.sparse as sp
 from scipy.stats import betabinom
 
-from antifraud.detectors.rating_anomalies import RatingAnomalyDetector, beta_binomial_log_sf, volume_prior
+from antifraud.detectors.rating_anomalies import (
+    RatingAnomalyDetector,
+    _established,
+    beta_binomial_log_sf,
+    robust_prior,
+    volume_prior,
+)
 from antifraud.features.data import prepare
 
 DAY = 86400
@@ -141,8 +147,13 @@ def test_a_burst_of_five_star_reviews_from_new_accounts_promotes_the_shop():
 
 def test_an_attack_spread_over_a_week_is_found_in_a_longer_window():
     rows = _organic() + _burst("attacker", "s5", 40, 50.0, 1.0, span=7.0)
-    assert [g.kind for g in _fit(rows)[0].groups_] == ["negative_attack"]
-    assert _fit(rows, max_window_days=1)[0].groups_ == []  # five or six a day: no day stands out
+    detector, data = _fit(rows)
+    assert [g.kind for g in detector.groups_] == ["negative_attack"]
+    assert set(data.graph.row_labels[detector.groups_[0].accounts]) == {f"attacker{i}" for i in range(40)}
+    assert detector.groups_[0].details["days"] == 7  # the burst, not the episode's longest window
+    # One-day windows see five or six new one-star raters a day: the week falls apart into days.
+    days = _fit(rows, max_window_days=1)[0].groups_
+    assert days and all(g.details["days"] == 1 and g.accounts.size < 10 for g in days)
 
 
 def test_small_groups_are_not_reported():
@@ -151,16 +162,90 @@ def test_small_groups_are_not_reported():
     assert _fit(rows, min_size=13)[0].groups_ == []
 
 
-def test_a_five_star_burst_at_a_five_star_shop_shows_in_its_timing_not_its_ratings():
-    """Shop s20 is 98 % five-star: 25 more five-star ratings in a day shift nothing but its timing.
-    The same burst from the shop's own regulars (fans at a new product's drop) is no group."""
+def test_a_five_star_burst_at_a_five_star_shop_shows_in_its_new_raters():
+    """Shop s20 is 98 % five-star: 25 more five-star ratings in a day shift nothing in its ratings,
+    but they are new accounts' and the share of its ratings from new raters jumps. The same burst
+    from the shop's own regulars (fans at a new product's drop) is no group."""
     rows = _organic()
     detector, data = _fit(rows + _burst("paid", "s20", 25, 90.0, 5.0))
     assert [g.kind for g in detector.groups_] == ["dense_block"]
     evidence = detector.groups_[0].evidence
-    assert evidence["log10_p"] == evidence["log10_p_timing"] < np.log10(0.01) <= evidence["log10_p_shift"]
+    assert evidence["log10_p"] < np.log10(0.01) and evidence["log10_p_shift"] < np.log10(0.01)
     assert data.graph.col_labels[detector.groups_[0].merchants].tolist() == ["s20"]
+    assert {f"paid{i}" for i in range(25)} <= set(data.graph.row_labels[detector.groups_[0].accounts])
     frame = pd.DataFrame(rows, columns=["buyer", "shop", "day", "rating"])
     fans = frame.loc[(frame["shop"] == "s20") & (frame["day"] < 60), "buyer"].unique()[:25]
     drop = [(b, "s20", 90.0 + i / 100, 5.0) for i, b in enumerate(fans)]
     assert _fit(rows + drop)[0].groups_ == []
+
+
+def _long_lived(prefix: str, shop: str, n: int, day: float, span: float, seed: int = 7) -> list:
+    """``n`` accounts with one order elsewhere at some other time of the export (their cover) and
+    one one-star rating at ``shop`` within ``span`` days from ``day``: a hard attack's raters."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):
+        rows.append((f"{prefix}{i}", shop, day + float(rng.uniform(0, span)), float(rng.choice([1.0, 2.0]))))
+        rows.append((f"{prefix}{i}", f"s{rng.integers(0, 5)}", float(rng.uniform(0, 120)), np.nan))
+    return rows
+
+
+def test_long_lived_attackers_with_a_cover_order_are_new_raters():
+    """Twelve attackers over two weeks, each with one order elsewhere: where one order a week away
+    makes a rater established (``established_orders=1``) most of them are and the attack is lost;
+    by default they are new raters and the attack is found."""
+    rows = _organic() + _long_lived("attacker", "s5", 12, 60.0, 14.0)
+    detector, data = _fit(rows)
+    assert [g.kind for g in detector.groups_] == ["negative_attack"]
+    members = set(data.graph.row_labels[detector.groups_[0].accounts])
+    attackers = {f"attacker{i}" for i in range(12)}
+    assert len(members & attackers) / len(members | attackers) >= 0.75
+    assert _fit(rows, established_orders=1)[0].groups_ == []
+
+
+def test_a_product_drop_whose_fans_are_partly_thin_accounts_is_no_group():
+    """A drop at s3: 90 of its regulars and 60 accounts of at most three orders (new to the shop,
+    little life elsewhere) rate five stars on one day. The burst is real, and its raters are new
+    more often than other shops' raters, significantly; but not by ``min_lift`` times the odds, as
+    a promotion's paid raters are."""
+    rows = _organic()
+    frame = pd.DataFrame(rows, columns=["buyer", "shop", "day", "rating"])
+    regulars = frame.loc[(frame["shop"] == "s3") & (frame["day"] < 80), "buyer"].unique()
+    orders = frame.groupby("buyer").size()
+    thin = np.setdiff1d(orders.index[orders <= 3], regulars)
+    rng = np.random.default_rng(8)
+    fans = [*rng.permutation(regulars)[:90], *rng.permutation(thin)[:60]]
+    drop = [(b, "s3", 90.0 + float(rng.uniform(0, 0.1)), 5.0) for b in fans]
+    assert _fit(rows + drop)[0].groups_ == []
+    assert [g.kind for g in _fit(rows + drop, min_lift=1.0)[0].groups_] == ["dense_block"]
+    assert _fit(rows + _burst("paid", "s3", 30, 90.0, 5.0, span=0.1))[0].groups_  # new accounts are a group
+
+
+def test_established_raters_bought_at_the_shop_or_live_elsewhere():
+    rows = [("regular", "s0", 0.0, np.nan), ("regular", "s0", 20.0, 1.0),       # came back to s0
+            ("busy", "s1", 1.0, np.nan), ("busy", "s2", 2.0, np.nan), ("busy", "s3", 40.0, np.nan),
+            ("busy", "s0", 20.0, 1.0),                                            # three orders a week away
+            ("cover", "s4", 50.0, np.nan), ("cover", "s0", 20.0, 1.0),            # one order elsewhere
+            ("burst", "s0", 20.0, 1.0), ("burst", "s0", 21.0, 1.0),              # two at s0 in two days
+            ("early", "s0", 19.0, 1.0), ("early", "s1", 19.5, np.nan)]
+    data = prepare(_table(rows))
+    rated = np.flatnonzero(~np.isnan(data.ratings))
+    established = _established(data, rated, 7 * DAY, 3)
+    who = data.graph.row_labels[data.order_rows[rated]]
+    assert dict(zip(who, established)) == {"regular": True, "busy": True, "cover": False, "burst": False,
+                                           "early": False}
+
+
+def test_robust_prior_is_learned_without_the_attacked_shops():
+    rng = np.random.default_rng(0)
+    n = rng.integers(100, 128, size=60)
+    x = rng.binomial(n, 0.01)
+    x[:3] = [15, 20, 40]  # attacked shops
+    counts = np.column_stack([x, n - x])
+    classes, mean, precision = robust_prior(counts, 0.01)
+    _, _, weak = volume_prior(counts)
+    assert (classes == 6).all() and mean[6, 0] == pytest.approx(0.01, abs=0.005)
+    assert precision[6] > 20 * weak[6]
+    # Without outliers it is the plain prior.
+    honest = counts[3:]
+    assert all(np.allclose(a, b) for a, b in zip(robust_prior(honest, 0.01), volume_prior(honest)))

@@ -1,42 +1,54 @@
-"""Rating manipulation: shops whose ratings over a few days depart from their own history.
+"""Rating manipulation: shops whose new raters' ratings over a few days depart from their history.
 
 In the spirit of BIRDNEST (Hooi et al., SDM 2016), a shop's ratings and their timing are read
-against its own organic history and against shops like it, through Dirichlet priors learned
-from the population (:func:`volume_prior`: shops of the same ``floor(log2(volume))`` class;
-mean their pooled shares, precision by the method of moments from how much their shares vary
-beyond multinomial noise). Ratings fall in three bands: low (at most ``max_low_rating``), high
-(at least ``min_high_rating``) and the middle. Every window of 1, 2, 4, ... up to
-``max_window_days`` days of every shop (on a grid: see :func:`_windows`) is tested for an
-excess of low, and of high, ratings ``x`` among its ``n``, under two null models:
+against its own organic history and against shops like it, through priors learned from the
+population (shops of the same ``floor(log2(volume))`` class; :func:`volume_prior`: mean their
+pooled shares, precision by the method of moments from how much their shares vary beyond
+multinomial noise). Ratings fall in three bands: low (at most ``max_low_rating``), high (at
+least ``min_high_rating``) and the middle.
 
-- **shift**: the window's ratings are drawn from the shop's own rating distribution, whose
-  Dirichlet posterior is the prior of its volume class updated with the shop's ratings
-  *outside* the window; ``x`` is then beta-binomial (the band's margin of the
-  Dirichlet-multinomial). A steadily 98 % five-star shop has a 98 % five-star history, so a
-  five-star window is no shift there.
-- **timing**: the shop's ``N`` ratings of the band spread over the days as its volume class's
-  do, with a Dirichlet over days (a festival raises every shop's volume on the same days);
-  the window's count is ``BetaBinomial(N, c q, c (1 - q))``, ``q`` the class's share of the
-  band's ratings on the window's days and ``c`` its precision. A burst of five-star ratings
-  after a quiet period is a timing excess even where five stars are the shop's norm.
+**Who rates.** A burst alone does not tell an attack from a quality incident, whose bad batch
+brings a burst of honest one-star reviews, or a promotion from fans at a new product's drop;
+who wrote the ratings does. A rated order is **established** when its account ordered at the
+same shop at least ``established_days`` days before or after it (the shop's own customer, who
+bought before or comes back), or placed at least ``established_orders`` other orders at least
+``established_days`` days before or after it (a customer with a life of its own elsewhere);
+its rater is **new** otherwise. Paid raters and attackers, whose accounts exist for the job,
+are new even where they keep up a cover order or two elsewhere (a hard attack's long-lived
+accounts do): one order a week away does not make an account a customer.
+
+**Bursts.** Every window of 1, 2, 4, ... up to ``max_window_days`` days of every shop (on a
+grid: see :func:`_windows`) is tested for an excess of the ratings of the low, and of the high,
+band *by new raters*, ``x`` among the window's ``n`` ratings, under two null models:
+
+- **shift**: the window's ratings are drawn from the shop's own mix, whose Beta posterior for
+  the share of new raters' ratings of the band is the prior of its volume class updated with
+  the shop's ratings *outside* the window; ``x`` is then beta-binomial. The class's prior is
+  learned without the shops it calls outliers (:func:`robust_prior`): a few attacked shops
+  would otherwise widen it for every shop of their class. A shop whose new raters always
+  rate it low has that history.
+- **timing**: the shop's ``N`` new raters' ratings of the band spread over the days as its
+  volume class's do, with a Dirichlet over days (a festival raises every shop's volume on the
+  same days); the window's count is ``BetaBinomial(N, c q, c (1 - q))``, ``q`` the class's
+  share of them on the window's days and ``c`` its precision.
 
 Each p-value is the beta-binomial upper tail (:func:`beta_binomial_log_sf`), Bonferroni-
-corrected for every window, band and test; overlapping significant windows of one shop and
-band are one episode.
+corrected for every test that could reject: both tests of both bands of every window whose
+margins let it reach ``min_size`` (Tarone's count, :meth:`_Windows.n_tests`). Overlapping
+significant windows of one shop and band are one episode.
 
-A burst alone does not tell an attack from a quality incident, whose bad batch brings a burst
-of honest one-star reviews, or a promotion from fans at a new product's drop; who wrote the
-ratings does. A rated order is **established** when its account placed another order
-(anywhere) at least ``established_days`` days before or after it: the shop's ordinary
-customers, who bought before (or come back), are; paid raters and attackers, whose accounts
-exist for the job, are not. The **raters'** null model is that the episode's ``m`` ratings of
-the band come from accounts established as often as those of the same band at the other shops
-on the same days (share ``r``, which follows the export's edges and festivals' new buyers):
-the number established is ``Binomial(m, r)``, and its lower tail, Bonferroni-corrected for
-every episode, is the raters' p-value. An episode is a group when the burst (the smaller of
-its two p-values) and the raters both reject at ``alpha``: an intersection-union test, whose
-p-value, ``evidence["log10_p"]``, is the larger of the two. Its members are the accounts
-behind the episode's ratings of the band that are not established.
+**Raters.** The raters' null model is that the ``m`` ratings of the band in the episode's most
+significant window come from accounts established as often as those of the same band at the
+other shops on the same days (share ``r``, which follows the export's edges and festivals' new
+buyers): the number established is ``Binomial(m, r)``, and its lower tail, Bonferroni-corrected
+for every episode, is the raters' p-value. Honest crowds differ from the market's raters too
+(a product drop's fans are partly accounts of few orders), by less than paid ones: the odds
+that a rater is new must also be at least ``min_lift`` times the market's, an effect size on
+top of the test. An episode is a group when the burst (the smaller of its two p-values) and
+the raters both reject at ``alpha``: an intersection-union test, whose p-value,
+``evidence["log10_p"]``, is the larger of the two. Its members are the new raters of the band
+on the episode's days where they are densest (:func:`_burst`, Kulldorff's most likely
+cluster), not on all the days its longest windows span.
 
 A high-band group promotes its shop (kind ``"dense_block"``, ``merchants`` the shop); a
 low-band group attacks it (``"negative_attack"``, the shop in ``victims``, ``merchants``
@@ -48,6 +60,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -60,7 +73,7 @@ from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
 
-__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "volume_prior"]
+__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "robust_prior", "volume_prior"]
 
 DAY = 86400
 #: Rating bands, in this order: at most ``max_low_rating``, between, at least ``min_high_rating``.
@@ -116,7 +129,8 @@ def beta_binomial_log_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndar
                    np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
-def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def volume_prior(counts: sp.spmatrix | np.ndarray, learn: np.ndarray | None = None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The Dirichlet prior of each shop's shares over categories, learned from shops of similar volume.
 
     Shops with counts fall into classes by ``floor(log2(total))``. A class's mean is its pooled
@@ -133,6 +147,8 @@ def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarr
     ----------
     counts : sparse matrix or ndarray of shape (n_shops, n_categories)
         Counts per shop and category (rating bands, or days).
+    learn : ndarray of bool of shape (n_shops,), optional
+        The shops the prior is learned from (default all); every shop still gets its class.
 
     Returns
     -------
@@ -158,6 +174,8 @@ def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarr
     classes = np.floor(np.log2(np.maximum(totals, 1))).astype(np.int64)
     n_classes = int(classes.max()) + 1 if n_shops else 1
     rated = totals > 0
+    if learn is not None:
+        rated &= learn
     members = sp.csr_matrix((rated.astype(np.float64), (classes, np.arange(n_shops))), shape=(n_classes, n_shops))
     pooled = (members @ counts).toarray()
     mean = (pooled + 1) / (pooled.sum(axis=1, keepdims=True) + n_categories)
@@ -178,6 +196,53 @@ def volume_prior(counts: sp.spmatrix | np.ndarray) -> tuple[np.ndarray, np.ndarr
     return classes, mean, np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
 
 
+def robust_prior(counts: np.ndarray, alpha: float, max_rounds: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`volume_prior` of two-category counts ``(x, rest)``, learned from the shops it does
+    not itself call outliers.
+
+    A few shops whose ``x`` is far above their class's (an attacked shop's one-star reviews)
+    would widen the class's spread and so weaken the prior for every shop of the class. The
+    shops left out are those whose ``x`` the prior rejects, as an upper beta-binomial tail,
+    at ``alpha`` Bonferroni-corrected for the shops of their class. It starts from the pooled
+    shares of the lower nine tenths (by share) of each class at full precision (multinomial
+    noise only), then alternates learning the prior from the shops kept and testing every shop
+    against it until the shops left out no longer change (at most ``max_rounds`` rounds). Where
+    no shop is left out it is :func:`volume_prior`'s.
+
+    Examples
+    --------
+    Forty shops of 100 ratings with two or three in the first category, and one with 30: the
+    prior, learned without it, is strong.
+
+    >>> counts = np.array([[2, 98], [3, 97]] * 20 + [[30, 70]])
+    >>> classes, mean, precision = robust_prior(counts, 0.01)
+    >>> round(float(mean[6, 0]), 3), bool(precision[6] > 1000), bool(volume_prior(counts)[2][6] < 100)
+    (0.025, True, True)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    x, n = counts[:, 0], counts.sum(axis=1)
+    classes = volume_prior(counts)[0]
+    in_class = np.bincount(classes[n > 0], minlength=int(classes.max()) + 1)
+    level = np.log(alpha) - np.log(np.maximum(in_class[classes], 1))
+    # The start: the shares of each class's lower nine tenths (by share), at multinomial noise only.
+    share = x / np.maximum(n, 1)
+    order = np.lexsort((share, classes))
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[order] = np.arange(len(x)) - np.searchsorted(classes[order], classes[order])
+    mean = volume_prior(counts, learn=rank < np.ceil(0.9 * in_class[classes]))[1]
+    precision = np.full(len(mean), float(max(n.sum(), 1)))
+    kept = None
+    for _ in range(max_rounds):
+        c = precision[classes]
+        log_p = beta_binomial_log_sf(x, n, c * mean[classes, 0], c * mean[classes, 1])
+        outlier = (log_p < level) & (x > n * mean[classes, 0])
+        if kept is not None and np.array_equal(~outlier, kept):
+            break
+        kept = ~outlier
+        _, mean, precision = volume_prior(counts, learn=kept)
+    return classes, mean, precision
+
+
 def review_times(data: DetectionData) -> np.ndarray:
     """When each order's review was posted (seconds): ``reviewed_at`` where the export has it,
     else the order's time (a review export's date is its ``created_at``)."""
@@ -190,18 +255,25 @@ def review_times(data: DetectionData) -> np.ndarray:
 class RatingAnomalyDetector(Detector):
     """Accounts behind a shop's burst of extreme ratings that its own history does not explain.
 
-    See the module docs for the tests (a window's rating shift against the shop's
-    Dirichlet-smoothed history, or its timing against shops like it; then the raters'
+    See the module docs for the tests (a window's excess of new raters' ratings of a band
+    against the shop's smoothed history, or its timing against shops like it; then the raters'
     history against the other shops' raters) and their null models.
 
     Parameters
     ----------
     max_window_days : int
         Longest window tested, in days: windows last 1, 2, 4, ... days up to it (a burst
-        spread over more days than a window would make its own history).
+        spread over more days than a window would make its own history; a hard attack's
+        reviews spread over two to five weeks).
     established_days : int
-        How far (in days) from a rated order its account must have another order to be
-        established.
+        How far (in days) from a rated order its account's other orders must be to count for
+        its being established.
+    established_orders : int
+        How many such orders (at any shop) make an account established; one at the same shop
+        always does.
+    min_lift : float
+        Least ratio of the odds that a rater of the episode's band is new to the odds among
+        the other shops' raters of the band on the same days.
     max_low_rating : float
         Highest rating in the low band (an attack's).
     min_high_rating : float
@@ -220,9 +292,10 @@ class RatingAnomalyDetector(Detector):
         ``log10_p_raters`` (each corrected); of the most significant window,
         ``window_ratings``, ``extreme_ratings`` (of the band) and ``expected_extreme`` (under
         the shift null), ``shop_extreme_ratings`` (the shop's of the band) and
-        ``expected_in_window`` (under the timing null); of the episode, ``raters``,
-        ``established_raters`` and ``expected_established``. ``details``: ``size``, ``days``
-        and ``windows`` (significant windows merged).
+        ``expected_in_window`` (under the timing null), all of new raters' ratings of the
+        band; of its raters, ``raters``, ``established_raters`` and ``expected_established``.
+        ``details``: ``size``, ``days`` (of the burst the members come from),
+        ``episode_days`` and ``windows`` (significant windows merged).
     account_scores_ : ndarray of float
         Per account, the score of its best group (0 for none).
     merchant_scores_ : ndarray of float
@@ -237,13 +310,15 @@ class RatingAnomalyDetector(Detector):
     >>> [(g.kind, g.victims) for g in detector.groups_]  # doctest: +SKIP
     """
 
-    # Its members are the accounts with no other order within a week that gave the burst's
-    # extreme ratings: few orders and extreme ratings by construction.
+    # Its members are the new raters (few orders a week away) who gave the burst's extreme
+    # ratings: few orders and extreme ratings by construction.
     selects_on = ("n_orders", "rating_extremity")
     required_columns = (*Detector.required_columns, "rating")
     _parameter_constraints = {
         "max_window_days": [Interval(Integral, 1, None, closed="left")],
         "established_days": [Interval(Integral, 1, None, closed="left")],
+        "established_orders": [Interval(Integral, 1, None, closed="left")],
+        "min_lift": [Interval(Real, 1, None, closed="left")],
         # Any rating scale; a NaN would put no rating in the band.
         "max_low_rating": [Interval(Real, None, None, closed="neither")],
         "min_high_rating": [Interval(Real, None, None, closed="neither")],
@@ -254,8 +329,10 @@ class RatingAnomalyDetector(Detector):
     def __init__(
         self,
         *,
-        max_window_days: int = 16,
+        max_window_days: int = 32,
         established_days: int = 7,
+        established_orders: int = 3,
+        min_lift: float = 3.0,
         max_low_rating: float = 2.0,
         min_high_rating: float = 5.0,
         alpha: float = 0.01,
@@ -263,6 +340,8 @@ class RatingAnomalyDetector(Detector):
     ) -> None:
         self.max_window_days = max_window_days
         self.established_days = established_days
+        self.established_orders = established_orders
+        self.min_lift = min_lift
         self.max_low_rating = max_low_rating
         self.min_high_rating = min_high_rating
         self.alpha = alpha
@@ -291,77 +370,157 @@ class RatingAnomalyDetector(Detector):
         key = X.order_cols[rated].astype(np.int64) * span + day
         order = np.argsort(key, kind="stable")
         key, band, day, rated = key[order], band[order], day[order], rated[order]
-        established = _established(X, rated, self.established_days * DAY)
-        windows = _windows(key, band, span, lengths, X.graph.n_cols)
+        established = _established(X, rated, self.established_days * DAY, self.established_orders)
+        new = ~established
+        windows = _windows(key, band, new, span, lengths, X.graph.n_cols, self.alpha)
         # The other shops' raters, per day and band, established or not (cumulative over days).
         cells = ((day + 1) * 3 + band) * 2 + established
         daily = np.cumsum(np.bincount(cells, minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
 
         episodes = [e for b in (HIGH, LOW) for e in _episodes(windows, b, self.alpha, self.min_size, span)]
+
+        def rated_in(e: _Episode, first: int, end: int) -> np.ndarray:
+            """Positions (in ``key`` order) of the ratings of ``e``'s band at its shop on days [first, end)."""
+            lo, hi = np.searchsorted(key, [e.shop * span + first, e.shop * span + end])
+            return lo + np.flatnonzero(band[lo:hi] == e.band)
+
         groups = []
-        for b, shop, first_day, end_day, evidence in episodes:
-            lo, hi = np.searchsorted(key, [shop * span + first_day, shop * span + end_day])
-            extreme = lo + np.flatnonzero(band[lo:hi] == b)
+        for e in episodes:
+            # The raters of the episode's most significant window against the other shops' raters then.
+            extreme = rated_in(e, e.best_day, e.best_end)
             own = np.bincount(established[extreme].astype(np.int64), minlength=2)
-            other = daily[end_day, b] - daily[first_day, b] - own
+            other = daily[e.best_end, e.band] - daily[e.best_day, e.band] - own
             if other.sum() <= 0:
                 continue  # nobody else rated on those days: no reference for the raters
             r = other[1] / other.sum()
+            # Honest crowds differ from the market's raters too, by less: the odds that a rater is
+            # new must be at least ``min_lift`` times the market's.
+            if own[0] * r < self.min_lift * own[1] * (1 - r):
+                continue
             log10_p_raters = min(float(binom.logcdf(own[1], extreme.size, r) / np.log(10)
                                        + np.log10(len(episodes))), 0.0)
-            carried = rated[extreme[~established[extreme]]]
-            members = np.unique(X.order_rows[carried]).astype(np.int64)
+            evidence = dict(e.evidence)
             log10_p = max(min(evidence["log10_p_shift"], evidence["log10_p_timing"]), log10_p_raters)
+            # The members: the new raters of the band on the episode's days where they are densest.
+            first, end = _burst(windows, e, rated_in(e, e.first_day, e.end_day), key, span, new)
+            burst = rated_in(e, first, end)
+            carried = rated[burst[new[burst]]]
+            members = np.unique(X.order_rows[carried]).astype(np.int64)
             if log10_p >= np.log10(self.alpha) or members.size < self.min_size:
                 continue
-            target = np.array([shop], dtype=np.int64)
+            target = np.array([e.shop], dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
             evidence |= {"log10_p": log10_p, "log10_p_raters": log10_p_raters, "raters": float(extreme.size),
                          "established_raters": float(own[1]), "expected_established": float(extreme.size * r)}
-            details = {"size": float(members.size), "days": float(end_day - first_day),
-                       "windows": evidence.pop("windows")}
-            group = AccountGroup(members, float(1 - 10**log10_p), _KIND[b], target if b == HIGH else none,
-                                 evidence, details, target if b == LOW else none)
+            details = {"size": float(members.size), "days": float(end - first),
+                       "episode_days": float(e.end_day - e.first_day), "windows": evidence.pop("windows")}
+            group = AccountGroup(members, float(1 - 10**log10_p), _KIND[e.band], target if e.band == HIGH else none,
+                                 evidence, details, target if e.band == LOW else none)
             groups.append((group, carried))
         return groups
 
 
-def _established(X: DetectionData, rated: np.ndarray, distance: float) -> np.ndarray:
-    """Whether the account of each rated order has another order at least ``distance`` seconds
-    before or after it."""
-    rows, times = X.order_rows[rated], X.times[rated]
-    last = np.full(X.graph.n_rows, -np.inf)
-    np.maximum.at(last, X.order_rows, X.times.astype(np.float64))
-    return (X.first_order[rows] <= times - distance) | (last[rows] >= times + distance)
+def _burst(w: _Windows, e: _Episode, in_band: np.ndarray, key: np.ndarray, span: int, new: np.ndarray,
+           ) -> tuple[int, int]:
+    """The days ``[first, end)`` of episode ``e`` where its band's new ratings are densest: the
+    most likely cluster of Kulldorff's scan statistic, the interval between two of their days
+    whose binomial likelihood ratio against the shop's share outside the episode is largest.
+
+    ``in_band`` holds the positions (in ``key`` order) of the episode's ratings of the band.
+    """
+    days = key[in_band[new[in_band]]] % span
+    if days.size == 0:
+        return e.first_day, e.end_day
+    starts, ends = np.flatnonzero(np.diff(days, prepend=-1)), np.flatnonzero(np.diff(days, append=span)) + 1
+    lo, hi = np.searchsorted(key, [e.shop * span + e.first_day, e.shop * span + e.end_day])
+    classes, mean, precision = w.rating_prior[e.band]
+    c = precision[classes[e.shop]]
+    p0 = (c * mean[classes[e.shop], 0] + w.shop_counts[e.band][e.shop] - days.size) / (
+        c + w.shop_ratings[e.shop] - (hi - lo))
+    before = np.searchsorted(key, e.shop * span + days[starts])  # the shop's ratings before each first day
+    through = np.searchsorted(key, e.shop * span + days[ends - 1] + 1)  # and through each last day
+    x = (ends[None, :] - starts[:, None]).astype(np.float64)
+    n = (through[None, :] - before[:, None]).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        llr = x * np.log(x / (n * p0)) + np.where(n > x, (n - x) * np.log((n - x) / (n * (1 - p0))), 0.0)
+    llr = np.where((x > 0) & (x > n * p0), llr, -np.inf)
+    if not np.isfinite(llr.max()):
+        return e.first_day, e.end_day
+    i, j = np.unravel_index(int(np.argmax(llr)), llr.shape)
+    return int(days[starts[i]]), int(days[ends[j] - 1]) + 1
+
+
+def _established(X: DetectionData, rated: np.ndarray, distance: int, min_orders: int) -> np.ndarray:
+    """Whether the account of each rated order is established: it ordered at the same shop at
+    least ``distance`` seconds before or after it (the shop's own customer, who bought before
+    or comes back), or it placed at least ``min_orders`` other orders at least ``distance``
+    seconds before or after it (a customer with a life of its own elsewhere)."""
+    # Every order in (account, time) order: an account's orders far from one of its orders are
+    # the two ends of its block.
+    times = X.times - X.times.min()
+    keys = X.order_rows.astype(np.int64) * (int(times.max()) + 1) + times
+    order = np.argsort(keys, kind="stable")
+    keys = keys[order]
+    accounts = X.order_rows[order]
+    block = np.flatnonzero(np.diff(accounts, prepend=-1))
+    size = np.diff(np.append(block, order.size))
+    first, length = np.repeat(block, size), np.repeat(size, size)  # of each order's account's block
+    # An account's orders at least ``distance`` before and after each one (the searches may land
+    # in the neighbouring accounts' blocks: nothing there is the account's).
+    before = np.maximum(np.searchsorted(keys, keys - distance, side="right") - first, 0)
+    after = np.maximum(first + length - np.searchsorted(keys, keys + distance), 0)
+    at = np.empty(order.size, dtype=np.int64)
+    at[order] = np.arange(order.size)
+    established = (before + after)[at[rated]] >= min_orders
+    # The others: did they order at the same shop long before or after? Their blocks are read.
+    thin = rated[~established]
+    start, length = first[at[thin]], length[at[thin]]
+    owner = np.repeat(np.arange(thin.size), length)
+    other = order[np.repeat(start, length) + np.arange(owner.size) - np.repeat(np.cumsum(length) - length, length)]
+    returned = ((X.order_cols[other] == X.order_cols[thin][owner])
+                & (np.abs(times[other] - times[thin][owner]) >= distance))
+    established[~established] = np.bincount(owner[returned], minlength=thin.size) > 0
+    return established
 
 
 @dataclass
 class _Windows:
-    """Every window tested (its shop, first day, length, ratings and those of each extreme band)
-    and the priors of its shop's rating distribution and, per band, of its timing."""
+    """Every window tested (its shop, first day, length, ratings and, per extreme band, new
+    raters' ratings of the band), its shop's counts, and per band the priors of a shop's share
+    of new raters' ratings of the band and of their timing."""
 
     shop: np.ndarray
     day: np.ndarray
     length: np.ndarray
     ratings: np.ndarray
     in_band: dict[int, np.ndarray]
-    shop_counts: np.ndarray
-    rating_prior: tuple[np.ndarray, np.ndarray, np.ndarray]
-    #: Per band, the prior share of the shop's ratings of the band falling in the window and its precision.
+    #: Per band, each shop's new raters' ratings of the band; and each shop's ratings.
+    shop_counts: dict[int, np.ndarray]
+    shop_ratings: np.ndarray
+    #: Per band, the Beta prior (classes, mean, precision) of a shop's share of new raters' ratings of the band.
+    rating_prior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
+    #: Per band, the prior share of the shop's new raters' ratings of the band falling in the window and its precision.
     timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
 
-    def __len__(self) -> int:
-        return self.shop.size
+    def n_tests(self, min_size: int) -> int:
+        """How many tests could reject: a window's shift test needs ``min_size`` ratings in it and
+        its timing test ``min_size`` of the band at its shop (Tarone's count: a window's margins,
+        not its counts of the band, decide whether it can reach the band's ``min_size``)."""
+        shift = 2 * int(np.count_nonzero(self.ratings >= min_size))
+        return max(shift + sum(int(np.count_nonzero(c[self.shop] >= min_size)) for c in self.shop_counts.values()), 1)
 
 
-def _windows(key: np.ndarray, band: np.ndarray, span: int, lengths: np.ndarray, n_shops: int) -> _Windows:
-    """Windows of every length of each shop (``key = shop * span + day``, sorted), on a grid.
+def _windows(key: np.ndarray, band: np.ndarray, new: np.ndarray, span: int, lengths: np.ndarray,
+             n_shops: int, alpha: float) -> _Windows:
+    """Windows of every length of each shop (``key = shop * span + day``, sorted), on a grid;
+    ``new`` marks the ratings whose raters are not established.
 
     A window of ``L`` days starts on every multiple of ``L / 2`` days on which the shop has a
     rating in the first half (every such day for one-day windows), so any burst of at most
     ``L / 2`` days lies inside one window of length ``L``.
     """
-    cum = {b: np.concatenate([[0], np.cumsum(band == b)]) for b in (LOW, HIGH)}
+    counted = {b: band == b for b in (LOW, HIGH)}
+    cum = {b: np.concatenate([[0], np.cumsum(on & new)]) for b, on in counted.items()}
     parts = []
     for length in lengths.tolist():
         step = max(length // 2, 1)
@@ -371,18 +530,21 @@ def _windows(key: np.ndarray, band: np.ndarray, span: int, lengths: np.ndarray, 
         parts.append((starts, np.full(starts.size, length), begin, end))
     starts, length, begin, end = (np.concatenate(column) for column in zip(*parts))
     shop, day = starts // span, starts % span
-    shop_counts = np.bincount(key // span * 3 + band, minlength=3 * n_shops).reshape(n_shops, 3)
+    of_shop = key // span
+    shop_ratings = np.bincount(of_shop, minlength=n_shops)
     n_days = int((key % span).max()) + 1
-    timing = {}
-    for b in (LOW, HIGH):
-        on = band == b
-        by_day = sp.csr_matrix((np.ones(on.sum()), (key[on] // span, key[on] % span)), shape=(n_shops, n_days))
+    shop_counts, rating_prior, timing = {}, {}, {}
+    for b, on in counted.items():
+        on = on & new
+        shop_counts[b] = np.bincount(of_shop[on], minlength=n_shops)
+        rating_prior[b] = robust_prior(np.column_stack([shop_counts[b], shop_ratings - shop_counts[b]]), alpha)
+        by_day = sp.csr_matrix((np.ones(on.sum()), (of_shop[on], key[on] % span)), shape=(n_shops, n_days))
         classes, mean, precision = volume_prior(by_day)
         cum_mean = np.concatenate([np.zeros((len(mean), 1)), np.cumsum(mean, axis=1)], axis=1)
         share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
         timing[b] = share, precision[classes[shop]]
-    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()}, shop_counts,
-                    volume_prior(shop_counts), timing)
+    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()},
+                    shop_counts, shop_ratings, rating_prior, timing)
 
 
 def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -395,19 +557,31 @@ def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tupl
     return log10_p, expected
 
 
-def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> list[tuple[int, int, int, int, dict]]:
-    """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows:
-    ``(band, shop, first day, end day, evidence of the most significant window)``."""
+class _Episode(NamedTuple):
+    """Overlapping significant windows of one shop and band: its days ``[first_day, end_day)``,
+    those of its most significant window and that window's evidence."""
+
+    band: int
+    shop: int
+    first_day: int
+    end_day: int
+    best_day: int
+    best_end: int
+    evidence: dict
+
+
+def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> list[_Episode]:
+    """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows."""
     tested = np.flatnonzero(w.in_band[b] >= min_size)
     x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
-    classes, mean, precision = w.rating_prior
-    a = precision[classes[shop]] * mean[classes[shop], b] + w.shop_counts[shop, b] - x
-    shift, expected = _tail(x, n, a, precision[classes[shop]] + w.shop_counts[shop].sum(axis=1) - n - a)
+    classes, mean, precision = w.rating_prior[b]
+    a = precision[classes[shop]] * mean[classes[shop], 0] + w.shop_counts[b][shop] - x
+    shift, expected = _tail(x, n, a, precision[classes[shop]] + w.shop_ratings[shop] - n - a)
     share, concentration = (v[tested] for v in w.timing_prior[b])
-    total = w.shop_counts[shop, b]
+    total = w.shop_counts[b][shop]
     timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))
-    # Every window, both bands, both tests.
-    shift, timing = (np.minimum(v + np.log10(4 * len(w)), 0) for v in (shift, timing))
+    # Every window that could reject, both bands, both tests.
+    shift, timing = (np.minimum(v + np.log10(w.n_tests(min_size)), 0) for v in (shift, timing))
     log10_p = np.minimum(shift, timing)
     keep = np.flatnonzero(log10_p < np.log10(alpha))
     keep = keep[np.lexsort((w.day[tested[keep]], shop[keep]))]
@@ -420,7 +594,9 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         best = keep[lo + int(np.argmin(log10_p[keep[lo:hi]]))]
         s = int(shop[best])
-        out.append((b, s, int(begin[lo] - s * span), int(end[hi - 1] - s * span), {
+        first = int(w.day[tested[best]])
+        out.append(_Episode(b, s, int(begin[lo] - s * span), int(end[hi - 1] - s * span), first,
+                            first + int(w.length[tested[best]]), {
             "log10_p_shift": float(shift[best]), "log10_p_timing": float(timing[best]),
             "window_ratings": float(n[best]), "extreme_ratings": float(x[best]),
             "expected_extreme": float(expected[best]), "shop_extreme_ratings": float(total[best]),
