@@ -82,7 +82,7 @@ LOW, MIDDLE, HIGH = 0, 1, 2
 _KIND = {HIGH: "dense_block", LOW: "negative_attack"}
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _log_sf(x, n, a, b):  # pragma: no cover - compiled
     out = np.zeros(x.shape[0])
     for i in range(x.shape[0]):
