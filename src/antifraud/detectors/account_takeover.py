@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -241,6 +242,8 @@ class AccountTakeoverDetector(Detector):
     rates_ : dict of str to float
         The null model's per-order adoption rate of every field.
     """
+
+    cost: ClassVar[float] = 2
 
     trace = "hijacked_accounts"
     required_columns = (*REQUIRED, ("device_id", "buyer_ip"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -109,6 +110,8 @@ class DenseBlockDetector(Detector):
     >>> detector.account_scores_.tolist(), detector.merchant_scores_.tolist()
     ([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], [1.0, 1.0, 0.0, 0.0, 0.0])
     """
+
+    cost: ClassVar[float] = 7
 
     _parameter_constraints = {
         "n_blocks": [Interval(Integral, 1, None, closed="left")],

@@ -456,6 +456,8 @@ class EmptyParcelDetector(Detector):
         Group of each account, -1 for none.
     """
 
+    cost: ClassVar[float] = 25
+
     trace = "empty_parcel"
     required_columns = (*REQUIRED, ("parcel_weight_kg", "tracking_no"))
     #: Resolution of the export's weights (kilograms) and of receipt times (seconds).

@@ -338,10 +338,14 @@ class BrushingEnsemble(_BaseComposition):
         # the coverage), so a review-only export needs behaviour beyond 0.98 where a full one
         # needs 0.9. YelpChi's crowds of one-review accounts at popular shops were organic.
         offered = {"suspicion": 1 - (1 - self.behaviour_) ** self.behaviour_weight_, "shared": shared}
-        # The review scorer needs nothing the detectors find: it is fitted alongside them.
-        fitted = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-            delayed(_fit_step)(detector, data, offered) for detector in [reviews, *(d for _, d in steps)]
+        # The review scorer needs nothing the detectors find: it is fitted alongside them, and
+        # the costliest start first so that the threads finish together.
+        tasks = [reviews, *(d for _, d in steps)]
+        order = sorted(range(len(tasks)), key=lambda i: -type(tasks[i]).cost)
+        done = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(_fit_step)(tasks[i], data, offered) for i in order
         )
+        fitted = [done[order.index(i)] for i in range(len(tasks))]
         self.reviews_ = fitted[0]
         self.detectors_ = Bunch(**{name: detector for (name, _), detector in zip(steps, fitted[1:])})
         candidates = [Ring(g.accounts, g.merchants, g.score, g.kind, [name], g.victims, _own_p(name, g.evidence))

@@ -26,6 +26,7 @@ registration times), for communities of at least ``min_size`` members whose link
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
@@ -166,6 +167,8 @@ class IdentityCommunityDetector(Detector):
     account_scores_ : ndarray of float, shape (n_accounts,)
         Score of each account's community (0 outside scored communities).
     """
+
+    cost: ClassVar[float] = 4
 
     required_columns = (*REQUIRED, PERSONAL)
     _parameter_constraints = {

@@ -217,6 +217,8 @@ class LockstepDetector(Detector):
         ``min_shops``.
     """
 
+    cost: ClassVar[float] = 7
+
     _parameter_constraints = {
         # Orders less than ``window`` apart act together: at 0 or below none ever would.
         "window": [Interval(Real, 0, None, closed="neither")],

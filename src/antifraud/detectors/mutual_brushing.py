@@ -44,6 +44,7 @@ that transform of its own strongest significant pair.
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numpy as np
 import pyarrow as pa
@@ -117,6 +118,8 @@ class MutualBrushingDetector(Detector):
     threshold_ : float
         The linked-buyer evidence threshold, ``log10(n_tested / alpha)`` in ``-log10 p``.
     """
+
+    cost: ClassVar[float] = 2
 
     trace = "mutual_brushing"
     required_columns = (*REQUIRED, PERSONAL)

@@ -60,7 +60,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from numbers import Integral, Real
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numba
 import numpy as np
@@ -309,6 +309,8 @@ class RatingAnomalyDetector(Detector):
     >>> detector = RatingAnomalyDetector().fit(data)  # doctest: +SKIP
     >>> [(g.kind, g.victims) for g in detector.groups_]  # doctest: +SKIP
     """
+
+    cost: ClassVar[float] = 6
 
     # Its members are the new raters (few orders a week away) who gave the burst's extreme
     # ratings: few orders and extreme ratings by construction.

@@ -358,6 +358,8 @@ class ReviewScorer(Detector):
     >>> scorer.order_scores_.argmax()  # doctest: +SKIP
     """
 
+    cost: ClassVar[float] = 6
+
     #: Fewest buyers two shops must share for their co-review to be tested.
     min_shared: ClassVar[int] = 2
     _parameter_constraints = {

@@ -57,6 +57,7 @@ Examples
 from __future__ import annotations
 
 from numbers import Integral, Real
+from typing import ClassVar
 
 import numba
 import numpy as np
@@ -473,6 +474,8 @@ class ReviewTextDetector(Detector):
     threshold_ : float
         The evidence (``-log10 p``) a test needs, ``log10(n_tests_ / alpha)``.
     """
+
+    cost: ClassVar[float] = 5
 
     required_columns = (*REQUIRED, "review_text")
     _parameter_constraints = {
