@@ -46,9 +46,10 @@ def test_a_fixed_issuing_time_and_key_give_byte_identical_outputs(fixtures, tmp_
 
     issued = issuing_time(environ={"SOURCE_DATE_EPOCH": "1764547200"})  # 2025-12-01T00:00:00Z
     key = Pseudonymizer(bytes.fromhex("00" * 16 + "ab" * 16))
+    # one detector at a time, then two in threads: the same files
     runs = [detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / name, seed=1,
-                   issued_at=issued, pseudonymizer=key)
-            for name in ("a", "b")]
+                   issued_at=issued, pseudonymizer=key, n_jobs=jobs)
+            for name, jobs in (("a", 1), ("b", 2))]
     a, b = (_files(tmp_path / name) for name in ("a", "b"))
     assert set(a) == set(b) and {"findings.jsonl", "evidence/orders.parquet", "run.json"} <= set(a)
     assert {name for name in a if a[name] != b[name]} <= {"run.json"}
@@ -60,6 +61,22 @@ def test_a_fixed_issuing_time_and_key_give_byte_identical_outputs(fixtures, tmp_
     for name in ("a", "b"):
         write_bundle(tmp_path / name, tmp_path / f"{name}.zip", finding="R0001")
     assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+
+
+def test_detectors_run_in_threads(fixtures, tmp_path, monkeypatch):
+    import threading
+
+    import antifraud.detectors.ensemble as ensemble
+
+    threads, fit_step = set(), ensemble._fit_step
+
+    def recording(*args):
+        threads.add(threading.get_ident())
+        return fit_step(*args)
+
+    monkeypatch.setattr(ensemble, "_fit_step", recording)
+    detect([fixtures / "generic" / "orders.csv"], PROFILES["generic"], out_dir=tmp_path / "run", seed=1, n_jobs=2)
+    assert len(threads) == 2
 
 
 def test_detect_reads_nothing_from_the_environment(fixtures, tmp_path, monkeypatch):

@@ -157,7 +157,7 @@ def detect(
             say("building graphs and features")
             data = _timed(result.timings, "graphs_and_features", prepare, result.table)
             say("running detectors")
-            with parallel_config(n_jobs=n_jobs):
+            with parallel_config(backend="threading", n_jobs=n_jobs):
                 _timed(result.timings, "detectors", ensemble.fit, data)
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,

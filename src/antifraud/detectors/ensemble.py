@@ -223,8 +223,8 @@ class BrushingEnsemble(_BaseComposition):
         Seeds the detectors whose own ``random_state`` is None.
     n_jobs : int or None
         Detectors fitted at once, in threads (their kernels release the GIL); None means 1
-        unless in a :func:`joblib.parallel_config` context, -1 all cores. The results are the
-        same for any value.
+        unless in a ``joblib.parallel_config(backend="threading", n_jobs=...)`` context, -1
+        all cores. The results are the same for any value.
 
     Attributes
     ----------
