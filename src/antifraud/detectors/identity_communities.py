@@ -6,9 +6,10 @@ Accounts linked through shared devices, IPs, phones and addresses
 ``min_density``: a weaker link (two accounts sharing only an address with dozens of others,
 such as a carrier NAT address or a parcel station) cannot make a community dense enough to be
 scored, and left in it glues the farms into the crowds around them (on a 1M-order synthetic
-export with those traps, 0 of 20 farms were found with it and 12 without, seven times faster). Honest structures form communities too: a household
-shares an address, a school shares an IP. What sets a farm apart is how its members *behave*, so
-each community is scored on three signals, each in [0, 1]:
+export with those traps, 0 of 20 farms were found with it and 12 without, seven times faster).
+Honest structures form communities too: a household shares an address, a school shares an IP.
+What sets a farm apart is how its members *behave*, so each community is scored on three
+signals, each in [0, 1]:
 
 ``freshness``
     share of members that placed their first order within ``fresh_days`` of registering;

@@ -178,18 +178,12 @@ class RingTester:
     def shares(self, accounts: np.ndarray, merchants: np.ndarray) -> np.ndarray:
         """Share of each merchant's (ascending) orders on the ring's days that ``accounts`` placed.
 
-        The ring's days span all its orders at ``merchants``, so its count at a merchant is all
-        its orders there, and the merchant's is a slice of its orders in time order.
-
         Examples
         --------
         >>> tester.shares(ring_accounts, np.array([3, 8])).round(2)  # doctest: +SKIP
         array([0.91, 0.02])
         """
-        own = self.data.orders_of(accounts, merchants)
-        first, last = self._days(own)
-        ring = np.bincount(np.searchsorted(merchants, self.data.order_cols[own]), minlength=merchants.size)
-        return ring / np.maximum([self._orders_at(j, first, last).size for j in merchants.tolist()], 1)
+        return self._window(accounts, merchants)[1]
 
     def exposure(self, accounts: np.ndarray, merchants: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every order at ``merchants`` (ascending) on the ring's days, and the ring's share there.
@@ -197,12 +191,21 @@ class RingTester:
         Returns the orders' positions, the share of its merchant's orders on those days that
         the ring placed for each of them, and that share for each merchant.
         """
-        data = self.data
-        first, last = self._days(data.orders_of(accounts, merchants))
-        at = [self._orders_at(j, first, last) for j in merchants.tolist()]
-        share = self.shares(accounts, merchants)
+        at, share = self._window(accounts, merchants)
         positions = np.concatenate(at or [np.zeros(0, np.int64)])
         return positions, np.repeat(share, [p.size for p in at]), share
+
+    def _window(self, accounts: np.ndarray, merchants: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
+        """Each merchant's orders on the ring's days, and the ring's share of them.
+
+        The ring's days span all its orders at ``merchants``, so its count at a merchant is all
+        its orders there, and the merchant's is a slice of its orders in time order.
+        """
+        own = self.data.orders_of(accounts, merchants)
+        first, last = self._days(own)
+        at = [self._orders_at(j, first, last) for j in merchants.tolist()]
+        ring = np.bincount(np.searchsorted(merchants, self.data.order_cols[own]), minlength=merchants.size)
+        return at, ring / np.maximum([p.size for p in at], 1)
 
     def _days(self, positions: np.ndarray) -> tuple[int, int]:
         """The whole days (epoch seconds, end exclusive) the orders at ``positions`` span."""
