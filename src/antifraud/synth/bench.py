@@ -55,9 +55,11 @@ __all__ = ["HELD_OUT_SEEDS", "RANGES", "TUNING_SEEDS", "bench_config"]
 
 # The one declaration of which seeds are which. Tune detectors on TUNING_SEEDS only. The
 # HELD_OUT_SEEDS are never looked at while developing a detector: they are run once it is
-# done, and their worst case is what is reported (benchmarks/quality.py --only bench).
+# done, and their worst case is what is reported (benchmarks/quality.py --only bench). Seeds
+# 1001-1005 were held out until 2026-12-04, when world 1002's one honest ring had to be
+# examined: they are spent, neither tuned on nor reported as held out again.
 TUNING_SEEDS: tuple[int, ...] = (1, 2, 3, 4, 5)
-HELD_OUT_SEEDS: tuple[int, ...] = (1001, 1002, 1003, 1004, 1005)
+HELD_OUT_SEEDS: tuple[int, ...] = (2001, 2002, 2003, 2004, 2005)
 
 #: ``(low, high)`` of every world parameter drawn uniformly (``int`` bounds draw integers,
 #: inclusive); sizes given per order are divisors of ``n_orders``.
