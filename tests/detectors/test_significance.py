@@ -3,6 +3,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from antifraud.detectors import IdentityCommunityDetector, PromotedShopDetector
 from antifraud.detectors.ensemble import BrushingEnsemble, Ring, _aims, _merge_fragments
 from antifraud.detectors.significance import RingTester, benjamini_hochberg, bonferroni_combination
 from antifraud.features.data import prepare
@@ -91,6 +92,20 @@ def test_a_shop_the_ring_is_nearly_all_of_is_compared_with_that_days_buyers(worl
     merchants = np.sort([shop["small"], shop["busy"]])
     share = dict(zip(merchants.tolist(), _tester(data).shares(ring, merchants)))
     assert share[shop["small"]] > 0.9 and share[shop["busy"]] < 0.5
+
+
+def test_a_ring_found_also_by_a_detector_blind_to_a_feature_is_tested_on_it(world):
+    """The young accounts as a ring of the shop-pair detector alone (which selects on behaviour:
+    their ages are left out) and as one the identity communities found too (they read no
+    behaviour: the ages are tested)."""
+    data, code, shop = world
+    ring = np.array(sorted(code[f"ring{r}"] for r in range(12)))
+    steps = {"promoted_shops": PromotedShopDetector(), "communities": IdentityCommunityDetector()}
+    alone = Ring(ring, np.array([shop["busy"]]), 0.9, "dense_block", ["promoted_shops"])
+    both = Ring(ring, np.array([shop["busy"]]), 0.9, "dense_block", ["promoted_shops", "communities"])
+    BrushingEnsemble()._test([alone, both], _tester(data), steps)
+    assert "log10_p_age_first_order_d" not in alone.evidence and alone.p_value == 1.0
+    assert both.evidence["log10_p_age_first_order_d"] < -6 and both.p_value < 1e-6
 
 
 def test_bonferroni_combination_is_led_by_the_smallest_p_and_bounded():

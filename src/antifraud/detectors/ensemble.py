@@ -443,12 +443,15 @@ class BrushingEnsemble(_BaseComposition):
         """Test every ring against its controls and set its p- and q-values.
 
         A ring's p-value combines (Bonferroni) its members' test and the p-values its detectors
-        give it under their own nulls (``log10_p_<step>``); the features a detector selects its
-        groups on (:func:`_selected_on`) and its own evidence are left out of the members' test
-        for its rings.
+        give it under their own nulls (``log10_p_<step>``); its detectors' own evidence is left
+        out of the members' test, and so are the features every one of its detectors selects
+        its groups on (:func:`_selected_on`): a ring that a detector found without reading a
+        feature (a farm proposed by its shared identities) is tested on it, even where another
+        detector that did read it found the ring too.
         """
         for ring in rings:
-            exclude = set(ring.detectors).union(*(_selected_on(steps[name]) for name in ring.detectors))
+            selected = set.intersection(*(_selected_on(steps[name]) for name in ring.detectors))
+            exclude = set(ring.detectors) | selected
             test = tester.test(ring.accounts, ring_targets(ring.merchants, ring.victims), exclude, TRACE_FEATURES)
             own = [10 ** ring.evidence[f"log10_p_{name}"] for name in ring.detectors if f"log10_p_{name}" in ring.evidence]
             ring.p_value = bonferroni_combination([test.p_value, *own])
