@@ -69,7 +69,7 @@ def test_every_detector_is_registered():
     assert [cls.__name__ for cls in CLASSES] == [
         "AccountTakeoverDetector", "DenseBlockDetector", "EmptyParcelDetector", "IdentityCommunityDetector",
         "LockstepDetector", "MutualBrushingDetector", "PromotedShopDetector", "RatingAnomalyDetector",
-        "ReviewBurstDetector", "ReviewScorer", "ReviewTextDetector",
+        "ReturningBuyerDetector", "ReviewBurstDetector", "ReviewScorer", "ReviewTextDetector",
     ]
     assert {type(d) for _, d in DETECTORS} | NOT_DEFAULT == set(CLASSES)
 
