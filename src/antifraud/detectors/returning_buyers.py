@@ -36,8 +36,8 @@ returning customers whose first order falls on the episode's days where they are
 (Kulldorff's most likely cluster, :func:`~antifraud.detectors.rating_anomalies._burst`). A
 group most of whose members last came within ``crowd_days`` days came back together, for one
 event: a product drop (fans who had bought at the shop in the weeks before buy the new item
-within minutes) or a quality incident's batch; it is not reported. Groups of which either's
-members mostly bought at the other's shops too are one ring on several shops, and are joined.
+within minutes) or a quality incident's batch; it is not reported. Groups whose members buy at
+each other's shops far more than chance are one ring on several shops, and are joined.
 A group promotes its shops (kind ``"dense_block"``); its score is ``1 - p``.
 """
 
@@ -47,6 +47,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy.stats import poisson
 from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
@@ -246,22 +247,32 @@ class ReturningBuyerDetector(Detector):
             target = np.array([e.shop], dtype=np.int64)
             groups.append((AccountGroup(members, float(1 - 10**log10_p), "dense_block", target, evidence, details),
                            carried))
-        return _joined(groups, X)
+        return _joined(groups, X, self.alpha)
 
 
-def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData) -> list[tuple[AccountGroup, np.ndarray]]:
-    """Groups (with their orders) of which either one's members mostly bought at the other's
-    shops too, joined into one: a ring on several shops comes back to each, some of its
-    accounts to one and some to another. A joined group holds every shop and member of its
-    parts, the evidence of its most significant part and the p-value of its least (each part
-    rejects its null)."""
+def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData, alpha: float,
+            ) -> list[tuple[AccountGroup, np.ndarray]]:
+    """Groups (with their orders) whose members buy at each other's shops far more than chance,
+    joined into one: a ring on several shops comes back to each, some of its accounts to one
+    and some to another.
+
+    Under independence the number of one group's members who ordered at the other's shops is
+    Poisson with mean its size times the share of all accounts who did; two groups are joined
+    where either direction's upper tail, Bonferroni-corrected for every pair, is below
+    ``alpha``. A joined group holds every shop and member of its parts, the evidence of its most
+    significant part and the p-value of its least (each part rejects its null).
+    """
     graph = X.graph
+    customers_of = np.bincount(graph.indices, minlength=graph.n_cols)
+    n_pairs = max(len(groups) * (len(groups) - 1), 1)
 
-    def bought_at(accounts: np.ndarray, shops: np.ndarray) -> float:
-        """Share of ``accounts`` that ordered at any of ``shops``."""
-        rows = np.repeat(accounts, graph.indptr[accounts + 1] - graph.indptr[accounts])
+    def log10_p(accounts: np.ndarray, shops: np.ndarray) -> float:
+        """Upper tail of how many of ``accounts`` ordered at any of ``shops``."""
         edges = np.concatenate([np.arange(graph.indptr[a], graph.indptr[a + 1]) for a in accounts.tolist()])
-        return np.unique(rows[np.isin(graph.indices[edges], shops)]).size / accounts.size
+        rows = np.repeat(accounts, graph.indptr[accounts + 1] - graph.indptr[accounts])
+        seen = np.unique(rows[np.isin(graph.indices[edges], shops)]).size
+        expected = accounts.size * min(customers_of[shops].sum() / graph.n_rows, 1.0)
+        return float(poisson.logsf(seen - 1, expected) / np.log(10))
 
     parent = list(range(len(groups)))
 
@@ -273,7 +284,8 @@ def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData) -> 
     for i in range(len(groups)):
         for j in range(i):
             a, b = groups[i][0], groups[j][0]
-            if max(bought_at(a.accounts, b.merchants), bought_at(b.accounts, a.merchants)) >= 0.5:
+            if min(log10_p(a.accounts, b.merchants), log10_p(b.accounts, a.merchants)) + np.log10(n_pairs) < np.log10(
+                    alpha):
                 parent[root(i)] = root(j)
     parts: dict[int, list[int]] = {}
     for i in range(len(groups)):
