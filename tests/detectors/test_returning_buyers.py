@@ -68,6 +68,23 @@ def test_accounts_coming_back_to_a_small_shop_within_weeks_are_a_group():
     assert (detector.order_scores_[at_shop] == group.score).all() and detector.order_scores_[~at_shop].max() == 0
 
 
+def test_a_ring_on_two_shops_whose_accounts_come_back_to_one_or_the_other_is_one_group():
+    # 24 accounts each buy once at both small shops; half come back twice to the first, half
+    # to the second: each shop has its own returning customers, who bought at the other shop too.
+    rng = np.random.default_rng(4)
+    accounts = [f"b{b}" for b in rng.choice(3000, 24, replace=False)]
+    rows = [(a, shop, 30.0 + float(rng.uniform(0, 21))) for a in accounts for shop in ("s250", "s260")]
+    rows += [(a, "s250" if i % 2 else "s260", 30.0 + float(rng.uniform(0, 21))) for i, a in enumerate(accounts)
+             for _ in range(2)]
+    detector, data = _fit(_organic() + rows)
+    assert len(detector.groups_) == 1
+    group = detector.groups_[0]
+    assert sorted(data.graph.col_labels[group.merchants].tolist()) == ["s250", "s260"]
+    members = set(data.graph.row_labels[group.accounts])
+    assert members <= set(accounts) and len(members) >= 20
+    assert group.details["shops"] == 2
+
+
 def test_the_same_accounts_once_each_are_no_group():
     # One order each at the shop: new customers, none coming back.
     once = [(b, shop, day) for b, shop, day in _ring("s250", 15, 30.0, 21.0)[::3]]

@@ -209,7 +209,7 @@ class ReturningBuyerDetector(Detector):
         self.groups_, _, self.account_scores_ = rank_groups(groups, X.graph.n_rows)
 
     def _groups(self, X: DetectionData) -> list[tuple[AccountGroup, np.ndarray]]:
-        """The groups, each with the positions of its members' orders at its shop."""
+        """The groups, each with the positions of its members' orders at its shops."""
         day = (X.times - X.times.min()) // DAY
         account, shop, first, last, days, by_pair, bounds = customers(X.order_rows, X.order_cols, day)
         returning = (days >= self.min_days) & (last - first <= self.max_span_days)
@@ -266,8 +266,8 @@ def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData, alp
     customers_of = np.bincount(graph.indices, minlength=graph.n_cols)
     n_pairs = max(len(groups) * (len(groups) - 1), 1)
 
-    def log10_p(accounts: np.ndarray, shops: np.ndarray) -> float:
-        """Upper tail of how many of ``accounts`` ordered at any of ``shops``."""
+    def co_buying(accounts: np.ndarray, shops: np.ndarray) -> float:
+        """``log10`` of the upper tail of how many of ``accounts`` ordered at any of ``shops``."""
         edges = np.concatenate([np.arange(graph.indptr[a], graph.indptr[a + 1]) for a in accounts.tolist()])
         rows = np.repeat(accounts, graph.indptr[accounts + 1] - graph.indptr[accounts])
         seen = np.unique(rows[np.isin(graph.indices[edges], shops)]).size
@@ -284,8 +284,8 @@ def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData, alp
     for i in range(len(groups)):
         for j in range(i):
             a, b = groups[i][0], groups[j][0]
-            if min(log10_p(a.accounts, b.merchants), log10_p(b.accounts, a.merchants)) + np.log10(n_pairs) < np.log10(
-                    alpha):
+            tail = min(co_buying(a.accounts, b.merchants), co_buying(b.accounts, a.merchants))
+            if tail + np.log10(n_pairs) < np.log10(alpha):
                 parent[root(i)] = root(j)
     parts: dict[int, list[int]] = {}
     for i in range(len(groups)):
@@ -299,9 +299,9 @@ def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData, alp
         best = min(part, key=lambda g: g.evidence["log10_p"])
         log10_p = max(g.evidence["log10_p"] for g in part)
         accounts = np.unique(np.concatenate([g.accounts for g in part]))
+        shops = np.unique(np.concatenate([g.merchants for g in part]))
         evidence = best.evidence | {"log10_p": log10_p}
-        details = best.details | {"size": float(accounts.size), "shops": float(len(part))}
-        group = AccountGroup(accounts, float(1 - 10**log10_p), "dense_block",
-                             np.unique(np.concatenate([g.merchants for g in part])), evidence, details)
+        details = best.details | {"size": float(accounts.size), "shops": float(shops.size)}
+        group = AccountGroup(accounts, float(1 - 10**log10_p), "dense_block", shops, evidence, details)
         joined.append((group, np.unique(np.concatenate([groups[i][1] for i in members]))))
     return joined
