@@ -111,6 +111,25 @@ def test_the_ring_is_one_group_tied_to_its_shops(ringed):
     assert evidence["median_account_log10_p"] <= np.log10(det.account_alpha)
 
 
+def test_an_account_of_one_ring_at_another_rings_shop_does_not_join_the_rings():
+    """A second hijacker takes over twelve other accounts on day 210 for shops u0 and u1; one of
+    the first ring's accounts also orders at u0 during its takeover. Two rings, not one."""
+    rng = np.random.default_rng(0)
+    rows = _honest(rng) + _hijacked(rng)
+    second = [f"b{i}" for i in range(10, 250, 20)]
+    for b in second:
+        for day in np.sort(rng.uniform(210, 215, 3)):
+            rows.append({"buyer_id": b, "seller_id": rng.choice(["u0", "u1"]), "day": day,
+                         "device_id": f"other{rng.integers(2)}", "buyer_ip": f"nat{rng.integers(3, 6)}",
+                         "ship_address": f"a{_home(int(b[1:]))}"})
+    rows.append({"buyer_id": RING[0], "seller_id": "u0", "day": 205.5, "device_id": "hijacker0", "buyer_ip": "nat0",
+                 "ship_address": f"a{_home(int(RING[0][1:]))}"})
+    data = prepare(_table(rows))
+    groups = AccountTakeoverDetector().fit(data).groups_
+    found = sorted((sorted(data.graph.row_labels[g.accounts]), sorted(data.graph.col_labels[g.merchants])) for g in groups)
+    assert found == sorted([(sorted(RING), RING_SHOPS), (sorted(second), ["u0", "u1"])])
+
+
 def test_only_the_orders_after_the_takeover_are_scored(ringed):
     det = AccountTakeoverDetector(window=10 * DAY).fit(ringed)
     hijacker = pd.Series(ringed.table.column("device_id").to_pylist()).str.startswith("hijacker").to_numpy()

@@ -25,16 +25,18 @@ def fit(bench, **params):
     return IdentityCommunityDetector(random_state=0, **params).fit(data)
 
 
-def test_farms_score_above_households(bench):
+def test_fraud_communities_are_proposed_above_households(bench):
     data, rings = bench
     det = fit(bench)
-    farm = {a for ring in rings if ring["kind"] == "account_farm" for a in ring["accounts"]}
-    is_farm = np.array([label in farm for label in data.graph.row_labels])
+    kind = {a: ring["kind"] for ring in rings for a in ring["accounts"]}
+    is_farm = np.array([kind.get(label) == "account_farm" for label in data.graph.row_labels])
+    is_fraud = np.array([label in kind for label in data.graph.row_labels])
     assert roc_auc_score(is_farm, det.account_scores_) > 0.95
-    best = det.groups_[0]
-    assert is_farm[best.accounts].all() and best.details["freshness"] == 1.0 and best.kind == "farm"
-    honest = [c for c in det.groups_ if not is_farm[c.accounts].any()]
-    assert honest and max(c.score for c in honest) < best.score
+    assert is_fraud[det.groups_[0].accounts].all()  # hijacked accounts on their hijacker's devices
+    farm = next(g for g in det.groups_ if is_farm[g.accounts].any())
+    assert is_farm[farm.accounts].all() and farm.details["shop_share"] == 1.0 and farm.kind == "farm"
+    honest = [c for c in det.groups_ if not is_fraud[c.accounts].any()]
+    assert honest and max(c.score for c in honest) < farm.score
 
 
 def test_deterministic_and_clonable(bench):
@@ -45,6 +47,32 @@ def test_deterministic_and_clonable(bench):
 
 def test_no_links_no_communities():
     links, orders = sp.csr_matrix((4, 4)), sp.csr_matrix(np.ones((4, 2)))
-    found = identity_communities(links, orders, np.zeros(4), resolution=1.0, min_size=3, min_density=0.05,
-                                 fresh_days=30.0, sync_hours=72.0, random_state=0)
+    found = identity_communities(links, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
     assert found == []
+
+
+def test_a_farm_is_the_community_at_its_shop_and_a_household_at_popular_shops_is_none():
+    """Twenty accounts on one device, all at one small shop, one of them with a household of
+    three sharing its address; and 50 households of three, each member at one of five popular
+    shops. The farm is the twenty at the shop, without the household; no household is
+    cohesive beyond the popular shops' reach."""
+    rng = np.random.default_rng(0)
+    n_farm, n_homes = 20, 50
+    n = n_farm + 3 + 3 * n_homes + 400
+    farm = np.arange(n_farm)
+    pairs = [(a, b) for a in farm for b in farm if a != b]
+    family = [0, *(n_farm + np.arange(3))]  # farm account 0 and its household
+    pairs += [(a, b) for a in family for b in family if a != b]
+    for h in range(n_homes):
+        home = n_farm + 3 + 3 * h + np.arange(3)
+        pairs += [(a, b) for a in home for b in home if a != b]
+    rows, cols = np.array(pairs).T
+    weight = np.where((rows < n_farm) & (cols < n_farm), 1 / (n_farm - 1), 1 / 3)
+    links = sp.csr_matrix((weight, (rows, cols)), shape=(n, n))
+    shop = rng.integers(1, 6, size=n)  # five popular shops, and the farm's shop 0
+    shop[farm] = 0
+    orders = sp.csr_matrix((np.ones(n), (np.arange(n), shop)), shape=(n, 6))
+    found = identity_communities(links, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
+    farms = [g for g in found if g.details["cohesion_log10_p"] <= np.log10(0.01)]
+    assert [g.accounts.tolist() for g in farms] == [farm.tolist()]
+    assert farms[0].details["cohesion_log10_p"] < -20

@@ -249,3 +249,24 @@ def test_robust_prior_is_learned_without_the_attacked_shops():
     # Without outliers it is the plain prior.
     honest = counts[3:]
     assert all(np.allclose(a, b) for a, b in zip(robust_prior(honest, 0.01), volume_prior(honest)))
+
+
+def test_new_raters_of_a_drop_rating_like_everyone_are_no_group():
+    """A drop at s3 brings 120 fans, 90 of them thin accounts new to the shop: far more new raters
+    than the market's, in every band. They rate as the shop's customers do, so its five-star
+    raters are no newer than its other raters then: no group. Had the thin ones alone rated five
+    stars (paid raters among the fans), the five-star band's new raters would be a group."""
+    rows = _organic()
+    frame = pd.DataFrame(rows, columns=["buyer", "shop", "day", "rating"])
+    regulars = frame.loc[(frame["shop"] == "s3") & (frame["day"] < 80), "buyer"].unique()
+    orders = frame.groupby("buyer").size()
+    rng = np.random.default_rng(9)
+    thin = rng.permutation(np.setdiff1d(orders.index[orders <= 2], regulars))[:90]
+    fans = [*rng.permutation(regulars)[:30], *thin]
+    times = 90.0 + rng.uniform(0, 0.1, size=len(fans))
+    like_everyone = rng.choice(5, size=len(fans), p=[0.04, 0.03, 0.08, 0.3, 0.55]) + 1.0
+    drop = [(b, "s3", float(t), float(r)) for b, t, r in zip(fans, times, like_everyone)]
+    assert _fit(rows + drop)[0].groups_ == []
+    paid = [(b, "s3", t, 5.0 if b in set(thin) else r) for b, _, t, r in drop]
+    groups = _fit(rows + paid)[0].groups_
+    assert [g.kind for g in groups] == ["dense_block"]

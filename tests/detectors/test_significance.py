@@ -62,6 +62,19 @@ def test_a_sample_of_the_shops_own_buyers_is_not(world):
     assert _tester(data).test(crowd, np.array([shop["busy"]])).p_value > 0.05
 
 
+def test_a_few_young_accounts_among_many_ordinary_ones_are_no_ring(world):
+    """The twelve young accounts with 40 of the busy shop's established buyers: their ages make
+    the crowd's test significant, but the typical member is as old as the controls."""
+    data, code, shop = world
+    crowd = np.array(sorted([code[f"ring{r}"] for r in range(12)] + [code[f"h{b}"] for b in range(0, 400, 10)]))
+    busy = np.array([shop["busy"]])
+    assert _tester(data).test(crowd, busy).feature_p["age_first_order_d"] < 0.05  # every feature counts
+    strict = RingTester(data, random_state=np.random.default_rng(0), min_effect=0.71).test(crowd, busy)
+    assert strict.p_value == 1.0
+    ring = np.array(sorted(code[f"ring{r}"] for r in range(12)))
+    assert RingTester(data, random_state=np.random.default_rng(0), min_effect=0.71).test(ring, busy).p_value < 1e-6
+
+
 def test_a_feature_the_ring_was_selected_on_is_left_out(world):
     data, code, shop = world
     ring = np.array(sorted(code[f"ring{r}"] for r in range(12)))

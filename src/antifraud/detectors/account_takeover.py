@@ -29,8 +29,11 @@ twice (Bonferroni) and its share of hits is at least ``min_lift`` times ``q_f``;
 that many honest buyers start using at once, a festival rush or a carrier NAT address is adopted
 by candidates at about the base rate and is not.
 
-Candidates linked by the significant shops they adopted (connected components of candidates and
-shops) form the groups of at least ``min_size``, with those shops as their merchants; the
+Significant shops that at least ``min_size`` candidates adopted together are one operation's
+(connected components of shops), and each candidate joins the operation of most of its
+adoptions: a candidate or two that also took up another ring's shop do not chain two rings into
+one. Operations of at least ``min_size`` candidates are the groups, with their shops as their
+merchants; the
 significant devices, IPs, addresses and phones that two or more members adopted are counted in
 the evidence (they do not link groups: a hijacker's NAT addresses serve several rings). A
 group's ``log10_p`` is the Bonferroni-corrected p-value of its strongest shop, and its score
@@ -304,7 +307,7 @@ class AccountTakeoverDetector(Detector):
         n_tests = max(shared.n_tests, 1)
         significant = (shared.log10_p <= np.log10(self.alpha / n_tests)) & (shared.lift >= self.min_lift)
         shop = shared.field == 0
-        label, value_label = _linked(n_accounts, shared, significant & shop)
+        label, value_label = _linked(n_accounts, shared, significant & shop, self.min_size)
         names = list(fields)
         identities = _identities_by_label(label, shared, significant & ~shop, len(names))
         threshold = -np.log10(self.alpha)
@@ -380,18 +383,30 @@ def _shared_values(
     return _SharedValues(field, value, log10_p, lift, n_tests, accounts, hit_values)
 
 
-def _linked(n_accounts: int, shared: _SharedValues, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Connected components of the bipartite graph of accounts and the ``chosen`` values they
-    adopted: each account's label (-1 without a chosen value) and each value's (-1 unchosen)."""
-    n_values = shared.value.size
+def _linked(n_accounts: int, shared: _SharedValues, chosen: np.ndarray, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+    """Operations: the ``chosen`` values joined where at least ``min_shared`` accounts adopted
+    both (connected components), and each account with one of them in the operation of most
+    of its adoptions (the one of more accounts on a tie). Returns each account's label (-1 without a chosen
+    value) and each value's (-1 unchosen).
+
+    A hijacked account or two that also took up another ring's shop (or an honest candidate
+    that did) do not chain two operations into one, as they would as single links.
+    """
     keep = chosen[shared.hit_values]
-    links = sp.csr_matrix(
-        (np.ones(keep.sum()), (shared.hit_accounts[keep], shared.hit_values[keep])), shape=(n_accounts, n_values)
-    )
-    graph = sp.bmat([[None, links], [links.T, None]], format="csr") if n_values else sp.csr_matrix((n_accounts, n_accounts))
+    pairs = np.unique(np.stack([shared.hit_accounts[keep], shared.hit_values[keep]]), axis=1)
+    links = sp.csr_matrix((np.ones(pairs.shape[1]), (pairs[0], pairs[1])), shape=(n_accounts, shared.value.size))
+    together = (links.T @ links).tocoo()
+    strong = together.data >= min_shared
+    graph = sp.coo_matrix((together.data[strong], (together.row[strong], together.col[strong])), shape=together.shape)
     _, component = connected_components(graph, directed=False)
-    label = np.where(np.diff(links.indptr) > 0, component[:n_accounts], -1)
-    return label, np.where(chosen, component[n_accounts:], -1)
+    value_label = np.where(chosen, component, -1)
+    if not chosen.any():
+        return np.full(n_accounts, -1), value_label
+    per_operation = (links @ sp.csr_matrix((np.ones(chosen.size), (np.arange(chosen.size), component)))).tocsr()
+    size = np.asarray(per_operation.astype(bool).sum(axis=0)).ravel()
+    per_operation.data += size[per_operation.indices] / (size.max() + 1)  # a tie goes to the larger
+    label = np.where(np.diff(links.indptr) > 0, np.asarray(per_operation.argmax(axis=1)).ravel(), -1)
+    return label, value_label
 
 
 def _identities_by_label(label: np.ndarray, shared: _SharedValues, chosen: np.ndarray, n_fields: int) -> np.ndarray:

@@ -219,6 +219,11 @@ class BrushingEnsemble(_BaseComposition):
     fdr : float
         False-discovery rate of the reported rings: a candidate ring is reported when its
         Benjamini-Hochberg q-value against its controls is at most this.
+    min_effect : float
+        A member feature counts in a ring's test only where a member beats a control in it with
+        at least this probability (the Mann-Whitney common-language effect size, Vargha and
+        Delaney's A; 0.71 is their "large"): a ring is a claim about its members, and a few
+        hijacked accounts among 200 honest buyers make a significant test, not a ring.
     target_min_share : float
         A ring benefits a shop (which is then its target) when the ring placed at least this
         share of the shop's orders on the ring's days; its other shops are incidental.
@@ -271,6 +276,7 @@ class BrushingEnsemble(_BaseComposition):
         "outside_ring_weight": [Interval(Real, 0, 1, closed="both")],
         "feature_weight": [Interval(Real, 0, 1, closed="both")],
         "fdr": [Interval(Real, 0, 1, closed="neither")],
+        "min_effect": [Interval(Real, 0.5, 1, closed="both")],
         "target_min_share": [Interval(Real, 0, 1, closed="both")],
         "contamination": [Interval(Real, 0, 0.5, closed="right"), None],
         "random_state": ["random_state"],
@@ -293,6 +299,7 @@ class BrushingEnsemble(_BaseComposition):
         outside_ring_weight: float = 0.5,
         feature_weight: float = 0.5,
         fdr: float = 0.01,
+        min_effect: float = 0.71,
         target_min_share: float = 0.1,
         contamination: float | None = None,
         random_state: int | np.random.RandomState | None = None,
@@ -311,6 +318,7 @@ class BrushingEnsemble(_BaseComposition):
         self.outside_ring_weight = outside_ring_weight
         self.feature_weight = feature_weight
         self.fdr = fdr
+        self.min_effect = min_effect
         self.target_min_share = target_min_share
         self.contamination = contamination
         self.random_state = random_state
@@ -361,7 +369,8 @@ class BrushingEnsemble(_BaseComposition):
         # Members are tested on the behaviour detectors' evidence too, whoever proposed the ring.
         traced = {name: d.account_scores_ for name, d in self.detectors_.items() if d.trace is not None}
         seed = check_random_state(self.random_state).randint(2**31)
-        tester = RingTester(data, random_state=np.random.default_rng(seed), evidence=traced)
+        tester = RingTester(data, random_state=np.random.default_rng(seed), evidence=traced,
+                            min_effect=self.min_effect)
         rings = [self._describe(ring, data, orders, tester) for ring in _merge(candidates, self.merge_jaccard)]
         rings = [r for r in _merge_same_target(rings) if r.score >= self.min_ring_score]
         self._test(rings, tester, dict(steps))

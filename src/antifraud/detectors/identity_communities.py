@@ -1,27 +1,24 @@
-"""Account farms: communities of the shared-identity graph that behave like one operator.
+"""Account farms: communities of the shared-identity graph recruited for the same shop.
 
 Accounts linked through shared devices, IPs, phones and addresses
 (:func:`antifraud.graphs.identity_links`) are split into communities by Louvain modularity
 (scikit-network, on the CSR matrix directly), on the links at least as strong as
 ``min_density``: a weaker link (two accounts sharing only an address with dozens of others,
-such as a carrier NAT address or a parcel station) cannot make a community dense enough to be
-scored, and left in it glues the farms into the crowds around them (on a 1M-order synthetic
-export with those traps, 0 of 20 farms were found with it and 12 without, seven times faster).
+such as a carrier NAT address or a parcel station) glues the farms into the crowds around them
+(on a 1M-order synthetic export with those traps, 0 of 20 farms were found with such links and
+12 without, seven times faster).
+
 Honest structures form communities too: a household shares an address, a school shares an IP.
-What sets a farm apart is how its members *behave*, so each community is scored on three
-signals, each in [0, 1]:
-
-``freshness``
-    share of members that placed their first order within ``fresh_days`` of registering;
-``synchrony``
-    ``exp(-IQR / sync_hours)`` of the members' first-order times (farms start together);
-``cohesion``
-    share of members that ordered from the community's most common shop (farms are recruited
-    for the same promoted shops; households buy different things).
-
-A community's score is the mean of the signals that the data allow (freshness needs
-registration times), for communities of at least ``min_size`` members whose link density
-(internal link weight over the number of member pairs) is at least ``min_density``.
+A farm is recruited for the same promoted shops, so each community is proposed as a farm by
+its **cohesion**: ``k`` of its ``n`` members ordered from its most common shop, which a share
+``r`` of all accounts ordered from. Under the null that the members chose their shops as
+independently as strangers, ``k ~ Binomial(n, r)``; its upper tail, Bonferroni-corrected for
+the shops the community's members ordered from and for the communities of at least
+``min_size`` members, is the community's p-value, and ``1 - p`` its score. The farm's members
+are those who ordered from the shop. A household that shops together has that cohesion too:
+the p-value is the proposal's, not evidence that the members are fraudulent, which the
+ensemble's test of their behaviour against the shop's other buyers decides (young or throwaway
+accounts), and it is kept in ``details``, not in ``evidence``.
 """
 
 from __future__ import annotations
@@ -31,39 +28,29 @@ from typing import ClassVar
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.stats import binom
 from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
-from antifraud.graphs.communities import (
-    internal_links,
-    louvain_labels,
-    members_by_label,
-    quantile_by_label,
-    top_column_share,
-)
+from antifraud.graphs.communities import internal_links, louvain_labels, members_by_label, top_columns
 from antifraud.schema import PERSONAL, REQUIRED
 
 __all__ = ["IdentityCommunityDetector", "identity_communities"]
-
-HOUR = 3600.0
 
 
 def identity_communities(
     links: sp.spmatrix,
     orders: sp.spmatrix,
-    first_order: np.ndarray,
-    age_days: np.ndarray | None = None,
     *,
     resolution: float,
     min_size: int,
     min_density: float,
-    fresh_days: float,
-    sync_hours: float,
     random_state: int | np.random.RandomState | None,
 ) -> list[AccountGroup]:
-    """Louvain communities of the link graph, scored as farms (see the module's docstring).
+    """Louvain communities of the link graph, proposed as farms by their cohesion (see the
+    module's docstring).
 
     Parameters
     ----------
@@ -71,102 +58,87 @@ def identity_communities(
         Symmetric link weights between accounts.
     orders : sparse matrix, shape (n_accounts, n_merchants)
         Orders of each account at each merchant.
-    first_order : array, shape (n_accounts,)
-        Time of each account's first order, in seconds.
-    age_days : array, shape (n_accounts,), optional
-        Days from registration to first order; without it freshness is not used.
-    resolution, min_size, min_density, fresh_days, sync_hours, random_state
+    resolution, min_size, min_density, random_state
         As for :class:`IdentityCommunityDetector`.
 
     Returns
     -------
     list of AccountGroup
-        The scored communities (kind ``"farm"``), in label order.
+        The communities with at least ``min_size`` members at their shop (kind ``"farm"``,
+        ``merchants`` empty), in label order.
 
     Examples
     --------
-    >>> links = sp.csr_matrix(np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8))
-    >>> orders = sp.csr_matrix([[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1]])
-    >>> first = np.r_[np.zeros(4), np.arange(4) * 30 * 86400.0]
-    >>> found = identity_communities(links, orders, first, resolution=1.0, min_size=3, min_density=0.05,
-    ...                              fresh_days=30.0, sync_hours=72.0, random_state=0)
-    >>> [(g.accounts.tolist(), round(g.score, 2)) for g in found]
-    [([0, 1, 2, 3], 1.0), ([4, 5, 6, 7], 0.25)]
+    Two linked groups of four among forty accounts: one all at shop 1, which nobody else uses;
+    the other at four different shops.
+
+    >>> links = sp.block_diag([np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8), sp.csr_matrix((32, 32))]).tocsr()
+    >>> shop = np.r_[[1, 1, 1, 1], [0, 2, 3, 4], np.arange(32) % 5 * (np.arange(32) % 5 != 1)]
+    >>> orders = sp.csr_matrix((np.ones(40), (np.arange(40), shop)))
+    >>> found = identity_communities(links, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
+    >>> [(g.accounts.tolist(), round(g.details["cohesion_log10_p"], 1)) for g in found]
+    [([0, 1, 2, 3], -3.7)]
     """
     X = sp.csr_matrix(links, dtype=np.float64)
     orders = sp.csr_matrix(orders)
-    first_order = np.asarray(first_order, dtype=np.float64)
-    # Links weaker than a scored community's least density cannot make one; they glue farms
-    # into the crowds that share a carrier NAT address or a parcel station with them.
+    # Links weaker than ``min_density`` glue farms into the crowds that share a carrier NAT
+    # address or a parcel station with them.
     strong = X.copy()
     strong.data[strong.data < min_density] = 0
     strong.eliminate_zeros()
     found = louvain_labels(strong, resolution, random_state)
     n_labels = int(found.max(initial=-1)) + 1
     weight, _ = internal_links(X, found)
-    cohesion = top_column_share(orders, found)
-    size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
+    size = np.bincount(found[found >= 0], minlength=n_labels)
     density = weight / np.maximum(size * (size - 1), 1)
-    # Signals per community, NaN where a community has no data for one.
-    spread = quantile_by_label(found, first_order, 0.75, n_labels) - quantile_by_label(
-        found, first_order, 0.25, n_labels
-    )
-    signals = {
-        "synchrony": np.exp(-spread / (sync_hours * HOUR)),
-        "cohesion": np.where(cohesion > 0, cohesion, np.nan),
-        "freshness": np.full(n_labels, np.nan),
-    }
-    if age_days is not None:
-        ages = np.asarray(age_days, dtype=np.float64)
-        known = (found >= 0) & ~np.isnan(ages)
-        counts = np.bincount(found[known], minlength=n_labels)
-        fresh = np.bincount(found[known], weights=ages[known] < fresh_days, minlength=n_labels)
-        signals["freshness"] = np.where(counts > 0, fresh / np.maximum(counts, 1), np.nan)
-    values = np.column_stack([signals[s] for s in ("freshness", "synchrony", "cohesion")])
-    known = ~np.isnan(values)
-    score = np.where(known.any(axis=1), np.nansum(values, axis=1) / np.maximum(known.sum(axis=1), 1), 0.0)
+    # Cohesion: how many members ordered from the community's shop, against its reach.
+    shop, at_shop, touched = top_columns(orders, found)
+    reach = orders.getnnz(axis=0) / max(orders.shape[0], 1)
+    n_tested = max(int(np.count_nonzero(size >= min_size)), 1)
+    with np.errstate(divide="ignore"):
+        log_p = binom.logsf(at_shop - 1, size, reach[np.maximum(shop, 0)]) + np.log(np.maximum(touched, 1))
+    log10_p = np.minimum((log_p + np.log(n_tested)) / np.log(10), 0.0)
     communities = []
     for members in members_by_label(found, min_size):
         c = found[members[0]]
-        if density[c] < min_density:
+        if shop[c] < 0:
             continue
-        details = {"size": size[c], "density": density[c]}
-        details.update({name: float(v[c]) for name, v in signals.items() if not np.isnan(v[c])})
-        communities.append(AccountGroup(members, float(score[c]), "farm", details=details))
+        members = members[orders[members][:, [shop[c]]].getnnz(axis=1) > 0]
+        if members.size < min_size:
+            continue
+        details = {"size": float(size[c]), "density": float(density[c]), "shop_share": float(at_shop[c] / size[c]),
+                   "cohesion_log10_p": float(log10_p[c])}
+        communities.append(AccountGroup(members, float(1 - 10 ** log10_p[c]), "farm", details=details))
     return communities
 
 
 class IdentityCommunityDetector(Detector):
     """Find account farms among communities of accounts that share identity attributes.
 
-    Needs at least one personal column (device, IP, phone, address); uses the accounts'
-    registration times (``age_first_order_d``) for freshness where the export has them.
+    Needs at least one personal column (device, IP, phone, address).
 
     Parameters
     ----------
     resolution : float
         Louvain resolution; higher gives smaller communities.
     min_size : int
-        Smallest community that is scored.
+        Smallest farm proposed (members at the community's shop).
     min_density : float
-        Smallest link density (mean link weight over member pairs) of a scored community.
-    fresh_days : float
-        An account is fresh when its first order came within this many days of registering.
-    sync_hours : float
-        Scale of the synchrony signal: an interquartile range of first-order times of this many
-        hours gives ``exp(-1)``.
+        Weakest link the communities are found on (link weights are ``1 / (k - 1)`` per value
+        shared by ``k`` accounts, summed over values).
     random_state : int, RandomState or None
         Seeds Louvain's node order; the same seed gives the same communities.
 
     Attributes
     ----------
     groups_ : list of AccountGroup
-        Scored communities, kind ``"farm"``, best first; ``details`` holds their ``size``,
-        ``density`` and the signals the data allow.
+        Proposed farms, kind ``"farm"``, best first, scored ``1 - p`` by their cohesion;
+        ``details`` holds the community's ``size``, link ``density``, ``shop_share`` (of its
+        members at its shop) and ``cohesion_log10_p``.
     labels_ : ndarray of int, shape (n_accounts,)
-        Community of each account; -1 for accounts in no scored community.
+        Farm of each account; -1 for accounts in none.
     account_scores_ : ndarray of float, shape (n_accounts,)
-        Score of each account's community (0 outside scored communities).
+        Score of each account's farm (0 outside them).
     """
 
     cost: ClassVar[float] = 4
@@ -175,12 +147,8 @@ class IdentityCommunityDetector(Detector):
     _parameter_constraints = {
         "resolution": [Interval(Real, 0, None, closed="neither")],
         "min_size": [Interval(Integral, 1, None, closed="left")],
-        # Link weights count shared attributes, so a density can exceed 1; 0 keeps every community.
+        # Link weights count shared attributes, so one can exceed 1; 0 keeps every link.
         "min_density": [Interval(Real, 0, None, closed="left")],
-        # Fresh is ``age < fresh_days``: at 0 no account would be, ages being at least 0.
-        "fresh_days": [Interval(Real, 0, None, closed="neither")],
-        # The scale of ``exp(-IQR / sync_hours)``.
-        "sync_hours": [Interval(Real, 0, None, closed="neither")],
         "random_state": ["random_state"],
     }
 
@@ -190,23 +158,16 @@ class IdentityCommunityDetector(Detector):
         resolution: float = 1.0,
         min_size: int = 3,
         min_density: float = 0.05,
-        fresh_days: float = 30.0,
-        sync_hours: float = 72.0,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.resolution = resolution
         self.min_size = min_size
         self.min_density = min_density
-        self.fresh_days = fresh_days
-        self.sync_hours = sync_hours
         self.random_state = random_state
 
     def _fit(self, data: DetectionData) -> None:
-        """Detect and score the communities of ``data``'s identity links."""
-        age = data.accounts["age_first_order_d"].to_numpy() if "age_first_order_d" in data.accounts else None
-        found = identity_communities(
-            data.links, data.graph.to_scipy(), data.first_order, age, resolution=self.resolution,
-            min_size=self.min_size, min_density=self.min_density, fresh_days=self.fresh_days,
-            sync_hours=self.sync_hours, random_state=self.random_state,
-        )
+        """Find the communities of ``data``'s identity links and propose the cohesive ones."""
+        found = identity_communities(data.links, data.graph.to_scipy(), resolution=self.resolution,
+                                     min_size=self.min_size, min_density=self.min_density,
+                                     random_state=self.random_state)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(found, data.graph.n_rows)

@@ -44,7 +44,10 @@ buyers): the number established is ``Binomial(m, r)``, and its lower tail, Bonfe
 for every episode, is the raters' p-value. Honest crowds differ from the market's raters too
 (a product drop's fans are partly accounts of few orders), by less than paid ones: the odds
 that a rater is new must also be at least ``min_lift`` times the market's, an effect size on
-top of the test. An episode is a group when the burst (the smaller of its two p-values) and
+top of the test. And a crowd new to the shop rates it as its customers do, in every band, where
+paid raters give the band alone: the odds must be at least ``min_lift`` times those of the
+shop's raters of the other bands in the window too (counted with one rater at the market's
+odds, so that a shop with no other raters then is held to the market's). An episode is a group when the burst (the smaller of its two p-values) and
 the raters both reject at ``alpha``: an intersection-union test, whose p-value,
 ``evidence["log10_p"]``, is the larger of the two. Its members are the new raters of the band
 on the episode's days where they are densest (:func:`_burst`, Kulldorff's most likely
@@ -415,16 +418,22 @@ class RatingAnomalyDetector(Detector):
 
         groups = []
         for e in episodes:
-            # The raters of the episode's most significant window against the other shops' raters then.
+            # The raters of the episode's most significant window against the other shops' raters
+            # then, and against the shop's own raters of the other bands in the window.
             extreme = rated_in(e, e.best_day, e.best_end)
             own = np.bincount(established[extreme].astype(np.int64), minlength=2)
             other = daily[e.best_end, e.band] - daily[e.best_day, e.band] - own
             if other.sum() <= 0:
                 continue  # nobody else rated on those days: no reference for the raters
             r = other[1] / other.sum()
-            # Honest crowds differ from the market's raters too, by less: the odds that a rater is
-            # new must be at least ``min_lift`` times the market's.
-            if own[0] * r < self.min_lift * own[1] * (1 - r):
+            lo, hi = np.searchsorted(key, [e.shop * span + e.best_day, e.shop * span + e.best_end])
+            rest = np.bincount(established[lo:hi][band[lo:hi] != e.band].astype(np.int64), minlength=2)
+            # Honest crowds differ from the market's raters too, by less, and rate in every band:
+            # the odds that a rater is new must be at least ``min_lift`` times the market's and
+            # times those of the shop's raters of the other bands then (with one market rater
+            # among them, so that a shop without others is held to the market's odds).
+            if (own[0] * r < self.min_lift * own[1] * (1 - r)
+                    or own[0] * (rest[1] + r) < self.min_lift * own[1] * (rest[0] + 1 - r)):
                 continue
             log10_p_raters = min(float(binom.logcdf(own[1], extreme.size, r) / np.log(10)
                                        + np.log10(len(episodes))), 0.0)
@@ -440,7 +449,8 @@ class RatingAnomalyDetector(Detector):
             target = np.array([e.shop], dtype=np.int64)
             none = np.zeros(0, dtype=np.int64)
             evidence |= {"log10_p": log10_p, "log10_p_raters": log10_p_raters, "raters": float(extreme.size),
-                         "established_raters": float(own[1]), "expected_established": float(extreme.size * r)}
+                         "established_raters": float(own[1]), "expected_established": float(extreme.size * r),
+                         "other_raters": float(rest.sum()), "other_established": float(rest[1])}
             details = {"size": float(members.size), "days": float(end - first),
                        "episode_days": float(e.end_day - e.first_day), "windows": evidence.pop("windows")}
             group = AccountGroup(members, float(1 - 10**log10_p), _KIND[e.band], target if e.band == HIGH else none,

@@ -16,7 +16,11 @@ Each behaviour feature of :data:`BEHAVIOUR_TESTS` the export informs gives a one
 Mann-Whitney test of the members' values against the controls' in the feature's suspicious
 direction (young or throwaway accounts, receipt confirmed at once, light parcels, instant or
 extreme reviews); features a ring was selected on (a burst of bad reviews is extreme by
-construction) are left out for it. The tests share accounts, so they are combined by Bonferroni's
+construction) are left out for it. A ring says its members are alike, so a feature counts only
+where the typical member differs: where a member is more suspicious in it than a control with
+probability at least ``min_effect`` (the test's common-language effect size); a handful of
+hijacked accounts among a popular shop's buyers makes a significant test, not a ring of all of
+them. The tests share accounts, so they are combined by Bonferroni's
 rule (the least p-value times their number), valid under any dependence between them. Over all the
 rings, Benjamini-Hochberg q-values (:func:`benjamini_hochberg`) control the share of false rings
 among those reported, so an export without brushing can report none.
@@ -128,6 +132,10 @@ class RingTester:
     evidence : dict of str to ndarray, optional
         More per-account evidence to test members on, high values suspicious (a behaviour
         detector's ``account_scores_``, by step name).
+    min_effect : float
+        A feature whose effect size (the probability that a member is more suspicious in it
+        than a control, ties counting half) is below this has p-value 1: a few members far in
+        its tail make a significant test but not a ring. 0.5 tests every feature.
 
     Examples
     --------
@@ -136,8 +144,10 @@ class RingTester:
     """
 
     def __init__(self, data: DetectionData, *, min_controls: int = 30, max_controls: int = 2000,
-                 random_state: np.random.Generator, evidence: dict[str, np.ndarray] | None = None) -> None:
+                 random_state: np.random.Generator, evidence: dict[str, np.ndarray] | None = None,
+                 min_effect: float = 0.5) -> None:
         self.data = data
+        self.min_effect = min_effect
         self.min_controls = min_controls
         self.max_controls = max_controls
         self.rng = random_state
@@ -170,7 +180,10 @@ class RingTester:
             if ring.size < 3 or ctrl.size < 3 or np.ptp(np.concatenate([ring, ctrl])) == 0:
                 continue
             alternative = "less" if direction < 0 else "greater"
-            p = float(mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic").pvalue)
+            result = mannwhitneyu(ring, ctrl, alternative=alternative, method="asymptotic")
+            effect = result.statistic / (ring.size * ctrl.size)
+            effect = 1 - effect if direction < 0 else effect
+            p = float(result.pvalue) if effect >= self.min_effect else 1.0
             tested["described" if name in exclude else "feature"][name] = p
         return RingTest(bonferroni_combination(tested["feature"].values()), tested["feature"], int(controls.size),
                         kind, tested["described"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["louvain_labels", "members_by_label", "internal_links", "top_column_share", "quantile_by_label"]
+__all__ = ["internal_links", "louvain_labels", "members_by_label", "quantile_by_label", "top_column_share", "top_columns"]
 
 
 def louvain_labels(
@@ -70,15 +70,16 @@ def internal_links(links: sp.spmatrix, labels: np.ndarray) -> tuple[np.ndarray, 
             np.bincount(group, minlength=n))
 
 
-def top_column_share(incidence: sp.spmatrix, labels: np.ndarray) -> np.ndarray:
-    """For each label, the share of its members that have an entry in the group's most common
-    column (e.g. the shop most of a group's accounts ordered from). One pass over the entries.
+def top_columns(incidence: sp.spmatrix, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each label, its most common column (the shop most of a group's accounts ordered
+    from; the first on a tie, -1 for a label without entries), how many of its members have
+    an entry there, and in how many columns its members have entries. One pass over the entries.
 
     Examples
     --------
     >>> orders = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1], [1, 0]]))
-    >>> top_column_share(orders, np.array([0, 0, 0, 1])).round(2).tolist()
-    [0.67, 1.0]
+    >>> [a.tolist() for a in top_columns(orders, np.array([0, 0, 0, 1]))]
+    [[0, 0], [2, 1], [2, 1]]
     """
     csr = sp.csr_matrix(incidence)
     csr.sum_duplicates()  # each (member, column) once
@@ -87,9 +88,27 @@ def top_column_share(incidence: sp.spmatrix, labels: np.ndarray) -> np.ndarray:
     grouped = labels[coo.row] >= 0
     keys, counts = np.unique(labels[coo.row[grouped]].astype(np.int64) * n_cols + coo.col[grouped],
                              return_counts=True)
-    best = np.zeros(n)
-    np.maximum.at(best, keys // n_cols, counts)
-    sizes = np.bincount(labels[labels >= 0], minlength=n)
+    label, column = keys // n_cols, keys % n_cols
+    # Per label, its columns by count (most first, then the lowest column): the first is the top.
+    order = np.lexsort((column, -counts, label))
+    first = order[np.flatnonzero(np.diff(label[order], prepend=-1))]
+    top, best = np.full(n, -1, dtype=np.int64), np.zeros(n, dtype=np.int64)
+    top[label[first]], best[label[first]] = column[first], counts[first]
+    return top, best, np.bincount(label, minlength=n)
+
+
+def top_column_share(incidence: sp.spmatrix, labels: np.ndarray) -> np.ndarray:
+    """For each label, the share of its members that have an entry in the group's most common
+    column (:func:`top_columns`).
+
+    Examples
+    --------
+    >>> orders = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1], [1, 0]]))
+    >>> top_column_share(orders, np.array([0, 0, 0, 1])).round(2).tolist()
+    [0.67, 1.0]
+    """
+    _, best, _ = top_columns(incidence, labels)
+    sizes = np.bincount(labels[labels >= 0], minlength=best.size)
     return np.where(sizes > 0, best / np.maximum(sizes, 1), 0.0)
 
 
