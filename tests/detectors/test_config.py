@@ -18,7 +18,7 @@ def test_a_dropped_detector_leaves_the_others_and_the_defaults_alone():
     defaults = [repr(step) for _, step in DETECTORS]
     ensemble = configure(BrushingEnsemble(), {"detectors": {"dense_block": "drop"}})
     assert _running(ensemble) == ["promoted_shops", "lockstep", "takeover", "communities", "mutual_brushing",
-                                  "rating_anomalies", "review_texts", "empty_parcels"]
+                                  "rating_anomalies", "returning_buyers", "review_texts", "empty_parcels"]
     assert ensemble.get_params()["dense_block"] == "drop"
     assert [repr(step) for _, step in DETECTORS] == defaults  # the shared default steps are untouched
     assert _running(BrushingEnsemble()) == [name for name, _ in DETECTORS]

@@ -155,7 +155,7 @@ def test_default_steps_carry_their_settings_as_nested_parameters():
     params = ensemble.get_params(deep=True)
     assert [name for name, _ in params["detectors"]] == [
         "dense_block", "promoted_shops", "lockstep", "takeover", "communities", "mutual_brushing",
-        "rating_anomalies", "review_texts", "empty_parcels",
+        "rating_anomalies", "returning_buyers", "review_texts", "empty_parcels",
     ]
     assert (params["dense_block__n_blocks"], params["dense_block__min_rows"], params["dense_block__min_cols"]) == (3, 3, 2)
     assert params["lockstep__resolution"] == 2.0

@@ -21,6 +21,8 @@ what the export must hold; ``groups_`` and ``account_scores_`` (and ``merchant_s
   credit codes or names show one operator (互刷).
 - :class:`RatingAnomalyDetector`: shops whose ratings over a few days shift away from their
   own history, and the accounts behind the shift (a promotion, or a one-star attack on the shop).
+- :class:`ReturningBuyerDetector`: small shops whose new customers of a few weeks keep coming
+  back far more than the shop's history and shops like it explain (careful one-shop rings).
 - :class:`ReviewTextDetector`: near-duplicate review texts posted by many accounts at the
   shops they promote, far beyond what the export's language and the shops' shares explain.
 - :class:`ReviewScorer`: per-review scores from account newness and rating deviation, and
@@ -42,6 +44,7 @@ from antifraud.detectors.lockstep import LockstepDetector, ReviewBurstDetector
 from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
+from antifraud.detectors.returning_buyers import ReturningBuyerDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.detectors.review_texts import ReviewTextDetector
 from antifraud.schema import missing_columns
@@ -60,6 +63,7 @@ __all__ = [
     "MutualBrushingDetector",
     "PromotedShopDetector",
     "RatingAnomalyDetector",
+    "ReturningBuyerDetector",
     "ReviewBurstDetector",
     "ReviewScorer",
     "ReviewTextDetector",

@@ -14,6 +14,8 @@ proposes groups of accounts with a score in [0, 1]:
 - :class:`MutualBrushingDetector` on shared identities between shops' buyers and operators (互刷);
 - :class:`RatingAnomalyDetector` on each shop's ratings against its own history: five-star
   promotions, and one-star attacks with the shop as victim (恶意差评);
+- :class:`ReturningBuyerDetector` on each shop's new customers against its history and its
+  class: accounts coming back within weeks to a small shop far more than they would;
 - :class:`ReviewTextDetector` on near-duplicate review texts across accounts and shops;
 - :class:`EmptyParcelDetector` on parcels, confirmations and tracking numbers (空包裹).
 
@@ -92,6 +94,7 @@ from antifraud.detectors.mutual_brushing import MutualBrushingDetector
 from antifraud.detectors.naming import TRACE_FEATURES, ring_kind
 from antifraud.detectors.promoted_shops import PromotedShopDetector
 from antifraud.detectors.rating_anomalies import RatingAnomalyDetector
+from antifraud.detectors.returning_buyers import ReturningBuyerDetector
 from antifraud.detectors.review_scores import ReviewScorer
 from antifraud.detectors.review_texts import ReviewTextDetector
 from antifraud.detectors.significance import BEHAVIOUR_TESTS, RingTester, benjamini_hochberg, bonferroni_combination
@@ -126,6 +129,9 @@ DETECTORS: list[tuple[str, Detector]] = [
     # Shifts of a shop's ratings against its own history: five-star promotions, and one-star
     # attacks with the shop as victim.
     ("rating_anomalies", RatingAnomalyDetector()),
+    # Small shops whose new customers of a few weeks come back far more than their history
+    # explains: careful rings on one or two shops, whose accounts behave as honest buyers do.
+    ("returning_buyers", ReturningBuyerDetector()),
     # Near-duplicate review texts posted by many accounts at the shops they promote.
     ("review_texts", ReviewTextDetector()),
     # Batches of orders at a shop whose parcels are light, confirmed at once or tracked outside

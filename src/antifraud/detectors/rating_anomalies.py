@@ -61,7 +61,9 @@ empty). A group's score is ``1 - p``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from numbers import Integral, Real
 from typing import ClassVar, NamedTuple
 
@@ -76,7 +78,7 @@ from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
 
-__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "robust_prior", "volume_prior"]
+__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "robust_prior", "trimmed_prior", "volume_prior"]
 
 DAY = 86400
 #: Rating bands, in this order: at most ``max_low_rating``, between, at least ``min_high_rating``.
@@ -199,6 +201,36 @@ def volume_prior(counts: sp.spmatrix | np.ndarray, learn: np.ndarray | None = No
     return classes, mean, np.clip(c, 1, np.maximum(pooled.sum(axis=1), 1))
 
 
+def trimmed_prior(counts: np.ndarray, keep: float = 0.9) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`volume_prior` of two-category counts ``(x, rest)``, learned from the lower ``keep``
+    share of each class's shops by their share of ``x``.
+
+    Where outlying shops are a tenth of a class and only moderately outlying (rings at small
+    shops), the method of moments cannot tell them from the class's spread, and a prior that
+    re-admits every shop its test cannot reject (:func:`robust_prior`) ends as weak as with
+    them; trimming leaves them out whatever their number, at the price of a narrower spread.
+
+    Examples
+    --------
+    Forty shops of 30 counts with zero or one in the first category, and four with ten:
+    trimmed, the prior is strong.
+
+    >>> counts = np.array([[0, 30], [1, 29]] * 20 + [[10, 20]] * 4)
+    >>> classes, mean, precision = trimmed_prior(counts)
+    >>> round(float(mean[4, 0]), 3), bool(precision[4] > 100), bool(volume_prior(counts)[2][4] < 10)
+    (0.017, True, True)
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    x, n = counts[:, 0], counts.sum(axis=1)
+    classes = volume_prior(counts)[0]
+    in_class = np.bincount(classes[n > 0], minlength=int(classes.max()) + 1)
+    share = x / np.maximum(n, 1)
+    order = np.lexsort((share, classes))
+    rank = np.empty(len(x), dtype=np.int64)
+    rank[order] = np.arange(len(x)) - np.searchsorted(classes[order], classes[order])
+    return volume_prior(counts, learn=rank < np.ceil(keep * in_class[classes]))
+
+
 def robust_prior(counts: np.ndarray, alpha: float, max_rounds: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`volume_prior` of two-category counts ``(x, rest)``, learned from the shops it does
     not itself call outliers.
@@ -207,8 +239,8 @@ def robust_prior(counts: np.ndarray, alpha: float, max_rounds: int = 20) -> tupl
     would widen the class's spread and so weaken the prior for every shop of the class. The
     shops left out are those whose ``x`` the prior rejects, as an upper beta-binomial tail,
     at ``alpha`` Bonferroni-corrected for the shops of their class. It starts from the pooled
-    shares of the lower nine tenths (by share) of each class at full precision (multinomial
-    noise only), then alternates learning the prior from the shops kept and testing every shop
+    shares of the lower nine tenths (by share) of each class (:func:`trimmed_prior`) at full
+    precision (multinomial noise only), then alternates learning the prior from the shops kept and testing every shop
     against it until the shops left out no longer change (at most ``max_rounds`` rounds). Where
     no shop is left out it is :func:`volume_prior`'s.
 
@@ -224,15 +256,9 @@ def robust_prior(counts: np.ndarray, alpha: float, max_rounds: int = 20) -> tupl
     """
     counts = np.asarray(counts, dtype=np.int64)
     x, n = counts[:, 0], counts.sum(axis=1)
-    classes = volume_prior(counts)[0]
+    classes, mean, _ = trimmed_prior(counts)  # the start, at multinomial noise only
     in_class = np.bincount(classes[n > 0], minlength=int(classes.max()) + 1)
     level = np.log(alpha) - np.log(np.maximum(in_class[classes], 1))
-    # The start: the shares of each class's lower nine tenths (by share), at multinomial noise only.
-    share = x / np.maximum(n, 1)
-    order = np.lexsort((share, classes))
-    rank = np.empty(len(x), dtype=np.int64)
-    rank[order] = np.arange(len(x)) - np.searchsorted(classes[order], classes[order])
-    mean = volume_prior(counts, learn=rank < np.ceil(0.9 * in_class[classes]))[1]
     precision = np.full(len(mean), float(max(n.sum(), 1)))
     kept = None
     for _ in range(max_rounds):
@@ -377,7 +403,8 @@ class RatingAnomalyDetector(Detector):
         key, band, day, rated = key[order], band[order], day[order], rated[order]
         established = _established(X, rated, self.established_days * DAY, self.established_orders)
         new = ~established
-        windows = _windows(key, band, new, span, lengths, X.graph.n_cols, self.alpha)
+        windows = _windows(key, {b: (band == b) & new for b in (LOW, HIGH)}, span, lengths, X.graph.n_cols,
+                           partial(robust_prior, alpha=self.alpha))
         # The other shops' raters, per day and band, established or not (cumulative over days).
         cells = ((day + 1) * 3 + band) * 2 + established
         daily = np.cumsum(np.bincount(cells, minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
@@ -499,7 +526,12 @@ def _established(X: DetectionData, rated: np.ndarray, distance: int, min_orders:
 class _Windows:
     """Every window tested (its shop, first day, length, ratings and, per extreme band, new
     raters' ratings of the band), its shop's counts, and per band the priors of a shop's share
-    of new raters' ratings of the band and of their timing."""
+    of new raters' ratings of the band and of their timing.
+
+    The ratings are any items counted per shop and day, and a band any marked subset of them
+    (:mod:`~antifraud.detectors.returning_buyers` counts a shop's new customers, and marks those
+    who come back).
+    """
 
     shop: np.ndarray
     day: np.ndarray
@@ -513,26 +545,33 @@ class _Windows:
     rating_prior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     #: Per band, the prior share of the shop's new raters' ratings of the band falling in the window and its precision.
     timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
+    #: Per band, how much likelier than the shop's others the window's ratings are to be of the band for
+    #: their days alone (None: as likely).
+    drift: dict[int, np.ndarray] | None = None
 
     def n_tests(self, min_size: int) -> int:
         """How many tests could reject: a window's shift test needs ``min_size`` ratings in it and
         its timing test ``min_size`` of the band at its shop (Tarone's count: a window's margins,
         not its counts of the band, decide whether it can reach the band's ``min_size``)."""
-        shift = 2 * int(np.count_nonzero(self.ratings >= min_size))
+        shift = len(self.in_band) * int(np.count_nonzero(self.ratings >= min_size))
         return max(shift + sum(int(np.count_nonzero(c[self.shop] >= min_size)) for c in self.shop_counts.values()), 1)
 
 
-def _windows(key: np.ndarray, band: np.ndarray, new: np.ndarray, span: int, lengths: np.ndarray,
-             n_shops: int, alpha: float) -> _Windows:
+def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: np.ndarray,
+             n_shops: int, prior: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
+             baseline: dict[int, np.ndarray] | None = None) -> _Windows:
     """Windows of every length of each shop (``key = shop * span + day``, sorted), on a grid;
-    ``new`` marks the ratings whose raters are not established.
+    ``marks`` holds, per band, which ratings are counted in it (new raters' ratings of the band),
+    and ``prior`` learns a shop's share of them from the ``(marked, rest)`` counts of every shop.
+    ``baseline``, where given, holds per band each rating's chance of being of the band for its
+    day alone (the market's share then): a window's expected share under the shift null is then
+    the shop's times the ratio of its ratings' mean baseline to the shop's others' (``drift``).
 
     A window of ``L`` days starts on every multiple of ``L / 2`` days on which the shop has a
     rating in the first half (every such day for one-day windows), so any burst of at most
     ``L / 2`` days lies inside one window of length ``L``.
     """
-    counted = {b: band == b for b in (LOW, HIGH)}
-    cum = {b: np.concatenate([[0], np.cumsum(on & new)]) for b, on in counted.items()}
+    cum = {b: np.concatenate([[0], np.cumsum(on)]) for b, on in marks.items()}
     parts = []
     for length in lengths.tolist():
         step = max(length // 2, 1)
@@ -546,17 +585,27 @@ def _windows(key: np.ndarray, band: np.ndarray, new: np.ndarray, span: int, leng
     shop_ratings = np.bincount(of_shop, minlength=n_shops)
     n_days = int((key % span).max()) + 1
     shop_counts, rating_prior, timing = {}, {}, {}
-    for b, on in counted.items():
-        on = on & new
+    for b, on in marks.items():
         shop_counts[b] = np.bincount(of_shop[on], minlength=n_shops)
-        rating_prior[b] = robust_prior(np.column_stack([shop_counts[b], shop_ratings - shop_counts[b]]), alpha)
+        rating_prior[b] = prior(np.column_stack([shop_counts[b], shop_ratings - shop_counts[b]]))
         by_day = sp.csr_matrix((np.ones(on.sum()), (of_shop[on], key[on] % span)), shape=(n_shops, n_days))
         classes, mean, precision = volume_prior(by_day)
         cum_mean = np.concatenate([np.zeros((len(mean), 1)), np.cumsum(mean, axis=1)], axis=1)
         share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
         timing[b] = share, precision[classes[shop]]
+    drift = None
+    if baseline is not None:
+        drift = {}
+        for b, chance in baseline.items():
+            cum_chance = np.concatenate([[0.0], np.cumsum(chance)])
+            inside = cum_chance[end] - cum_chance[begin]
+            outside = np.bincount(of_shop, weights=chance, minlength=n_shops)[shop] - inside
+            others = shop_ratings[shop] - (end - begin)
+            elsewhere = np.where(others > 0, outside / np.maximum(others, 1), np.mean(chance) if chance.size else 1.0)
+            drift[b] = np.divide(inside / np.maximum(end - begin, 1), elsewhere, out=np.ones(inside.size),
+                                 where=elsewhere > 0)  # no chance anywhere (nothing of the band): as likely
     return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()},
-                    shop_counts, shop_ratings, rating_prior, timing)
+                    shop_counts, shop_ratings, rating_prior, timing, drift)
 
 
 def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -588,7 +637,10 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
     x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
     classes, mean, precision = w.rating_prior[b]
     a = precision[classes[shop]] * mean[classes[shop], 0] + w.shop_counts[b][shop] - x
-    shift, expected = _tail(x, n, a, precision[classes[shop]] + w.shop_ratings[shop] - n - a)
+    total = precision[classes[shop]] + w.shop_ratings[shop] - n
+    if w.drift is not None:  # the window's days make its ratings likelier (or less likely) to be of the band
+        a = total * np.minimum(a / total * w.drift[b][tested], 0.999)
+    shift, expected = _tail(x, n, a, total - a)
     share, concentration = (v[tested] for v in w.timing_prior[b])
     total = w.shop_counts[b][shop]
     timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))

@@ -1,0 +1,113 @@
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from antifraud.detectors.returning_buyers import ReturningBuyerDetector, customers
+from antifraud.features.data import prepare
+
+DAY = 86400
+
+
+def _table(rows: list[tuple[str, str, float]]) -> pa.Table:
+    """Canonical orders from (buyer, shop, day) tuples (days may be fractional)."""
+    frame = pd.DataFrame(rows, columns=["buyer_id", "seller_id", "day"])
+    return pa.table({
+        "buyer_id": pa.array(frame["buyer_id"]).dictionary_encode(),
+        "seller_id": pa.array(frame["seller_id"]).dictionary_encode(),
+        "created_at": pa.array((frame["day"].to_numpy() * DAY).astype(np.int64)).cast(pa.timestamp("s", tz="UTC")),
+    })
+
+
+def _organic(seed: int = 0, n_buyers: int = 3000, n_shops: int = 300, days: int = 90) -> list[tuple]:
+    """Buyers ordering a few times over ``days`` at shops chosen by a long-tailed popularity."""
+    rng = np.random.default_rng(seed)
+    popularity = 1 / np.arange(1, n_shops + 1)
+    popularity /= popularity.sum()
+    rows = []
+    for b in range(n_buyers):
+        for shop in rng.choice(n_shops, size=rng.integers(1, 8), p=popularity):
+            rows.append((f"b{b}", f"s{shop}", float(rng.uniform(0, days))))
+    return rows
+
+
+def _ring(shop: str, n: int, day: float, span: float, seed: int = 1) -> list[tuple]:
+    """``n`` honest buyers of :func:`_organic` who each come to ``shop`` three times within ``span`` days."""
+    rng = np.random.default_rng(seed)
+    return [(f"b{b}", shop, day + float(rng.uniform(0, span))) for b in rng.choice(3000, n, replace=False)
+            for _ in range(3)]
+
+
+def _fit(rows: list[tuple], **params) -> tuple[ReturningBuyerDetector, object]:
+    data = prepare(_table(rows))
+    return ReturningBuyerDetector(**params).fit(data), data
+
+
+def test_customers_are_account_shop_pairs_with_their_days():
+    account, shop, first, last, days, order, start = customers(
+        np.array([1, 0, 0, 0, 1]), np.array([2, 2, 2, 3, 2]), np.array([5, 9, 3, 3, 5]))
+    assert (account.tolist(), shop.tolist(), first.tolist(), last.tolist(), days.tolist()) == (
+        [0, 1, 0], [2, 2, 3], [3, 5, 3], [9, 5, 3], [2, 1, 1])
+    # The orders of each pair, in day order: pair 1 (account 1 at shop 2) ordered twice on day 5.
+    assert [order[start[k]:start[k + 1]].tolist() for k in range(3)] == [[2, 1], [0, 4], [3]]
+
+
+def test_accounts_coming_back_to_a_small_shop_within_weeks_are_a_group():
+    rows = _organic()
+    detector, data = _fit(rows + _ring("s250", 15, 30.0, 21.0))
+    assert len(detector.groups_) == 1
+    group = detector.groups_[0]
+    assert group.kind == "dense_block"
+    assert data.graph.col_labels[group.merchants].tolist() == ["s250"]
+    ring = set(np.unique([r[0] for r in _ring("s250", 15, 30.0, 21.0)]))
+    members = set(data.graph.row_labels[group.accounts])
+    assert len(members & ring) >= 12 and members <= ring
+    assert group.evidence["log10_p"] < -5
+    assert detector.merchant_scores_[group.merchants[0]] == group.score
+    # The members' orders at the shop carry the group's score; their orders elsewhere do not.
+    at_shop = np.isin(data.order_rows, group.accounts) & (data.order_cols == group.merchants[0])
+    assert (detector.order_scores_[at_shop] == group.score).all() and detector.order_scores_[~at_shop].max() == 0
+
+
+def test_a_ring_on_two_shops_whose_accounts_come_back_to_one_or_the_other_is_one_group():
+    # 24 accounts each buy once at both small shops; half come back twice to the first, half
+    # to the second: each shop has its own returning customers, who bought at the other shop too.
+    rng = np.random.default_rng(4)
+    accounts = [f"b{b}" for b in rng.choice(3000, 24, replace=False)]
+    rows = [(a, shop, 30.0 + float(rng.uniform(0, 21))) for a in accounts for shop in ("s250", "s260")]
+    rows += [(a, "s250" if i % 2 else "s260", 30.0 + float(rng.uniform(0, 21))) for i, a in enumerate(accounts)
+             for _ in range(2)]
+    detector, data = _fit(_organic() + rows)
+    assert len(detector.groups_) == 1
+    group = detector.groups_[0]
+    assert sorted(data.graph.col_labels[group.merchants].tolist()) == ["s250", "s260"]
+    members = set(data.graph.row_labels[group.accounts])
+    assert members <= set(accounts) and len(members) >= 20
+    assert group.details["shops"] == 2
+
+
+def test_the_same_accounts_once_each_are_no_group():
+    # One order each at the shop: new customers, none coming back.
+    once = [(b, shop, day) for b, shop, day in _ring("s250", 15, 30.0, 21.0)[::3]]
+    assert _fit(_organic() + once)[0].groups_ == []
+
+
+def test_a_shop_of_loyal_regulars_is_no_group():
+    # Twenty regulars buy at their favourite small shop again and again over the whole export.
+    rng = np.random.default_rng(2)
+    loyal = [(f"loyal{i}", "s250", float(day)) for i in range(20) for day in rng.uniform(0, 90, rng.integers(4, 12))]
+    assert _fit(_organic() + loyal)[0].groups_ == []
+
+
+def test_a_product_drop_of_the_shops_fans_is_no_group():
+    # 300 fans of a mid-size shop, 60 % of whom bought there in the weeks before, buy its new
+    # item within minutes of the drop: they came back together, for one event.
+    rng = np.random.default_rng(3)
+    fans = [f"fan{i}" for i in range(300)]
+    drop = [(fan, "s40", 60.8 + float(rng.exponential(4 / 1440))) for fan in fans]
+    history = [(fan, "s40", float(rng.uniform(20, 59))) for fan in fans if rng.random() < 0.6]
+    assert _fit(_organic() + drop + history)[0].groups_ == []
+
+
+def test_an_empty_export_has_no_group():
+    detector, data = _fit([("b0", "s0", 1.0)])
+    assert detector.groups_ == [] and detector.account_scores_.shape == (1,)
