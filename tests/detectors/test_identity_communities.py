@@ -8,6 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from antifraud.detectors.identity_communities import IdentityCommunityDetector, identity_communities
 from antifraud.features.data import prepare
+from antifraud.graphs import shared_groups
 from antifraud.ingest import PROFILES, ingest
 from antifraud.synth import write_synthetic_export
 
@@ -44,7 +45,7 @@ def test_deterministic_and_clonable(bench):
 
 
 def test_no_links_no_communities():
-    links, orders = sp.csr_matrix((4, 4)), sp.csr_matrix(np.ones((4, 2)))
-    found = identity_communities(links, orders, np.zeros(4), resolution=1.0, min_size=3, min_density=0.05,
+    nobody, orders = shared_groups(4, []), sp.csr_matrix(np.ones((4, 2)))
+    found = identity_communities(nobody, orders, np.zeros(4), resolution=1.0, min_size=3, min_density=0.05,
                                  fresh_days=30.0, sync_hours=72.0, random_state=0)
     assert found == []

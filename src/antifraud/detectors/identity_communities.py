@@ -1,7 +1,7 @@
 """Account farms: communities of the shared-identity graph that behave like one operator.
 
 Accounts linked through shared devices, IPs, phones and addresses
-(:func:`antifraud.graphs.identity_links`) are split into communities by Louvain modularity
+(:mod:`antifraud.graphs.shared`) are split into communities by Louvain modularity
 (scikit-network, on the CSR matrix directly), on the links at least as strong as
 ``min_density``: a weaker link (two accounts sharing only an address with dozens of others,
 such as a carrier NAT address or a parcel station) cannot make a community dense enough to be
@@ -36,8 +36,8 @@ from sklearn.utils._param_validation import Interval
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
+from antifraud.graphs import IdentityGroups
 from antifraud.graphs.communities import (
-    internal_links,
     louvain_labels,
     members_by_label,
     quantile_by_label,
@@ -51,7 +51,7 @@ HOUR = 3600.0
 
 
 def identity_communities(
-    links: sp.spmatrix,
+    identity: IdentityGroups,
     orders: sp.spmatrix,
     first_order: np.ndarray,
     age_days: np.ndarray | None = None,
@@ -67,8 +67,8 @@ def identity_communities(
 
     Parameters
     ----------
-    links : sparse matrix, shape (n_accounts, n_accounts)
-        Symmetric link weights between accounts.
+    identity : IdentityGroups
+        The accounts of every shared identity value, whose links are the pairs' weights.
     orders : sparse matrix, shape (n_accounts, n_merchants)
         Orders of each account at each merchant.
     first_order : array, shape (n_accounts,)
@@ -85,25 +85,23 @@ def identity_communities(
 
     Examples
     --------
-    >>> links = sp.csr_matrix(np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8))
+    >>> from antifraud.graphs import shared_groups
+    >>> phones = shared_groups(8, [(np.arange(8), np.arange(8) // 4, 2)])  # two phones of four accounts
     >>> orders = sp.csr_matrix([[1, 0], [1, 0], [1, 0], [1, 0], [1, 0], [0, 1], [1, 0], [0, 1]])
     >>> first = np.r_[np.zeros(4), np.arange(4) * 30 * 86400.0]
-    >>> found = identity_communities(links, orders, first, resolution=1.0, min_size=3, min_density=0.05,
+    >>> found = identity_communities(phones, orders, first, resolution=1.0, min_size=3, min_density=0.05,
     ...                              fresh_days=30.0, sync_hours=72.0, random_state=0)
     >>> [(g.accounts.tolist(), round(g.score, 2)) for g in found]
     [([0, 1, 2, 3], 1.0), ([4, 5, 6, 7], 0.25)]
     """
-    X = sp.csr_matrix(links, dtype=np.float64)
     orders = sp.csr_matrix(orders)
     first_order = np.asarray(first_order, dtype=np.float64)
     # Links weaker than a scored community's least density cannot make one; they glue farms
-    # into the crowds that share a carrier NAT address or a parcel station with them.
-    strong = X.copy()
-    strong.data[strong.data < min_density] = 0
-    strong.eliminate_zeros()
-    found = louvain_labels(strong, resolution, random_state)
+    # into the crowds that share a carrier NAT address or a parcel station with them. They
+    # still count in its density, read from the groups without building them.
+    found = louvain_labels(identity.links(min_density), resolution, random_state)
     n_labels = int(found.max(initial=-1)) + 1
-    weight, _ = internal_links(X, found)
+    weight = identity.internal_weight(found)
     cohesion = top_column_share(orders, found)
     size = np.bincount(found[found >= 0], minlength=n_labels).astype(np.float64)
     density = weight / np.maximum(size * (size - 1), 1)
@@ -205,7 +203,7 @@ class IdentityCommunityDetector(Detector):
         """Detect and score the communities of ``data``'s identity links."""
         age = data.accounts["age_first_order_d"].to_numpy() if "age_first_order_d" in data.accounts else None
         found = identity_communities(
-            data.links, data.graph.to_scipy(), data.first_order, age, resolution=self.resolution,
+            data.identity, data.graph.to_scipy(), data.first_order, age, resolution=self.resolution,
             min_size=self.min_size, min_density=self.min_density, fresh_days=self.fresh_days,
             sync_hours=self.sync_hours, random_state=self.random_state,
         )
