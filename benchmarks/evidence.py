@@ -62,7 +62,7 @@ def main() -> None:
     })
     times = table.column("created_at").cast(pa.int64()).to_numpy()
     data = DetectionData(table=table, graph=SimpleNamespace(n_rows=n_accounts, n_cols=n_shops), accounts=None,
-                         merchants=None, links=None, order_rows=rows, order_cols=cols, times=times, ratings=None)
+                         merchants=None, identity=None, order_rows=rows, order_cols=cols, times=times, ratings=None)
     rings = []
     for k in range(args.rings):
         shops = rng.choice(np.arange(1000, n_shops), 3, replace=False)

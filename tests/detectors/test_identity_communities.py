@@ -8,6 +8,7 @@ from sklearn.metrics import roc_auc_score
 
 from antifraud.detectors.identity_communities import IdentityCommunityDetector, identity_communities
 from antifraud.features.data import prepare
+from antifraud.graphs import shared_groups
 from antifraud.ingest import PROFILES, ingest
 from antifraud.synth import write_synthetic_export
 
@@ -46,8 +47,8 @@ def test_deterministic_and_clonable(bench):
 
 
 def test_no_links_no_communities():
-    links, orders = sp.csr_matrix((4, 4)), sp.csr_matrix(np.ones((4, 2)))
-    found = identity_communities(links, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
+    nobody, orders = shared_groups(4, []), sp.csr_matrix(np.ones((4, 2)))
+    found = identity_communities(nobody, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
     assert found == []
 
 
@@ -60,15 +61,11 @@ def test_a_farm_is_the_community_at_its_shop_and_a_household_at_popular_shops_is
     n_farm, n_homes = 20, 50
     n = n_farm + 3 + 3 * n_homes + 400
     farm = np.arange(n_farm)
-    pairs = [(a, b) for a in farm for b in farm if a != b]
-    family = [0, *(n_farm + np.arange(3))]  # farm account 0 and its household
-    pairs += [(a, b) for a in family for b in family if a != b]
-    for h in range(n_homes):
-        home = n_farm + 3 + 3 * h + np.arange(3)
-        pairs += [(a, b) for a in home for b in home if a != b]
-    rows, cols = np.array(pairs).T
-    weight = np.where((rows < n_farm) & (cols < n_farm), 1 / (n_farm - 1), 1 / 3)
-    links = sp.csr_matrix((weight, (rows, cols)), shape=(n, n))
+    device = (farm, np.zeros(n_farm, dtype=np.int64), 1)
+    family = np.r_[0, n_farm + np.arange(3)]  # farm account 0 and its household
+    homes = n_farm + 3 + np.arange(3 * n_homes)
+    address = (np.r_[family, homes], np.r_[np.zeros(4, dtype=np.int64), 1 + np.arange(3 * n_homes) // 3], 1 + n_homes)
+    links = shared_groups(n, [device, address])
     shop = rng.integers(1, 6, size=n)  # five popular shops, and the farm's shop 0
     shop[farm] = 0
     orders = sp.csr_matrix((np.ones(n), (np.arange(n), shop)), shape=(n, 6))

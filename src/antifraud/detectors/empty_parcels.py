@@ -541,7 +541,6 @@ class EmptyParcelDetector(Detector):
         the batches."""
         table, names = data.table, set(data.table.column_names)
         n_orders, n_accounts, n_shops = len(data.order_rows), data.graph.n_rows, data.graph.n_cols
-        shops = data.order_cols.astype(np.int64)
         tests: dict[str, np.ndarray] = {}
         facts: dict[str, np.ndarray] = {}
         if "parcel_weight_kg" in names:
@@ -556,6 +555,7 @@ class EmptyParcelDetector(Detector):
         if "tracking_no" in names:
             prefixes, serials = tracking_serials(table.column("tracking_no"))
             runs = tracking_runs(prefixes, serials, self.max_serial_gap)
+            del serials  # a per-order array: freed as soon as it is used, as those below
             tests["tracking"] = self._tracking_pvalues(data, runs)
         if "carrier" in names:
             carriers = encode(table.column("carrier")).codes
@@ -563,12 +563,13 @@ class EmptyParcelDetector(Detector):
             carriers = prefixes
         if "carrier" in names or "tracking_no" in names:
             tests["carrier"] = carrier_pvalues(data.order_cols, carriers, n_shops)
+        del carriers, prefixes
         order = [name for name in ("weight", "confirm", "carrier", "tracking") if name in tests]
         self.tests_ = tuple(order)
-        self.order_pvalues_ = np.column_stack([tests[name] for name in order]) if order else np.zeros((n_orders, 0))
+        self.order_pvalues_ = np.column_stack([tests.pop(name) for name in order]) if order else np.zeros((n_orders, 0))
         combined = min_pvalues(self.order_pvalues_)
         self.order_scores_ = 1.0 - combined
-        tested = ~np.isnan(self.order_pvalues_).all(axis=1) & (shops >= 0)
+        tested = ~np.isnan(self.order_pvalues_).all(axis=1) & (data.order_cols >= 0)
 
         levels = [self.order_alpha] + ([self.strict_order_alpha] if self.strict_order_alpha is not None else [])
         units = _Units.of(data, tested, self.period)

@@ -479,8 +479,8 @@ class BrushingEnsemble(_BaseComposition):
         """
         evidence = ring.traces | ring.evidence
         linked = 0.0
-        if data.links is not None:
-            linked = float(np.mean(np.diff(data.links[ring.accounts][:, ring.accounts].indptr) > 0))
+        if data.identity is not None:
+            linked = float(np.mean(data.identity.linked(ring.accounts)))
         bought = orders[ring.accounts]
         at_targets = np.asarray(bought[:, ring_targets(ring.merchants, ring.victims)].sum(axis=1)).ravel()
         outside = float(np.median(1 - at_targets / np.maximum(np.asarray(bought.sum(axis=1)).ravel(), 1)))

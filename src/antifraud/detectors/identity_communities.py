@@ -1,7 +1,7 @@
 """Account farms: communities of the shared-identity graph recruited for the same shop.
 
 Accounts linked through shared devices, IPs, phones and addresses
-(:func:`antifraud.graphs.identity_links`) are split into communities by Louvain modularity
+(:mod:`antifraud.graphs.shared`) are split into communities by Louvain modularity
 (scikit-network, on the CSR matrix directly), on the links at least as strong as
 ``min_density``: a weaker link (two accounts sharing only an address with dozens of others,
 such as a carrier NAT address or a parcel station) glues the farms into the crowds around them
@@ -34,14 +34,15 @@ from sklearn.utils._param_validation import Interval
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
-from antifraud.graphs.communities import internal_links, louvain_labels, members_by_label, top_columns
+from antifraud.graphs import IdentityGroups
+from antifraud.graphs.communities import louvain_labels, members_by_label, top_columns
 from antifraud.schema import PERSONAL, REQUIRED
 
 __all__ = ["IdentityCommunityDetector", "identity_communities"]
 
 
 def identity_communities(
-    links: sp.spmatrix,
+    identity: IdentityGroups,
     orders: sp.spmatrix,
     *,
     resolution: float,
@@ -54,8 +55,8 @@ def identity_communities(
 
     Parameters
     ----------
-    links : sparse matrix, shape (n_accounts, n_accounts)
-        Symmetric link weights between accounts.
+    identity : IdentityGroups
+        The accounts of every shared identity value, whose links are the pairs' weights.
     orders : sparse matrix, shape (n_accounts, n_merchants)
         Orders of each account at each merchant.
     resolution, min_size, min_density, random_state
@@ -69,26 +70,24 @@ def identity_communities(
 
     Examples
     --------
-    Two linked groups of four among forty accounts: one all at shop 1, which nobody else uses;
-    the other at four different shops.
+    Two phones of four accounts each among forty accounts: one four all at shop 1, which
+    nobody else uses; the other at four different shops.
 
-    >>> links = sp.block_diag([np.kron(np.eye(2), np.ones((4, 4))) - np.eye(8), sp.csr_matrix((32, 32))]).tocsr()
+    >>> from antifraud.graphs import shared_groups
+    >>> phones = shared_groups(40, [(np.arange(8), np.arange(8) // 4, 2)])
     >>> shop = np.r_[[1, 1, 1, 1], [0, 2, 3, 4], np.arange(32) % 5 * (np.arange(32) % 5 != 1)]
     >>> orders = sp.csr_matrix((np.ones(40), (np.arange(40), shop)))
-    >>> found = identity_communities(links, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
+    >>> found = identity_communities(phones, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
     >>> [(g.accounts.tolist(), round(g.details["cohesion_log10_p"], 1)) for g in found]
     [([0, 1, 2, 3], -3.7)]
     """
-    X = sp.csr_matrix(links, dtype=np.float64)
     orders = sp.csr_matrix(orders)
     # Links weaker than ``min_density`` glue farms into the crowds that share a carrier NAT
-    # address or a parcel station with them.
-    strong = X.copy()
-    strong.data[strong.data < min_density] = 0
-    strong.eliminate_zeros()
-    found = louvain_labels(strong, resolution, random_state)
+    # address or a parcel station with them. They still count in a community's density, read
+    # from the groups without building them.
+    found = louvain_labels(identity.links(min_density), resolution, random_state)
     n_labels = int(found.max(initial=-1)) + 1
-    weight, _ = internal_links(X, found)
+    weight = identity.internal_weight(found)
     size = np.bincount(found[found >= 0], minlength=n_labels)
     density = weight / np.maximum(size * (size - 1), 1)
     # Cohesion: how many members ordered from the community's shop, against its reach.
@@ -167,7 +166,7 @@ class IdentityCommunityDetector(Detector):
 
     def _fit(self, data: DetectionData) -> None:
         """Find the communities of ``data``'s identity links and propose the cohesive ones."""
-        found = identity_communities(data.links, data.graph.to_scipy(), resolution=self.resolution,
+        found = identity_communities(data.identity, data.graph.to_scipy(), resolution=self.resolution,
                                      min_size=self.min_size, min_density=self.min_density,
                                      random_state=self.random_state)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(found, data.graph.n_rows)

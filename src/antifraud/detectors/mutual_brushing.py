@@ -150,8 +150,9 @@ class MutualBrushingDetector(Detector):
 
     def _fit(self, data: DetectionData) -> None:
         """Test the shop pairs of ``data``, group the significant ones and collect their linked buyers."""
+        min_weight = 1.0 / (self.max_shared - 1)
         pairs = linked_buyers(
-            data.links, data.graph.to_scipy(), min_weight=1.0 / (self.max_shared - 1),
+            data.identity.links(min_weight), data.graph.to_scipy(), min_weight=min_weight,
             max_account_shops=self.max_account_shops, min_observed=self.min_linked_pairs,
         )
         buyers = poisson_evidence(pairs.observed, pairs.expected)

@@ -401,13 +401,15 @@ class RatingAnomalyDetector(Detector):
         key = X.order_cols[rated].astype(np.int64) * span + day
         order = np.argsort(key, kind="stable")
         key, band, day, rated = key[order], band[order], day[order], rated[order]
+        del ratings, posted, order  # per-rating arrays, as ``day`` below: the episodes' loop is long
         established = _established(X, rated, self.established_days * DAY, self.established_orders)
         new = ~established
         windows = _windows(key, {b: (band == b) & new for b in (LOW, HIGH)}, span, lengths, X.graph.n_cols,
                            partial(robust_prior, alpha=self.alpha))
         # The other shops' raters, per day and band, established or not (cumulative over days).
-        cells = ((day + 1) * 3 + band) * 2 + established
-        daily = np.cumsum(np.bincount(cells, minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
+        daily = np.cumsum(np.bincount(((day + 1) * 3 + band) * 2 + established,
+                                      minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
+        del day
 
         episodes = [e for b in (HIGH, LOW) for e in _episodes(windows, b, self.alpha, self.min_size, span)]
 

@@ -10,11 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import scipy.sparse as sp
 
 from antifraud.features.kernels import group_by
 from antifraud.features.tables import account_features, merchant_features
-from antifraud.graphs import BipartiteGraph, identity_links, order_graph
+from antifraud.graphs import BipartiteGraph, IdentityGroups, identity_groups, order_graph
 from antifraud.schema import PERSONAL
 
 __all__ = ["DetectionData", "prepare"]
@@ -32,8 +31,9 @@ class DetectionData:
         Accounts x merchants; its row and column codes index everything below.
     accounts, merchants : pandas.DataFrame
         Feature tables (:mod:`antifraud.features.tables`).
-    links : scipy.sparse.csr_matrix or None
-        Account links through shared identity attributes, when the table has personal columns.
+    identity : IdentityGroups or None
+        The accounts of every shared identity value, from which their links are built
+        (:class:`~antifraud.graphs.shared.IdentityGroups`), when the table has personal columns.
     order_rows, order_cols : ndarray of int32
         Account and merchant code of every order.
     times : ndarray of int64
@@ -46,7 +46,7 @@ class DetectionData:
     graph: BipartiteGraph
     accounts: pd.DataFrame
     merchants: pd.DataFrame
-    links: sp.csr_matrix | None
+    identity: IdentityGroups | None
     order_rows: np.ndarray
     order_cols: np.ndarray
     times: np.ndarray
@@ -89,12 +89,12 @@ class DetectionData:
 def prepare(table: pa.Table) -> DetectionData:
     """Build the graphs and feature tables of ``table`` for the detectors."""
     graph = order_graph(table)
-    # Merchant features need neither the identity links nor the account features: build them
+    # Merchant features need neither the identity groups nor the account features: build them
     # alongside (the kernels release the GIL).
     with ThreadPoolExecutor(max_workers=1) as pool:
         merchants = pool.submit(merchant_features, table, graph)
-        links = identity_links(table)[0] if any(c in table.column_names for c in PERSONAL) else None
-        accounts = account_features(table, graph, links)
+        identity = identity_groups(table)[0] if any(c in table.column_names for c in PERSONAL) else None
+        accounts = account_features(table, graph, identity)
         merchants = merchants.result()
     ratings = None
     if "rating" in table.column_names:
@@ -104,7 +104,7 @@ def prepare(table: pa.Table) -> DetectionData:
         graph=graph,
         accounts=accounts,
         merchants=merchants,
-        links=links,
+        identity=identity,
         order_rows=graph.order_rows,
         order_cols=graph.order_cols,
         times=table.column("created_at").cast(pa.int64()).to_numpy(zero_copy_only=False),

@@ -38,7 +38,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import scipy.sparse as sp
 
 from antifraud.features.kernels import (
     gap_quantile,
@@ -48,7 +47,7 @@ from antifraud.features.kernels import (
     max_in_window,
     top_k_share,
 )
-from antifraud.graphs import BipartiteGraph, encode, identity_links
+from antifraud.graphs import BipartiteGraph, IdentityGroups, encode, identity_groups
 from antifraud.schema import PERSONAL, REQUIRED, Requirement, missing_columns
 
 __all__ = [
@@ -131,7 +130,7 @@ def _ratings(table: pa.Table) -> np.ndarray:
 
 
 def account_features(
-    table: pa.Table, graph: BipartiteGraph, links: sp.csr_matrix | None = None
+    table: pa.Table, graph: BipartiteGraph, identity: IdentityGroups | None = None
 ) -> pd.DataFrame:
     """Account feature table (see the module docs), one row per graph row.
 
@@ -141,8 +140,8 @@ def account_features(
         Canonical orders, in the order the graph was built from.
     graph : BipartiteGraph
         From :func:`antifraud.graphs.order_graph` on the same table.
-    links : scipy.sparse.csr_matrix, optional
-        Identity links of the graph's accounts, if already computed.
+    identity : IdentityGroups, optional
+        Identity groups of the graph's accounts, if already computed.
     """
     names = set(table.column_names)
     rows, cols = graph.order_rows, graph.order_cols
@@ -182,9 +181,9 @@ def account_features(
         weight = table.column("parcel_weight_kg").fill_null(np.nan).to_numpy(zero_copy_only=False)
         features["parcel_weight_kg"] = group_quantile(indptr, order, weight.astype(np.float64), 0.5)
     if "identity_degree" not in skipped:
-        if links is None:
-            links, _ = identity_links(table, encode(table.column("buyer_id")))
-        features["identity_degree"] = np.asarray(links.sum(axis=1)).ravel()
+        if identity is None:
+            identity, _ = identity_groups(table, encode(table.column("buyer_id")))
+        features["identity_degree"] = identity.degree()
     frame = pd.DataFrame(features, index=pd.Index(graph.row_labels, name="account_id"))
     frame.attrs["skipped"] = skipped
     return frame

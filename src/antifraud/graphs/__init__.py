@@ -10,18 +10,21 @@ from antifraud.graphs.bipartite import (
 from antifraud.graphs.co_purchase import SharedBuyers, shared_buyers
 from antifraud.graphs.codes import Codes, encode
 from antifraud.graphs.communities import louvain_labels
-from antifraud.graphs.shared import identity_links, shared_links
+from antifraud.graphs.shared import IdentityGroups, identity_groups, identity_links, shared_groups, shared_links
 
 __all__ = [
     "BipartiteGraph",
     "Codes",
+    "IdentityGroups",
     "SharedBuyers",
     "build_bipartite",
     "encode",
+    "identity_groups",
     "identity_links",
     "louvain_labels",
     "order_graph",
     "shared_buyers",
+    "shared_groups",
     "shared_links",
     "time_expanded",
 ]
