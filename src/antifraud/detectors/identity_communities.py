@@ -14,8 +14,8 @@ its **cohesion**: ``k`` of its ``n`` members ordered from its most common shop, 
 ``r`` of all accounts ordered from. Under the null that the members chose their shops as
 independently as strangers, ``k ~ Binomial(n, r)``; its upper tail, Bonferroni-corrected for
 the shops the community's members ordered from and for the communities of at least
-``min_size`` members, is the community's p-value, and ``1 - p`` its score. The farm's members
-are those who ordered from the shop. A household that shops together has that cohesion too:
+``min_size`` members, is the community's p-value, and ``1 - p`` its score; communities
+significant at ``alpha`` are proposed, their members those who ordered from the shop. A household that shops together has that cohesion too:
 the p-value is the proposal's, not evidence that the members are fraudulent, which the
 ensemble's test of their behaviour against the shop's other buyers decides (young or throwaway
 accounts), and it is kept in ``details``, not in ``evidence``.
@@ -48,6 +48,7 @@ def identity_communities(
     resolution: float,
     min_size: int,
     min_density: float,
+    alpha: float,
     random_state: int | np.random.RandomState | None,
 ) -> list[AccountGroup]:
     """Louvain communities of the link graph, proposed as farms by their cohesion (see the
@@ -59,14 +60,14 @@ def identity_communities(
         The accounts of every shared identity value, whose links are the pairs' weights.
     orders : sparse matrix, shape (n_accounts, n_merchants)
         Orders of each account at each merchant.
-    resolution, min_size, min_density, random_state
+    resolution, min_size, min_density, alpha, random_state
         As for :class:`IdentityCommunityDetector`.
 
     Returns
     -------
     list of AccountGroup
-        The communities with at least ``min_size`` members at their shop (kind ``"farm"``,
-        ``merchants`` empty), in label order.
+        The communities with at least ``min_size`` members at their shop and a cohesion
+        significant at ``alpha`` (kind ``"farm"``, ``merchants`` empty), in label order.
 
     Examples
     --------
@@ -77,7 +78,8 @@ def identity_communities(
     >>> phones = shared_groups(40, [(np.arange(8), np.arange(8) // 4, 2)])
     >>> shop = np.r_[[1, 1, 1, 1], [0, 2, 3, 4], np.arange(32) % 5 * (np.arange(32) % 5 != 1)]
     >>> orders = sp.csr_matrix((np.ones(40), (np.arange(40), shop)))
-    >>> found = identity_communities(phones, orders, resolution=1.0, min_size=3, min_density=0.05, random_state=0)
+    >>> found = identity_communities(phones, orders, resolution=1.0, min_size=3, min_density=0.05, alpha=0.01,
+    ...                              random_state=0)
     >>> [(g.accounts.tolist(), round(g.details["cohesion_log10_p"], 1)) for g in found]
     [([0, 1, 2, 3], -3.7)]
     """
@@ -87,6 +89,8 @@ def identity_communities(
     # from the groups without building them.
     found = louvain_labels(identity.links(min_density), resolution, random_state)
     n_labels = int(found.max(initial=-1)) + 1
+    if n_labels == 0:
+        return []
     weight = identity.internal_weight(found)
     size = np.bincount(found[found >= 0], minlength=n_labels)
     density = weight / np.maximum(size * (size - 1), 1)
@@ -97,14 +101,16 @@ def identity_communities(
     with np.errstate(divide="ignore"):
         log_p = binom.logsf(at_shop - 1, size, reach[np.maximum(shop, 0)]) + np.log(np.maximum(touched, 1))
     log10_p = np.minimum((log_p + np.log(n_tested)) / np.log(10), 0.0)
+    # The farms: the members at the shop of a community whose cohesion is significant.
+    entries = orders.tocoo()
+    community = found[entries.row]
+    proposed = (size >= min_size) & (at_shop >= min_size) & (log10_p <= np.log10(alpha))
+    at = (community >= 0) & proposed[np.maximum(community, 0)] & (entries.col == shop[np.maximum(community, 0)])
+    farm = np.full(found.size, -1, dtype=np.int64)
+    farm[entries.row[at]] = community[at]
     communities = []
-    for members in members_by_label(found, min_size):
-        c = found[members[0]]
-        if shop[c] < 0:
-            continue
-        members = members[orders[members][:, [shop[c]]].getnnz(axis=1) > 0]
-        if members.size < min_size:
-            continue
+    for members in members_by_label(farm, min_size):
+        c = farm[members[0]]
         details = {"size": float(size[c]), "density": float(density[c]), "shop_share": float(at_shop[c] / size[c]),
                    "cohesion_log10_p": float(log10_p[c])}
         communities.append(AccountGroup(members, float(1 - 10 ** log10_p[c]), "farm", details=details))
@@ -125,6 +131,9 @@ class IdentityCommunityDetector(Detector):
     min_density : float
         Weakest link the communities are found on (link weights are ``1 / (k - 1)`` per value
         shared by ``k`` accounts, summed over values).
+    alpha : float
+        Family-wise level of the communities' cohesion tests: those significant at it are
+        proposed.
     random_state : int, RandomState or None
         Seeds Louvain's node order; the same seed gives the same communities.
 
@@ -148,6 +157,7 @@ class IdentityCommunityDetector(Detector):
         "min_size": [Interval(Integral, 1, None, closed="left")],
         # Link weights count shared attributes, so one can exceed 1; 0 keeps every link.
         "min_density": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
         "random_state": ["random_state"],
     }
 
@@ -157,16 +167,18 @@ class IdentityCommunityDetector(Detector):
         resolution: float = 1.0,
         min_size: int = 3,
         min_density: float = 0.05,
+        alpha: float = 0.01,
         random_state: int | np.random.RandomState | None = None,
     ) -> None:
         self.resolution = resolution
         self.min_size = min_size
         self.min_density = min_density
+        self.alpha = alpha
         self.random_state = random_state
 
     def _fit(self, data: DetectionData) -> None:
         """Find the communities of ``data``'s identity links and propose the cohesive ones."""
         found = identity_communities(data.identity, data.graph.to_scipy(), resolution=self.resolution,
-                                     min_size=self.min_size, min_density=self.min_density,
+                                     min_size=self.min_size, min_density=self.min_density, alpha=self.alpha,
                                      random_state=self.random_state)
         self.groups_, self.labels_, self.account_scores_ = rank_groups(found, data.graph.n_rows)

@@ -47,6 +47,8 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 from scipy.stats import poisson
 from sklearn.utils._param_validation import Interval
 
@@ -263,33 +265,33 @@ def _joined(groups: list[tuple[AccountGroup, np.ndarray]], X: DetectionData, alp
     significant part and the p-value of its least (each part rejects its null).
     """
     graph = X.graph
-    customers_of = np.bincount(graph.indices, minlength=graph.n_cols)
-    n_pairs = max(len(groups) * (len(groups) - 1), 1)
+    n = len(groups)
+    if n < 2:
+        return groups
 
-    def co_buying(accounts: np.ndarray, shops: np.ndarray) -> float:
-        """``log10`` of the upper tail of how many of ``accounts`` ordered at any of ``shops``."""
-        edges = np.concatenate([np.arange(graph.indptr[a], graph.indptr[a + 1]) for a in accounts.tolist()])
-        rows = np.repeat(accounts, graph.indptr[accounts + 1] - graph.indptr[accounts])
-        seen = np.unique(rows[np.isin(graph.indices[edges], shops)]).size
-        expected = accounts.size * min(customers_of[shops].sum() / graph.n_rows, 1.0)
-        return float(poisson.logsf(seen - 1, expected) / np.log(10))
+    def incidence(rows: list[np.ndarray], n_cols: int) -> sp.csr_matrix:
+        """The ``n`` groups x ``n_cols`` 0/1 matrix of ``rows``."""
+        sizes = [r.size for r in rows]
+        return sp.csr_matrix((np.ones(sum(sizes)), (np.repeat(np.arange(n), sizes), np.concatenate(rows))),
+                             shape=(n, n_cols))
 
-    parent = list(range(len(groups)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i in range(len(groups)):
-        for j in range(i):
-            a, b = groups[i][0], groups[j][0]
-            tail = min(co_buying(a.accounts, b.merchants), co_buying(b.accounts, a.merchants))
-            if tail + np.log10(n_pairs) < np.log10(alpha):
-                parent[root(i)] = root(j)
+    member_of = incidence([g.accounts for g, _ in groups], graph.n_rows)
+    shops = incidence([g.merchants for g, _ in groups], graph.n_cols)
+    # Which accounts ordered at any of each group's shops, and how many of each group's members did.
+    bought = (graph.to_scipy() @ shops.T).tocsr()
+    bought.data[:] = 1.0
+    seen = (member_of @ bought).toarray()
+    customers_of = np.bincount(graph.indices, minlength=graph.n_cols).astype(np.float64)
+    share = np.minimum(shops @ customers_of / graph.n_rows, 1.0)
+    expected = np.asarray(member_of.sum(axis=1)).ravel()[:, None] * share[None, :]
+    tail = poisson.logsf(seen - 1, expected) / np.log(10)  # [i, j]: i's members at j's shops
+    tail = np.minimum(tail, tail.T)
+    linked = tail + np.log10(n * (n - 1)) < np.log10(alpha)
+    np.fill_diagonal(linked, False)
+    _, component = connected_components(sp.csr_matrix(linked), directed=False)
     parts: dict[int, list[int]] = {}
-    for i in range(len(groups)):
-        parts.setdefault(root(i), []).append(i)
+    for i in range(n):
+        parts.setdefault(int(component[i]), []).append(i)
     joined = []
     for members in parts.values():
         if len(members) == 1:
