@@ -34,7 +34,7 @@ band *by new raters*, ``x`` among the window's ``n`` ratings, under two null mod
 
 Each p-value is the beta-binomial upper tail (:func:`beta_binomial_log_sf`), Bonferroni-
 corrected for every test that could reject: both tests of both bands of every window whose
-margins let it reach ``min_size`` (Tarone's count, :meth:`_Windows.n_tests`). Overlapping
+margins let it reach ``min_size`` (Tarone's count, :func:`_windows`). Overlapping
 significant windows of one shop and band are one episode.
 
 **Raters.** The raters' null model is that the ``m`` ratings of the band in the episode's most
@@ -405,7 +405,7 @@ class RatingAnomalyDetector(Detector):
         established = _established(X, rated, self.established_days * DAY, self.established_orders)
         new = ~established
         windows = _windows(key, {b: (band == b) & new for b in (LOW, HIGH)}, span, lengths, X.graph.n_cols,
-                           partial(robust_prior, alpha=self.alpha))
+                           partial(robust_prior, alpha=self.alpha), self.min_size)
         # The other shops' raters, per day and band, established or not (cumulative over days).
         daily = np.cumsum(np.bincount(((day + 1) * 3 + band) * 2 + established,
                                       minlength=(span + 1) * 6).reshape(span + 1, 3, 2), axis=0)
@@ -526,9 +526,9 @@ def _established(X: DetectionData, rated: np.ndarray, distance: int, min_orders:
 
 @dataclass
 class _Windows:
-    """Every window tested (its shop, first day, length, ratings and, per extreme band, new
-    raters' ratings of the band), its shop's counts, and per band the priors of a shop's share
-    of new raters' ratings of the band and of their timing.
+    """The windows that can be tested (their shop, first day, length, ratings and, per band,
+    marked ratings: at least ``min_size`` in one band), how many tests could reject, each shop's
+    counts, and per band the priors of a shop's share of marked ratings and of their timing.
 
     The ratings are any items counted per shop and day, and a band any marked subset of them
     (:mod:`~antifraud.detectors.returning_buyers` counts a shop's new customers, and marks those
@@ -540,6 +540,8 @@ class _Windows:
     length: np.ndarray
     ratings: np.ndarray
     in_band: dict[int, np.ndarray]
+    #: How many tests could reject, over every window (:func:`_windows`).
+    n_tests: int
     #: Per band, each shop's new raters' ratings of the band; and each shop's ratings.
     shop_counts: dict[int, np.ndarray]
     shop_ratings: np.ndarray
@@ -551,17 +553,10 @@ class _Windows:
     #: their days alone (None: as likely).
     drift: dict[int, np.ndarray] | None = None
 
-    def n_tests(self, min_size: int) -> int:
-        """How many tests could reject: a window's shift test needs ``min_size`` ratings in it and
-        its timing test ``min_size`` of the band at its shop (Tarone's count: a window's margins,
-        not its counts of the band, decide whether it can reach the band's ``min_size``)."""
-        shift = len(self.in_band) * int(np.count_nonzero(self.ratings >= min_size))
-        return max(shift + sum(int(np.count_nonzero(c[self.shop] >= min_size)) for c in self.shop_counts.values()), 1)
-
 
 def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: np.ndarray,
              n_shops: int, prior: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]],
-             baseline: dict[int, np.ndarray] | None = None) -> _Windows:
+             min_size: int, baseline: dict[int, np.ndarray] | None = None) -> _Windows:
     """Windows of every length of each shop (``key = shop * span + day``, sorted), on a grid;
     ``marks`` holds, per band, which ratings are counted in it (new raters' ratings of the band),
     and ``prior`` learns a shop's share of them from the ``(marked, rest)`` counts of every shop.
@@ -571,24 +566,33 @@ def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: 
 
     A window of ``L`` days starts on every multiple of ``L / 2`` days on which the shop has a
     rating in the first half (every such day for one-day windows), so any burst of at most
-    ``L / 2`` days lies inside one window of length ``L``.
+    ``L / 2`` days lies inside one window of length ``L``. Tests that could reject are counted
+    over every window (Tarone's count: a window's shift test needs ``min_size`` ratings in it and
+    its timing test ``min_size`` of the band at its shop; its margins, not its counts of the
+    band, decide whether it can reach them); only the windows with ``min_size`` marked ratings
+    of a band, the only ones tested, are kept.
     """
     cum = {b: np.concatenate([[0], np.cumsum(on)]) for b, on in marks.items()}
-    parts = []
+    of_shop = key // span
+    shop_ratings = np.bincount(of_shop, minlength=n_shops)
+    shop_counts = {b: np.bincount(of_shop[on], minlength=n_shops) for b, on in marks.items()}
+    parts, n_tests = [], 0
     for length in lengths.tolist():
         step = max(length // 2, 1)
         grid = key - key % span % step  # sorted as ``key`` is
         starts = grid[np.flatnonzero(np.diff(grid, prepend=-1))]
+        del grid
         begin, end = np.searchsorted(key, starts), np.searchsorted(key, starts + length)
-        parts.append((starts, np.full(starts.size, length), begin, end))
+        shop = starts // span
+        n_tests += len(marks) * int(np.count_nonzero(end - begin >= min_size))
+        n_tests += sum(int(np.count_nonzero(c[shop] >= min_size)) for c in shop_counts.values())
+        kept = np.logical_or.reduce([c[end] - c[begin] >= min_size for c in cum.values()])
+        parts.append((starts[kept], np.full(int(kept.sum()), length), begin[kept], end[kept]))
     starts, length, begin, end = (np.concatenate(column) for column in zip(*parts))
     shop, day = starts // span, starts % span
-    of_shop = key // span
-    shop_ratings = np.bincount(of_shop, minlength=n_shops)
     n_days = int((key % span).max()) + 1
-    shop_counts, rating_prior, timing = {}, {}, {}
+    rating_prior, timing = {}, {}
     for b, on in marks.items():
-        shop_counts[b] = np.bincount(of_shop[on], minlength=n_shops)
         rating_prior[b] = prior(np.column_stack([shop_counts[b], shop_ratings - shop_counts[b]]))
         by_day = sp.csr_matrix((np.ones(on.sum()), (of_shop[on], key[on] % span)), shape=(n_shops, n_days))
         classes, mean, precision = volume_prior(by_day)
@@ -606,7 +610,7 @@ def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: 
             elsewhere = np.where(others > 0, outside / np.maximum(others, 1), np.mean(chance) if chance.size else 1.0)
             drift[b] = np.divide(inside / np.maximum(end - begin, 1), elsewhere, out=np.ones(inside.size),
                                  where=elsewhere > 0)  # no chance anywhere (nothing of the band): as likely
-    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()},
+    return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()}, max(n_tests, 1),
                     shop_counts, shop_ratings, rating_prior, timing, drift)
 
 
@@ -647,7 +651,7 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
     total = w.shop_counts[b][shop]
     timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))
     # Every window that could reject, both bands, both tests.
-    shift, timing = (np.minimum(v + np.log10(w.n_tests(min_size)), 0) for v in (shift, timing))
+    shift, timing = (np.minimum(v + np.log10(w.n_tests), 0) for v in (shift, timing))
     log10_p = np.minimum(shift, timing)
     keep = np.flatnonzero(log10_p < np.log10(alpha))
     keep = keep[np.lexsort((w.day[tested[keep]], shop[keep]))]

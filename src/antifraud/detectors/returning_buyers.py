@@ -94,15 +94,15 @@ def customers(rows: np.ndarray, cols: np.ndarray, day: np.ndarray) -> tuple[np.n
     rows, cols, day = (np.asarray(v, dtype=np.int64) for v in (rows, cols, day))
     n_rows, n_days = int(rows.max()) + 1, int(day.max()) + 1
     key = (cols * n_rows + rows) * n_days + day
+    del rows, cols, day
     order = np.argsort(key, kind="stable")
     key = key[order]
-    pair = key // n_days
-    start = np.flatnonzero(np.diff(pair, prepend=-1))
+    start = np.flatnonzero(np.diff(key // n_days, prepend=-1))
     bounds = np.append(start, key.size)
     days = np.add.reduceat((np.diff(key, prepend=-1) != 0).astype(np.int64), start)
-    sorted_day = key % n_days
-    return (pair[start] % n_rows, pair[start] // n_rows, sorted_day[start], sorted_day[bounds[1:] - 1], days,
-            order, bounds)
+    pair, first, last = key[start] // n_days, key[start] % n_days, key[bounds[1:] - 1] % n_days
+    del key
+    return pair % n_rows, pair // n_rows, first, last, days, order, bounds
 
 
 def _together(days: np.ndarray, within: int) -> bool:
@@ -218,6 +218,7 @@ class ReturningBuyerDetector(Detector):
         lengths = 2 ** np.arange(int(np.log2(self.max_window_days)) + 1)
         span = int(day.max()) + 1 + int(lengths[-1])  # one shop's windows never reach the next shop's keys
         key = shop * span + first
+        del day, shop, first, days  # a pair's shop and first day are in its key: freed for the window scan
         order = np.argsort(key, kind="stable")
         key, account, last, returning, pair = key[order], account[order], last[order], returning[order], order
         # The market's share of returning customers among those who first came on each day: an
@@ -226,7 +227,7 @@ class ReturningBuyerDetector(Detector):
         chance = (np.bincount(first_day[returning], minlength=span) + returning.mean()) / (
             np.bincount(first_day, minlength=span) + 1)
         windows = _windows(key, {_RETURNING: returning}, span, lengths, X.graph.n_cols, trimmed_prior,
-                           {_RETURNING: chance[first_day]})
+                           self.min_size, {_RETURNING: chance[first_day]})
         groups = []
         for e in _episodes(windows, _RETURNING, self.alpha, self.min_size, span):
             evidence = dict(e.evidence)
