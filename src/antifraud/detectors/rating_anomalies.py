@@ -380,15 +380,8 @@ class RatingAnomalyDetector(Detector):
 
     def _fit(self, X: DetectionData) -> None:
         """Test every shop's windows, then the raters of its significant episodes."""
-        self.merchant_scores_ = np.zeros(X.graph.n_cols)
-        self.order_scores_ = np.zeros(len(X.order_rows))
         rated = np.flatnonzero(~np.isnan(X.ratings))
-        groups = []
-        for group, orders in (self._groups(X, rated) if rated.size else []):
-            groups.append(group)
-            self.order_scores_[orders] = np.maximum(self.order_scores_[orders], group.score)
-            self.merchant_scores_[group.merchants] = np.maximum(self.merchant_scores_[group.merchants], group.score)
-        self.groups_, _, self.account_scores_ = rank_groups(groups, X.graph.n_rows)
+        _set_scores(self, X, self._groups(X, rated) if rated.size else [])
 
     def _groups(self, X: DetectionData, rated: np.ndarray) -> list[tuple[AccountGroup, np.ndarray]]:
         """The groups, each with the positions of the orders that carry its extreme ratings."""
@@ -459,6 +452,18 @@ class RatingAnomalyDetector(Detector):
                                  evidence, details, target if e.band == LOW else none)
             groups.append((group, carried))
         return groups
+
+
+def _set_scores(detector: Detector, X: DetectionData, found: list[tuple[AccountGroup, np.ndarray]]) -> None:
+    """Set a detector's ``groups_`` and ``account_scores_`` from ``found`` (its groups, each with
+    the positions of the orders it carries), its ``order_scores_`` (each order its best group's
+    score) and ``merchant_scores_`` (each of a group's merchants its best group's)."""
+    detector.merchant_scores_ = np.zeros(X.graph.n_cols)
+    detector.order_scores_ = np.zeros(len(X.order_rows))
+    for group, orders in found:
+        detector.order_scores_[orders] = np.maximum(detector.order_scores_[orders], group.score)
+        detector.merchant_scores_[group.merchants] = np.maximum(detector.merchant_scores_[group.merchants], group.score)
+    detector.groups_, _, detector.account_scores_ = rank_groups([group for group, _ in found], X.graph.n_rows)
 
 
 def _burst(w: _Windows, e: _Episode, in_band: np.ndarray, key: np.ndarray, span: int, new: np.ndarray,

@@ -53,8 +53,8 @@ from scipy.stats import poisson
 from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
-from antifraud.detectors.groups import AccountGroup, rank_groups
-from antifraud.detectors.rating_anomalies import DAY, _burst, _episodes, _windows, trimmed_prior
+from antifraud.detectors.groups import AccountGroup
+from antifraud.detectors.rating_anomalies import DAY, _burst, _episodes, _set_scores, _windows, trimmed_prior
 from antifraud.features.data import DetectionData
 
 __all__ = ["ReturningBuyerDetector", "customers"]
@@ -201,14 +201,7 @@ class ReturningBuyerDetector(Detector):
 
     def _fit(self, X: DetectionData) -> None:
         """Test every shop's windows of new customers for those who return, and take their members."""
-        self.merchant_scores_ = np.zeros(X.graph.n_cols)
-        self.order_scores_ = np.zeros(len(X.order_rows))
-        groups = []
-        for group, orders in (self._groups(X) if X.order_rows.size else []):
-            groups.append(group)
-            self.order_scores_[orders] = np.maximum(self.order_scores_[orders], group.score)
-            self.merchant_scores_[group.merchants] = np.maximum(self.merchant_scores_[group.merchants], group.score)
-        self.groups_, _, self.account_scores_ = rank_groups(groups, X.graph.n_rows)
+        _set_scores(self, X, self._groups(X) if X.order_rows.size else [])
 
     def _groups(self, X: DetectionData) -> list[tuple[AccountGroup, np.ndarray]]:
         """The groups, each with the positions of its members' orders at its shops."""
