@@ -383,11 +383,12 @@ def _shared_values(
     return _SharedValues(field, value, log10_p, lift, n_tests, accounts, hit_values)
 
 
-def _linked(n_accounts: int, shared: _SharedValues, chosen: np.ndarray, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+def _linked(n_accounts: int, shared: _SharedValues, chosen: np.ndarray, min_shared: int,
+            ) -> tuple[np.ndarray, np.ndarray]:
     """Operations: the ``chosen`` values joined where at least ``min_shared`` accounts adopted
     both (connected components), and each account with one of them in the operation of most
-    of its adoptions (the one of more accounts on a tie). Returns each account's label (-1 without a chosen
-    value) and each value's (-1 unchosen).
+    of its adoptions (the one of more accounts on a tie). Returns each account's label (-1
+    without a chosen value) and each value's (-1 unchosen).
 
     A hijacked account or two that also took up another ring's shop (or an honest candidate
     that did) do not chain two operations into one, as they would as single links.

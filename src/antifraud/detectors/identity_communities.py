@@ -104,7 +104,7 @@ def identity_communities(
     # The farms: the members at the shop of a community whose cohesion is significant.
     entries = orders.tocoo()
     community = found[entries.row]
-    proposed = (size >= min_size) & (at_shop >= min_size) & (log10_p <= np.log10(alpha))
+    proposed = (at_shop >= min_size) & (log10_p <= np.log10(alpha))  # at_shop counts members: size is larger
     at = (community >= 0) & proposed[np.maximum(community, 0)] & (entries.col == shop[np.maximum(community, 0)])
     farm = np.full(found.size, -1, dtype=np.int64)
     farm[entries.row[at]] = community[at]

@@ -44,14 +44,15 @@ buyers): the number established is ``Binomial(m, r)``, and its lower tail is the
 p-value. It is one test per episode, not the least of many as the burst's is, so it is not
 corrected for the episodes: the ensemble's false-discovery rate over the rings it proposes is
 what controls their number (corrected for every episode, it stayed near 0.01 for 19 hard
-attackers of whom 4 were established where 12.7 were expected). Honest crowds differ from the market's raters too
-(a product drop's fans are partly accounts of few orders), by less than paid ones: the odds
-that a rater is new must also be at least ``min_lift`` times the market's, an effect size on
-top of the test. And a crowd new to the shop rates it as its customers do, in every band, where
-paid raters give the band alone: the odds must be at least ``min_lift`` times those of the
-shop's raters of the other bands in the window too (counted with one rater at the market's
-odds, so that a shop with no other raters then is held to the market's). An episode is a group
-when the burst (the smaller of its two p-values) and the raters both reject at ``alpha``: an intersection-union test, whose p-value,
+attackers of whom 4 were established where 12.7 were expected). Honest crowds differ from the
+market's raters too (a product drop's fans are partly accounts of few orders), by less than
+paid ones: the odds that a rater is new must also be at least ``min_lift`` times the market's,
+an effect size on top of the test. And a crowd new to the shop rates it as its customers do,
+in every band, where paid raters give the band alone: the odds must be at least ``min_lift``
+times those of the shop's raters of the other bands in the window too (counted with one rater
+at the market's odds, so that a shop with no other raters then is held to the market's). An
+episode is a group when the burst (the smaller of its two p-values) and the raters both reject
+at ``alpha``: an intersection-union test, whose p-value,
 ``evidence["log10_p"]``, is the larger of the two. Its members are the new raters of the band
 on the episode's days where they are densest (:func:`_burst`, Kulldorff's most likely
 cluster), not on all the days its longest windows span.
@@ -418,14 +419,15 @@ class RatingAnomalyDetector(Detector):
         for e in episodes:
             # The raters of the episode's most significant window against the other shops' raters
             # then, and against the shop's own raters of the other bands in the window.
-            extreme = rated_in(e, e.best_day, e.best_end)
+            lo, hi = np.searchsorted(key, [e.shop * span + e.best_day, e.shop * span + e.best_end])
+            of_band = band[lo:hi] == e.band
+            extreme = lo + np.flatnonzero(of_band)
             own = np.bincount(established[extreme].astype(np.int64), minlength=2)
             other = daily[e.best_end, e.band] - daily[e.best_day, e.band] - own
             if other.sum() <= 0:
                 continue  # nobody else rated on those days: no reference for the raters
             r = other[1] / other.sum()
-            lo, hi = np.searchsorted(key, [e.shop * span + e.best_day, e.shop * span + e.best_end])
-            rest = np.bincount(established[lo:hi][band[lo:hi] != e.band].astype(np.int64), minlength=2)
+            rest = np.bincount(established[lo:hi][~of_band].astype(np.int64), minlength=2)
             # Honest crowds differ from the market's raters too, by less, and rate in every band:
             # the odds that a rater is new must be at least ``min_lift`` times the market's and
             # times those of the shop's raters of the other bands then (with one market rater
