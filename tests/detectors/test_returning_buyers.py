@@ -108,6 +108,27 @@ def test_a_product_drop_of_the_shops_fans_is_no_group():
     assert _fit(_organic() + drop + history)[0].groups_ == []
 
 
+def test_a_ring_still_at_work_when_the_export_ends_is_a_group():
+    # The ring's accounts come back over three weeks up to the export's last day: most of their
+    # last days fall on its final days because the export cuts them off, not because they came
+    # back together.
+    rng = np.random.default_rng(5)
+    ring = [(f"b{b}", "s250", day) for b in rng.choice(3000, 15, replace=False)
+            for day in (70 + float(rng.uniform(0, 18)), 70 + float(rng.uniform(0, 18)), 89.5)]
+    detector, data = _fit(_organic() + ring)
+    assert len(detector.groups_) == 1
+    assert set(data.graph.row_labels[detector.groups_[0].accounts]) <= {r[0] for r in ring}
+
+
+def test_a_product_drop_on_the_exports_last_day_is_no_group():
+    # As the drop above, on the export's last day: the fans' returns fall on that day too.
+    rng = np.random.default_rng(3)
+    fans = [f"fan{i}" for i in range(300)]
+    drop = [(fan, "s40", 89.8 + float(rng.exponential(4 / 1440))) for fan in fans]
+    history = [(fan, "s40", float(rng.uniform(50, 88))) for fan in fans if rng.random() < 0.6]
+    assert _fit(_organic() + drop + history)[0].groups_ == []
+
+
 def test_an_empty_export_has_no_group():
     detector, data = _fit([("b0", "s0", 1.0)])
     assert detector.groups_ == [] and detector.account_scores_.shape == (1,)

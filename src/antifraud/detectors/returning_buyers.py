@@ -36,7 +36,11 @@ returning customers whose first order falls on the episode's days where they are
 (Kulldorff's most likely cluster, :func:`~antifraud.detectors.rating_anomalies._burst`). A
 group most of whose members last came within ``crowd_days`` days came back together, for one
 event: a product drop (fans who had bought at the shop in the weeks before buy the new item
-within minutes) or a quality incident's batch; it is not reported. Groups whose members buy at
+within minutes) or a quality incident's batch; it is not reported. Where those days are the
+export's last, the last days are cut off by the export's end (a ring still active then has
+most of its last days there): the group came back together only if most of its returns (each
+member's later days at the shop) fall within ``crowd_days`` days too (a ring's are spread
+over its weeks). Groups whose members buy at
 each other's shops far more than chance are one ring on several shops, and are joined.
 A group promotes its shops (kind ``"dense_block"``); its score is ``1 - p``.
 """
@@ -105,16 +109,50 @@ def customers(rows: np.ndarray, cols: np.ndarray, day: np.ndarray) -> tuple[np.n
     return pair % n_rows, pair // n_rows, first, last, days, order, bounds
 
 
-def _together(days: np.ndarray, within: int) -> bool:
-    """Whether most of ``days`` fall within ``within`` consecutive days.
+def _came_back_together(orders: list[np.ndarray], times: np.ndarray, origin: int, end: int, within: int) -> bool:
+    """Whether customers came back together: most of their last days at the shop fall within
+    ``within`` consecutive days before the export's last ``within`` days (day ``end`` is its
+    last), or, where most fall in those last days (cut off by the export's end), most of their
+    returns (every distinct day after a customer's first) do.
+
+    ``orders`` holds each customer's orders at the shop, as positions in ``times``, and days count
+    from ``origin``.
+
+    Examples
+    --------
+    >>> def visits(*days):  # each customer's days at the shop, as orders at noon
+    ...     times = np.concatenate(days) * DAY + DAY // 2
+    ...     return [np.arange(len(d)) + sum(map(len, days[:i])) for i, d in enumerate(days)], times
+    >>> _came_back_together(*visits([1, 5], [2, 5], [3, 6], [1, 8]), 0, end=20, within=2)  # a drop on day 5
+    True
+    >>> _came_back_together(*visits([1, 4, 9], [2, 6, 9], [3, 7, 9]), 0, end=9, within=2)  # a ring cut off
+    False
+    >>> _came_back_together(*visits([1, 9], [2, 9], [3, 8]), 0, end=9, within=2)  # a drop on the last day
+    True
+    """
+    days = [np.unique((times[o] - origin) // DAY) for o in orders]
+    last = np.array([d[-1] for d in days])
+    cut = last > end - within
+    if _together(last[~cut], within, len(last)):
+        return True
+    return 2 * int(cut.sum()) > len(last) and _together(np.concatenate([d[1:] for d in days]), within)
+
+
+def _together(days: np.ndarray, within: int, of: int | None = None) -> bool:
+    """Whether more than half of ``of`` items (default: of ``days``) are ``days`` falling within
+    ``within`` consecutive days.
 
     Examples
     --------
     >>> _together(np.array([9, 9, 10, 3]), 3), _together(np.array([9, 12, 15, 3]), 3)
     (True, False)
+    >>> _together(np.array([9, 9]), 3, of=4)
+    False
     """
+    if days.size == 0:
+        return False
     days = np.sort(days)
-    return bool(2 * (np.searchsorted(days, days + within) - np.arange(days.size)).max() > days.size)
+    return bool(2 * (np.searchsorted(days, days + within) - np.arange(days.size)).max() > (days.size if of is None else of))
 
 
 class ReturningBuyerDetector(Detector):
@@ -138,7 +176,8 @@ class ReturningBuyerDetector(Detector):
     crowd_days : int
         A group most of whose members last came to the shop within this many days came back
         together, for one event (a product drop, a quality incident's batch), and is not
-        reported.
+        reported; within the export's last ``crowd_days`` days, where the export cuts the
+        last days off, most of its returns must fall within them too.
     alpha : float
         Family-wise level of both tests (each Bonferroni-corrected).
     min_size : int
@@ -205,15 +244,17 @@ class ReturningBuyerDetector(Detector):
 
     def _groups(self, X: DetectionData) -> list[tuple[AccountGroup, np.ndarray]]:
         """The groups, each with the positions of its members' orders at its shops."""
-        day = (X.times - X.times.min()) // DAY
+        origin = int(X.times.min())
+        day = (X.times - origin) // DAY
+        end_day = int(day.max())
         account, shop, first, last, days, by_pair, bounds = customers(X.order_rows, X.order_cols, day)
         returning = (days >= self.min_days) & (last - first <= self.max_span_days)
         lengths = 2 ** np.arange(int(np.log2(self.max_window_days)) + 1)
         span = int(day.max()) + 1 + int(lengths[-1])  # one shop's windows never reach the next shop's keys
         key = shop * span + first
-        del day, shop, first, days  # a pair's shop and first day are in its key: freed for the window scan
+        del day, shop, first, last, days  # a pair's shop and first day are in its key: freed for the window scan
         order = np.argsort(key, kind="stable")
-        key, account, last, returning, pair = key[order], account[order], last[order], returning[order], order
+        key, account, returning, pair = key[order], account[order], returning[order], order
         # The market's share of returning customers among those who first came on each day: an
         # export's first days hold old customers seen again, its last days those with no time to return.
         first_day = key % span
@@ -234,15 +275,15 @@ class ReturningBuyerDetector(Detector):
             if inside.size < self.min_size:
                 continue
             members = np.sort(account[inside])
-            carried = np.concatenate([by_pair[bounds[k]:bounds[k + 1]] for k in pair[inside].tolist()])
-            if _together(last[inside], self.crowd_days):
+            carried = [by_pair[bounds[k]:bounds[k + 1]] for k in pair[inside].tolist()]
+            if _came_back_together(carried, X.times, origin, end_day, self.crowd_days):
                 continue  # the shop's customers came back together: a drop, an incident's batch
             evidence["log10_p"] = log10_p
             details = {"size": float(members.size), "days": float(end - begin),
                        "episode_days": float(e.end_day - e.first_day), "windows": evidence.pop("windows")}
             target = np.array([e.shop], dtype=np.int64)
             groups.append((AccountGroup(members, float(1 - 10**log10_p), "dense_block", target, evidence, details),
-                           carried))
+                           np.concatenate(carried)))
         return _joined(groups, X, self.alpha)
 
 
