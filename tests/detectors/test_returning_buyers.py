@@ -8,14 +8,18 @@ from antifraud.features.data import prepare
 DAY = 86400
 
 
-def _table(rows: list[tuple[str, str, float]]) -> pa.Table:
-    """Canonical orders from (buyer, shop, day) tuples (days may be fractional)."""
-    frame = pd.DataFrame(rows, columns=["buyer_id", "seller_id", "day"])
-    return pa.table({
+def _table(rows: list[tuple]) -> pa.Table:
+    """Canonical orders from (buyer, shop, day) or (buyer, shop, day, rating) tuples (days may be
+    fractional; a rating of NaN is an order without review)."""
+    frame = pd.DataFrame([(*r, np.nan)[:4] for r in rows], columns=["buyer_id", "seller_id", "day", "rating"])
+    columns = {
         "buyer_id": pa.array(frame["buyer_id"]).dictionary_encode(),
         "seller_id": pa.array(frame["seller_id"]).dictionary_encode(),
         "created_at": pa.array((frame["day"].to_numpy() * DAY).astype(np.int64)).cast(pa.timestamp("s", tz="UTC")),
-    })
+    }
+    if frame["rating"].notna().any():
+        columns["rating"] = pa.array(frame["rating"], from_pandas=True)
+    return pa.table(columns)
 
 
 def _organic(seed: int = 0, n_buyers: int = 3000, n_shops: int = 300, days: int = 90) -> list[tuple]:
@@ -66,6 +70,26 @@ def test_accounts_coming_back_to_a_small_shop_within_weeks_are_a_group():
     # The members' orders at the shop carry the group's score; their orders elsewhere do not.
     at_shop = np.isin(data.order_rows, group.accounts) & (data.order_cols == group.merchants[0])
     assert (detector.order_scores_[at_shop] == group.score).all() and detector.order_scores_[~at_shop].max() == 0
+
+
+def test_a_ring_at_the_exports_start_is_read_against_shops_like_it_not_its_own_late_customers():
+    # The export opens on old customers seen again: those who first show up in its first days
+    # come back far more often than the market's. A ring of nine works a small shop in those
+    # days; the shop's other customers came in the export's last days, too late to come back.
+    # The window's days make a return likelier than the class's mean by what shops like it show
+    # on those days, not by their ratio to the shop's late customers' days.
+    rng = np.random.default_rng(6)
+    popularity = 1 / np.arange(1, 301)
+    old = [(f"old{i}", f"s{shop}", day) for i, shop in enumerate(rng.choice(300, 1500, p=popularity / popularity.sum()))
+           for day in (float(rng.uniform(0, 6)), float(rng.uniform(6, 30)))]
+    ring = [(f"b{b}", "s250", float(day)) for b in rng.choice(3000, 9, replace=False)
+            for day in np.sort(rng.uniform(1, 24, 3))]
+    late = [(f"late{i}", "s250", float(rng.uniform(88, 90))) for i in range(40)]
+    detector, data = _fit(_organic() + old + ring + late)
+    assert len(detector.groups_) == 1
+    members = set(data.graph.row_labels[detector.groups_[0].accounts])
+    # Most of the ring (those of its densest days); besides it only old customers, who came back then too.
+    assert 2 * len(members & {r[0] for r in ring}) > 9 and all(m.startswith(("b", "old")) for m in members)
 
 
 def test_a_ring_on_two_shops_whose_accounts_come_back_to_one_or_the_other_is_one_group():
@@ -127,6 +151,20 @@ def test_a_product_drop_on_the_exports_last_day_is_no_group():
     drop = [(fan, "s40", 89.8 + float(rng.exponential(4 / 1440))) for fan in fans]
     history = [(fan, "s40", float(rng.uniform(50, 88))) for fan in fans if rng.random() < 0.6]
     assert _fit(_organic() + drop + history)[0].groups_ == []
+
+
+def test_a_quality_incidents_disappointed_batch_is_no_group():
+    # A small shop's new customers of one week: 25 come back now and then over the next weeks,
+    # and 40 bought a bad batch, which they buy again over the next three days and mostly rate
+    # one star. Their last orders spread over three days among the others': without the
+    # ratings they read as a group; with them, as customers who came back disappointed.
+    rng = np.random.default_rng(7)
+    week = [(f"buyer{i}", "s250", float(rng.uniform(50, 56))) for i in range(65)]
+    later = [(f"buyer{i}", "s250", float(rng.uniform(57, 80))) for i in range(40, 65) for _ in range(2)]
+    batch = [(f"buyer{i}", "s250", 60.0 + float(rng.uniform(0, 3)), 1.0 if rng.random() < 0.8 else 5.0)
+             for i in range(40)]
+    assert len(_fit(_organic() + week + later + [r[:3] for r in batch])[0].groups_) == 1
+    assert _fit(_organic() + week + later + batch)[0].groups_ == []
 
 
 def test_an_empty_export_has_no_group():

@@ -82,9 +82,12 @@ from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup, rank_groups
 from antifraud.features.data import DetectionData
 
-__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "robust_prior", "trimmed_prior", "volume_prior"]
+__all__ = ["RatingAnomalyDetector", "beta_binomial_log_sf", "robust_prior", "trimmed_prior", "volume_class",
+           "volume_prior"]
 
 DAY = 86400
+#: The highest low rating (an attack's, a disappointed buyer's), every detector's default.
+MAX_LOW_RATING = 2.0
 #: Rating bands, in this order: at most ``max_low_rating``, between, at least ``min_high_rating``.
 LOW, MIDDLE, HIGH = 0, 1, 2
 #: The band of each group kind: a burst of high ratings promotes, one of low ratings attacks.
@@ -138,6 +141,17 @@ def beta_binomial_log_sf(x: np.ndarray, n: np.ndarray, a: np.ndarray, b: np.ndar
                    np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64))
 
 
+def volume_class(totals: np.ndarray) -> np.ndarray:
+    """Each shop's volume class, ``floor(log2(total))`` (0 for shops without counts).
+
+    Examples
+    --------
+    >>> volume_class(np.array([0, 1, 7, 8, 1000])).tolist()
+    [0, 0, 2, 3, 9]
+    """
+    return np.floor(np.log2(np.maximum(totals, 1))).astype(np.int64)
+
+
 def volume_prior(counts: sp.spmatrix | np.ndarray, learn: np.ndarray | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The Dirichlet prior of each shop's shares over categories, learned from shops of similar volume.
@@ -180,7 +194,7 @@ def volume_prior(counts: sp.spmatrix | np.ndarray, learn: np.ndarray | None = No
     counts = sp.csr_matrix(counts, dtype=np.float64)
     n_shops, n_categories = counts.shape
     totals = np.asarray(counts.sum(axis=1)).ravel()
-    classes = np.floor(np.log2(np.maximum(totals, 1))).astype(np.int64)
+    classes = volume_class(totals)
     n_classes = int(classes.max()) + 1 if n_shops else 1
     rated = totals > 0
     if learn is not None:
@@ -368,7 +382,7 @@ class RatingAnomalyDetector(Detector):
         established_days: int = 7,
         established_orders: int = 3,
         min_lift: float = 3.0,
-        max_low_rating: float = 2.0,
+        max_low_rating: float = MAX_LOW_RATING,
         min_high_rating: float = 5.0,
         alpha: float = 0.01,
         min_size: int = 5,
@@ -558,9 +572,10 @@ class _Windows:
     rating_prior: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]
     #: Per band, the prior share of the shop's new raters' ratings of the band falling in the window and its precision.
     timing_prior: dict[int, tuple[np.ndarray, np.ndarray]]
-    #: Per band, how much likelier than the shop's others the window's ratings are to be of the band for
-    #: their days alone (None: as likely).
+    #: Per band, how much likelier than the market's the window's ratings are to be of the band for their
+    #: days alone, and the shop's other ratings' count in the market's odds (None: every day as likely).
     drift: dict[int, np.ndarray] | None = None
+    exposure: dict[int, np.ndarray] | None = None
 
 
 def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: np.ndarray,
@@ -570,8 +585,11 @@ def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: 
     ``marks`` holds, per band, which ratings are counted in it (new raters' ratings of the band),
     and ``prior`` learns a shop's share of them from the ``(marked, rest)`` counts of every shop.
     ``baseline``, where given, holds per band each rating's chance of being of the band for its
-    day alone (the market's share then): a window's expected share under the shift null is then
-    the shop's times the ratio of its ratings' mean baseline to the shop's others' (``drift``).
+    day alone (the market's share then): under the shift null a rating is then of the band with
+    the shop's odds times its day's relative to the market's mean (a shop effect times a day
+    effect), so the window's share is the shop's times its ratings' mean baseline over the
+    market's (``drift``), and the shop's other ratings count as their mean baseline over the
+    market's times their number (``exposure``) in learning the shop's own.
 
     A window of ``L`` days starts on every multiple of ``L / 2`` days on which the shop has a
     rating in the first half (every such day for one-day windows), so any burst of at most
@@ -608,19 +626,18 @@ def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: 
         cum_mean = np.concatenate([np.zeros((len(mean), 1)), np.cumsum(mean, axis=1)], axis=1)
         share = cum_mean[classes[shop], np.minimum(day + length, n_days)] - cum_mean[classes[shop], day]
         timing[b] = share, precision[classes[shop]]
-    drift = None
+    drift = exposure = None
     if baseline is not None:
-        drift = {}
+        drift, exposure = {}, {}
         for b, chance in baseline.items():
-            cum_chance = np.concatenate([[0.0], np.cumsum(chance)])
+            market = float(np.mean(chance)) if chance.size else 0.0
+            market = market if market > 0 else 1.0  # no chance anywhere (nothing of the band): every day as likely
+            cum_chance = np.concatenate([[0.0], np.cumsum(chance / market)])
             inside = cum_chance[end] - cum_chance[begin]
-            outside = np.bincount(of_shop, weights=chance, minlength=n_shops)[shop] - inside
-            others = shop_ratings[shop] - (end - begin)
-            elsewhere = np.where(others > 0, outside / np.maximum(others, 1), np.mean(chance) if chance.size else 1.0)
-            drift[b] = np.divide(inside / np.maximum(end - begin, 1), elsewhere, out=np.ones(inside.size),
-                                 where=elsewhere > 0)  # no chance anywhere (nothing of the band): as likely
+            drift[b] = inside / np.maximum(end - begin, 1)
+            exposure[b] = np.bincount(of_shop, weights=chance / market, minlength=n_shops)[shop] - inside
     return _Windows(shop, day, length, end - begin, {b: c[end] - c[begin] for b, c in cum.items()}, max(n_tests, 1),
-                    shop_counts, shop_ratings, rating_prior, timing, drift)
+                    shop_counts, shop_ratings, rating_prior, timing, drift, exposure)
 
 
 def _tail(x: np.ndarray, n: np.ndarray, a: np.ndarray, rest: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -652,8 +669,10 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
     x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
     classes, mean, precision = w.rating_prior[b]
     a = precision[classes[shop]] * mean[classes[shop], 0] + w.shop_counts[b][shop] - x
-    total = precision[classes[shop]] + w.shop_ratings[shop] - n
-    if w.drift is not None:  # the window's days make its ratings likelier (or less likely) to be of the band
+    if w.drift is None:
+        total = precision[classes[shop]] + w.shop_ratings[shop] - n
+    else:  # the shop's odds, learned from its others at their days' odds, at the window's days' odds
+        total = precision[classes[shop]] + w.exposure[b][tested]
         a = total * np.minimum(a / total * w.drift[b][tested], 0.999)
     shift, expected = _tail(x, n, a, total - a)
     share, concentration = (v[tested] for v in w.timing_prior[b])

@@ -16,11 +16,15 @@ is a customer whose returns span months: its habit, not a burst, so it is not co
 for an excess of returning customers, ``x`` among the ``n`` customers whose first order falls in
 the window, with :mod:`~antifraud.detectors.rating_anomalies`' machinery and its two nulls:
 
-- **shift**: the share of returning customers is the shop's own outside the window, smoothed by
-  the prior of its volume class, times the window's *drift*: how much likelier the market's
-  customers who first came on the window's days return than those of the shop's other days
-  (an export's first days hold old customers seen again, its last days customers with no time
-  left to return; a festival brings new customers on the same days to every shop). The class's
+- **shift**: a customer returns with the shop's odds times its first day's: the share of
+  returning customers is the shop's own outside the window, smoothed by the prior of its
+  volume class, times the window's *drift*: how much likelier the customers of the class's
+  other shops who first came on the window's days return than the class's on average (an
+  export's first days hold old customers seen again, the more so at big shops, whose customers
+  buy often; its last days customers with no time left to return; a festival brings new
+  customers on the same days to every shop). The shop's customers outside the window count by
+  their own days' odds in learning the shop's share: a small shop whose few other customers
+  came too late to return does not make its window's days look likely. The class's
   prior is learned from its lower nine tenths by share (:func:`~antifraud.detectors.
   rating_anomalies.trimmed_prior`): rings are a tenth of the small shops, where they would
   widen it for every shop of the class;
@@ -40,7 +44,9 @@ within minutes) or a quality incident's batch; it is not reported. Where those d
 export's last, the last days are cut off by the export's end (a ring still active then has
 most of its last days there): the group came back together only if most of its returns (each
 member's later days at the shop) fall within ``crowd_days`` days too (a ring's are spread
-over its weeks). Groups whose members buy at
+over its weeks). Nor is a group most of whose members' rated last orders at the shop rate it
+low (at most ``max_low_rating``): they came back disappointed, an incident's batch over a
+day or two, where a promotion's accounts rate it high. Groups whose members buy at
 each other's shops far more than chance are one ring on several shops, and are joined.
 A group promotes its shops (kind ``"dense_block"``); its score is ``1 - p``.
 """
@@ -58,7 +64,8 @@ from sklearn.utils._param_validation import Interval
 
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup
-from antifraud.detectors.rating_anomalies import DAY, _burst, _episodes, _set_scores, _windows, trimmed_prior
+from antifraud.detectors.rating_anomalies import (DAY, MAX_LOW_RATING, _burst, _episodes, _set_scores, _windows,
+                                                   trimmed_prior, volume_class)
 from antifraud.features.data import DetectionData
 
 __all__ = ["ReturningBuyerDetector", "customers"]
@@ -138,6 +145,27 @@ def _came_back_together(orders: list[np.ndarray], times: np.ndarray, origin: int
     return 2 * int(cut.sum()) > len(last) and _together(np.concatenate([d[1:] for d in days]), within)
 
 
+def _rated_low(orders: list[np.ndarray], times: np.ndarray, ratings: np.ndarray, max_low: float) -> bool:
+    """Whether most of the customers' last orders at the shop that are rated rate it at most
+    ``max_low``: customers who came back disappointed (a quality incident's batch), where a
+    promotion's accounts rate it high.
+
+    Examples
+    --------
+    Three customers, whose last orders rate the shop 1, 2 and nothing: disappointed. Rated on
+    their first orders alone, they are not.
+
+    >>> times, ratings = np.arange(6), np.array([5.0, 1.0, 5.0, 2.0, 4.0, np.nan])
+    >>> _rated_low([np.array([0, 1]), np.array([2, 3]), np.array([4, 5])], times, ratings, 2.0)
+    True
+    >>> _rated_low([np.array([0]), np.array([2]), np.array([4, 5])], times, ratings, 2.0)
+    False
+    """
+    last = np.array([o[np.argmax(times[o])] for o in orders])
+    rated = ratings[last][~np.isnan(ratings[last])]
+    return bool(2 * np.count_nonzero(rated <= max_low) > rated.size)
+
+
 def _together(days: np.ndarray, within: int, of: int | None = None) -> bool:
     """Whether more than half of ``of`` items (default: of ``days``) are ``days`` falling within
     ``within`` consecutive days.
@@ -178,6 +206,10 @@ class ReturningBuyerDetector(Detector):
         together, for one event (a product drop, a quality incident's batch), and is not
         reported; within the export's last ``crowd_days`` days, where the export cuts the
         last days off, most of its returns must fall within them too.
+    max_low_rating : float
+        Highest low rating: a group most of whose members' rated last orders at the shop rate
+        it this or lower came back disappointed (a quality incident's batch), not to promote
+        it, and is not reported.
     alpha : float
         Family-wise level of both tests (each Bonferroni-corrected).
     min_size : int
@@ -215,6 +247,7 @@ class ReturningBuyerDetector(Detector):
         "min_days": [Interval(Integral, 2, None, closed="left")],
         "min_lift": [Interval(Real, 1, None, closed="left")],
         "crowd_days": [Interval(Integral, 1, None, closed="left")],
+        "max_low_rating": [Interval(Real, None, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="neither")],
         "min_size": [Interval(Integral, 1, None, closed="left")],
     }
@@ -227,6 +260,7 @@ class ReturningBuyerDetector(Detector):
         min_days: int = 2,
         min_lift: float = 3.0,
         crowd_days: int = 2,
+        max_low_rating: float = MAX_LOW_RATING,
         alpha: float = 0.001,
         min_size: int = 5,
     ) -> None:
@@ -235,6 +269,7 @@ class ReturningBuyerDetector(Detector):
         self.min_days = min_days
         self.min_lift = min_lift
         self.crowd_days = crowd_days
+        self.max_low_rating = max_low_rating
         self.alpha = alpha
         self.min_size = min_size
 
@@ -255,13 +290,23 @@ class ReturningBuyerDetector(Detector):
         del day, shop, first, last, days  # a pair's shop and first day are in its key: freed for the window scan
         order = np.argsort(key, kind="stable")
         key, account, returning, pair = key[order], account[order], returning[order], order
-        # The market's share of returning customers among those who first came on each day: an
-        # export's first days hold old customers seen again, its last days those with no time to return.
-        first_day = key % span
-        chance = (np.bincount(first_day[returning], minlength=span) + returning.mean()) / (
-            np.bincount(first_day, minlength=span) + 1)
+        # Among the customers of the other shops of each volume class who first came on each day,
+        # the share returning over the class's: an export's first days hold old customers seen
+        # again (the more so at big shops, whose customers buy often), its last days those with no
+        # time to return. A shop's own customers are left out of its days' share (one customer at
+        # the class's share in their place): a ring would make its own days look likely.
+        of_shop = key // span
+        klass = volume_class(np.bincount(of_shop))[of_shop]
+        cell = klass * span + key % span
+        share = np.bincount(klass, weights=returning) / np.bincount(klass).clip(1)
+        run = np.cumsum(np.diff(key, prepend=-1) != 0) - 1  # the customer's (shop, first day)
+        own, own_returned = np.bincount(run)[run], np.bincount(run, weights=returning)[run]
+        chance = (np.bincount(cell, weights=returning)[cell] - own_returned + share[klass]) / (
+            np.bincount(cell)[cell] - own + 1)
+        odds = np.divide(chance, share[klass], out=np.ones(chance.size), where=share[klass] > 0)
+        del of_shop, klass, cell, run, own, own_returned, chance
         windows = _windows(key, {_RETURNING: returning}, span, lengths, X.graph.n_cols, trimmed_prior,
-                           self.min_size, {_RETURNING: chance[first_day]})
+                           self.min_size, {_RETURNING: odds})
         groups = []
         for e in _episodes(windows, _RETURNING, self.alpha, self.min_size, span):
             evidence = dict(e.evidence)
@@ -278,6 +323,8 @@ class ReturningBuyerDetector(Detector):
             carried = [by_pair[bounds[k]:bounds[k + 1]] for k in pair[inside].tolist()]
             if _came_back_together(carried, X.times, origin, end_day, self.crowd_days):
                 continue  # the shop's customers came back together: a drop, an incident's batch
+            if X.ratings is not None and _rated_low(carried, X.times, X.ratings, self.max_low_rating):
+                continue  # they came back to complain (an incident's batch), not to promote
             evidence["log10_p"] = log10_p
             details = {"size": float(members.size), "days": float(end - begin),
                        "episode_days": float(e.end_day - e.first_day), "windows": evidence.pop("windows")}
