@@ -295,16 +295,16 @@ class ReturningBuyerDetector(Detector):
         # again (the more so at big shops, whose customers buy often), its last days those with no
         # time to return. A shop's own customers are left out of its days' share (one customer at
         # the class's share in their place): a ring would make its own days look likely.
-        of_shop = key // span
-        klass = volume_class(np.bincount(of_shop))[of_shop]
-        cell = klass * span + key % span
-        share = np.bincount(klass, weights=returning) / np.bincount(klass).clip(1)
-        run = np.cumsum(np.diff(key, prepend=-1) != 0) - 1  # the customer's (shop, first day)
-        own, own_returned = np.bincount(run)[run], np.bincount(run, weights=returning)[run]
-        chance = (np.bincount(cell, weights=returning)[cell] - own_returned + share[klass]) / (
-            np.bincount(cell)[cell] - own + 1)
-        odds = np.divide(chance, share[klass], out=np.ones(chance.size), where=share[klass] > 0)
-        del of_shop, klass, cell, run, own, own_returned, chance
+        start = np.flatnonzero(np.diff(key, prepend=-1))  # the customers of each (shop, first day)
+        size = np.diff(np.append(start, key.size))
+        returned = np.add.reduceat(returning, start) if start.size else np.zeros(0, dtype=np.int64)
+        klass = volume_class(np.bincount(key // span))[key[start] // span]
+        cell = klass * span + key[start] % span
+        share = np.bincount(klass, weights=returned) / np.bincount(klass, weights=size).clip(1)
+        chance = (np.bincount(cell, weights=returned)[cell] - returned + share[klass]) / (
+            np.bincount(cell, weights=size)[cell] - size + 1)
+        odds = np.repeat(np.divide(chance, share[klass], out=np.ones(chance.size), where=share[klass] > 0), size)
+        del start, size, returned, klass, cell, chance
         windows = _windows(key, {_RETURNING: returning}, span, lengths, X.graph.n_cols, trimmed_prior,
                            self.min_size, {_RETURNING: odds})
         groups = []
