@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from antifraud.detectors.lockstep import LockstepDetector, co_occurrences
+from antifraud.detectors.lockstep import LockstepDetector, _pairs, co_occurrences
 from antifraud.features.data import prepare
 from antifraud.ingest import PROFILES, ingest
 from antifraud.synth import write_synthetic_export
@@ -40,6 +40,17 @@ def test_co_occurrences_match_reference(n_accounts, n_shops, n, max_crowd, min_s
     got = co_occurrences(accounts, shops, times, n_accounts, n_shops, 5, max_crowd, min_shops).toarray()
     expected = reference(accounts, shops, times, n_accounts, 5, max_crowd)
     assert (got == np.where(expected >= min_shops, expected, 0)).all()
+
+
+@pytest.mark.parametrize("block_size", [1, 2, 3, 1 << 20])
+def test_pairs_are_the_same_whatever_blocks_hold_them(block_size):
+    # Shop 0: accounts 0, 1 and 2 within the window, account 1 twice; shop 1: accounts 2 and 1;
+    # shop 2: accounts 3 and 0 a day apart, outside it.
+    indptr = np.array([0, 4, 6, 8])
+    accounts = np.array([0, 1, 1, 2, 2, 1, 3, 0])
+    times = np.array([0.0, 1, 2, 3, 0, 1, 0, 86400])
+    left, right = _pairs(indptr, accounts, times, 10.0, 10, block_size)
+    assert list(zip(left.tolist(), right.tolist())) == [(0, 1), (0, 2), (1, 2), (1, 2)]
 
 
 @pytest.fixture(scope="module")

@@ -45,22 +45,31 @@ from antifraud.graphs.communities import (
 __all__ = ["LockstepDetector", "ReviewBurstDetector", "co_occurrences"]
 
 
+#: Pairs kept per block of :func:`_pairs`' output: blocks are filled one after another, so the
+#: output never has to be copied into a larger buffer as it grows.
+_BLOCK = 1 << 20
+
+
 @numba.njit(cache=True, nogil=True)
-def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - compiled
+def _pairs(indptr, accounts, times, window, max_crowd, block_size=_BLOCK):  # pragma: no cover - compiled
     """Account pairs ``(a, b)``, ``a < b``, once for every shop at which they ordered within
     ``window`` of each other.
 
-    Each shop's pairs are sorted and deduplicated as soon as the shop is done, so a pair that
-    meets at a shop many times is kept once for it.
+    Each shop's pairs are gathered in a scratch buffer (as large as the largest shop's needs),
+    sorted and deduplicated, so a pair that meets at a shop many times is kept once for it, and
+    appended to blocks of ``block_size`` pairs; the blocks are split into the two accounts' codes
+    at the end. At most twice the output is ever held, where one buffer doubled as it grew
+    holds up to three times plus the split's temporaries.
     """
     n_shops = indptr.shape[0] - 1
-    capacity = 1024
-    keys = np.empty(capacity, dtype=np.int64)
-    n = 0
     span = np.int64(accounts.max()) + 1 if accounts.shape[0] else np.int64(1)
+    scratch = np.empty(1024, dtype=np.int64)
+    block = np.empty(block_size, dtype=np.int64)
+    blocks = [block]
+    filled = 0  # in the last block
     for s in range(n_shops):
         start, end = indptr[s], indptr[s + 1]
-        first = n
+        n = 0
         hi = start
         for i in range(start, end):
             while hi < end and times[hi] - times[i] < window:
@@ -71,20 +80,33 @@ def _pairs(indptr, accounts, times, window, max_crowd):  # pragma: no cover - co
                 a, b = np.int64(accounts[i]), np.int64(accounts[j])
                 if a == b:
                     continue
-                if n == capacity:
-                    capacity *= 2
-                    keys = np.concatenate((keys, np.empty(capacity - n, np.int64)))
-                keys[n] = min(a, b) * span + max(a, b)
+                if n == scratch.shape[0]:
+                    scratch = np.concatenate((scratch, np.empty(n, np.int64)))
+                scratch[n] = min(a, b) * span + max(a, b)
                 n += 1
-        if n - first > 1:
-            keys[first:n] = np.sort(keys[first:n])
-            last = first
-            for k in range(first + 1, n):
-                if keys[k] != keys[last]:
-                    last += 1
-                    keys[last] = keys[k]
-            n = last + 1
-    return (keys[:n] // span).astype(np.int32), (keys[:n] % span).astype(np.int32)
+        if n == 0:
+            continue
+        shop = scratch[:n]
+        shop.sort()
+        for k in range(n):
+            if k > 0 and shop[k] == shop[k - 1]:
+                continue
+            if filled == block_size:
+                block = np.empty(block_size, dtype=np.int64)
+                blocks.append(block)
+                filled = 0
+            block[filled] = shop[k]
+            filled += 1
+    total = (len(blocks) - 1) * block_size + filled
+    left = np.empty(total, dtype=np.int32)
+    right = np.empty(total, dtype=np.int32)
+    k = 0
+    for index in range(len(blocks)):
+        full = blocks[index]
+        for m in range(block_size if index < len(blocks) - 1 else filled):
+            left[k], right[k] = full[m] // span, full[m] % span
+            k += 1
+    return left, right
 
 
 @numba.njit(cache=True, nogil=True)
