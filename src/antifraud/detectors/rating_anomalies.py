@@ -585,7 +585,8 @@ def _windows(key: np.ndarray, marks: dict[int, np.ndarray], span: int, lengths: 
     ``marks`` holds, per band, which ratings are counted in it (new raters' ratings of the band),
     and ``prior`` learns a shop's share of them from the ``(marked, rest)`` counts of every shop.
     ``baseline``, where given, holds per band each rating's chance of being of the band for its
-    day alone (the market's share then): under the shift null a rating is then of the band with
+    day alone (the market's share then, or any multiple of it: only its ratio to its mean
+    counts): under the shift null a rating is then of the band with
     the shop's odds times its day's relative to the market's mean (a shop effect times a day
     effect), so the window's share is the shop's times its ratings' mean baseline over the
     market's (``drift``), and the shop's other ratings count as their mean baseline over the

@@ -161,8 +161,8 @@ def _rated_low(orders: list[np.ndarray], times: np.ndarray, ratings: np.ndarray,
     >>> _rated_low([np.array([0]), np.array([2]), np.array([4, 5])], times, ratings, 2.0)
     False
     """
-    last = np.array([o[np.argmax(times[o])] for o in orders])
-    rated = ratings[last][~np.isnan(ratings[last])]
+    rating = ratings[np.array([o[np.argmax(times[o])] for o in orders])]  # of each customer's last order
+    rated = rating[~np.isnan(rating)]
     return bool(2 * np.count_nonzero(rated <= max_low) > rated.size)
 
 
@@ -285,7 +285,7 @@ class ReturningBuyerDetector(Detector):
         account, shop, first, last, days, by_pair, bounds = customers(X.order_rows, X.order_cols, day)
         returning = (days >= self.min_days) & (last - first <= self.max_span_days)
         lengths = 2 ** np.arange(int(np.log2(self.max_window_days)) + 1)
-        span = int(day.max()) + 1 + int(lengths[-1])  # one shop's windows never reach the next shop's keys
+        span = end_day + 1 + int(lengths[-1])  # one shop's windows never reach the next shop's keys
         key = shop * span + first
         del day, shop, first, last, days  # a pair's shop and first day are in its key: freed for the window scan
         order = np.argsort(key, kind="stable")
@@ -298,7 +298,7 @@ class ReturningBuyerDetector(Detector):
         start = np.flatnonzero(np.diff(key, prepend=-1))  # the customers of each (shop, first day)
         size = np.diff(np.append(start, key.size))
         returned = np.add.reduceat(returning, start) if start.size else np.zeros(0, dtype=np.int64)
-        klass = volume_class(np.bincount(key // span))[key[start] // span]
+        klass = volume_class(np.bincount(key[start] // span, weights=size))[key[start] // span]
         cell = klass * span + key[start] % span
         share = np.bincount(klass, weights=returned) / np.bincount(klass, weights=size).clip(1)
         chance = (np.bincount(cell, weights=returned)[cell] - returned + share[klass]) / (
