@@ -116,6 +116,35 @@ def test_the_same_accounts_once_each_are_no_group():
     assert _fit(_organic() + once)[0].groups_ == []
 
 
+def test_a_shop_whose_customers_all_reorder_within_weeks_is_no_group():
+    # A pet-food shop: each of its 80 customers, first seen any day of the export, comes back
+    # twice within three weeks. Shops of its volume rarely see that, but it is the shop's own
+    # habit, in every window alike: against its own other customers no window stands out.
+    rng = np.random.default_rng(3)
+    rows = _organic()
+    for b in rng.choice(3000, 80, replace=False):
+        first = float(rng.uniform(0, 70))
+        rows += [(f"b{b}", "s250", first + float(rng.uniform(0, 21))) for _ in range(3)]
+    assert _fit(rows)[0].groups_ == []
+
+
+def test_a_reordering_shops_festival_customers_are_no_group():
+    # On a festival day 2,000 bargain hunters buy once at shops of every size and never come
+    # back, so the customers shops like it first saw that day return far less than usual. A
+    # pet-food shop's 25 festival customers reorder as its 45 others do (60 % of each come back
+    # twice within three weeks): the days' odds of other shops do not lower its own habit.
+    rng = np.random.default_rng(5)
+    popularity = 1 / np.arange(1, 301)
+    rows = _organic() + [(f"f{i}", f"s{s}", 45.0 + float(rng.uniform(0, 1)))
+                         for i, s in enumerate(rng.choice(300, 2000, p=popularity / popularity.sum()))]
+    for i in range(70):
+        first = 45.0 + float(rng.uniform(0, 1)) if i >= 45 else float(rng.uniform(0, 70))
+        rows.append((f"g{i}", "s250", first))
+        if rng.random() < 0.6:
+            rows += [(f"g{i}", "s250", first + float(rng.uniform(1, 21))) for _ in range(2)]
+    assert _fit(rows)[0].groups_ == []
+
+
 def test_a_shop_of_loyal_regulars_is_no_group():
     # Twenty regulars buy at their favourite small shop again and again over the whole export.
     rng = np.random.default_rng(2)

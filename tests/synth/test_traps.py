@@ -128,6 +128,19 @@ def test_loyal_regulars_buy_again_and_again_at_one_shop() -> None:
     assert regulars["shop"].value_counts().max() >= 10
 
 
+def test_repeat_purchase_shops_customers_come_back_within_weeks() -> None:
+    export = alone("repeat_purchase")
+    o = export.orders
+    trap_shops = set(export.traps["merchants"].explode())
+    visits = o.assign(day=o["created_at"].dt.floor("D")).groupby(["seller_id", "buyer_id"])["day"]
+    span = visits.agg(["nunique", "min", "max"])
+    back = (span["nunique"] >= 2) & (span["max"] - span["min"] <= pd.Timedelta(days=42))
+    at_trap = span.index.get_level_values("seller_id").isin(trap_shops)
+    assert 5 <= len(trap_shops) and back[at_trap].mean() > 3 * back[~at_trap].mean()
+    names = o.drop_duplicates("seller_id").set_index("seller_id")["seller_name"]
+    assert names[list(trap_shops)].str.contains("食品|母婴|宠物").all()
+
+
 def test_households_are_two_to_four_at_one_address_and_line() -> None:
     o = alone("household").orders
     per_address = _buyers_per(o, "ship_address")

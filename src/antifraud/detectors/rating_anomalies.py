@@ -664,18 +664,40 @@ class _Episode(NamedTuple):
     evidence: dict
 
 
-def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> list[_Episode]:
-    """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows."""
-    tested = np.flatnonzero(w.in_band[b] >= min_size)
+def _shift(w: _Windows, b: int, tested: np.ndarray, prior: tuple[np.ndarray, np.ndarray, np.ndarray],
+           min_drift: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """The shift null's ``log10`` tail and expectation of the ``tested`` windows' ratings of band
+    ``b``, with the shop's share learned from its other ratings and ``prior``, and the window's
+    drift taken as at least ``min_drift``."""
     x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
-    classes, mean, precision = w.rating_prior[b]
+    classes, mean, precision = prior
     a = precision[classes[shop]] * mean[classes[shop], 0] + w.shop_counts[b][shop] - x
     if w.drift is None:
         total = precision[classes[shop]] + w.shop_ratings[shop] - n
     else:  # the shop's odds, learned from its others at their days' odds, at the window's days' odds
         total = precision[classes[shop]] + w.exposure[b][tested]
-        a = total * np.minimum(a / total * w.drift[b][tested], 0.999)
-    shift, expected = _tail(x, n, a, total - a)
+        a = total * np.minimum(a / total * np.maximum(w.drift[b][tested], min_drift), 0.999)
+    return _tail(x, n, a, total - a)
+
+
+def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int,
+              own: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None,
+              ) -> list[_Episode]:
+    """Significant windows of band ``b`` merged, per shop, into episodes of overlapping windows.
+
+    With ``own``, each episode's evidence also holds ``log10_p_own``: its most significant
+    window's shift test, uncorrected, with the shop's share learned from its other ratings and
+    the prior ``own`` learns from every shop's ``(marked, rest)`` counts outside its episodes'
+    most significant windows, and the window's drift at least 1. That prior keeps the spread of
+    shops' shares outside their bursts (shops that always have many, where the band is a habit
+    of their trade), which a prior learned without the shops of high shares does not; and the
+    days' odds, learned from the shops of the class, most of which have no such habit, do not
+    lower what the shop's habit expects (a grocery's festival customers reorder as its others
+    do, where a class's festival bargain hunters do not come back).
+    """
+    tested = np.flatnonzero(w.in_band[b] >= min_size)
+    x, n, shop = w.in_band[b][tested], w.ratings[tested], w.shop[tested]
+    shift, expected = _shift(w, b, tested, w.rating_prior[b])
     share, concentration = (v[tested] for v in w.timing_prior[b])
     total = w.shop_counts[b][shop]
     timing, in_window = _tail(x, total, concentration * share, concentration * (1 - share))
@@ -689,9 +711,10 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
     new = np.ones(keep.size, dtype=bool)
     new[1:] = begin[1:] >= end[:-1]
     bounds = np.append(np.flatnonzero(new), keep.size)
-    out = []
+    out, bests = [], []
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         best = keep[lo + int(np.argmin(log10_p[keep[lo:hi]]))]
+        bests.append(best)
         s = int(shop[best])
         first = int(w.day[tested[best]])
         out.append(_Episode(b, s, int(begin[lo] - s * span), int(end[hi - 1] - s * span), first,
@@ -701,4 +724,10 @@ def _episodes(w: _Windows, b: int, alpha: float, min_size: int, span: int) -> li
             "expected_extreme": float(expected[best]), "shop_extreme_ratings": float(total[best]),
             "expected_in_window": float(in_window[best]), "windows": float(hi - lo),
         }))
+    if own is not None and out:
+        best = tested[np.array(bests)]
+        outside = np.column_stack([w.shop_counts[b], w.shop_ratings - w.shop_counts[b]]).astype(np.float64)
+        np.subtract.at(outside, w.shop[best], np.column_stack([w.in_band[b][best], w.ratings[best] - w.in_band[b][best]]))
+        for e, log10_p_own in zip(out, _shift(w, b, best, own(outside), min_drift=1.0)[0].tolist()):
+            e.evidence["log10_p_own"] = log10_p_own
     return out

@@ -35,6 +35,16 @@ The p-value is the smaller of the two, Bonferroni-corrected for every test that 
 returning customers must be at least ``min_lift`` times what the shift null expects, an
 effect size on top of the test.
 
+**The shop's own habit.** The class prior, learned without the shops of high shares, says how
+rarely shops of a volume see so many returning customers; it cannot say that some shops always
+do (a grocery, pet-food or baby-goods shop, whose customers reorder within weeks: honest shops
+of one volume differ in their share by their trade). So the most significant window of each
+episode is tested once more, at ``alpha`` (one test per episode), against the shop's share
+outside it smoothed by a prior that keeps that spread: the volume class's, learned from every
+shop's customers outside its episodes' most significant windows (a ring's own window left out,
+so it does not widen the prior; a reordering shop's other customers kept, so they do). A shop
+whose customers come back like this all the time has no window that stands out from its others.
+
 **Members.** Overlapping significant windows of a shop are one episode; its members are the
 returning customers whose first order falls on the episode's days where they are densest
 (Kulldorff's most likely cluster, :func:`~antifraud.detectors.rating_anomalies._burst`). A
@@ -65,7 +75,7 @@ from sklearn.utils._param_validation import Interval
 from antifraud.detectors.base import Detector
 from antifraud.detectors.groups import AccountGroup
 from antifraud.detectors.rating_anomalies import (DAY, MAX_LOW_RATING, _burst, _episodes, _set_scores, _windows,
-                                                   trimmed_prior, volume_class)
+                                                   trimmed_prior, volume_class, volume_prior)
 from antifraud.features.data import DetectionData
 
 __all__ = ["ReturningBuyerDetector", "customers"]
@@ -211,7 +221,8 @@ class ReturningBuyerDetector(Detector):
         it this or lower came back disappointed (a quality incident's batch), not to promote
         it, and is not reported.
     alpha : float
-        Family-wise level of both tests (each Bonferroni-corrected).
+        Family-wise level of both tests (each Bonferroni-corrected), and the level of the test
+        against the shop's own habit (one per episode).
     min_size : int
         Fewest accounts a group needs.
 
@@ -221,7 +232,8 @@ class ReturningBuyerDetector(Detector):
         Groups, best first, of kind ``"dense_block"`` (``merchants`` the shops). ``evidence``
         holds ``log10_p`` (the smaller of the two tests', see the module docs; of a joined
         group, the largest of its parts'),
-        ``log10_p_shift`` and ``log10_p_timing`` (each corrected) and, of the most significant
+        ``log10_p_shift`` and ``log10_p_timing`` (each corrected), ``log10_p_own`` (against the
+        shop's own habit, uncorrected) and, of the most significant
         window, ``window_ratings`` (its customers), ``extreme_ratings`` (those returning),
         ``expected_extreme`` (under the shift null), ``shop_extreme_ratings`` (the shop's
         returning customers) and ``expected_in_window`` (under the timing null). ``details``:
@@ -308,10 +320,14 @@ class ReturningBuyerDetector(Detector):
         windows = _windows(key, {_RETURNING: returning}, span, lengths, X.graph.n_cols, trimmed_prior,
                            self.min_size, {_RETURNING: odds})
         groups = []
-        for e in _episodes(windows, _RETURNING, self.alpha, self.min_size, span):
+        episodes = _episodes(windows, _RETURNING, self.alpha, self.min_size, span, volume_prior)
+        own_level = np.log10(self.alpha / max(len(episodes), 1))
+        for e in episodes:
             evidence = dict(e.evidence)
             if evidence["extreme_ratings"] < self.min_lift * evidence["expected_extreme"]:
                 continue  # honest crowds raise a shop's returning customers too, by less
+            if evidence["log10_p_own"] >= own_level:
+                continue  # the shop's customers come back like this all the time: it sells what is reordered
             log10_p = min(evidence["log10_p_shift"], evidence["log10_p_timing"])
             lo, hi = np.searchsorted(key, [e.shop * span + e.first_day, e.shop * span + e.end_day])
             begin, end = _burst(windows, e, np.arange(lo, hi), key, span, returning)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from antifraud.synth.buyers import Accounts
@@ -11,10 +12,14 @@ from antifraud.synth.plan import OrderPlan
 from antifraud.synth.shops import Shops
 from antifraud.synth.timeline import DAY, FESTIVAL_HOURS, HOUR, MINUTE, hourly_times
 
-__all__ = ["FESTIVAL_CONCENTRATION", "honest_orders"]
+__all__ = ["FESTIVAL_CONCENTRATION", "REORDER_DAYS", "REORDER_SHARE", "honest_orders", "reorders"]
 
 #: During the festival, shop choice follows popularity to this power: the big shops take the rush.
 FESTIVAL_CONCENTRATION = 1.6
+#: A repeat-purchase shop's customer places its next order within this many days there again
+#: with probability REORDER_SHARE.
+REORDER_DAYS = 30
+REORDER_SHARE = 0.5
 #: The midnight rush: mean minutes after midnight, and the hot items (the first few of a top
 #: shop's catalogue) that deal hunters buy there; top shops are the most popular 1 % (at least 5).
 _RUSH_MINUTES = 6.0
@@ -38,6 +43,43 @@ def _festival_rush(
     return [Event("festival_rush", int(s), festival) for s in rushed.tolist()]
 
 
+def reorders(rng: np.random.Generator, buyer: np.ndarray, shop: np.ndarray, created: np.ndarray,
+             repeat: np.ndarray) -> np.ndarray:
+    """The shops of ``buyer``'s orders once customers of consumables shops reorder there.
+
+    A buyer's next order within :data:`REORDER_DAYS` of an order at a shop marked in ``repeat``
+    goes back to that shop with probability :data:`REORDER_SHARE` (and may be followed by
+    another reorder): a new customer of a grocery or pet-food shop comes back two or three
+    times within a few weeks, as a careful ring's accounts do, and shops of one volume differ
+    in how many of their customers do.
+
+    Examples
+    --------
+    >>> buyer, created = np.zeros(40, dtype=np.int64), np.arange(40) * DAY
+    >>> shop = np.tile([0, 1], 20)
+    >>> new = reorders(np.random.default_rng(0), buyer, shop, created, np.array([True, False]))
+    >>> bool((new == 0).sum() > (shop == 0).sum())
+    True
+    """
+    order = np.lexsort((created, buyer))
+    back = rng.random(len(order)) < REORDER_SHARE
+    shop_sorted = _reorder(buyer[order], shop[order], created[order], np.asarray(repeat, dtype=np.bool_),
+                           back, REORDER_DAYS * DAY)
+    out = np.empty_like(shop)
+    out[order] = shop_sorted
+    return out
+
+
+@numba.njit(cache=True)
+def _reorder(buyer, shop, created, repeat, back, gap):  # pragma: no cover - compiled
+    out = shop.copy()
+    for i in range(1, len(out)):
+        before = out[i - 1]
+        if buyer[i] == buyer[i - 1] and repeat[before] and back[i] and created[i] - created[i - 1] <= gap:
+            out[i] = before
+    return out
+
+
 def honest_orders(
     rng: np.random.Generator,
     n: int,
@@ -48,14 +90,17 @@ def honest_orders(
     festival: int | None,
     festival_share: float,
     first_event: int = 0,
+    reorder_rng: np.random.Generator | None = None,
 ) -> tuple[OrderPlan, list[Event]]:
     """``n`` honest orders over ``window`` (local seconds ``[start, end)``).
 
     Buyers are drawn by their heavy-tailed activity, shops by Zipf popularity (loyal buyers
-    always use their favourite shop); times follow the daily and weekly rhythm. If ``festival``
+    always use their favourite shop, customers of repeat-purchase shops reorder there:
+    :func:`reorders`); times follow the daily and weekly rhythm. If ``festival``
     (local midnight of the festival day) is given, ``festival_share`` of the orders fall on that
     day, concentrated on the biggest shops, whose deal hunters rush their hot items in the first
-    minutes: those rushes are ``festival_rush`` events, numbered from ``first_event``.
+    minutes: those rushes are ``festival_rush`` events, numbered from ``first_event``. The
+    reorders draw from ``reorder_rng`` (default ``rng``).
 
     Examples
     --------
@@ -89,5 +134,6 @@ def honest_orders(
     )
     loyal_shop = accounts.column("loyal_shop")[buyer]
     shop = np.where(loyal_shop >= 0, loyal_shop, shop)
+    shop = reorders(rng if reorder_rng is None else reorder_rng, buyer, shop, created, shops.traps["repeat_purchase"])
     plan = OrderPlan.build(buyer, shop, created)
     return plan, [] if festival is None else _festival_rush(rng, plan, shops, festival, first_event)

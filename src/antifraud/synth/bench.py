@@ -26,11 +26,12 @@ world parameter        range (uniform)
 ``buyers_per_nat_ip``  200-600
 ``fresh_share``        0.03-0.08
 ``loyal_share``        0.05-0.15
+``repeat_share``       0.05-0.20 of the shops
 =====================  ==============================================================
 
 Every honest trap is on (the default ``traps`` of :class:`~antifraud.synth.SynthConfig`): the
-shares of the festival rush, households, mobile NAT, fresh and loyal buyers are drawn above, the
-other traps keep their default shares.
+shares of the festival rush, households, mobile NAT, fresh and loyal buyers and repeat-purchase
+shops are drawn above, the other traps keep their default shares.
 
 Detectors may be tuned on :data:`TUNING_SEEDS` only; :data:`HELD_OUT_SEEDS` are for reporting.
 
@@ -80,6 +81,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "buyers_per_nat_ip": (200, 600),
     "fresh_share": (0.03, 0.08),
     "loyal_share": (0.05, 0.15),
+    "repeat_share": (0.05, 0.20),
 }
 
 _FIRST_START = dt.date(2024, 9, 1)
@@ -147,4 +149,5 @@ def bench_config(seed: int, n_orders: int) -> SynthConfig:
         buyers_per_nat_ip=draw("buyers_per_nat_ip"),
         fresh_share=draw("fresh_share"),
         loyal_share=draw("loyal_share"),
+        repeat_share=draw("repeat_share"),
     )

@@ -77,6 +77,8 @@ class SynthConfig:
         Share of honest buyers who register shortly before their first order.
     loyal_share : float
         Share of honest buyers who only ever buy from one favourite shop.
+    repeat_share : float
+        Share of shops selling consumables, whose customers reorder there within weeks.
     invalid_uscc_share : float
         Share of shops whose credit code has a wrong check character.
     traps : collection of str
@@ -141,6 +143,7 @@ class SynthConfig:
     buyers_per_nat_ip: int = 400
     fresh_share: float = 0.05
     loyal_share: float = 0.1
+    repeat_share: float = 0.1
     invalid_uscc_share: float = 0.01
     traps: Collection[str] = frozenset(TRAP_NAMES)
     drop_share: float = 0.005
@@ -184,6 +187,7 @@ class SynthConfig:
             "mobile_share",
             "fresh_share",
             "loyal_share",
+            "repeat_share",
             "invalid_uscc_share",
             "drop_share",
             "incident_share",

@@ -240,7 +240,8 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
     """
     cfg = (config or SynthConfig()).resolved()
     rng = np.random.default_rng(cfg.seed)
-    population, ring_rng, background_rng, fulfil_rng, review_rng, render_rng, event_rng = rng.spawn(7)
+    # A stream added for a new trait goes last, so that every other stream draws as it did.
+    population, ring_rng, background_rng, fulfil_rng, review_rng, render_rng, event_rng, repeat_rng = rng.spawn(8)
     start, end = epoch_seconds(cfg.start), epoch_seconds(cfg.end)
     on_festival = cfg.festival_day is not None and "festival_rush" in cfg.traps
     festival = epoch_seconds(cfg.festival_day) if on_festival else None
@@ -279,6 +280,7 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
     # honest traps go to shops no ring touches, so each instance is honest through and through
     honest_shops = np.setdiff1d(np.arange(len(shops)), ring_plan.shop[ring_plan.fraud])
     shops.add_traps(event_rng, honest_shops, {name: intensity(cfg, name) for name in SHOP_TRAPS})
+    shops.add_repeat_purchase(repeat_rng, honest_shops, intensity(cfg, "repeat_purchase"))
     event_plan, events = plan_events(
         event_rng,
         accounts=accounts,
@@ -304,6 +306,7 @@ def generate(config: SynthConfig | None = None) -> SyntheticExport:
         festival,
         cfg.festival_share,
         first_event=len(events),
+        reorder_rng=repeat_rng,
     )
     plan = OrderPlan.concat([background, ring_plan, event_plan])
     plan = plan.take(np.argsort(plan.created, kind="stable"))

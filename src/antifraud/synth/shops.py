@@ -15,6 +15,8 @@ __all__ = ["SHOP_TRAPS", "Shops", "make_shops"]
 
 #: The honest traps that are a property of a shop (see :meth:`Shops.add_traps`).
 SHOP_TRAPS = ("virtual_goods", "jewellery", "tracking_batch", "five_star_shop", "cashback_review")
+#: Categories of consumables, which customers reorder within weeks (``repeat_purchase`` shops).
+_CONSUMABLES = ("食品", "母婴", "宠物")
 #: Virtual goods sell at the round prices of top-ups and game items, in cents.
 _VIRTUAL_PRICES = np.array([600, 1000, 3000, 5000, 6800, 10000, 12800, 20000, 32800, 64800])
 
@@ -136,8 +138,8 @@ class Shops:
     name_parts : numpy.ndarray
         ``(n, 4)`` indices: two stem syllables, category and suffix of the shop name.
     traps : dict of str to numpy.ndarray
-        For each name in :data:`SHOP_TRAPS`, which shops have that trait (all false until
-        :meth:`add_traps`).
+        For each name in :data:`SHOP_TRAPS` and ``repeat_purchase``, which shops have that trait
+        (all false until :meth:`add_traps` and :meth:`add_repeat_purchase`).
 
     Examples
     --------
@@ -217,6 +219,24 @@ class Shops:
         self.name_parts[self.traps["jewellery"], 2] = _CATEGORIES.index("饰品")
         good = self.traps["five_star_shop"] | self.traps["cashback_review"]
         self.quality[good] = np.maximum(self.quality[good], 0.9)
+
+    def add_repeat_purchase(self, rng: np.random.Generator, eligible: np.ndarray, share: float) -> None:
+        """Make ``share`` of the ``eligible`` shops (rows) sell consumables (食品, 母婴, 宠物), whose
+        customers reorder within weeks (``repeat_purchase``; the reorders are placed by
+        :func:`~antifraud.synth.background.honest_orders`). Never virtual goods or jewellery.
+
+        Examples
+        --------
+        >>> shops = make_shops(np.random.default_rng(0), 100, 10_000)
+        >>> shops.add_repeat_purchase(np.random.default_rng(1), np.arange(50), 0.5)
+        >>> int(shops.traps["repeat_purchase"][50:].sum()), 10 < int(shops.traps["repeat_purchase"].sum()) < 40
+        (0, True)
+        """
+        chosen = eligible[rng.random(len(eligible)) < share]
+        chosen = chosen[~self.traps["virtual_goods"][chosen] & ~self.traps["jewellery"][chosen]]
+        self.traps["repeat_purchase"][chosen] = True
+        consumables = np.array([_CATEGORIES.index(c) for c in _CONSUMABLES])
+        self.name_parts[chosen, 2] = consumables[rng.integers(0, len(consumables), len(chosen))]
 
     def names(self) -> pa.Array:
         """Shop names such as ``悦禾家居旗舰店``."""
@@ -299,5 +319,5 @@ def make_shops(rng: np.random.Generator, n: int, n_orders: int) -> Shops:
         item_weight=np.round(item_weight, 2),
         uscc_body=body,
         name_parts=name_parts,
-        traps={name: np.zeros(n, dtype=bool) for name in SHOP_TRAPS},
+        traps={name: np.zeros(n, dtype=bool) for name in (*SHOP_TRAPS, "repeat_purchase")},
     )

@@ -132,6 +132,7 @@ INSTANCE_OF: dict[str, Callable[[World], Shown]] = {
     "festival_rush": _event("festival_rush"),
     "product_drop": _event("product_drop"),
     "loyal_regulars": _group("loyal_shop", min_accounts=1),
+    "repeat_purchase": _shop_trait("repeat_purchase"),
     "household": _group("household", "ship_address"),
     "carrier_nat": lambda w: _rows(w.identities.nat, w.identities.ip.astype(np.int64), ("buyer_ip", None),
                                    min_accounts=2),

@@ -7,7 +7,8 @@ with the :class:`~antifraud.synth.SynthConfig` field that sets how much of it th
 - accounts (:mod:`antifraud.synth.buyers`): households, office and campus networks, parcel
   stations, default device ids, net cafés, loyal regulars, fresh accounts, pasted reviews;
 - shops (:mod:`antifraud.synth.shops`): virtual goods, jewellery, tracking batches, five-star
-  shops, cashback-for-review shops;
+  shops, cashback-for-review shops, repeat-purchase shops (whose reorders the background places,
+  :mod:`antifraud.synth.background`);
 - shop events (:mod:`antifraud.synth.events`): product drops and quality incidents; the festival
   rush is part of the background (:mod:`antifraud.synth.background`);
 - orders (:mod:`antifraud.synth.orders`): carrier NAT, privacy numbers, masked phones;
@@ -46,6 +47,8 @@ TRAPS: tuple[Trap, ...] = (
          "festival_share"),
     Trap("product_drop", "fans of a mid-size shop buy its new item within minutes of the drop", "drop_share"),
     Trap("loyal_regulars", "regulars who buy only at one favourite shop, again and again", "loyal_share"),
+    Trap("repeat_purchase", "consumables shops (食品, 母婴, 宠物) whose new customers reorder within weeks",
+         "repeat_share"),
     Trap("household", "households of 2-4 sharing an address and broadband, sometimes a phone or device",
          "household_share"),
     Trap("carrier_nat", "mobile orders behind carrier NAT addresses shared by hundreds of strangers",
