@@ -39,11 +39,13 @@ effect size on top of the test.
 rarely shops of a volume see so many returning customers; it cannot say that some shops always
 do (a grocery, pet-food or baby-goods shop, whose customers reorder within weeks: honest shops
 of one volume differ in their share by their trade). So the most significant window of each
-episode is tested once more, at ``alpha`` (one test per episode), against the shop's share
-outside it smoothed by a prior that keeps that spread: the volume class's, learned from every
-shop's customers outside its episodes' most significant windows (a ring's own window left out,
-so it does not widen the prior; a reordering shop's other customers kept, so they do). A shop
-whose customers come back like this all the time has no window that stands out from its others.
+episode is tested once more, at ``alpha`` Bonferroni-corrected over the episodes, against the
+shop's share outside it smoothed by a prior that keeps that spread: the volume class's, learned
+from every shop's customers outside its episodes' most significant windows (a ring's own window
+left out, so it does not widen the prior; a reordering shop's other customers kept, so they
+do), the window's drift taken as at least 1 (the days' odds come from shops without the habit:
+a grocery's festival customers reorder as its others do). A shop whose customers come back
+like this all the time has no window that stands out from its others.
 
 **Members.** Overlapping significant windows of a shop are one episode; its members are the
 returning customers whose first order falls on the episode's days where they are densest
@@ -221,8 +223,8 @@ class ReturningBuyerDetector(Detector):
         it this or lower came back disappointed (a quality incident's batch), not to promote
         it, and is not reported.
     alpha : float
-        Family-wise level of both tests (each Bonferroni-corrected), and the level of the test
-        against the shop's own habit (one per episode).
+        Family-wise level of both tests and of the test against the shop's own habit (each
+        Bonferroni-corrected: over every window, over the episodes).
     min_size : int
         Fewest accounts a group needs.
 
