@@ -10,6 +10,7 @@ from antifraud.features.kernels import (
     group_mean,
     group_quantile,
     max_in_window,
+    scatter_max,
     top_k_share,
 )
 
@@ -83,3 +84,14 @@ def test_top_k_share_and_distinct(case, k):
         w = sorted((weights[i] for i in members(keys, g)), reverse=True)
         assert shares[g] == pytest.approx(sum(w[:k]) / sum(w) if sum(w) else 0.0)
         assert distinct[g] == len({times[i] % 5 for i in members(keys, g)})
+
+
+@settings(max_examples=80, deadline=None)
+@given(CASES)
+def test_scatter_max(case):
+    keys, _, values = random_groups(*case)
+    keep = keys >= 0
+    got = scatter_max(keys[keep], values[keep], case[0])
+    for g in range(case[0]):
+        v = [values[i] for i in members(keys, g) if not np.isnan(values[i])]
+        np.testing.assert_equal(got[g], max(v) if v else np.nan)

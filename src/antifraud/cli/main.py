@@ -206,6 +206,42 @@ def detect(
 
 @app.command()
 @user_errors
+def train(
+    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    labels: Annotated[
+        list[Path],
+        typer.Option("--labels", "-l", help="Label CSV: account_id,label and/or seller_id,label (1 confirmed "
+                                            "fraud, 0 confirmed honest), optionally group (the case). Repeatable."),
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
+    profile: ProfileOpt = "generic",
+    mapping: MapOpt = None,
+    encoding: EncodingOpt = None,
+    timezone: TimezoneOpt = None,
+    seed: Annotated[int, typer.Option(help="Seed of the detectors and the model; same seed, same model.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Detectors run at once, in threads (-1: one per core).")] = -1,
+) -> None:
+    """Learn from confirmed cases: a model of fraud for accounts and merchants.
+
+    Runs the detectors on the exports, learns from the labels (positive-only labels are the
+    usual case) and writes MODEL_DIR: model.skops, model.json (what it was trained on, the
+    features, the cross-validated figures, by case so that one operation is never on both
+    sides) and scores.csv (every entity's out-of-fold probability).
+
+    Example: antifraud train orders.csv --labels blacklist.csv --out model/
+    """
+    from antifraud.cli.report import print_training_summary, stage_progress
+    from antifraud.train import train as run_training
+
+    prof = _profile(profile, mapping, timezone)
+    with stage_progress() as progress:
+        trained = run_training(exports, prof, labels=labels, out_dir=out, seed=seed, encoding=encoding,
+                               progress=progress, n_jobs=jobs)
+    print_training_summary(trained)
+
+
+@app.command()
+@user_errors
 def evaluate(
     run_dir: Annotated[Path, typer.Argument(help="Folder written by antifraud detect.")],
     truth: Annotated[Path, typer.Option("--truth", "-t", help="Ground truth folder (synth's truth/).")],

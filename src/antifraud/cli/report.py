@@ -21,8 +21,10 @@ from rich.table import Table
 from antifraud.detect import Detection
 from antifraud.ingest import IngestResult
 from antifraud.ingest.missing import MissingColumn
+from antifraud.train import Training
 
-__all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary", "print_evaluation"]
+__all__ = ["console", "stage_progress", "print_ingest_summary", "print_detection_summary", "print_evaluation",
+           "print_training_summary"]
 
 
 @functools.cache
@@ -133,6 +135,29 @@ def print_detection_summary(run: Detection) -> None:
     out.print(table)
     folder = run.paths["manifest"].parent
     out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")
+
+
+def print_training_summary(trained: Training) -> None:
+    """Print what the model learned from, its cross-validated figures and where it went."""
+    out = console()
+    about = trained.about
+    table = Table(title="Learned from confirmed cases (cross-validated by case)", title_justify="left",
+                  show_edge=False)
+    for col in ("kind", "fraud", "honest", "unlabelled", "cases", "folds", "AUC vs unlabelled", "AUC vs honest"):
+        table.add_column(col, justify="left" if col == "kind" else "right")
+    for kind, cv in about["cross_validation"].items():
+        figures = [cv[k]["auc"] for k in ("fraud_vs_unlabelled", "fraud_vs_honest")]
+        table.add_row(kind, *(f"{cv['labels'][k]:,}" for k in ("fraud", "honest", "unlabelled")),
+                      str(cv["case_groups"]), str(cv["folds"]),
+                      *("-" if f is None or f != f else f"{f:.3f}" for f in figures))
+    out.print(table)
+    for kind, counts in about["labels"].items():
+        if counts["unmatched"]:
+            out.print(f"  [yellow]{counts['unmatched']:,} {kind} labels name no {kind[:-1]} of the export[/yellow]")
+        if kind not in about["cross_validation"] and counts["fraud"]:
+            out.print(f"  [yellow]{kind}: too few confirmed fraud to learn from[/yellow]")
+    out.print("AUC vs unlabelled is a lower bound: some unlabelled entities are fraud.")
+    out.print(f"wrote model.skops, model.json, scores.csv to {trained.path}")
 
 
 def _print_missing(missing: list[MissingColumn]) -> None:

@@ -20,6 +20,7 @@ __all__ = [
     "group_mean",
     "group_quantile",
     "distinct_count",
+    "scatter_max",
 ]
 
 
@@ -148,4 +149,16 @@ def distinct_count(indptr, order, values, n_values):  # pragma: no cover - compi
             if v >= 0 and stamp[v] != g:
                 stamp[v] = g
                 out[g] += 1
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def scatter_max(keys, values, n_keys):  # pragma: no cover - compiled
+    """Largest non-NaN ``values[i]`` of each key ``keys[i]`` in ``0 .. n_keys - 1`` (NaN when none)."""
+    out = np.full(n_keys, np.nan)
+    for i in range(keys.shape[0]):
+        v = values[i]
+        k = keys[i]
+        if not np.isnan(v) and (np.isnan(out[k]) or v > out[k]):
+            out[k] = v
     return out

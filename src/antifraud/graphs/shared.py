@@ -143,6 +143,17 @@ class IdentityGroups:
         shape = (len(self.indptr) - 1, self.n_accounts)
         return sp.csr_matrix((data, self.members, self.indptr), shape=shape).tocsc()
 
+    def incidence(self) -> sp.csr_matrix:
+        """Groups x accounts, 1 where the account is in the group.
+
+        Examples
+        --------
+        >>> groups = shared_groups(3, [(np.array([0, 1, 2]), np.array([0, 0, 1]), 2)])
+        >>> groups.incidence().toarray().tolist()
+        [[1, 1, 0]]
+        """
+        return self._by_account.tocsr()
+
     def _blocks(self) -> Iterator[tuple[int, sp.csr_matrix]]:
         """The link matrix's rows a block at a time: (first row, its rows), every row summed
         as ``(upper + upper.T).tocsr()`` sums it for the COO ``upper`` of every pair in group

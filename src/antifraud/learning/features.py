@@ -1,0 +1,207 @@
+"""What a learned model reads: per-account and per-merchant feature frames of a fitted ensemble.
+
+Each frame has the same columns on every export, in the same order, so that a model trained on
+one platform's export applies to another's: a feature the export cannot inform (its columns are
+missing, or the detector was skipped) is NaN, which the default model handles natively, and
+:func:`uninformed` names it. Nothing here reads a label.
+
+Account columns:
+
+- its features (:data:`~antifraud.features.tables.ACCOUNT_FEATURE_COLUMNS`), its behaviour
+  (``behaviour``), its ensemble score (``ensemble``), its review scores (``reviews``,
+  ``reviews_propagated``), every default detector's account score (``det_<step>``) and the best
+  ``score * (1 - p)`` of a candidate ring it is in (``candidate``);
+- its shops: the order-weighted mean (``shops_mean_<column>``) and the maximum
+  (``shops_max_<column>``) of its shops' own columns;
+- its co-buyers (the other buyers of its shops, weighted by orders, itself left out) and its
+  identity neighbours (the accounts sharing a device, IP, phone or address with it): the mean of
+  their :data:`NEIGHBOUR_COLUMNS` (``cobuyers_<column>``, ``identity_<column>``), and how many
+  identity neighbours it has (``identity_n``).
+
+Merchant columns: its features (:data:`~antifraud.features.tables.MERCHANT_FEATURE_COLUMNS`),
+its ensemble and review scores, every default detector's merchant score (NaN for a detector
+that scores accounts only), the largest share a candidate ring had of its orders (``candidate_share``),
+and the order-weighted mean and maximum of its buyers' own account columns
+(``buyers_mean_<column>``, ``buyers_max_<column>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble
+from antifraud.features.data import DetectionData
+from antifraud.features.kernels import scatter_max
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, MERCHANT_FEATURE_COLUMNS
+
+__all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "EntityFeatures", "entity_features",
+           "uninformed"]
+
+_ACCOUNT_OWN = [*ACCOUNT_FEATURE_COLUMNS, "behaviour", "ensemble", "reviews", "reviews_propagated",
+                *(f"det_{name}" for name, _ in DETECTORS), "candidate"]
+_MERCHANT_OWN = [*MERCHANT_FEATURE_COLUMNS, "ensemble", "reviews",
+                 *(f"det_{name}" for name, _ in DETECTORS), "candidate_share"]
+#: Account columns averaged over an account's co-buyers and identity neighbours.
+NEIGHBOUR_COLUMNS: tuple[str, ...] = ("behaviour", "ensemble", "reviews", "candidate", "age_first_order_d",
+                                      "n_orders", "identity_degree")
+
+#: Every account and merchant column, in order.
+ACCOUNT_COLUMNS: tuple[str, ...] = (
+    *_ACCOUNT_OWN,
+    *(f"shops_{stat}_{c}" for c in _MERCHANT_OWN for stat in ("mean", "max")),
+    *(f"{side}_{c}" for side in ("cobuyers", "identity") for c in NEIGHBOUR_COLUMNS),
+    "identity_n",
+)
+MERCHANT_COLUMNS: tuple[str, ...] = (
+    *_MERCHANT_OWN,
+    *(f"buyers_{stat}_{c}" for c in _ACCOUNT_OWN for stat in ("mean", "max")),
+)
+
+
+@dataclass
+class EntityFeatures:
+    """The account and merchant frames of one export, rows aligned with its order graph's
+    rows and columns (ids in the index)."""
+
+    accounts: pd.DataFrame
+    merchants: pd.DataFrame
+
+    def frame(self, kind: str) -> pd.DataFrame:
+        """The ``"accounts"`` or ``"merchants"`` frame."""
+        if kind not in ("accounts", "merchants"):
+            raise ValueError(f"kind must be 'accounts' or 'merchants', got {kind!r}")
+        return getattr(self, kind)
+
+
+def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFeatures:
+    """Feature frames of the accounts and merchants of ``data``, read from a fitted ``ensemble``.
+
+    Parameters
+    ----------
+    data : DetectionData
+        The export the ensemble was fitted on.
+    ensemble : BrushingEnsemble
+        Fitted on ``data``.
+
+    Returns
+    -------
+    EntityFeatures
+        Frames with the columns :data:`ACCOUNT_COLUMNS` and :data:`MERCHANT_COLUMNS` (float32).
+    """
+    graph = data.graph
+    rows = np.repeat(np.arange(graph.n_rows), np.diff(graph.indptr))
+    cols = graph.indices.astype(np.int64)
+    weight = graph.count.astype(np.float64)
+
+    own = data.accounts.reindex(columns=list(ACCOUNT_FEATURE_COLUMNS)).astype(np.float64)
+    own["behaviour"] = ensemble.behaviour_
+    own["ensemble"] = ensemble.account_scores_
+    own["reviews"] = ensemble.reviews_.account_scores_
+    own["reviews_propagated"] = ensemble.reviews_.propagated_account_scores_
+    for name, _ in DETECTORS:
+        fitted = ensemble.detectors_.get(name)
+        own[f"det_{name}"] = np.nan if fitted is None else fitted.account_scores_
+    candidate = np.zeros(graph.n_rows)
+    share = np.zeros(graph.n_cols)
+    orders = np.bincount(data.order_cols, minlength=graph.n_cols)
+    for ring in ensemble.candidates_:
+        weight_of = ring.score * (1 - ring.p_value)
+        candidate[ring.accounts] = np.maximum(candidate[ring.accounts], weight_of)
+        if ring.merchants.size:
+            shops, n = np.unique(data.order_cols[data.orders_of(ring.accounts, ring.merchants)], return_counts=True)
+            share[shops] = np.maximum(share[shops], n / np.maximum(orders[shops], 1))
+    own["candidate"] = candidate
+
+    shop = data.merchants.reindex(columns=list(MERCHANT_FEATURE_COLUMNS)).astype(np.float64)
+    shop["ensemble"] = ensemble.merchant_scores_
+    shop["reviews"] = ensemble.reviews_.merchant_scores_
+    for name, _ in DETECTORS:
+        scores = getattr(ensemble.detectors_.get(name), "merchant_scores_", None)
+        shop[f"det_{name}"] = np.nan if scores is None else scores
+    shop["candidate_share"] = share
+
+    accounts = {c: own[c].to_numpy() for c in _ACCOUNT_OWN}
+    for c in _MERCHANT_OWN:
+        values = shop[c].to_numpy()[cols]
+        accounts[f"shops_mean_{c}"] = _weighted_mean(rows, values, weight, graph.n_rows)
+        accounts[f"shops_max_{c}"] = scatter_max(rows, values, graph.n_rows)
+    for c in NEIGHBOUR_COLUMNS:
+        accounts[f"cobuyers_{c}"] = _cobuyer_mean(rows, cols, weight, own[c].to_numpy(), graph.n_cols)
+    identity_mean, identity_n = _identity_means(data, own)
+    accounts |= {f"identity_{c}": identity_mean[c] for c in NEIGHBOUR_COLUMNS} | {"identity_n": identity_n}
+
+    merchants = {c: shop[c].to_numpy() for c in _MERCHANT_OWN}
+    for c in _ACCOUNT_OWN:
+        values = own[c].to_numpy()[rows]
+        merchants[f"buyers_mean_{c}"] = _weighted_mean(cols, values, weight, graph.n_cols)
+        merchants[f"buyers_max_{c}"] = scatter_max(cols, values, graph.n_cols)
+
+    def frame(columns: dict[str, np.ndarray], names: tuple[str, ...], index: np.ndarray | None) -> pd.DataFrame:
+        out = pd.DataFrame({c: np.asarray(columns[c], dtype=np.float32) for c in names})
+        if index is not None:
+            out.index = pd.Index(index, name="id")
+        return out
+
+    return EntityFeatures(frame(accounts, ACCOUNT_COLUMNS, graph.row_labels),
+                          frame(merchants, MERCHANT_COLUMNS, graph.col_labels))
+
+
+def uninformed(frame: pd.DataFrame) -> list[str]:
+    """The columns of ``frame`` that are NaN on every row: what this export cannot inform.
+
+    Examples
+    --------
+    >>> uninformed(pd.DataFrame({"a": [1.0, np.nan], "b": [np.nan, np.nan]}))
+    ['b']
+    """
+    return [c for c in frame.columns if not frame[c].notna().any()]
+
+
+def _weighted_mean(keys: np.ndarray, values: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
+    """Per key, the ``weight``-weighted mean of its non-NaN ``values`` (NaN where none)."""
+    known = ~np.isnan(values)
+    total = np.bincount(keys, weights=np.where(known, values * weight, 0.0), minlength=n)
+    mass = np.bincount(keys, weights=np.where(known, weight, 0.0), minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(mass > 0, total / mass, np.nan)
+
+
+def _cobuyer_mean(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, values: np.ndarray,
+                  n_cols: int) -> np.ndarray:
+    """Per account, the mean of ``values`` over the other buyers of its shops: each shop's
+    order-weighted mean of its buyers with the account itself left out, averaged over the
+    account's orders."""
+    edge = values[rows]
+    known = ~np.isnan(edge)
+    w = np.where(known, weight, 0.0)
+    total = np.bincount(cols, weights=np.where(known, edge * weight, 0.0), minlength=n_cols)
+    mass = np.bincount(cols, weights=w, minlength=n_cols)
+    others = mass[cols] - w
+    with np.errstate(invalid="ignore", divide="ignore"):
+        loo = np.where(others > 0, (total[cols] - np.where(known, edge * weight, 0.0)) / others, np.nan)
+    return _weighted_mean(rows, loo, weight, len(values))
+
+
+def _identity_means(data: DetectionData, own: pd.DataFrame) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Per account, the mean of :data:`NEIGHBOUR_COLUMNS` over the accounts it shares an
+    identity value with (each shared value counted once per neighbour it links), and how many
+    such links it has; NaN and 0 without personal columns."""
+    n = data.graph.n_rows
+    if data.identity is None:
+        return {c: np.full(n, np.nan) for c in NEIGHBOUR_COLUMNS}, np.zeros(n)
+    incidence = data.identity.incidence()
+    groups_of = np.asarray(incidence.sum(axis=0)).ravel()
+    size = np.asarray(incidence.sum(axis=1)).ravel()
+    links = incidence.T @ size - groups_of  # other members over the account's groups
+    means = {}
+    for c in NEIGHBOUR_COLUMNS:
+        values = own[c].to_numpy()
+        known = ~np.isnan(values)
+        total = incidence.T @ (incidence @ np.where(known, values, 0.0)) - groups_of * np.where(known, values, 0.0)
+        mass = incidence.T @ (incidence @ known.astype(np.float64)) - groups_of * known
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[c] = np.where(mass > 0, total / mass, np.nan)
+    return means, links

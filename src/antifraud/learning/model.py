@@ -1,0 +1,165 @@
+"""A model of fraud learned from confirmed cases, one classifier per entity kind."""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any, Self
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.validation import check_is_fitted
+
+from antifraud.learning.features import EntityFeatures, uninformed
+from antifraud.learning.labels import UNLABELLED
+from antifraud.learning.pu import PUClassifier
+from antifraud.learning.validation import grouped_scores, ranking_figures
+
+__all__ = ["BrushingModel", "LeakageError", "MIN_CASES", "separating_features"]
+
+#: Fewest confirmed fraud of a kind for a classifier of that kind to be learned.
+MIN_CASES = 5
+
+
+class LeakageError(ValueError):
+    """A feature that knows the labels: it separates every confirmed case from every other
+    entity, which a signal of fraud cannot do while some fraud is unlabelled."""
+
+
+def separating_features(X: pd.DataFrame, y: np.ndarray) -> list[str]:
+    """The columns of ``X`` on which the confirmed fraud (``y == 1``) lie strictly above, or
+    strictly below, every other labelled or unlabelled row.
+
+    A genuine signal scores the unlabelled fraud as it scores the labelled, so it cannot put
+    every labelled case ahead of all of them; a column that does was computed from the labels
+    or names them (a label smuggled into the export).
+
+    Examples
+    --------
+    >>> X = pd.DataFrame({"signal": [0.9, 0.8, 0.95, 0.1], "leak": [1.0, 1.0, 0.0, 0.0]})
+    >>> separating_features(X, np.array([1, 1, -1, -1]))
+    ['leak']
+    """
+    fraud = np.asarray(y) == 1
+    out = []
+    for column in X.columns:
+        values = X[column].to_numpy(dtype=np.float64)
+        a, b = values[fraud], values[~fraud]
+        if np.isnan(a).any() or np.isnan(b).all():
+            continue
+        b = b[~np.isnan(b)]
+        if a.min() > b.max() or a.max() < b.min():
+            out.append(column)
+    return out
+
+
+class BrushingModel(BaseEstimator):
+    """Fraud probabilities of accounts and merchants, learned from confirmed cases.
+
+    For each entity kind with at least :data:`MIN_CASES` confirmed fraud, a
+    :class:`~antifraud.learning.pu.PUClassifier` around ``classifier`` learns from the kind's
+    feature frame (:func:`~antifraud.learning.features.entity_features`), the columns the export
+    informs. Its honest cross-validation (:func:`~antifraud.learning.validation.grouped_scores`,
+    entities of one operation on one side) gives every entity of the training export an
+    out-of-fold probability and the model's figures; the classifier kept is fitted on all.
+
+    Parameters
+    ----------
+    classifier : classifier, optional
+        Any scikit-learn classifier with ``predict_proba`` (a pipeline a researcher swaps in);
+        default :func:`~antifraud.learning.pu.default_estimator`.
+    n_splits : int
+        Folds of the cross-validation.
+    random_state : int, optional
+
+    Attributes
+    ----------
+    models_ : dict
+        The fitted :class:`PUClassifier` per kind.
+    features_ : dict
+        The columns each kind's classifier reads.
+    cv_ : dict
+        Per kind: label counts, folds, the negatives learned from and the
+        out-of-fold ranking figures of the confirmed fraud against the unlabelled entities
+        (``fraud_vs_unlabelled``, a lower bound: some unlabelled are fraud) and against the
+        confirmed honest (``fraud_vs_honest``), NaN where there are none.
+    oof_ : dict
+        Per kind, every training entity's out-of-fold probability of fraud.
+    """
+
+    _parameter_constraints: dict[str, list[Any]] = {
+        "classifier": [HasMethods(["fit", "predict_proba"]), None],
+        "n_splits": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, classifier: Any = None, *, n_splits: int = 5, random_state: int | None = None) -> None:
+        self.classifier = classifier
+        self.n_splits = n_splits
+        self.random_state = random_state
+
+    def fit(self, features: EntityFeatures, labels: dict[str, np.ndarray],
+            groups: dict[str, np.ndarray]) -> Self:
+        """Learn each kind of ``labels`` (1, 0 or -1 per entity of ``features``) with its
+        ``groups`` (operation codes, :func:`~antifraud.learning.validation.operation_groups`).
+
+        Raises
+        ------
+        LeakageError
+            If a feature separates the confirmed fraud from every other entity
+            (:func:`separating_features`).
+        ValueError
+            If no kind has :data:`MIN_CASES` confirmed fraud in two case groups.
+        """
+        self._validate_params()
+        self.models_, self.features_, self.cv_, self.oof_ = {}, {}, {}, {}
+        for kind, y in labels.items():
+            y = np.asarray(y)
+            if (y == 1).sum() < MIN_CASES or len(np.unique(groups[kind][y == 1])) < 2:
+                continue
+            frame = features.frame(kind)
+            X = frame.drop(columns=uninformed(frame))
+            leaks = separating_features(X, y)
+            if leaks:
+                raise LeakageError(f"{kind}: {', '.join(leaks)} separate(s) every confirmed fraud from every other "
+                                   "entity, which no signal does while fraud is unlabelled: a feature computed from "
+                                   "the labels, or a label column in the export")
+            model = PUClassifier(self.classifier, random_state=self.random_state)
+            oof, fold = grouped_scores(model, X, y, groups[kind], self.n_splits, self.random_state)
+            self.models_[kind] = model.fit(X, y, groups=groups[kind])
+            self.features_[kind] = list(X.columns)
+            self.oof_[kind] = oof
+            unlabelled, honest = y == UNLABELLED, y == 0
+            self.cv_[kind] = {
+                "labels": {"fraud": int((y == 1).sum()), "honest": int(honest.sum()),
+                           "unlabelled": int(unlabelled.sum())},
+                "case_groups": int(len(np.unique(groups[kind][y == 1]))),
+                "folds": int(fold.max() + 1),
+                "reliable_negatives": self.models_[kind].negatives_,
+                "fraud_vs_unlabelled": ranking_figures(oof[y != 0], (y[y != 0] == 1).astype(int)),
+                "fraud_vs_honest": ranking_figures(oof[y != UNLABELLED], (y[y != UNLABELLED] == 1).astype(int)),
+            }
+        if not self.models_:
+            counts = {kind: int((np.asarray(y) == 1).sum()) for kind, y in labels.items()}
+            raise ValueError(f"no entity kind has {MIN_CASES} confirmed fraud in two case groups to learn from "
+                             f"(confirmed fraud: {counts})")
+        return self
+
+    def predict_proba(self, features: EntityFeatures) -> dict[str, np.ndarray]:
+        """Per learned kind, every entity's probability of fraud: a feature this export does
+        not inform is NaN to the classifier (:meth:`lacking` names them)."""
+        check_is_fitted(self)
+        return {kind: model.predict_proba(self._columns(features, kind))[:, 1]
+                for kind, model in self.models_.items()}
+
+    def lacking(self, features: EntityFeatures) -> dict[str, list[str]]:
+        """Per learned kind, the features the model was trained on that ``features`` leave
+        uninformed (the export lacks their columns or detectors)."""
+        check_is_fitted(self)
+        return {kind: [c for c in self.features_[kind] if c in set(uninformed(features.frame(kind)))]
+                for kind in self.models_}
+
+    def _columns(self, features: EntityFeatures, kind: str) -> pd.DataFrame:
+        return features.frame(kind).reindex(columns=self.features_[kind])
+

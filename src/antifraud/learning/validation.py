@@ -1,0 +1,107 @@
+"""Honest cross-validation: the entities of one operation never on both sides of a split.
+
+Accounts of one ring share identities and shops; a model that trains on some of them and is
+tested on the others is tested on what it has seen. :func:`operation_groups` puts together the
+accounts linked by a small shared identity (a device, an address), by a ring the ensemble
+reports, or by a case group the labels give, and the merchants those rings target;
+:func:`grouped_scores` scores every entity with a model that did not see its group.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+from sklearn.base import clone
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from antifraud.detectors.ensemble import BrushingEnsemble
+from antifraud.features.data import DetectionData
+from antifraud.learning.pu import take_rows
+
+__all__ = ["grouped_scores", "operation_groups", "ranking_figures"]
+
+
+def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_groups: dict[str, np.ndarray],
+                     max_identity_group: int = 10) -> dict[str, np.ndarray]:
+    """Group codes of the accounts and merchants of ``data``: entities joined by a shared
+    identity value of at most ``max_identity_group`` accounts (bigger ones are carrier gateways
+    and parcel stations, which join strangers), by a reported ring (its accounts and target
+    merchants) or by a case group of ``case_groups`` (per kind, a string per entity, empty for
+    none) share a code.
+
+    Returns
+    -------
+    dict
+        ``"accounts"`` and ``"merchants"``: int64 codes, one per entity.
+    """
+    n_a, n_m = data.graph.n_rows, data.graph.n_cols
+    # A graph of entities (accounts, then merchants) and joining sets: an edge per membership.
+    nodes, sets = [np.zeros(0, np.int64)], [np.zeros(0, np.int64)]
+    n_sets = 0
+    if data.identity is not None:
+        sizes = np.diff(data.identity.indptr)
+        group = np.repeat(np.arange(len(sizes)), sizes)
+        small = sizes[group] <= max_identity_group
+        nodes.append(data.identity.members[small].astype(np.int64))
+        sets.append(group[small])
+        n_sets = len(sizes)
+    for ring in ensemble.rings_:
+        nodes.append(np.concatenate([ring.accounts, n_a + ring.merchants]).astype(np.int64))
+        sets.append(np.full(len(nodes[-1]), n_sets))
+        n_sets += 1
+    for offset, kind in ((0, "accounts"), (n_a, "merchants")):
+        groups = np.asarray(case_groups.get(kind, np.zeros(0)), dtype=object).astype(str)
+        named = np.flatnonzero(groups != "")
+        if named.size:
+            names, code = np.unique(groups[named], return_inverse=True)
+            nodes.append(offset + named)
+            sets.append(n_sets + code)
+            n_sets += len(names)
+    n_nodes = n_a + n_m + n_sets
+    rows, cols = np.concatenate(nodes), n_a + n_m + np.concatenate(sets)
+    adjacency = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes, n_nodes))
+    _, code = connected_components(adjacency, directed=False)
+    return {"accounts": code[:n_a].astype(np.int64), "merchants": code[n_a:n_a + n_m].astype(np.int64)}
+
+
+def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
+                   random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
+    the other folds (:class:`~sklearn.model_selection.StratifiedGroupKFold` on the confirmed
+    fraud, by ``groups``; fewer folds than ``n_splits`` where the fraud falls in fewer groups),
+    and each row's fold.
+
+    ``model.fit(X, y, groups=...)`` gets the labels as they are (1, 0, -1).
+    """
+    y = np.asarray(y)
+    cases = len(np.unique(groups[y == 1]))
+    if cases < 2:
+        raise ValueError(f"confirmed fraud in {cases} case group(s): cross-validation needs at least two")
+    folds = StratifiedGroupKFold(n_splits=min(n_splits, cases), shuffle=True, random_state=random_state)
+    scores = np.full(len(y), np.nan)
+    fold = np.full(len(y), -1, dtype=np.int64)
+    for k, (train, test) in enumerate(folds.split(np.zeros(len(y)), (y == 1).astype(int), groups)):
+        fitted = clone(model).fit(take_rows(X, train), y[train], groups=groups[train])
+        scores[test] = fitted.predict_proba(take_rows(X, test))[:, 1]
+        fold[test] = k
+    return scores, fold
+
+
+def ranking_figures(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
+    """ROC-AUC and average precision of ``scores`` against ``truth`` (1 fraud, 0 honest),
+    NaN where ``truth`` has one class only.
+
+    Examples
+    --------
+    >>> ranking_figures(np.array([0.9, 0.2, 0.4]), np.array([1, 0, 0]))
+    {'auc': 1.0, 'ap': 1.0, 'n': 3, 'fraud': 1}
+    """
+    truth = np.asarray(truth)
+    both = 0 < truth.sum() < len(truth)
+    return {"auc": float(roc_auc_score(truth, scores)) if both else float("nan"),
+            "ap": float(average_precision_score(truth, scores)) if both else float("nan"),
+            "n": int(len(truth)), "fraud": int(truth.sum())}
