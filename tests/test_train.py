@@ -88,3 +88,23 @@ def test_labels_that_cannot_be_used_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "bad.csv, line 2, column label: 'maybe' is not a label" in result.output
     assert not (tmp_path / "model" / "model.json").exists()
+
+
+def test_detect_with_a_model_ranks_with_it_and_accuses_as_before(trained, tmp_path):
+    import pandas as pd
+
+    root, _ = trained
+    runs = {}
+    for name, extra in (("plain", []), ("learned", ["--model", str(root / "model")])):
+        result = CliRunner().invoke(app, ["detect", str(FIXTURE / "orders.csv"), "--out", str(tmp_path / name),
+                                          "--jobs", "1", *extra])
+        assert result.exit_code == 0, result.output
+        runs[name] = (pd.read_csv(tmp_path / name / "accounts.csv"),
+                      json.loads((tmp_path / name / "run.json").read_text()))
+    (plain, plain_about), (learned, about) = runs["plain"], runs["learned"]
+    assert about["model"]["sha256"] == about["parameters"]["model"] and "model" not in plain_about
+    assert about["model"]["kinds"] == ["accounts"] and about["model"]["lacking"] == {"accounts": []}
+    assert about["run_id"] != plain_about["run_id"]
+    merged = plain.merge(learned, on="account_id", suffixes=("", "_learned"))
+    assert (merged["score_learned"] >= merged["score"] - 1e-9).all() and (merged["score_learned"] > merged["score"]).any()
+    assert merged["flagged"].equals(merged["flagged_learned"])

@@ -35,6 +35,9 @@ from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
+from antifraud.learning.features import entity_features
+from antifraud.learning.folder import load_model
+from antifraud.learning.model import BrushingModel
 from antifraud.records.chain import canonical_bytes
 from antifraud.records.issuing import Issuer, IssuingTime, RunContext, issuing_time
 from antifraud.records.lifecycle import timestamp
@@ -61,6 +64,7 @@ class Detection:
     findings: Findings
     timings: dict[str, float]
     paths: dict[str, Path]
+    model: dict[str, Any] | None = None
 
 
 def detect(
@@ -79,6 +83,7 @@ def detect(
     pseudonymizer: Pseudonymizer | None = None,
     config_file: str | Path | None = None,
     n_jobs: int | None = -1,
+    model: str | Path | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
 
@@ -125,6 +130,10 @@ def detect(
     n_jobs : int or None
         Detectors fitted at once, in threads, where the ensemble's own ``n_jobs`` is None: -1
         (the default) every core, None or 1 one at a time. The outputs do not depend on it.
+    model : path, optional
+        A model folder written by :func:`antifraud.train.train`: its probabilities of fraud
+        join the accounts' and merchants' evidence (:meth:`BrushingEnsemble.add_evidence`);
+        ``run.json`` says which model, and which of its features this export leaves uninformed.
 
     Raises
     ------
@@ -134,6 +143,7 @@ def detect(
         If an input lies inside ``out_dir``, or ``out_dir`` is busy or holds other files.
     """
     say = progress or (lambda *_args: None)
+    learned = load_model(model) if model is not None else None
     issued = issued_at if isinstance(issued_at, IssuingTime) else issuing_time(issued_at, environ={})
     out = Path(out_dir)
     for path in paths:
@@ -143,6 +153,8 @@ def detect(
         ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
     parameters = {"seed": ensemble.random_state, "contamination": ensemble.contamination,
                   "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=True).items()}}
+    if learned is not None:
+        parameters["model"] = sha256_file(Path(model) / "model.json")
     if issuer is None:
         issuer = Issuer(platform=profile.name)
     config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
@@ -159,6 +171,9 @@ def detect(
             say("running detectors")
             with parallel_config(backend="threading", n_jobs=n_jobs):
                 _timed(result.timings, "detectors", ensemble.fit, data)
+            if learned is not None:
+                say("scoring with the learned model")
+                about["model"] = _timed(result.timings, "model", _add_learned, data, ensemble, learned, Path(model))
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
@@ -176,7 +191,19 @@ def detect(
     if data is None:
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
                               f"each row's reason is in {paths['quarantine']}")
-    return Detection(result, data, ensemble, findings, dict(result.timings), paths)
+    return Detection(result, data, ensemble, findings, dict(result.timings), paths, about.get("model"))
+
+
+def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],
+                 folder: Path) -> dict[str, Any]:
+    """Join a learned model's probabilities to the fitted ensemble's evidence; what ``run.json``
+    says of the model."""
+    model, trained = learned
+    features = entity_features(data, ensemble)
+    ensemble.add_evidence(model.predict_proba(features))
+    return {"path": str(folder), "sha256": sha256_file(folder / "model.json"),
+            "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],
+            "kinds": sorted(model.models_), "lacking": model.lacking(features)}
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:

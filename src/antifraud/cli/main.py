@@ -169,6 +169,11 @@ def detect(
         int, typer.Option("--jobs", "-j", help="Detectors run at once, in threads (-1: one per core); the "
                                                "results do not depend on it.")
     ] = -1,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model folder from antifraud train: its probabilities join the accounts' and "
+                                     "merchants' evidence (rings still come from the detectors)."),
+    ] = None,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
@@ -197,7 +202,7 @@ def detect(
         run = run_detection(
             exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued,
             progress=progress, ensemble=ensemble, pseudonymizer=Pseudonymizer.from_environment(), config_file=config,
-            n_jobs=jobs,
+            n_jobs=jobs, model=model,
         )
     print_detection_summary(run)
     if fail_on_findings and any(run.findings.scores[kind].flagged.any() for kind in ("accounts", "merchants")):

@@ -122,6 +122,13 @@ def print_detection_summary(run: Detection) -> None:
     for name, reason in found.skipped.items():
         if name not in explained:
             out.print(f"  [yellow]skipped[/yellow] {name}: {reason}")
+    if run.model is not None:
+        out.print(f"learned model {run.model['path']} (trained {run.model['created_at']}) scored "
+                  f"{', '.join(run.model['kinds'])}")
+        for kind, names in run.model["lacking"].items():
+            if names:
+                out.print(f"  [yellow]{kind}: this export leaves {len(names)} of its features uninformed: "
+                          f"{', '.join(names[:8])}{' ...' if len(names) > 8 else ''}[/yellow]")
     scores = found.scores
     flagged = [f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()]
     out.print(f"flagged: {', '.join(flagged)}; {len(found.rings):,} rings")

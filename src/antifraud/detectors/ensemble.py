@@ -260,6 +260,8 @@ class BrushingEnsemble(_BaseComposition):
         Threshold per entity kind (``"accounts"``, ``"merchants"``, ``"orders"``).
     account_labels_, merchant_labels_, order_labels_ : ndarray of bool
         Flagged entities: score at or above its kind's threshold.
+    evidence_ : dict
+        Per kind, the evidence half of the scores, and ``held_`` what the reported rings hold.
     """
 
     _parameter_constraints: dict = {
@@ -533,12 +535,37 @@ class BrushingEnsemble(_BaseComposition):
             held["accounts"][ring.accounts] = True
             held["merchants"][ring.merchants] = True
             held["orders"][data.orders_of(ring.accounts, ring_targets(ring.merchants, ring.victims))] = True
-        scores = {kind: (held[kind] + values) / 2 for kind, values in evidence.items()}
-        self.account_scores_, self.merchant_scores_, self.order_scores_ = scores.values()
+        self.evidence_, self.held_ = evidence, held
+        self._set_scores()
+
+    def add_evidence(self, evidence: dict[str, np.ndarray]) -> BrushingEnsemble:
+        """Join one more source of evidence to the fitted scores: per kind (``"accounts"``,
+        ``"merchants"``, ``"orders"``), a value in [0, 1] per entity (a learned model's
+        probability of fraud), combined with the kind's evidence by noisy-or,
+        ``1 - (1 - evidence) * (1 - added)``. What the rings hold, and so what the default
+        threshold flags, is unchanged: the added evidence ranks, the rings accuse.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> e = BrushingEnsemble()
+        >>> e.evidence_, e.held_ = {"accounts": np.array([0.2, 0.0])}, {"accounts": np.array([True, False])}
+        >>> e.add_evidence({"accounts": np.array([0.5, 0.5])}).account_scores_.tolist()
+        [0.8, 0.25]
+        """
+        for kind, values in evidence.items():
+            self.evidence_[kind] = 1 - (1 - self.evidence_[kind]) * (1 - np.asarray(values, dtype=np.float64))
+        self._set_scores()
+        return self
+
+    def _set_scores(self) -> None:
+        """Scores, thresholds and labels from ``evidence_`` and ``held_``."""
+        scores = {kind: (self.held_[kind] + values) / 2 for kind, values in self.evidence_.items()}
+        for kind, values in scores.items():
+            setattr(self, f"{kind[:-1]}_scores_", values)
         self.threshold_ = {kind: self._threshold(values) for kind, values in scores.items()}
-        self.account_labels_, self.merchant_labels_, self.order_labels_ = (
-            values >= self.threshold_[kind] for kind, values in scores.items()
-        )
+        for kind, values in scores.items():
+            setattr(self, f"{kind[:-1]}_labels_", values >= self.threshold_[kind])
 
     def _threshold(self, scores: np.ndarray) -> float:
         """:data:`HELD` (what the reported rings hold), or the quota's quantile."""
