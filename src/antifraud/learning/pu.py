@@ -128,11 +128,12 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         """Step 1: the unlabelled entities scored below the spies' ``spy_quantile``."""
         rng = np.random.default_rng(self.random_state if isinstance(self.random_state, Integral) else None)
         fraud = y == 1
-        cases = rng.permutation(np.unique(groups[fraud]))
+        cases, sizes = np.unique(groups[fraud], return_counts=True)
         if len(cases) < 2:  # one case: its entities are the spies
             spy = fraud & (rng.random(len(y)) < self.spy_share)
         else:
-            sizes = np.array([np.count_nonzero(fraud & (groups == c)) for c in cases])
+            order = rng.permutation(len(cases))
+            cases, sizes = cases[order], sizes[order]
             taken = cases[: max(1, int(np.searchsorted(np.cumsum(sizes), self.spy_share * fraud.sum())))]
             spy = fraud & np.isin(groups, taken)
         if not spy.any() or spy.sum() == fraud.sum():
