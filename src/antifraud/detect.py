@@ -173,7 +173,8 @@ def detect(
                 _timed(result.timings, "detectors", ensemble.fit, data)
             if learned is not None:
                 say("scoring with the learned model")
-                about["model"] = _timed(result.timings, "model", _add_learned, data, ensemble, learned, Path(model))
+                about["model"] = _timed(result.timings, "model", _add_learned, data, ensemble, learned, Path(model),
+                                        parameters["model"])
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
@@ -195,13 +196,13 @@ def detect(
 
 
 def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],
-                 folder: Path) -> dict[str, Any]:
+                 folder: Path, sha256: str) -> dict[str, Any]:
     """Join a learned model's probabilities to the fitted ensemble's evidence; what ``run.json``
-    says of the model."""
+    says of the model (``sha256``: of its ``model.json``)."""
     model, trained = learned
     features = entity_features(data, ensemble)
     ensemble.add_evidence(model.predict_proba(features))
-    return {"path": str(folder), "sha256": sha256_file(folder / "model.json"),
+    return {"path": str(folder), "sha256": sha256,
             "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],
             "kinds": sorted(model.models_), "lacking": model.lacking(features)}
 

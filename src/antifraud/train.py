@@ -115,6 +115,7 @@ def train(
                                           "group": groups[kind], "oof_probability": model.oof_[kind]})
                             for kind in model.models_], ignore_index=True)
         write_csv(scores, stage / "scores.csv")
+        counts = cases.counts()
         about = {
             "format": FORMAT,
             "toolkit_version": __version__,
@@ -126,7 +127,7 @@ def train(
                 "rows_accepted": result.rows_accepted,
                 "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=False).items() if k != "detectors"},
             },
-            "labels": {kind: cases.counts()[kind] | {
+            "labels": {kind: counts[kind] | {
                 "matched": int((aligned[kind][0] >= 0).sum()), "unmatched": aligned[kind][2]} for kind in KINDS},
             "features": model.features_,
             "uninformed": {kind: uninformed(features.frame(kind)) for kind in model.models_},

@@ -262,6 +262,10 @@ class BrushingEnsemble(_BaseComposition):
         Flagged entities: score at or above its kind's threshold.
     evidence_ : dict
         Per kind, the evidence half of the scores, and ``held_`` what the reported rings hold.
+    candidate_account_scores_ : ndarray of float
+        Per account, the best ``score * (1 - p)`` of a candidate it is in (0 for none).
+    candidate_merchant_shares_ : ndarray of float
+        Per merchant, the largest share of its orders a candidate's accounts placed (0 for none).
     """
 
     _parameter_constraints: dict = {
@@ -497,6 +501,7 @@ class BrushingEnsemble(_BaseComposition):
         n_accounts, n_merchants = data.graph.n_rows, data.graph.n_cols
         ring_score = np.zeros(n_accounts)
         merchant = np.zeros(n_merchants)
+        largest_share = np.zeros(n_merchants)
         inside = np.zeros(len(data.order_rows), dtype=bool)
         per_merchant_orders = np.asarray(orders.sum(axis=0)).ravel()
         # Every candidate counts as evidence, weighed by how unlikely it is under its null.
@@ -508,6 +513,7 @@ class BrushingEnsemble(_BaseComposition):
                 shops, ring_orders = np.unique(data.order_cols[positions], return_counts=True)
                 share = ring_orders / np.maximum(per_merchant_orders[shops], 1)
                 merchant[shops] = np.maximum(merchant[shops], weight * np.minimum(1, share / self.merchant_full_share))
+                largest_share[shops] = np.maximum(largest_share[shops], share)
                 inside[positions] = True
         # An order at a reported ring's target on the ring's days is the ring's with the
         # probability of its share of that shop's orders then: its buyer is exposed by as much.
@@ -536,6 +542,7 @@ class BrushingEnsemble(_BaseComposition):
             held["merchants"][ring.merchants] = True
             held["orders"][data.orders_of(ring.accounts, ring_targets(ring.merchants, ring.victims))] = True
         self.evidence_, self.held_ = evidence, held
+        self.candidate_account_scores_, self.candidate_merchant_shares_ = ring_score, largest_share
         self._set_scores()
 
     def add_evidence(self, evidence: dict[str, np.ndarray]) -> BrushingEnsemble:

@@ -139,9 +139,7 @@ class IdentityGroups:
     @functools.cached_property
     def _by_account(self) -> sp.csc_matrix:
         """Groups x accounts incidence, by account: each account's groups, ascending."""
-        data = np.ones(len(self.members), dtype=np.int8)
-        shape = (len(self.indptr) - 1, self.n_accounts)
-        return sp.csr_matrix((data, self.members, self.indptr), shape=shape).tocsc()
+        return self.incidence().tocsc()
 
     def incidence(self) -> sp.csr_matrix:
         """Groups x accounts, 1 where the account is in the group.
@@ -152,7 +150,8 @@ class IdentityGroups:
         >>> groups.incidence().toarray().tolist()
         [[1, 1, 0]]
         """
-        return self._by_account.tocsr()
+        data = np.ones(len(self.members), dtype=np.int8)
+        return sp.csr_matrix((data, self.members, self.indptr), shape=(len(self.indptr) - 1, self.n_accounts))
 
     def _blocks(self) -> Iterator[tuple[int, sp.csr_matrix]]:
         """The link matrix's rows a block at a time: (first row, its rows), every row summed

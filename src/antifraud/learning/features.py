@@ -92,7 +92,7 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
         Frames with the columns :data:`ACCOUNT_COLUMNS` and :data:`MERCHANT_COLUMNS` (float32).
     """
     graph = data.graph
-    rows = np.repeat(np.arange(graph.n_rows), np.diff(graph.indptr))
+    rows = graph.edge_rows
     cols = graph.indices.astype(np.int64)
     weight = graph.count.astype(np.float64)
 
@@ -104,16 +104,7 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
     for name, _ in DETECTORS:
         fitted = ensemble.detectors_.get(name)
         own[f"det_{name}"] = np.nan if fitted is None else fitted.account_scores_
-    candidate = np.zeros(graph.n_rows)
-    share = np.zeros(graph.n_cols)
-    orders = np.bincount(data.order_cols, minlength=graph.n_cols)
-    for ring in ensemble.candidates_:
-        weight_of = ring.score * (1 - ring.p_value)
-        candidate[ring.accounts] = np.maximum(candidate[ring.accounts], weight_of)
-        if ring.merchants.size:
-            shops, n = np.unique(data.order_cols[data.orders_of(ring.accounts, ring.merchants)], return_counts=True)
-            share[shops] = np.maximum(share[shops], n / np.maximum(orders[shops], 1))
-    own["candidate"] = candidate
+    own["candidate"] = ensemble.candidate_account_scores_
 
     shop = data.merchants.reindex(columns=list(MERCHANT_FEATURE_COLUMNS)).astype(np.float64)
     shop["ensemble"] = ensemble.merchant_scores_
@@ -121,7 +112,7 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
     for name, _ in DETECTORS:
         scores = getattr(ensemble.detectors_.get(name), "merchant_scores_", None)
         shop[f"det_{name}"] = np.nan if scores is None else scores
-    shop["candidate_share"] = share
+    shop["candidate_share"] = ensemble.candidate_merchant_shares_
 
     accounts = {c: own[c].to_numpy() for c in _ACCOUNT_OWN}
     for c in _MERCHANT_OWN:
@@ -177,11 +168,12 @@ def _cobuyer_mean(rows: np.ndarray, cols: np.ndarray, weight: np.ndarray, values
     edge = values[rows]
     known = ~np.isnan(edge)
     w = np.where(known, weight, 0.0)
-    total = np.bincount(cols, weights=np.where(known, edge * weight, 0.0), minlength=n_cols)
+    mine = np.where(known, edge * weight, 0.0)
+    total = np.bincount(cols, weights=mine, minlength=n_cols)
     mass = np.bincount(cols, weights=w, minlength=n_cols)
     others = mass[cols] - w
     with np.errstate(invalid="ignore", divide="ignore"):
-        loo = np.where(others > 0, (total[cols] - np.where(known, edge * weight, 0.0)) / others, np.nan)
+        loo = np.where(others > 0, (total[cols] - mine) / others, np.nan)
     return _weighted_mean(rows, loo, weight, len(values))
 
 

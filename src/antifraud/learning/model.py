@@ -116,7 +116,8 @@ class BrushingModel(BaseEstimator):
         self.models_, self.features_, self.cv_, self.oof_ = {}, {}, {}, {}
         for kind, y in labels.items():
             y = np.asarray(y)
-            if (y == 1).sum() < MIN_CASES or len(np.unique(groups[kind][y == 1])) < 2:
+            cases = len(np.unique(groups[kind][y == 1]))
+            if (y == 1).sum() < MIN_CASES or cases < 2:
                 continue
             frame = features.frame(kind)
             X = frame.drop(columns=uninformed(frame))
@@ -134,7 +135,7 @@ class BrushingModel(BaseEstimator):
             self.cv_[kind] = {
                 "labels": {"fraud": int((y == 1).sum()), "honest": int(honest.sum()),
                            "unlabelled": int(unlabelled.sum())},
-                "case_groups": int(len(np.unique(groups[kind][y == 1]))),
+                "case_groups": cases,
                 "folds": int(fold.max() + 1),
                 "reliable_negatives": self.models_[kind].negatives_,
                 "fraud_vs_unlabelled": ranking_figures(oof[y != 0], (y[y != 0] == 1).astype(int)),

@@ -93,9 +93,11 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.spy_quantile = spy_quantile
         self.random_state = random_state
 
+    def _seed(self) -> int | None:
+        return self.random_state if isinstance(self.random_state, Integral) else None
+
     def _new(self) -> Any:
-        seed = self.random_state if isinstance(self.random_state, Integral) else None
-        return default_estimator(seed) if self.estimator is None else clone(self.estimator)
+        return default_estimator(self._seed()) if self.estimator is None else clone(self.estimator)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None) -> Self:
@@ -126,7 +128,7 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     def _reliable_negatives(self, X: Any, y: np.ndarray, groups: np.ndarray) -> np.ndarray:
         """Step 1: the unlabelled entities scored below the spies' ``spy_quantile``."""
-        rng = np.random.default_rng(self.random_state if isinstance(self.random_state, Integral) else None)
+        rng = np.random.default_rng(self._seed())
         fraud = y == 1
         cases, sizes = np.unique(groups[fraud], return_counts=True)
         if len(cases) < 2:  # one case: its entities are the spies
