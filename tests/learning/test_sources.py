@@ -1,6 +1,7 @@
 """Labels from a record store: a member's own run on the bundled export, some of its findings
 reviewed, listed or objected to, and other members' records imported from their feeds."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -191,6 +192,21 @@ def test_a_store_and_a_file_that_disagree_are_refused_naming_both(alliance, fitt
 def test_not_a_store_is_refused(tmp_path, members):
     with pytest.raises(LabelError, match="not a record store"):
         StoreCases.read(tmp_path, members.keyring(), pseudonymizer=KEY, platform="generic")
+
+
+def test_victims_and_accounts_named_by_phone_are_not_labelled(record, members, tmp_path):
+    victim = copy.deepcopy(record)
+    victim["behavior"]["role"] = "victim"
+    phone = _account_finding(copy.deepcopy(record), "13800138000", "acr--6b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10",
+                             member="platform-a")
+    phone["subject"]["account"]["id_kind"] = "phone"
+    store = RecordStore(tmp_path / "store")
+    store.add([*_reviewed(victim, members.sign), *_reviewed(phone, members.sign)])
+    cases = StoreCases.read(store.path, members.keyring(), pseudonymizer=KEY, platform="generic")
+    assert cases.claims.empty
+    assert cases.skipped == {"a shop a ring attacked: its victim, not its party": 1,
+                             "names no account or shop of an export (an account by its phone, device, payment or "
+                             "address)": 1}
 
 
 def _state(record, *steps):

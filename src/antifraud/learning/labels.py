@@ -196,23 +196,24 @@ def read_labels(paths: Sequence[str | Path]) -> Labels:
             raise LabelError(f"{path}, line {lines[at]}, column label: {values.iloc[at]!r} is not a label "
                              "(1 confirmed fraud, 0 confirmed honest)")
         named = np.zeros(len(table), dtype=bool)
+        own: dict[str, list[pd.DataFrame]] = {kind: [] for kind in KINDS}  # this file's
         for kind, column in KINDS.items():
             if column not in table.columns:
                 continue
             ids = table[column].str.strip()
             has = ids != ""
             named |= has.to_numpy()
-            parts[kind].append(pd.DataFrame({
+            own[kind].append(pd.DataFrame({
                 "id": ids[has], "label": values[has].map(_VALUES).astype(np.int8),
                 "group": table["group"].str.strip()[has] if "group" in table.columns else "",
                 "where": [f"{path}:{line}" for line in lines[has.to_numpy()]],
             }))
+            parts[kind] += own[kind]
         if not named.all():
             at = int(np.flatnonzero(~named)[0])
             raise LabelError(f"{path}, line {lines[at]}, column {' / '.join(id_columns)}: the line names no entity")
-        mine = {kind: _merged(kind, frames[-1:] if column in table.columns else []) for (kind, frames), column
-                in zip(parts.items(), KINDS.values())}
-        sources.append(LabelSource("file", str(path), sha256_file(path), _counts(mine)))
+        counts = _counts({kind: _merged(kind, frames) for kind, frames in own.items()})
+        sources.append(LabelSource("file", str(path), sha256_file(path), counts))
     return Labels({kind: _merged(kind, frames) for kind, frames in parts.items()}, tuple(sources))
 
 

@@ -43,7 +43,7 @@ finding it is about (the one its ``ring`` signal names, or its own for a ring fi
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,7 +61,7 @@ from antifraud.records.feed import signature_problem
 from antifraud.records.store import IN_FORCE, RecordStore
 from antifraud.signing import Keyring
 
-__all__ = ["StoreCases", "record_label"]
+__all__ = ["CONFIRMING", "UNSIGNED", "StoreCases", "case_group", "record_label"]
 
 #: Statuses under which a record confirms what it says: in force, and not disputed.
 CONFIRMING = IN_FORCE - {"under_objection"}
@@ -71,7 +71,9 @@ _NOT_CONFIRMING = {
     "repaired": "repaired: no longer held against its subject",
     "expired": "expired: past its retention",
 }
+#: Why a record whose current version its issuer did not sign gives no label.
 UNSIGNED = "not signed with its issuer's key in the keyring"
+_NO_ENTITY = "names no account or shop of an export (an account by its phone, device, payment or address)"
 
 
 def record_label(version: Mapping[str, Any]) -> tuple[int | None, str]:
@@ -160,16 +162,21 @@ class StoreCases:
             raise LabelError(f"{store.path}: not a record store (no {RecordStore.FILE})")
         rows, skipped = [], Counter()
         for rid, version in sorted(store.resolution().current.items()):
-            label, why = (None, UNSIGNED) if signature_problem(version, version["issuer"]["member_id"], keyring) \
-                else record_label(version)
+            issuer = version["issuer"]["member_id"]
+            label, why = record_label(version)
+            subjects = list(_subjects(version))
+            if signature_problem(version, issuer, keyring):
+                label, why = None, UNSIGNED  # nothing an unverified version says is believed
+            elif label is not None and not subjects:
+                label, why = None, _NO_ENTITY
             if label is None:
                 skipped[why] += 1
                 continue
-            where = f"{store.path} {rid} version {version['version']} ({version['issuer']['member_id']})"
+            where = f"{store.path} {rid} version {version['version']} ({issuer})"
             group = case_group(version)
-            for kind, refs, key_id, role in _subjects(version):
+            for kind, refs, key_id, role in subjects:
                 if label == 1 and role == "victim":
-                    skipped["a victim of the case, not its party"] += 1
+                    skipped["a shop a ring attacked: its victim, not its party"] += 1
                     continue
                 rows.append({"kind": kind, "refs": refs, "key_id": key_id, "label": label, "group": group,
                              "where": where})
@@ -206,6 +213,7 @@ class StoreCases:
                              dict(sorted(skipped.items())))
         return Labels(found.frames, (source,))
 
+
 def _subjects(version: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...], str, str]]:
     """``(kind, refs, key_id, role)`` of each entity a record is about."""
     subject, role = version["subject"], version["behavior"]["role"]
@@ -225,7 +233,7 @@ def _subjects(version: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]
             yield kind, (member["ref"],), member.get("key_id", ""), member["role"]
 
 
-def _by_key(shops: Any, platform: str) -> dict[str, list[str]]:
+def _by_key(shops: Iterable[Shop], platform: str) -> dict[str, list[str]]:
     """Merchant key -> the shop ids it names (a credit code may name several shops)."""
     out: dict[str, list[str]] = {}
     for shop in shops:
