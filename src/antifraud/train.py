@@ -4,6 +4,9 @@
 >>> from antifraud.ingest import PROFILES
 >>> trained = train(["fixtures/generic/orders.csv"], PROFILES["generic"], labels=["black.csv"],
 ...                 out_dir="model", seed=0)  # doctest: +SKIP
+
+Labels come from label files, a record store (:class:`~antifraud.learning.sources.StoreCases`),
+or both.
 """
 
 from __future__ import annotations
@@ -28,8 +31,9 @@ from antifraud.io import write_csv, write_json
 from antifraud.io.run_folder import staged_folder
 from antifraud.learning.features import entity_features, uninformed
 from antifraud.learning.folder import FORMAT, MODEL_FILES
-from antifraud.learning.labels import KINDS, read_labels
+from antifraud.learning.labels import KINDS, merge_labels, read_labels
 from antifraud.learning.model import BrushingModel
+from antifraud.learning.sources import StoreCases
 from antifraud.learning.validation import operation_groups
 from antifraud.records.lifecycle import timestamp
 
@@ -49,7 +53,8 @@ def train(
     paths: Sequence[str | Path],
     profile: Profile,
     *,
-    labels: Sequence[str | Path],
+    labels: Sequence[str | Path] = (),
+    store: StoreCases | None = None,
     out_dir: str | Path,
     seed: int = 0,
     encoding: str | None = None,
@@ -66,6 +71,10 @@ def train(
         Export files, read with ``profile``.
     labels : sequence of path
         Label files (:func:`~antifraud.learning.labels.read_labels`).
+    store : StoreCases, optional
+        What a record store confirms (:meth:`StoreCases.read
+        <antifraud.learning.sources.StoreCases.read>`), matched to the exports' entities and
+        merged with the files' labels (:func:`~antifraud.learning.labels.merge_labels`).
     out_dir : path
         The model folder (:data:`~antifraud.learning.folder.MODEL_FILES`), replaced as a whole
         once every file is written.
@@ -80,12 +89,15 @@ def train(
     Raises
     ------
     LabelError
-        For a label file that cannot be used.
+        For a label file that cannot be used, or an entity two sources label both ways.
     LeakageError
         For a feature that knows the labels.
     ValueError
-        If no kind has enough confirmed fraud, or no row of the exports was accepted.
+        If no labels are given, no kind has enough confirmed fraud, or no row of the exports was
+        accepted.
     """
+    if not labels and store is None:
+        raise ValueError("nothing to learn from: give label files or a record store")
     say = progress or (lambda *_args: None)
     timings: dict[str, float] = {}
     cases = read_labels(labels)
@@ -103,6 +115,8 @@ def train(
             ensemble.fit(data)
         features = entity_features(data, ensemble)
         timings["detect"] = time.perf_counter() - t0
+        if store is not None:
+            cases = merge_labels([cases, store.labels(data)])
         ids = {"accounts": features.accounts.index, "merchants": features.merchants.index}
         aligned = {kind: cases.align(kind, ids[kind]) for kind in KINDS}
         groups = operation_groups(data, ensemble, {kind: a[1] for kind, a in aligned.items()})
@@ -122,7 +136,7 @@ def train(
             "created_at": timestamp(time.time()),
             "training": {
                 "exports": [{"path": str(f.path), "sha256": f.sha256} for f in result.files],
-                "labels": [{"path": path, "sha256": digest} for path, digest in cases.files],
+                "labels": [source.to_json() for source in cases.sources],
                 "profile": profile.name,
                 "rows_accepted": result.rows_accepted,
                 "ensemble": {k: repr(v) for k, v in ensemble.get_params(deep=False).items() if k != "detectors"},

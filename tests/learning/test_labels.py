@@ -16,7 +16,8 @@ def test_reads_accounts_and_merchants_and_aligns(tmp_path):
     assert labels.counts() == {"accounts": {"fraud": 2, "honest": 1}, "merchants": {"fraud": 1, "honest": 0}}
     y, group, unmatched = labels.align("accounts", ["b3", "b9", "b1"])
     assert y.tolist() == [0, -1, 1] and group.tolist() == ["", "", "case-7"] and unmatched == 1
-    assert [name for name, _ in labels.files] == [str(black), str(shops)]
+    assert [(s.kind, s.path) for s in labels.sources] == [("file", str(black)), ("file", str(shops))]
+    assert labels.sources[0].counts == {"accounts": {"fraud": 2, "honest": 1}, "merchants": {"fraud": 0, "honest": 0}}
 
 
 def test_one_file_may_name_both_kinds(tmp_path):

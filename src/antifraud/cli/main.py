@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from antifraud.cli.errors import EXIT_FINDINGS, user_errors
+from antifraud.cli.records import KeyringOpt
 
 app = typer.Typer(
     name="antifraud",
@@ -213,12 +214,23 @@ def detect(
 @user_errors
 def train(
     exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
     labels: Annotated[
-        list[Path],
+        list[Path] | None,
         typer.Option("--labels", "-l", help="Label CSV: account_id,label and/or seller_id,label (1 confirmed "
                                             "fraud, 0 confirmed honest), optionally group (the case). Repeatable."),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
+    ] = None,
+    labels_store: Annotated[
+        Path | None,
+        typer.Option("--labels-store", help="Record store: its reviewed findings and list entries, yours and other "
+                                            "members', signed by their issuer (accounts matched under the alliance "
+                                            "key, ANTIFRAUD_PSEUDONYM_KEY)."),
+    ] = None,
+    keyring: KeyringOpt = None,
+    platform: Annotated[
+        str | None, typer.Option("--platform", envvar="ANTIFRAUD_PLATFORM",
+                                 help="Platform the export is from, for records naming shops (default: the profile).")
+    ] = None,
     profile: ProfileOpt = "generic",
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
@@ -230,18 +242,31 @@ def train(
 
     Runs the detectors on the exports, learns from the labels (positive-only labels are the
     usual case) and writes MODEL_DIR: model.skops, model.json (what it was trained on, the
-    features, the cross-validated figures, by case so that one operation is never on both
-    sides) and scores.csv (every entity's out-of-fold probability).
+    label sources, the features, the cross-validated figures, by case so that one operation is
+    never on both sides) and scores.csv (every entity's out-of-fold probability).
 
-    Example: antifraud train orders.csv --labels blacklist.csv --out model/
+    Example: antifraud train orders.csv --labels blacklist.csv --labels-store store/ --keyring keys/ --out model/
     """
     from antifraud.cli.report import print_training_summary, stage_progress
     from antifraud.train import train as run_training
 
     prof = _profile(profile, mapping, timezone)
+    if not labels and labels_store is None:
+        raise ValueError("nothing to learn from: give --labels FILE.csv or --labels-store STORE")
+    store = None
+    if labels_store is not None:
+        from antifraud.cli.records import alliance_pseudonymizer
+        from antifraud.learning.sources import StoreCases
+        from antifraud.signing import Keyring
+
+        if keyring is None:
+            raise ValueError("--labels-store needs --keyring (or ANTIFRAUD_KEYRING): only records signed with their "
+                             "issuer's key count")
+        store = StoreCases.read(labels_store, Keyring.from_directory(keyring),
+                                pseudonymizer=alliance_pseudonymizer("--labels-store"), platform=platform or prof.name)
     with stage_progress() as progress:
-        trained = run_training(exports, prof, labels=labels, out_dir=out, seed=seed, encoding=encoding,
-                               progress=progress, n_jobs=jobs)
+        trained = run_training(exports, prof, labels=labels or (), store=store, out_dir=out, seed=seed,
+                               encoding=encoding, progress=progress, n_jobs=jobs)
     print_training_summary(trained)
 
 

@@ -22,6 +22,7 @@ import typer
 from antifraud.cli.errors import EXIT_FINDINGS, fail, user_errors
 
 if TYPE_CHECKING:
+    from antifraud.ingest.pseudonym import Pseudonymizer
     from antifraud.records.store import RecordStore
     from antifraud.signing import Keyring, Signer
 
@@ -427,14 +428,23 @@ def query(
                    f"{r['behavior']['period']['start'][:10]}..{r['behavior']['period']['end'][:10]}")
 
 
+def alliance_pseudonymizer(needed_by: str) -> Pseudonymizer:
+    """The pseudonymizer of the alliance key from the environment; without a configured key,
+    exit 2 saying that ``needed_by`` needs it (a run's own key matches no record)."""
+    from antifraud.ingest.pseudonym import KEY_ENV, KEY_FILE_ENV, Pseudonymizer
+
+    if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
+        raise fail(f"{needed_by} needs the alliance key in {KEY_ENV} or {KEY_FILE_ENV}")
+    return Pseudonymizer.from_environment()
+
+
 def _pseudonym_of(value: str, kind: str) -> str:
     import pyarrow as pa
 
-    from antifraud.ingest.pseudonym import KEY_ENV, KEY_FILE_ENV, Pseudonymizer, normalize_personal
+    from antifraud.ingest.pseudonym import normalize_personal
 
-    if not (os.environ.get(KEY_ENV) or os.environ.get(KEY_FILE_ENV)):
-        raise fail(f"--account needs the alliance key in {KEY_ENV} or {KEY_FILE_ENV}")
+    pseudonymizer = alliance_pseudonymizer("--account")
     normal = normalize_personal(kind, pa.array([value])).to_pylist()[0]
     if normal is None:
         raise ValueError("--account is empty")
-    return Pseudonymizer.from_environment().pseudonymize(kind, [normal]).to_pylist()[0]
+    return pseudonymizer.pseudonymize(kind, [normal]).to_pylist()[0]

@@ -158,6 +158,14 @@ def print_training_summary(trained: Training) -> None:
                       str(cv["case_groups"]), str(cv["folds"]),
                       *("-" if f is None or f != f else f"{f:.3f}" for f in figures))
     out.print(table)
+    for source in about["training"]["labels"]:
+        given = ", ".join(f"{kind} {n['fraud']:,} fraud / {n['honest']:,} honest" for kind, n in source["labels"].items())
+        out.print(f"  labels from {source['kind']} {source['path']}: {given}")
+        for kind, n in source.get("unmatched", {}).items():
+            if n:
+                out.print(f"    [yellow]{n:,} {kind} it confirms are not in the export[/yellow]")
+        for why, n in source.get("skipped", {}).items():
+            out.print(f"    {n:,} gave no label: {why}")
     for kind, counts in about["labels"].items():
         if counts["unmatched"]:
             out.print(f"  [yellow]{counts['unmatched']:,} {kind} labels name no {kind[:-1]} of the export[/yellow]")

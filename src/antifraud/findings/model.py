@@ -29,7 +29,7 @@ from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signal
 from antifraud.records.lifecycle import timestamp
 
 __all__ = ["AccountFinding", "DEFAULT_CATEGORY", "Findings", "MerchantFinding", "RingFinding", "Scores", "Shop",
-           "build_findings"]
+           "build_findings", "merchant_shops"]
 
 #: The ``acr/1`` behaviour category of a flagged merchant outside any ring (a quota run's).
 DEFAULT_CATEGORY = "fake_transaction"
@@ -214,7 +214,7 @@ def build_findings(data: DetectionData, ensemble: BrushingEnsemble) -> Findings:
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order
     flagged = np.flatnonzero(scores["merchants"].flagged)
     named = np.unique(np.concatenate([flagged, *(r.merchants for r in rings), *(r.victims for r in rings)]))
-    shops = _shops(data, named.astype(np.int64), by_merchant[indptr[named]])
+    shops = _shops(data, named.astype(np.int64), (indptr, by_merchant))
     merchant_ring = _best_ring(rings, lambda r: r.merchants)
     signals = feature_signals(data.merchants, [[j] for j in flagged.tolist()], MERCHANT_DIRECTION, "shops")
     merchants = [_merchant(j, shops[j], by_merchant[indptr[j]:indptr[j + 1]], data, scores, merchant_ring.get(j), sig)
@@ -281,10 +281,16 @@ def _activity(graph, rows: np.ndarray) -> list[tuple[int, int, tuple[int, int]]]
     return [(o, s, (f, la)) for o, s, f, la in zip(orders.tolist(), lengths.tolist(), first.tolist(), last.tolist())]
 
 
-def _shops(data: DetectionData, needed: np.ndarray, first_orders: np.ndarray) -> dict[int, Shop]:
-    """The :class:`Shop` of each ``needed`` merchant code, read from its first order
-    (``first_orders``, aligned with ``needed``)."""
-    rows = pa.array(first_orders, pa.int64())
+def merchant_shops(data: DetectionData) -> dict[int, Shop]:
+    """Every merchant of ``data`` as records name it (:class:`Shop`), by merchant code."""
+    return _shops(data, np.arange(data.graph.n_cols), group_by(data.order_cols, data.graph.n_cols))
+
+
+def _shops(data: DetectionData, needed: np.ndarray, by_merchant: tuple[np.ndarray, np.ndarray]) -> dict[int, Shop]:
+    """The :class:`Shop` of each ``needed`` merchant code, read from its first order in
+    ``by_merchant`` (:func:`~antifraud.features.kernels.group_by` of the orders' merchant codes)."""
+    indptr, orders = by_merchant
+    rows = pa.array(orders[indptr[needed]], pa.int64())
     columns = {c: data.table.column(c).take(rows).to_pylist() if c in data.table.column_names else [None] * len(needed)
                for c in ("seller_uscc", "seller_name")}
     out = {}

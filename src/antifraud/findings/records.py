@@ -32,7 +32,7 @@ from antifraud.records.model import Record
 from antifraud.records.validation import validate_record
 from antifraud.signing import sign_json
 
-__all__ = ["build_records"]
+__all__ = ["build_records", "merchant_keys", "record_id"]
 
 _NAMESPACE = uuid.UUID("6f1d2c1e-3f5a-5b8e-9c55-8a1f0e0d7a21")
 
@@ -50,7 +50,7 @@ def build_records(findings: Findings, ctx: RunContext) -> list[Record]:
     in_rings = np.unique(np.concatenate([np.zeros(0, np.int64), *(r.accounts for r in findings.rings)]))
     accounts = dict(zip(in_rings.tolist(), ctx.pseudonymizer.pseudonymize_array(
         "platform_account", pa.array(findings.account_ids[in_rings].tolist(), pa.string())).to_pylist()))
-    keys = {j: _merchant_key(shop, ctx.issuer.platform) for j, shop in findings.shops.items()}
+    keys = {j: merchant_keys(shop, ctx.issuer.platform)[0] for j, shop in findings.shops.items()}
     records = [_ring_record(ring, accounts, keys, ctx) for ring in findings.rings]
     records += [_merchant_record(m, keys[m.merchant], ctx) for m in findings.merchants]
     records += [_account_record(a, accounts[a.account], ctx) for a in findings.accounts]
@@ -60,17 +60,38 @@ def build_records(findings: Findings, ctx: RunContext) -> list[Record]:
     return [validate_record(r) for r in records]
 
 
-def _merchant_key(shop: Shop, platform: str) -> str:
-    """The merchant's key in the alliance: its credit code, else ``shop:<platform>:<shop id>``."""
-    return shop.uscc or f"shop:{platform}:{shop.seller_id}"
+def merchant_keys(shop: Shop, platform: str) -> list[str]:
+    """The keys a record may name a merchant by, the one its records are issued under first: its
+    credit code where it has a valid one, and ``shop:<platform>:<shop id>``.
+
+    Examples
+    --------
+    >>> merchant_keys(Shop("s7", None, None, "absent"), "taobao")
+    ['shop:taobao:s7']
+    >>> merchant_keys(Shop("s7", None, "91440300708461136T", "ok"), "taobao")
+    ['91440300708461136T', 'shop:taobao:s7']
+    """
+    shop_key = f"shop:{platform}:{shop.seller_id}"
+    return [shop.uscc, shop_key] if shop.uscc else [shop_key]
+
+
+def record_id(member_id: str, run_id: str, record_type: str, key: str) -> str:
+    """The id of the record a member's run issues about a subject (``key``: a ring id, merchant key
+    or pseudonym): UUIDv5, so the same run re-issues the same ids.
+
+    Examples
+    --------
+    >>> record_id("m", "run-1", "ring_finding", "R0001") == record_id("m", "run-1", "ring_finding", "R0001")
+    True
+    """
+    return f"acr--{uuid.uuid5(_NAMESPACE, f'{member_id}|{run_id}|{record_type}|{key}')}"
 
 
 def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[str, Any]:
     """A version-1 record with its fields in the schema's order (``behavior`` and ``assessment``
     to be filled in)."""
-    rid = uuid.uuid5(_NAMESPACE, f"{ctx.issuer.member_id}|{ctx.run_id}|{record_type}|{key}")
     shared = ctx.shared_fields
-    return {"schema": shared["schema"], "id": f"acr--{rid}", "version": 1, "created": shared["created"],
+    return {"schema": shared["schema"], "id": record_id(ctx.issuer.member_id, ctx.run_id, record_type, key), "version": 1, "created": shared["created"],
             "modified": shared["modified"], "prev_hash": None, "record_type": record_type, "status": "issued",
             "issuer": shared["issuer"], "subject": subject, "behavior": None, "assessment": None,
             "evidence": shared["evidence"], "events": list(shared["events"]), "sharing": dict(shared["sharing"]),
