@@ -132,7 +132,7 @@ def detect(
         (the default) every core, None or 1 one at a time. The outputs do not depend on it.
     model : path, optional
         A model folder written by :func:`antifraud.train.train`: its probabilities of fraud
-        join the accounts' and merchants' evidence (:meth:`BrushingEnsemble.add_evidence`);
+        become the accounts' and merchants' evidence (:meth:`BrushingEnsemble.set_evidence`);
         ``run.json`` says which model, and which of its features this export leaves uninformed.
 
     Raises
@@ -197,11 +197,11 @@ def detect(
 
 def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],
                  folder: Path, sha256: str) -> dict[str, Any]:
-    """Join a learned model's probabilities to the fitted ensemble's evidence; what ``run.json``
+    """Make a learned model's probabilities the fitted ensemble's evidence; what ``run.json``
     says of the model (``sha256``: of its ``model.json``)."""
     model, trained = learned
     features = entity_features(data, ensemble)
-    ensemble.add_evidence(model.predict_proba(features))
+    ensemble.set_evidence(model.predict_proba(features))
     return {"path": str(folder), "sha256": sha256,
             "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],
             "kinds": sorted(model.models_), "lacking": model.lacking(features)}

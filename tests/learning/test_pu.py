@@ -53,3 +53,23 @@ def test_confirmed_honest_are_negatives_and_fully_labelled_data_is_supervised():
 def test_refuses_labels_it_cannot_learn_from(y, match):
     with pytest.raises(ValueError, match=match):
         PUClassifier().fit(np.zeros((3, 1)), y)
+
+
+def test_what_other_evidence_holds_is_never_a_reliable_negative():
+    """An operation unlike every confirmed one (its own traits far from theirs) scores below
+    the spies and is learned as honest, although the detectors' shared signal holds it; marked
+    ``suspected``, it is left out of the negatives and scored as the fraud it is."""
+    plain, spared = [], []
+    for seed in (0, 1):
+        X, y, groups, truth = operations(seed)
+        rng = np.random.default_rng(seed + 100)
+        centre = rng.normal(size=3)
+        far = np.column_stack([rng.normal(2.5, 0.7, 60), 6 * centre / np.linalg.norm(centre)
+                               + 0.5 * rng.normal(size=(60, 3))])
+        X, y = np.vstack([X, far]), np.concatenate([y, np.full(60, -1)])
+        groups = np.concatenate([groups, np.full(60, groups.max() + 1)])
+        held = (X[:, 0] > 1.5) & (y == -1)
+        for out, suspected in ((plain, None), (spared, held)):
+            model = PUClassifier(random_state=0).fit(X, y, groups=groups, suspected=suspected)
+            out.append(np.median(model.predict_proba(X[-60:])[:, 1]))
+    assert min(spared) > 0.9 > 0.5 > min(plain)

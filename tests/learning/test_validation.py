@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from antifraud.learning.pu import PUClassifier
-from antifraud.learning.validation import grouped_scores, operation_groups
+from antifraud.learning.validation import grouped_folds, grouped_scores, operation_groups
 
 
 def test_operation_groups_join_identities_rings_and_cases(fitted):
@@ -39,6 +39,13 @@ def test_no_group_on_both_sides_of_a_fold():
     assert len(set(fold)) == 5
 
 
-def test_one_case_cannot_be_cross_validated():
-    with pytest.raises(ValueError, match="1 case group"):
-        grouped_scores(PUClassifier(), np.zeros((6, 1)), np.array([1, 1, -1, -1, -1, -1]), np.array([0, 0, 1, 2, 3, 4]))
+@pytest.mark.parametrize("fraud_groups", [[0, 0], [0] * 12 + [1]])
+def test_a_case_that_leaves_too_few_fraud_to_learn_from_cannot_be_cross_validated(fraud_groups):
+    """One case, or one case holding all the fraud but one: some fold would train on fewer
+    than two confirmed fraud."""
+    n = len(fraud_groups)
+    y = np.concatenate([np.ones(n, int), np.full(20, -1)])
+    groups = np.concatenate([fraud_groups, np.arange(20) + 100])
+    assert grouped_folds(y, groups) == []
+    with pytest.raises(ValueError, match=f"{n} confirmed fraud in {len(set(fraud_groups))} case group"):
+        grouped_scores(PUClassifier(), np.zeros((n + 20, 1)), y, groups)

@@ -61,6 +61,9 @@ any other ``evidence / 2``. Evidence:
   ``outside_ring_weight`` times it otherwise, combined as ``1 - (1 - a) * (1 - b)`` with the
   order's own review score.
 
+A learned model's probabilities replace the evidence of the kinds it scores
+(:meth:`BrushingEnsemble.set_evidence`); the held half stays.
+
 The suspicion handed to detectors that take one (:class:`PromotedShopDetector`) is behaviour
 read at its coverage, ``1 - (1 - behaviour) ** coverage``. Thresholds and labels are computed
 once, at ``fit``: ``threshold_[kind]`` is :data:`HELD` (what the reported rings hold), or with
@@ -545,23 +548,23 @@ class BrushingEnsemble(_BaseComposition):
         self.candidate_account_scores_, self.candidate_merchant_shares_ = ring_score, largest_share
         self._set_scores()
 
-    def add_evidence(self, evidence: dict[str, np.ndarray]) -> BrushingEnsemble:
-        """Join one more source of evidence to the fitted scores: per kind (``"accounts"``,
-        ``"merchants"``, ``"orders"``), a value in [0, 1] per entity (a learned model's
-        probability of fraud), combined with the kind's evidence by noisy-or,
-        ``1 - (1 - evidence) * (1 - added)``. What the rings hold, and so what the default
-        threshold flags, is unchanged: the added evidence ranks, the rings accuse.
+    def set_evidence(self, evidence: dict[str, np.ndarray]) -> BrushingEnsemble:
+        """Replace the evidence half of the fitted scores of some kinds (``"accounts"``,
+        ``"merchants"``, ``"orders"``) with a value in [0, 1] per entity: a learned model's
+        probability of fraud, which reads this evidence among its features and weighs it as
+        the confirmed cases teach (:mod:`antifraud.learning`). What the rings hold, and so what
+        the default threshold flags, is unchanged: the learned evidence ranks, the rings accuse.
 
         Examples
         --------
         >>> import numpy as np
         >>> e = BrushingEnsemble()
-        >>> e.evidence_, e.held_ = {"accounts": np.array([0.2, 0.0])}, {"accounts": np.array([True, False])}
-        >>> e.add_evidence({"accounts": np.array([0.5, 0.5])}).account_scores_.tolist()
-        [0.8, 0.25]
+        >>> e.evidence_, e.held_ = {"accounts": np.array([0.2, 0.9])}, {"accounts": np.array([True, False])}
+        >>> e.set_evidence({"accounts": np.array([0.6, 0.4])}).account_scores_.tolist()
+        [0.8, 0.2]
         """
         for kind, values in evidence.items():
-            self.evidence_[kind] = 1 - (1 - self.evidence_[kind]) * (1 - np.asarray(values, dtype=np.float64))
+            self.evidence_[kind] = np.asarray(values, dtype=np.float64)
         self._set_scores()
         return self
 

@@ -27,7 +27,7 @@ and the order-weighted mean and maximum of its buyers' own account columns
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -64,10 +64,12 @@ MERCHANT_COLUMNS: tuple[str, ...] = (
 @dataclass
 class EntityFeatures:
     """The account and merchant frames of one export, rows aligned with its order graph's
-    rows and columns (ids in the index)."""
+    rows and columns (ids in the index), and per kind which of them the ensemble's reported
+    rings hold (``held``: the unsupervised accusation, never learned as honest)."""
 
     accounts: pd.DataFrame
     merchants: pd.DataFrame
+    held: dict[str, np.ndarray] = field(default_factory=dict)
 
     def frame(self, kind: str) -> pd.DataFrame:
         """The ``"accounts"`` or ``"merchants"`` frame."""
@@ -137,7 +139,8 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
         return out
 
     return EntityFeatures(frame(accounts, ACCOUNT_COLUMNS, graph.row_labels),
-                          frame(merchants, MERCHANT_COLUMNS, graph.col_labels))
+                          frame(merchants, MERCHANT_COLUMNS, graph.col_labels),
+                          {kind: ensemble.held_[kind].copy() for kind in ("accounts", "merchants")})
 
 
 def uninformed(frame: pd.DataFrame) -> list[str]:

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from antifraud.learning.features import EntityFeatures, uninformed
 from antifraud.learning.labels import UNLABELLED
 from antifraud.learning.pu import PUClassifier
-from antifraud.learning.validation import grouped_scores, ranking_figures
+from antifraud.learning.validation import grouped_folds, grouped_scores, ranking_figures
 
 __all__ = ["BrushingModel", "LeakageError", "MIN_CASES", "separating_features"]
 
@@ -57,10 +57,12 @@ def separating_features(X: pd.DataFrame, y: np.ndarray) -> list[str]:
 class BrushingModel(BaseEstimator):
     """Fraud probabilities of accounts and merchants, learned from confirmed cases.
 
-    For each entity kind with at least :data:`MIN_CASES` confirmed fraud, a
+    For each entity kind with at least :data:`MIN_CASES` confirmed fraud that a grouped
+    cross-validation can split (:func:`~antifraud.learning.validation.grouped_folds`), a
     :class:`~antifraud.learning.pu.PUClassifier` around ``classifier`` learns from the kind's
     feature frame (:func:`~antifraud.learning.features.entity_features`), the columns the export
-    informs. Its honest cross-validation (:func:`~antifraud.learning.validation.grouped_scores`,
+    informs; what the ensemble's reported rings hold (``features.held``) is never taken as
+    honest. Its honest cross-validation (:func:`~antifraud.learning.validation.grouped_scores`,
     entities of one operation on one side) gives every entity of the training export an
     out-of-fold probability and the model's figures; the classifier kept is fitted on all.
 
@@ -110,14 +112,15 @@ class BrushingModel(BaseEstimator):
             If a feature separates the confirmed fraud from every other entity
             (:func:`separating_features`).
         ValueError
-            If no kind has :data:`MIN_CASES` confirmed fraud in two case groups.
+            If no kind has :data:`MIN_CASES` confirmed fraud in case groups that a
+            cross-validation can split (:func:`~antifraud.learning.validation.grouped_folds`).
         """
         self._validate_params()
         self.models_, self.features_, self.cv_, self.oof_ = {}, {}, {}, {}
         for kind, y in labels.items():
             y = np.asarray(y)
             cases = len(np.unique(groups[kind][y == 1]))
-            if (y == 1).sum() < MIN_CASES or cases < 2:
+            if (y == 1).sum() < MIN_CASES or not grouped_folds(y, groups[kind], self.n_splits, self.random_state):
                 continue
             frame = features.frame(kind)
             X = frame.drop(columns=uninformed(frame))
@@ -127,8 +130,9 @@ class BrushingModel(BaseEstimator):
                                    "entity, which no signal does while fraud is unlabelled: a feature computed from "
                                    "the labels, or a label column in the export")
             model = PUClassifier(self.classifier, random_state=self.random_state)
-            oof, fold = grouped_scores(model, X, y, groups[kind], self.n_splits, self.random_state)
-            self.models_[kind] = model.fit(X, y, groups=groups[kind])
+            held = features.held.get(kind, np.zeros(len(y), dtype=bool))
+            oof, fold = grouped_scores(model, X, y, groups[kind], self.n_splits, self.random_state, suspected=held)
+            self.models_[kind] = model.fit(X, y, groups=groups[kind], suspected=held)
             self.features_[kind] = list(X.columns)
             self.oof_[kind] = oof
             unlabelled, honest = y == UNLABELLED, y == 0
@@ -143,7 +147,7 @@ class BrushingModel(BaseEstimator):
             }
         if not self.models_:
             counts = {kind: int((np.asarray(y) == 1).sum()) for kind, y in labels.items()}
-            raise ValueError(f"no entity kind has {MIN_CASES} confirmed fraud in two case groups to learn from "
+            raise ValueError(f"no entity kind has {MIN_CASES} confirmed fraud in case groups a cross-validation can split "
                              f"(confirmed fraud: {counts})")
         return self
 

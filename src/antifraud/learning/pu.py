@@ -41,7 +41,9 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     1. some confirmed cases (``spy_share`` of them, whole case groups) are hidden among the
        unlabelled, and ``estimator`` learns confirmed against unlabelled; the unlabelled
        entities scored below the ``spy_quantile`` quantile of the spies are *reliable
-       negatives*: almost no fraud scores that low;
+       negatives*: almost no fraud scores that low. Fraud unlike every confirmed case (another
+       kind of operation) scores that low too, so the entities other evidence already accuses
+       (``suspected``: what the detectors' reported rings hold) are never reliable negatives;
     2. ``estimator`` learns the confirmed fraud against the reliable negatives and the
        confirmed honest, the other unlabelled left out.
 
@@ -100,9 +102,11 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         return default_estimator(self._seed()) if self.estimator is None else clone(self.estimator)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None) -> Self:
+    def fit(self, X: Any, y: np.ndarray, groups: np.ndarray | None = None,
+            suspected: np.ndarray | None = None) -> Self:
         """Learn from ``X`` with labels ``y`` (1, 0 or -1); ``groups`` (case codes) make
-        spies of whole cases, so that a spy's case mates do not vouch for it.
+        spies of whole cases, so that a spy's case mates do not vouch for it; ``suspected``
+        (bool per row) marks the unlabelled rows never to take as reliable negatives.
 
         Raises
         ------
@@ -120,7 +124,8 @@ class PUClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         learn = y != UNLABELLED
         if not learn.all():
-            learn |= self._reliable_negatives(X, y, np.arange(len(y)) if groups is None else np.asarray(groups))
+            negatives = self._reliable_negatives(X, y, np.arange(len(y)) if groups is None else np.asarray(groups))
+            learn |= negatives if suspected is None else negatives & ~np.asarray(suspected, dtype=bool)
         self.negatives_ = int((learn & ~fraud).sum())
         rows = np.flatnonzero(learn)
         self.estimator_ = self._new().fit(take_rows(X, rows), fraud[rows].astype(np.int8))

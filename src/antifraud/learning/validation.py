@@ -22,7 +22,7 @@ from antifraud.detectors.ensemble import BrushingEnsemble
 from antifraud.features.data import DetectionData
 from antifraud.learning.pu import take_rows
 
-__all__ = ["grouped_scores", "operation_groups", "ranking_figures"]
+__all__ = ["grouped_folds", "grouped_scores", "operation_groups", "ranking_figures"]
 
 
 def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_groups: dict[str, np.ndarray],
@@ -68,24 +68,53 @@ def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_group
     return {"accounts": code[:n_a].astype(np.int64), "merchants": code[n_a:n_a + n_m].astype(np.int64)}
 
 
-def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
-                   random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
-    the other folds (:class:`~sklearn.model_selection.StratifiedGroupKFold` on the confirmed
-    fraud, by ``groups``; fewer folds than ``n_splits`` where the fraud falls in fewer groups),
-    and each row's fold.
+def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
+                  random_state: int | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Train and test rows of a cross-validation by ``groups``
+    (:class:`~sklearn.model_selection.StratifiedGroupKFold` on the confirmed fraud, ``y == 1``;
+    fewer folds than ``n_splits`` where the fraud falls in fewer groups), or none (an empty
+    list) where a training side would keep fewer than two confirmed fraud to learn from.
 
-    ``model.fit(X, y, groups=...)`` gets the labels as they are (1, 0, -1).
+    Examples
+    --------
+    >>> y = np.array([1, 1, 1, 1, 1, -1, -1, -1])
+    >>> len(grouped_folds(y, np.array([0, 0, 1, 1, 2, 3, 4, 5])))
+    3
+    >>> grouped_folds(y, np.array([0, 0, 0, 0, 1, 3, 4, 5]))  # one case is all the fraud but one
+    []
+    """
+    fraud = np.asarray(y) == 1
+    cases = len(np.unique(groups[fraud]))
+    if cases < 2:
+        return []
+    folds = StratifiedGroupKFold(n_splits=min(n_splits, cases), shuffle=True, random_state=random_state)
+    splits = list(folds.split(np.zeros(len(fraud)), fraud.astype(int), groups))
+    return splits if all(fraud[train].sum() >= 2 for train, _ in splits) else []
+
+
+def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
+                   random_state: int | None = None, **row_params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
+    the other folds (:func:`grouped_folds`), and each row's fold.
+
+    ``model.fit(X, y, groups=..., **row_params)`` gets the labels as they are (1, 0, -1), and
+    the training rows of ``groups`` and of every array of ``row_params``.
+
+    Raises
+    ------
+    ValueError
+        Where no split by ``groups`` leaves two confirmed fraud on every training side.
     """
     y = np.asarray(y)
-    cases = len(np.unique(groups[y == 1]))
-    if cases < 2:
-        raise ValueError(f"confirmed fraud in {cases} case group(s): cross-validation needs at least two")
-    folds = StratifiedGroupKFold(n_splits=min(n_splits, cases), shuffle=True, random_state=random_state)
+    splits = grouped_folds(y, groups, n_splits, random_state)
+    if not splits:
+        raise ValueError(f"{int((y == 1).sum())} confirmed fraud in {len(np.unique(groups[y == 1]))} case group(s): "
+                         "cross-validation needs two confirmed fraud left on the training side of every fold")
     scores = np.full(len(y), np.nan)
     fold = np.full(len(y), -1, dtype=np.int64)
-    for k, (train, test) in enumerate(folds.split(np.zeros(len(y)), (y == 1).astype(int), groups)):
-        fitted = clone(model).fit(take_rows(X, train), y[train], groups=groups[train])
+    for k, (train, test) in enumerate(splits):
+        fitted = clone(model).fit(take_rows(X, train), y[train], groups=groups[train],
+                                  **{name: values[train] for name, values in row_params.items()})
         scores[test] = fitted.predict_proba(take_rows(X, test))[:, 1]
         fold[test] = k
     return scores, fold
