@@ -10,11 +10,15 @@ share of **confirmed fraud among all the training export's entities of its kind 
 the share of fraud, equal to it where all fraud so scored was confirmed; on another export it
 is the share that would be confirmed there if its fraud were confirmed as thoroughly.
 
-The map is Platt's sigmoid on the logit of the score (a logistic regression with one input),
-strictly increasing, so the calibrated probabilities rank the entities exactly as the scores
-do. It is learned on out-of-fold scores (:func:`~antifraud.learning.validation.grouped_scores`),
-and judged (:func:`calibration_figures`) on probabilities each fold got from a map learned on
-the other folds (:func:`cross_fitted`): no operation is on both sides.
+The map is Platt's sigmoid on the logit of the score (a logistic regression with one input, on
+Platt's smoothed targets), strictly increasing, so it keeps the ranking of the classifier it
+calibrates. A map belongs to one classifier: a positive-unlabelled classifier's scale depends on
+how many reliable negatives its spies gave it, which differs from one fit to the next. So each
+classifier of the grouped cross-validation (:func:`~antifraud.learning.validation.grouped_scores`)
+is calibrated on the fold it did not see, and a probability is the mean over them, as in
+scikit-learn's ``CalibratedClassifierCV(ensemble=True)``. Its figures
+(:func:`calibration_figures`) are judged on probabilities each entity got from a map fitted on
+the other operations of its fold (:func:`cross_fitted`): no operation is on both sides.
 """
 
 from __future__ import annotations
@@ -36,16 +40,24 @@ def _logit(scores: np.ndarray) -> np.ndarray:
 
 
 def fit_calibration(scores: np.ndarray, confirmed: np.ndarray) -> LogisticRegression:
-    """The sigmoid map from ``scores`` (out of fold) to the share ``confirmed`` (bool per entity).
+    """The sigmoid map from one classifier's ``scores`` of entities it did not learn from to
+    the share ``confirmed`` (bool per entity), fitted to Platt's targets, ``(n + 1) / (n + 2)``
+    for the ``n`` confirmed and ``1 / (m + 2)`` for the ``m`` others, which keep it finite
+    where the scores separate them (or where none is confirmed).
 
     Examples
     --------
     >>> scores = np.r_[np.full(90, 0.1), np.full(10, 0.9)]
     >>> confirmed = np.r_[np.zeros(85, bool), np.ones(5, bool), np.zeros(5, bool), np.ones(5, bool)]
     >>> np.round(calibrate(fit_calibration(scores, confirmed), np.array([0.1, 0.9])), 2).tolist()
-    [0.06, 0.5]
+    [0.06, 0.46]
     """
-    return LogisticRegression().fit(_logit(scores), np.asarray(confirmed, dtype=np.int8))
+    confirmed = np.asarray(confirmed, dtype=bool)
+    n = int(confirmed.sum())
+    target = np.where(confirmed, (n + 1) / (n + 2), 1 / (len(confirmed) - n + 2))
+    x = _logit(scores)
+    return LogisticRegression(C=1e6).fit(np.vstack([x, x]), np.r_[np.ones(len(x)), np.zeros(len(x))],
+                                         sample_weight=np.r_[target, 1 - target])
 
 
 def calibrate(calibration: LogisticRegression, scores: np.ndarray) -> np.ndarray:
@@ -53,8 +65,12 @@ def calibrate(calibration: LogisticRegression, scores: np.ndarray) -> np.ndarray
     return calibration.predict_proba(_logit(scores))[:, 1]
 
 
-def cross_fitted(scores: np.ndarray, confirmed: np.ndarray, fold: np.ndarray) -> np.ndarray:
-    """Out-of-fold ``scores`` calibrated fold by fold, each by a map fitted on the other folds.
+def cross_fitted(scores: np.ndarray, confirmed: np.ndarray, fold: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Out-of-fold ``scores`` calibrated as the model calibrates them (a map per fold), each
+    entity by a map fitted on the other half of its fold's operations.
+
+    The operations of a fold are dealt into two halves, those with confirmed fraud and the
+    others in turn, so that each half has confirmed fraud where the fold has two such operations.
 
     Parameters
     ----------
@@ -63,11 +79,22 @@ def cross_fitted(scores: np.ndarray, confirmed: np.ndarray, fold: np.ndarray) ->
     confirmed : ndarray of bool
     fold : ndarray of int
         Each entity's fold, grouped by operation.
+    groups : ndarray of int
+        Each entity's operation.
     """
-    out = np.empty(len(scores))
+    out = np.full(len(scores), np.nan)  # NaN in a fold of one operation
     for k in np.unique(fold):
-        mine = fold == k
-        out[mine] = calibrate(fit_calibration(scores[~mine], confirmed[~mine]), scores[mine])
+        rows = np.flatnonzero(fold == k)
+        _, code = np.unique(groups[rows], return_inverse=True)
+        holds = np.bincount(code, weights=confirmed[rows]) > 0
+        turn = np.empty(len(holds), dtype=np.int64)
+        for flag in (True, False):
+            turn[holds == flag] = np.arange(int((holds == flag).sum()))
+        half = (turn % 2)[code]
+        for h in (0, 1):
+            mine, other = rows[half == h], rows[half != h]
+            if mine.size and other.size:
+                out[mine] = calibrate(fit_calibration(scores[other], confirmed[other]), scores[mine])
     return out
 
 

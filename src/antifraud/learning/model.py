@@ -63,12 +63,12 @@ class BrushingModel(BaseEstimator):
     feature frame (:func:`~antifraud.learning.features.entity_features`), the columns the export
     informs. Its honest cross-validation (:func:`~antifraud.learning.validation.grouped_scores`,
     entities of one operation on one side) gives every entity of the training export an
-    out-of-fold score and the model's figures; the classifier kept is fitted on all.
+    out-of-fold score and the model's figures.
 
-    Its probabilities are calibrated (:mod:`~antifraud.learning.calibration`): the out-of-fold
-    scores are mapped to the share of confirmed fraud among the training export's entities of
-    the kind scored alike, a lower bound on the share of fraud. The map is increasing, so the
-    probabilities rank as the classifier's scores do.
+    Its probabilities are calibrated (:mod:`~antifraud.learning.calibration`): each fold's
+    classifier is kept with a map from its scores of the fold it did not see to the share of
+    confirmed fraud among the training export's entities of the kind scored alike, a lower bound
+    on the share of fraud; an entity's probability is the mean of the folds' calibrated ones.
 
     Parameters
     ----------
@@ -82,14 +82,14 @@ class BrushingModel(BaseEstimator):
     Attributes
     ----------
     models_ : dict
-        The fitted :class:`PUClassifier` per kind.
+        Per kind, the fitted :class:`PUClassifier` of each fold.
     features_ : dict
-        The columns each kind's classifier reads.
+        The columns each kind's classifiers read.
     calibrations_ : dict
-        Per kind, the map from the classifier's score to the calibrated probability
-        (:func:`~antifraud.learning.calibration.fit_calibration`), fitted on the out-of-fold scores.
+        Per kind, the map of each fold's classifier from its score to the calibrated probability
+        (:func:`~antifraud.learning.calibration.fit_calibration`), fitted on the fold it did not see.
     cv_ : dict
-        Per kind: label counts, folds, the negatives learned from, the
+        Per kind: label counts, folds, the negatives each fold's classifier learned from, the
         out-of-fold ranking figures of the confirmed fraud against the unlabelled entities
         (``fraud_vs_unlabelled``, a lower bound: some unlabelled are fraud) and against the
         confirmed honest (``fraud_vs_honest``), NaN where there are none, and ``calibration``:
@@ -100,7 +100,7 @@ class BrushingModel(BaseEstimator):
     oof_ : dict
         Per kind, every training entity's out-of-fold calibrated probability, from a
         classifier and a calibration map that did not see its operation
-        (:func:`~antifraud.learning.calibration.cross_fitted`).
+        (:func:`~antifraud.learning.calibration.cross_fitted`): the figures' probabilities.
     """
 
     _parameter_constraints: dict[str, list[Any]] = {
@@ -142,19 +142,20 @@ class BrushingModel(BaseEstimator):
                                    "entity, which no signal does while fraud is unlabelled: a feature computed from "
                                    "the labels, or a label column in the export")
             model = PUClassifier(self.classifier, random_state=self.random_state)
-            scores, fold = grouped_scores(model, X, y, groups[kind], self.n_splits, self.random_state)
-            self.models_[kind] = model.fit(X, y, groups=groups[kind])
+            scores, fold, self.models_[kind] = grouped_scores(model, X, y, groups[kind], self.n_splits,
+                                                              self.random_state)
             self.features_[kind] = list(X.columns)
             confirmed = y == 1
-            self.calibrations_[kind] = fit_calibration(scores, confirmed)
-            self.oof_[kind] = oof = cross_fitted(scores, confirmed, fold)
+            self.calibrations_[kind] = [fit_calibration(scores[fold == k], confirmed[fold == k])
+                                        for k in range(len(self.models_[kind]))]
+            self.oof_[kind] = oof = cross_fitted(scores, confirmed, fold, groups[kind])
             unlabelled, honest, labelled = y == UNLABELLED, y == 0, y != UNLABELLED
             self.cv_[kind] = {
                 "labels": {"fraud": int((y == 1).sum()), "honest": int(honest.sum()),
                            "unlabelled": int(unlabelled.sum())},
                 "case_groups": cases,
                 "folds": int(fold.max() + 1),
-                "reliable_negatives": self.models_[kind].negatives_,
+                "reliable_negatives": [fitted.negatives_ for fitted in self.models_[kind]],
                 "fraud_vs_unlabelled": ranking_figures(scores[~honest], confirmed[~honest].astype(int)),
                 "fraud_vs_honest": ranking_figures(scores[labelled], confirmed[labelled].astype(int)),
                 "calibration": {
@@ -180,10 +181,12 @@ class BrushingModel(BaseEstimator):
         ``features_[kind]`` (rows an explanation varies, :mod:`~antifraud.learning.explain`).
 
         It is the share of confirmed fraud among the training export's entities of ``kind``
-        scored alike out of fold: a lower bound on the share of fraud among them.
+        scored alike out of fold, a lower bound on the share of fraud among them: the mean over
+        the folds' classifiers of their calibrated probabilities.
         """
         check_is_fitted(self)
-        return calibrate(self.calibrations_[kind], self.models_[kind].predict_proba(X)[:, 1])
+        return np.mean([calibrate(calibration, fitted.predict_proba(X)[:, 1])
+                        for fitted, calibration in zip(self.models_[kind], self.calibrations_[kind])], axis=0)
 
     def lacking(self, features: EntityFeatures) -> dict[str, list[str]]:
         """Per learned kind, the features the model was trained on that ``features`` leave

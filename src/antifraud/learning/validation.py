@@ -69,11 +69,11 @@ def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_group
 
 
 def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
-                   random_state: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                   random_state: int | None = None) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
     the other folds (:class:`~sklearn.model_selection.StratifiedGroupKFold` on the confirmed
     fraud, by ``groups``; fewer folds than ``n_splits`` where the fraud falls in fewer groups),
-    and each row's fold.
+    each row's fold, and the fitted clones (the ``k``-th scored fold ``k``).
 
     ``model.fit(X, y, groups=...)`` gets the labels as they are (1, 0, -1).
     """
@@ -84,11 +84,12 @@ def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_spli
     folds = StratifiedGroupKFold(n_splits=min(n_splits, cases), shuffle=True, random_state=random_state)
     scores = np.full(len(y), np.nan)
     fold = np.full(len(y), -1, dtype=np.int64)
+    fitted = []
     for k, (train, test) in enumerate(folds.split(np.zeros(len(y)), (y == 1).astype(int), groups)):
-        fitted = clone(model).fit(take_rows(X, train), y[train], groups=groups[train])
-        scores[test] = fitted.predict_proba(take_rows(X, test))[:, 1]
+        fitted.append(clone(model).fit(take_rows(X, train), y[train], groups=groups[train]))
+        scores[test] = fitted[k].predict_proba(take_rows(X, test))[:, 1]
         fold[test] = k
-    return scores, fold
+    return scores, fold, fitted
 
 
 def ranking_figures(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
