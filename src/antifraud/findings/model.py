@@ -222,7 +222,8 @@ def build_findings(data: DetectionData, ensemble: BrushingEnsemble,
     )}
     found = ensemble.rings_
     ring_signals = feature_signals(data.accounts, [r.accounts for r in found], SUSPICIOUS_DIRECTION, "accounts")
-    learned = [None] * len(found) if model is None else explain_rings(*model, [(r.accounts, r.merchants) for r in found])
+    learned = ([None] * len(found) if model is None
+               else explain_rings(*model, [(r.accounts, r.merchants) for r in found]))
     rings = [_ring(rid, ring, data, ensemble.min_ring_score, signals, explained)
              for rid, ring, signals, explained in zip(ring_ids(len(found)), found, ring_signals, learned)]
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order

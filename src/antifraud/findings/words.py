@@ -172,8 +172,10 @@ def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
     --------
     >>> from antifraud.learning.explain import Contribution, Explanation
     >>> explained = Explanation("accounts", 12, 0.41, (Contribution("identity_n", 0.18, 4.0, 0.0),))
-    >>> print(model_signals([explained])[0].text)
-    learned model: links to other accounts through shared devices, IPs, phones or addresses: median 4 against 0 for all accounts (median), raises its 12 accounts' mean probability of confirmed fraud by 0.18, to 0.41
+    >>> print(model_signals([explained])[0].text)  # doctest: +NORMALIZE_WHITESPACE
+    learned model: links to other accounts through shared devices, IPs, phones or addresses: median 4
+    against 0 (median of all accounts), raises its 12 accounts' mean probability of confirmed fraud by
+    0.18, to 0.41
     """
     out = []
     for explained in explanations:
@@ -184,6 +186,6 @@ def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
             value = "unknown" if np.isnan(c.value) else f"{c.value:.3g}"
             out.append(Signal(f"model:{explained.kind}:{c.feature}", round(c.contribution, 4), None,
                               f"learned model: {feature_words(c.feature)}: {median}{value} against {c.reference:.3g} "
-                              f"for all {many} (median), raises {whose} probability of confirmed fraud by "
+                              f"(median of all {many}), raises {whose} probability of confirmed fraud by "
                               f"{c.contribution:.2f}, to {explained.probability:.2f}"))
     return out

@@ -120,8 +120,9 @@ def calibration_figures(probability: np.ndarray, truth: np.ndarray, bins: int = 
     n = np.bincount(which, minlength=bins)
     mean = np.bincount(which, weights=probability, minlength=bins)
     share = np.bincount(which, weights=truth, minlength=bins)
-    table = [{"from": k / bins, "to": (k + 1) / bins, "n": int(n[k]), "mean_probability": round(float(mean[k] / n[k]), 6),
-              "share": round(float(share[k] / n[k]), 6)} for k in np.flatnonzero(n).tolist()]
+    table = [{"from": k / bins, "to": (k + 1) / bins, "n": int(n[k]),
+              "mean_probability": round(float(mean[k] / n[k]), 6), "share": round(float(share[k] / n[k]), 6)}
+             for k in np.flatnonzero(n).tolist()]
     base = truth.mean() if truth.size else float("nan")
     return {"brier": round(float(np.mean((probability - truth) ** 2)), 6),
             "brier_constant": round(float(np.mean((base - truth) ** 2)), 6),

@@ -161,7 +161,8 @@ class BrushingModel(BaseEstimator):
                 "calibration": {
                     "method": "sigmoid", "probability": "share of confirmed fraud among the entities scored alike",
                     "confirmed": calibration_figures(oof, confirmed),
-                    "fraud_vs_honest": calibration_figures(oof[labelled], confirmed[labelled]) if honest.any() else None,
+                    "fraud_vs_honest": (calibration_figures(oof[labelled], confirmed[labelled])
+                                        if honest.any() else None),
                 },
             }
         if not self.models_:
