@@ -129,21 +129,19 @@ def _explain(model: BrushingModel, kind: str, frame: pd.DataFrame, rows: np.ndar
     """Occlude each informed feature of the members ``rows`` of ``frame`` in one batch."""
     members = frame.iloc[rows]
     probability = float(model.probability(kind, members).mean())
+    medians = members.median().to_numpy(dtype=np.float64)
     if len(rows) > MAX_MEMBERS:
         members = members.iloc[np.linspace(0, len(rows) - 1, MAX_MEMBERS).round().astype(np.int64)]
-    values = members.to_numpy(dtype=np.float64)
     informed = np.flatnonzero(reference.notna().to_numpy())
     m = len(members)
-    batch = np.tile(values, (len(informed) + 1, 1))  # the members as they are, then one copy per feature
+    batch = np.tile(members.to_numpy(dtype=np.float64), (len(informed) + 1, 1))  # as they are, then a copy per feature
     for k, column in enumerate(informed.tolist()):
         batch[(k + 1) * m:(k + 2) * m, column] = reference.iat[column]
     scored = model.probability(kind, pd.DataFrame(batch, columns=frame.columns).astype(frame.dtypes))
     means = scored.reshape(len(informed) + 1, m).mean(axis=1)
     fall = means[0] - means[1:]
-    order = np.argsort(-fall, kind="stable")[:top]
-    medians = frame.iloc[rows].median().to_numpy(dtype=np.float64)
     contributions = tuple(
         Contribution(frame.columns[informed[k]], float(fall[k]), float(medians[informed[k]]),
                      float(reference.iat[informed[k]]))
-        for k in order.tolist() if fall[k] >= MIN_CONTRIBUTION)
+        for k in np.argsort(-fall, kind="stable")[:top].tolist() if fall[k] >= MIN_CONTRIBUTION)
     return Explanation(kind, len(rows), probability, contributions)

@@ -98,9 +98,9 @@ class BrushingModel(BaseEstimator):
         and against the labels on the labelled ones (``fraud_vs_honest``, None without
         confirmed honest).
     oof_ : dict
-        Per kind, every training entity's out-of-fold calibrated probability, from a
-        classifier and a calibration map that did not see its operation
-        (:func:`~antifraud.learning.calibration.cross_fitted`): the figures' probabilities.
+        Per kind, every training entity's out-of-fold score: its fold's classifier's, before
+        calibration (the ranking figures'; the calibration figures' probabilities are
+        :func:`~antifraud.learning.calibration.cross_fitted` from it).
     """
 
     _parameter_constraints: dict[str, list[Any]] = {
@@ -148,7 +148,8 @@ class BrushingModel(BaseEstimator):
             confirmed = y == 1
             self.calibrations_[kind] = [fit_calibration(scores[fold == k], confirmed[fold == k])
                                         for k in range(len(self.models_[kind]))]
-            self.oof_[kind] = oof = cross_fitted(scores, confirmed, fold, groups[kind])
+            self.oof_[kind] = scores
+            calibrated = cross_fitted(scores, confirmed, fold, groups[kind])
             unlabelled, honest, labelled = y == UNLABELLED, y == 0, y != UNLABELLED
             self.cv_[kind] = {
                 "labels": {"fraud": int((y == 1).sum()), "honest": int(honest.sum()),
@@ -160,8 +161,8 @@ class BrushingModel(BaseEstimator):
                 "fraud_vs_honest": ranking_figures(scores[labelled], confirmed[labelled].astype(int)),
                 "calibration": {
                     "method": "sigmoid", "probability": "share of confirmed fraud among the entities scored alike",
-                    "confirmed": calibration_figures(oof, confirmed),
-                    "fraud_vs_honest": (calibration_figures(oof[labelled], confirmed[labelled])
+                    "confirmed": calibration_figures(calibrated, confirmed),
+                    "fraud_vs_honest": (calibration_figures(calibrated[labelled], confirmed[labelled])
                                         if honest.any() else None),
                 },
             }
