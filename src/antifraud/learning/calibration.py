@@ -99,7 +99,8 @@ def cross_fitted(scores: np.ndarray, confirmed: np.ndarray, fold: np.ndarray, gr
 
 
 def calibration_figures(probability: np.ndarray, truth: np.ndarray, bins: int = RELIABILITY_BINS) -> dict:
-    """Brier score and reliability table of ``probability`` against ``truth`` (1 or 0).
+    """Brier score and reliability table of ``probability`` against ``truth`` (1 or 0), where
+    ``probability`` is not NaN.
 
     Returns
     -------
@@ -116,6 +117,8 @@ def calibration_figures(probability: np.ndarray, truth: np.ndarray, bins: int = 
     (0.01, {'from': 0.5, 'to': 1.0, 'n': 2, 'mean_probability': 0.9, 'share': 1.0})
     """
     probability, truth = np.asarray(probability, dtype=np.float64), np.asarray(truth, dtype=np.float64)
+    known = np.isfinite(probability)  # NaN: no probability (:func:`cross_fitted` in a fold of one operation)
+    probability, truth = probability[known], truth[known]
     which = np.minimum((probability * bins).astype(np.int64), bins - 1)
     n = np.bincount(which, minlength=bins)
     mean = np.bincount(which, weights=probability, minlength=bins)
