@@ -196,3 +196,35 @@ def test_run_json_reports_the_signals_of_the_ensemble_that_ran(fixtures, tmp_pat
     signals = json.loads(run.paths["manifest"].read_text(encoding="utf-8"))["signals"]
     reported = signals["available"] + list(signals["unavailable"])
     assert "dense_block" not in reported and {"lockstep", "promoted_shops", "reviews"} <= set(reported)
+
+
+def test_detect_with_a_model_explains_each_ring_by_the_models_contributions(fixtures, tmp_path):
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    from antifraud.learning.explain import MIN_CONTRIBUTION
+    from antifraud.learning.model import BrushingModel
+    from antifraud.train import train
+
+    export = fixtures / "generic" / "orders.csv"
+    rings = [json.loads(line) for line in (fixtures / "generic" / "truth" / "rings.jsonl").read_text().splitlines()]
+    labels = tmp_path / "black.csv"
+    labels.write_text("\n".join(["account_id,label,group", *(f"{a},1,{r['kind']}" for r in rings[:4]
+                                                            for a in r["accounts"])]) + "\n")
+    model = BrushingModel(HistGradientBoostingClassifier(max_iter=50, random_state=0), n_splits=3, random_state=0)
+    trained = train([export], PROFILES["generic"], labels=[labels], out_dir=tmp_path / "model", model=model, n_jobs=1)
+    plain = detect([export], PROFILES["generic"], out_dir=tmp_path / "plain", n_jobs=1)
+    run = detect([export], PROFILES["generic"], out_dir=tmp_path / "run", model=tmp_path / "model", n_jobs=1)
+    lines = [json.loads(line) for line in run.paths["rings"].read_text().splitlines()]
+    assert lines and all("model" not in r for r in map(json.loads, plain.paths["rings"].read_text().splitlines()))
+    records = run.paths["findings"].read_text()
+    for ring in lines:
+        explained = ring["model"]["accounts"]  # the model learned accounts only
+        assert set(ring["model"]) == {"accounts"} and explained["members"] == len(ring["accounts"])
+        contributions = [c["contribution"] for c in explained["contributions"]]
+        assert contributions == sorted(contributions, reverse=True)
+        assert min(contributions, default=1) >= MIN_CONTRIBUTION
+        assert {c["feature"] for c in explained["contributions"]} <= set(trained.about["features"]["accounts"])
+        said = [s for s in ring["signals"] if s["signal"].startswith("model:")]
+        assert [s["signal"] for s in said] == [f"model:accounts:{c['feature']}" for c in explained["contributions"]]
+        assert all(json.dumps(s["text"], ensure_ascii=False) in records for s in said)  # in the shared records too
+    assert any(ring["model"]["accounts"]["contributions"] for ring in lines)

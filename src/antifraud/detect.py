@@ -35,7 +35,7 @@ from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl
 from antifraud.io.run_folder import staged_folder
-from antifraud.learning.features import entity_features
+from antifraud.learning.features import EntityFeatures, entity_features
 from antifraud.learning.folder import load_model
 from antifraud.learning.model import BrushingModel
 from antifraud.records.chain import canonical_bytes
@@ -171,16 +171,17 @@ def detect(
             say("running detectors")
             with parallel_config(backend="threading", n_jobs=n_jobs):
                 _timed(result.timings, "detectors", ensemble.fit, data)
+            explained = None  # the learned model and the features it scored, to explain the rings by
             if learned is not None:
                 say("scoring with the learned model")
-                about["model"] = _timed(result.timings, "model", _add_learned, data, ensemble, learned, Path(model),
-                                        parameters["model"])
+                about["model"], explained = _timed(result.timings, "model", _add_learned, data, ensemble, learned,
+                                                   Path(model), parameters["model"])
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
                                  toolkit_version=__version__, issued_at=issued.at, signer=signer)
             findings, written, summary = _timed(result.timings, "write", _write_findings, stage, result, data,
-                                                ensemble, context)
+                                                ensemble, context, explained)
         else:
             findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
@@ -196,15 +197,16 @@ def detect(
 
 
 def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],
-                 folder: Path, sha256: str) -> dict[str, Any]:
+                 folder: Path, sha256: str) -> tuple[dict[str, Any], tuple[BrushingModel, EntityFeatures]]:
     """Make a learned model's probabilities the fitted ensemble's evidence; what ``run.json``
-    says of the model (``sha256``: of its ``model.json``)."""
+    says of the model (``sha256``: of its ``model.json``), and the model with the features it
+    scored (which explain the rings, :func:`~antifraud.findings.model.build_findings`)."""
     model, trained = learned
     features = entity_features(data, ensemble)
     ensemble.set_evidence(model.predict_proba(features))
     return {"path": str(folder), "sha256": sha256,
             "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],
-            "kinds": sorted(model.models_), "lacking": model.lacking(features)}
+            "kinds": sorted(model.models_), "lacking": model.lacking(features)}, (model, features)
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:
@@ -217,11 +219,12 @@ def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *arg
 
 
 def _write_findings(out: Path, result: IngestResult, data: DetectionData, ensemble: BrushingEnsemble,
-                    context: RunContext) -> tuple[Findings, dict[str, Path], dict[str, Any]]:
-    """Build the findings and write the score files, rings, evidence table, records and quarantine
-    into ``out``; return the findings, the files' paths and the ``run.json`` summary of what was
-    found."""
-    findings = build_findings(data, ensemble)
+                    context: RunContext, explained: tuple[BrushingModel, EntityFeatures] | None,
+                    ) -> tuple[Findings, dict[str, Path], dict[str, Any]]:
+    """Build the findings (their rings explained by a learned model and its features, if given) and
+    write the score files, rings, evidence table, records and quarantine into ``out``; return the
+    findings, the files' paths and the ``run.json`` summary of what was found."""
+    findings = build_findings(data, ensemble, explained)
     written = write_evidence_tables(data, findings, out, pseudonymizer=result.pseudonymizer)
     context = replace(context, evidence=({
         "bundle_id": context.run_id, "path": "evidence/orders.parquet", "media_type": "application/vnd.apache.parquet",

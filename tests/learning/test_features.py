@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from antifraud.learning.features import ACCOUNT_COLUMNS, MERCHANT_COLUMNS, entity_features, uninformed
+from antifraud.learning.features import ACCOUNT_COLUMNS, MERCHANT_COLUMNS, entity_features, feature_words, uninformed
 
 
 def test_frames_have_every_column_by_id(fitted):
@@ -61,3 +62,10 @@ def test_identity_neighbours_over_the_shared_values(fitted):
     lonely = np.setdiff1d(np.arange(len(score)), list(links))
     assert lonely.size and (features.accounts["identity_n"].iloc[lonely] == 0).all()
     assert features.accounts["identity_ensemble"].iloc[lonely].isna().all()
+
+
+def test_every_learned_column_has_words_of_its_own():
+    for columns in (ACCOUNT_COLUMNS, MERCHANT_COLUMNS):
+        assert len({feature_words(c) for c in columns}) == len(columns)
+    with pytest.raises(KeyError, match="not a column"):
+        feature_words("shops_mean_is_fraud")

@@ -33,7 +33,7 @@ def test_no_group_on_both_sides_of_a_fold():
     groups = np.repeat(np.arange(300), 4)
     X = rng.normal(size=(1200, 2)) + (groups % 10 == 0)[:, None] * 3
     y = np.where((groups % 10 == 0) & (groups % 20 == 0), 1, -1)
-    scores, fold = grouped_scores(PUClassifier(random_state=0), X, y, groups, random_state=0)
+    scores, fold, _ = grouped_scores(PUClassifier(random_state=0), X, y, groups, random_state=0)
     assert not np.isnan(scores).any()
     assert all(len(set(fold[groups == g])) == 1 for g in range(300))
     assert len(set(fold)) == 5

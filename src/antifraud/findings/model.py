@@ -25,7 +25,10 @@ from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
 from antifraud.kinds import category
 from antifraud.findings.rings import ring_ids, ring_targets, target_role
-from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signals, feature_signals
+from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signals, feature_signals, model_signals
+from antifraud.learning.explain import Explanation, explain_rings
+from antifraud.learning.features import EntityFeatures
+from antifraud.learning.model import BrushingModel
 from antifraud.records.lifecycle import timestamp
 
 __all__ = ["AccountFinding", "DEFAULT_CATEGORY", "Findings", "MerchantFinding", "RingFinding", "Scores", "Shop",
@@ -64,7 +67,9 @@ class RingFinding:
     ``score`` is the ensemble's (after weighing by behaviour), ``threshold`` the least score a
     ring must reach to be reported; ``period`` is the first and last of its orders (epoch
     seconds), of all its accounts' orders where it has none at targets; ``edges`` are its
-    ``(account, merchant, orders)`` at its targets, one row per pair that ordered.
+    ``(account, merchant, orders)`` at its targets, one row per pair that ordered. ``model``
+    is what a learned model says of its accounts and the merchants it brushed
+    (:func:`~antifraud.learning.explain.explain_ring`), None in a run without one.
     """
 
     ring_id: str
@@ -81,6 +86,7 @@ class RingFinding:
     period: tuple[int, int] | None
     evidence: dict[str, float]
     signals: list[Signal]
+    model: list[Explanation] | None = None
 
     @property
     def targets(self) -> np.ndarray:
@@ -181,7 +187,9 @@ class Findings:
     skipped: dict[str, str] = field(default_factory=dict)
 
     def ring_json(self, ring: RingFinding) -> dict:
-        """``ring`` as in ``rings.jsonl`` (its period in ``acr/1`` times, as in the records)."""
+        """``ring`` as in ``rings.jsonl`` (its period in ``acr/1`` times, as in the records; with a
+        learned model, ``model``: per kind, the members' mean probability and its main contributions)."""
+        learned = {} if ring.model is None else {"model": {e.kind: e.to_json() for e in ring.model}}
         return {
             "ring_id": ring.ring_id,
             "accounts": self.account_ids[ring.accounts].tolist(),
@@ -195,12 +203,17 @@ class Findings:
             "signals": [s.to_json() for s in ring.signals],
             "evidence": {name: round(value, 6) for name, value in ring.evidence.items()},
             "period": [timestamp(t) for t in ring.period] if ring.period is not None else None,
-        }
+        } | learned
 
 
-def build_findings(data: DetectionData, ensemble: BrushingEnsemble) -> Findings:
+def build_findings(data: DetectionData, ensemble: BrushingEnsemble,
+                   model: tuple[BrushingModel, EntityFeatures] | None = None) -> Findings:
     """The findings of ``ensemble``, fitted on ``data``: ``write_findings(build_findings(data,
-    ensemble), out_dir)`` writes what ``antifraud detect`` writes but the records and evidence."""
+    ensemble), out_dir)`` writes what ``antifraud detect`` writes but the records and evidence.
+
+    With ``model``, a fitted learned model and the feature frames of ``data`` it scored, each
+    ring is also explained by the model's main contributions to its accounts' and brushed
+    merchants' probabilities (``RingFinding.model``, and among its signals)."""
     graph = data.graph
     scores = {kind: Scores(values, labels, float(ensemble.threshold_[kind])) for kind, values, labels in (
         ("accounts", ensemble.account_scores_, ensemble.account_labels_),
@@ -209,8 +222,10 @@ def build_findings(data: DetectionData, ensemble: BrushingEnsemble) -> Findings:
     )}
     found = ensemble.rings_
     ring_signals = feature_signals(data.accounts, [r.accounts for r in found], SUSPICIOUS_DIRECTION, "accounts")
-    rings = [_ring(rid, ring, data, ensemble.min_ring_score, signals)
-             for rid, ring, signals in zip(ring_ids(len(found)), found, ring_signals)]
+    learned = ([None] * len(found) if model is None
+               else explain_rings(*model, [(r.accounts, r.merchants) for r in found]))
+    rings = [_ring(rid, ring, data, ensemble.min_ring_score, signals, explained)
+             for rid, ring, signals, explained in zip(ring_ids(len(found)), found, ring_signals, learned)]
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order
     flagged = np.flatnonzero(scores["merchants"].flagged)
     named = np.unique(np.concatenate([flagged, *(r.merchants for r in rings), *(r.victims for r in rings)]))
@@ -230,7 +245,8 @@ def build_findings(data: DetectionData, ensemble: BrushingEnsemble) -> Findings:
                     shops, dict(ensemble.skipped_))
 
 
-def _ring(rid: str, ring: Ring, data: DetectionData, threshold: float, signals: list[Signal]) -> RingFinding:
+def _ring(rid: str, ring: Ring, data: DetectionData, threshold: float, signals: list[Signal],
+          explained: list[Explanation] | None) -> RingFinding:
     orders = data.orders_of(ring.accounts, ring_targets(ring.merchants, ring.victims))
     times = data.times[orders if orders.size else data.orders_of(ring.accounts)]
     pairs, counts = np.unique(np.stack([data.order_rows[orders], data.order_cols[orders]]), axis=1,
@@ -242,7 +258,8 @@ def _ring(rid: str, ring: Ring, data: DetectionData, threshold: float, signals: 
         edges=np.column_stack([pairs.T, counts]).astype(np.int64),
         period=(int(times.min()), int(times.max())) if times.size else None,
         evidence={k: float(v) for k, v in ring.evidence.items() if np.isfinite(v)},
-        signals=evidence_signals(ring.evidence) + signals,
+        signals=evidence_signals(ring.evidence) + signals + model_signals(explained or []),
+        model=explained,
     )
 
 

@@ -1,31 +1,39 @@
 """The findings in words: how a reason is phrased, from the one table of what each feature
-means (:data:`~antifraud.features.tables.FEATURE_WORDS`).
+means (:data:`~antifraud.features.tables.FEATURE_WORDS`, and for a learned model's columns
+:func:`~antifraud.learning.features.feature_words`, built on it).
 
 Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records and in the terminal
 summary, is a :class:`Signal` built here, so a feature is described the same way everywhere
 and in one place.
 
-Two kinds of reasons:
+Three kinds of reasons:
 
 - :func:`feature_signals`: where an entity's feature (or a ring's median of its members')
   lies in the population, reported only when it is in the suspicious tail
   (:data:`SIGNAL_PERCENTILE` or beyond in the feature's suspicious direction);
 - :func:`evidence_signals`: the detectors' own tests behind a ring (co-purchase lift,
-  suspicious crowd), with their p-values.
+  suspicious crowd), with their p-values;
+- :func:`model_signals`: with a learned model, the features that raise a ring's members'
+  probabilities most (:func:`~antifraud.learning.explain.explain_ring`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from antifraud.features.tables import FEATURE_WORDS
+from antifraud.learning.features import feature_words
+
+if TYPE_CHECKING:
+    from antifraud.learning.explain import Explanation
 
 __all__ = ["MERCHANT_DIRECTION", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
-           "feature_signals"]
+           "feature_signals", "model_signals"]
 
 #: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
 #: accounts' directions are the ensemble's :data:`~antifraud.detectors.ensemble.SUSPICIOUS_DIRECTION`).
@@ -149,4 +157,35 @@ def evidence_signals(evidence: Mapping[str, float]) -> list[Signal]:
         out.append(Signal("suspicious_crowd", round(share, 4), None,
                           f"{share:.0%} of its shop's buyers behave suspiciously, against {base:.0%} of all "
                           f"accounts (p < 1e-{int(p_crowd)})"))
+    return out
+
+
+#: What one and many entities of each kind are called in words.
+_NOUNS = {"accounts": ("account", "accounts"), "merchants": ("shop", "shops")}
+
+
+def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
+    """A learned model's contributions to a ring's members' probabilities, in words: one signal
+    per contribution, named ``model:<kind>:<feature>``, its value the contribution.
+
+    Examples
+    --------
+    >>> from antifraud.learning.explain import Contribution, Explanation
+    >>> explained = Explanation("accounts", 12, 0.41, (Contribution("identity_n", 0.18, 4.0, 0.0),))
+    >>> print(model_signals([explained])[0].text)  # doctest: +NORMALIZE_WHITESPACE
+    learned model: links to other accounts through shared devices, IPs, phones or addresses: median 4
+    against 0 (median of all accounts), raises its 12 accounts' mean probability of confirmed fraud by
+    0.18, to 0.41
+    """
+    out = []
+    for explained in explanations:
+        one, many = _NOUNS[explained.kind]
+        single = explained.members == 1
+        whose, median = (f"its {one}'s", "") if single else (f"its {explained.members} {many}' mean", "median ")
+        for c in explained.contributions:
+            value = "unknown" if np.isnan(c.value) else f"{c.value:.3g}"
+            out.append(Signal(f"model:{explained.kind}:{c.feature}", round(c.contribution, 4), None,
+                              f"learned model: {feature_words(c.feature)}: {median}{value} against {c.reference:.3g} "
+                              f"(median of all {many}), raises {whose} probability of confirmed fraud by "
+                              f"{c.contribution:.2f}, to {explained.probability:.2f}"))
     return out

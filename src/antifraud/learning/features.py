@@ -23,6 +23,9 @@ its ensemble and review scores, every default detector's merchant score (NaN for
 that scores accounts only), the largest share a candidate ring had of its orders (``candidate_share``),
 and the order-weighted mean and maximum of its buyers' own account columns
 (``buyers_mean_<column>``, ``buyers_max_<column>``).
+
+:func:`feature_words` says what any of these columns measures, built from the features' own
+words (:data:`~antifraud.features.tables.FEATURE_WORDS`) and the other columns' (:data:`COLUMN_WORDS`).
 """
 
 from __future__ import annotations
@@ -35,10 +38,10 @@ import pandas as pd
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble
 from antifraud.features.data import DetectionData
 from antifraud.features.kernels import scatter_max
-from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, MERCHANT_FEATURE_COLUMNS
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, MERCHANT_FEATURE_COLUMNS
 
-__all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "EntityFeatures", "entity_features",
-           "uninformed"]
+__all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "COLUMN_WORDS", "EntityFeatures",
+           "entity_features", "feature_words", "uninformed"]
 
 _ACCOUNT_OWN = [*ACCOUNT_FEATURE_COLUMNS, "behaviour", "ensemble", "reviews", "reviews_propagated",
                 *(f"det_{name}" for name, _ in DETECTORS), "candidate"]
@@ -59,6 +62,50 @@ MERCHANT_COLUMNS: tuple[str, ...] = (
     *_MERCHANT_OWN,
     *(f"buyers_{stat}_{c}" for c in _ACCOUNT_OWN for stat in ("mean", "max")),
 )
+
+#: What each column that is neither a feature nor an aggregate measures, in words (a detector's
+#: score, ``det_<step>``, is named after its step).
+COLUMN_WORDS: dict[str, str] = {
+    "behaviour": "behaviour score",
+    "ensemble": "ensemble score",
+    "reviews": "review score",
+    "reviews_propagated": "review score taken from its shops' reviews",
+    "candidate": "score of the best candidate ring it is in",
+    "candidate_share": "largest share of its orders from one candidate ring",
+    "identity_n": "links to other accounts through shared devices, IPs, phones or addresses",
+}
+
+#: How an aggregate column's prefix reads, around the words of the column it aggregates.
+_AGGREGATE_WORDS: dict[str, str] = {
+    "shops_mean_": "{}, mean over its shops",
+    "shops_max_": "{}, highest of its shops",
+    "buyers_mean_": "{}, mean over its buyers",
+    "buyers_max_": "{}, highest of its buyers",
+    "cobuyers_": "{}, mean over the other buyers of its shops",
+    "identity_": "{}, mean over the accounts sharing an identity with it",
+}
+
+
+def feature_words(column: str) -> str:
+    """What a column of :data:`ACCOUNT_COLUMNS` or :data:`MERCHANT_COLUMNS` measures, in words.
+
+    Examples
+    --------
+    >>> feature_words("shops_max_det_dense_block")
+    "dense block detector's score, highest of its shops"
+    >>> feature_words("cobuyers_age_first_order_d")
+    'account age at first order (days), mean over the other buyers of its shops'
+    """
+    if column in COLUMN_WORDS:
+        return COLUMN_WORDS[column]
+    if column in FEATURE_WORDS:
+        return FEATURE_WORDS[column]
+    if column.startswith("det_"):
+        return f"{column[4:].replace('_', ' ')} detector's score"
+    prefix = next((p for p in _AGGREGATE_WORDS if column.startswith(p)), None)
+    if prefix is None:
+        raise KeyError(f"{column!r} is not a column of the learned model's features")
+    return _AGGREGATE_WORDS[prefix].format(feature_words(column[len(prefix):]))
 
 
 @dataclass

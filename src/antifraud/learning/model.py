@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
+from antifraud.learning.calibration import calibrate, calibration_figures, cross_fitted, fit_calibration
 from antifraud.learning.features import EntityFeatures, uninformed
 from antifraud.learning.labels import UNLABELLED
 from antifraud.learning.pu import PUClassifier
@@ -64,7 +65,12 @@ class BrushingModel(BaseEstimator):
     informs; what the ensemble's reported rings hold (``features.held``) is never taken as
     honest. Its honest cross-validation (:func:`~antifraud.learning.validation.grouped_scores`,
     entities of one operation on one side) gives every entity of the training export an
-    out-of-fold probability and the model's figures; the classifier kept is fitted on all.
+    out-of-fold score and the model's figures.
+
+    Its probabilities are calibrated (:mod:`~antifraud.learning.calibration`): each fold's
+    classifier is kept with a map from its scores of the fold it did not see to the share of
+    confirmed fraud among the training export's entities of the kind scored alike, a lower bound
+    on the share of fraud; an entity's probability is the mean of the folds' calibrated ones.
 
     Parameters
     ----------
@@ -78,16 +84,25 @@ class BrushingModel(BaseEstimator):
     Attributes
     ----------
     models_ : dict
-        The fitted :class:`PUClassifier` per kind.
+        Per kind, the fitted :class:`PUClassifier` of each fold.
     features_ : dict
-        The columns each kind's classifier reads.
+        The columns each kind's classifiers read.
+    calibrations_ : dict
+        Per kind, the map of each fold's classifier from its score to the calibrated probability
+        (:func:`~antifraud.learning.calibration.fit_calibration`), fitted on the fold it did not see.
     cv_ : dict
-        Per kind: label counts, folds, the negatives learned from and the
+        Per kind: label counts, folds, the negatives each fold's classifier learned from, the
         out-of-fold ranking figures of the confirmed fraud against the unlabelled entities
         (``fraud_vs_unlabelled``, a lower bound: some unlabelled are fraud) and against the
-        confirmed honest (``fraud_vs_honest``), NaN where there are none.
+        confirmed honest (``fraud_vs_honest``), NaN where there are none, and ``calibration``:
+        the Brier score and reliability table (:func:`~antifraud.learning.calibration.calibration_figures`)
+        of the out-of-fold probabilities against confirmation on every entity (``confirmed``)
+        and against the labels on the labelled ones (``fraud_vs_honest``, None without
+        confirmed honest).
     oof_ : dict
-        Per kind, every training entity's out-of-fold probability of fraud.
+        Per kind, every training entity's out-of-fold score: its fold's classifier's, before
+        calibration (the ranking figures'; the calibration figures' probabilities are
+        :func:`~antifraud.learning.calibration.cross_fitted` from it).
     """
 
     _parameter_constraints: dict[str, list[Any]] = {
@@ -116,7 +131,7 @@ class BrushingModel(BaseEstimator):
             cross-validation can split (:func:`~antifraud.learning.validation.grouped_folds`).
         """
         self._validate_params()
-        self.models_, self.features_, self.cv_, self.oof_ = {}, {}, {}, {}
+        self.models_, self.features_, self.calibrations_, self.cv_, self.oof_ = {}, {}, {}, {}, {}
         for kind, y in labels.items():
             y = np.asarray(y)
             cases = len(np.unique(groups[kind][y == 1]))
@@ -131,19 +146,29 @@ class BrushingModel(BaseEstimator):
                                    "the labels, or a label column in the export")
             model = PUClassifier(self.classifier, random_state=self.random_state)
             held = features.held.get(kind, np.zeros(len(y), dtype=bool))
-            oof, fold = grouped_scores(model, X, y, groups[kind], self.n_splits, self.random_state, suspected=held)
-            self.models_[kind] = model.fit(X, y, groups=groups[kind], suspected=held)
+            scores, fold, self.models_[kind] = grouped_scores(model, X, y, groups[kind], self.n_splits,
+                                                              self.random_state, suspected=held)
             self.features_[kind] = list(X.columns)
-            self.oof_[kind] = oof
-            unlabelled, honest = y == UNLABELLED, y == 0
+            confirmed = y == 1
+            self.calibrations_[kind] = [fit_calibration(scores[fold == k], confirmed[fold == k])
+                                        for k in range(len(self.models_[kind]))]
+            self.oof_[kind] = scores
+            calibrated = cross_fitted(scores, confirmed, fold, groups[kind])
+            unlabelled, honest, labelled = y == UNLABELLED, y == 0, y != UNLABELLED
             self.cv_[kind] = {
                 "labels": {"fraud": int((y == 1).sum()), "honest": int(honest.sum()),
                            "unlabelled": int(unlabelled.sum())},
                 "case_groups": cases,
                 "folds": int(fold.max() + 1),
-                "reliable_negatives": self.models_[kind].negatives_,
-                "fraud_vs_unlabelled": ranking_figures(oof[y != 0], (y[y != 0] == 1).astype(int)),
-                "fraud_vs_honest": ranking_figures(oof[y != UNLABELLED], (y[y != UNLABELLED] == 1).astype(int)),
+                "reliable_negatives": [fitted.negatives_ for fitted in self.models_[kind]],
+                "fraud_vs_unlabelled": ranking_figures(scores[~honest], confirmed[~honest].astype(int)),
+                "fraud_vs_honest": ranking_figures(scores[labelled], confirmed[labelled].astype(int)),
+                "calibration": {
+                    "method": "sigmoid", "probability": "share of confirmed fraud among the entities scored alike",
+                    "confirmed": calibration_figures(calibrated, confirmed),
+                    "fraud_vs_honest": (calibration_figures(calibrated[labelled], confirmed[labelled])
+                                        if honest.any() else None),
+                },
             }
         if not self.models_:
             counts = {kind: int((np.asarray(y) == 1).sum()) for kind, y in labels.items()}
@@ -152,11 +177,22 @@ class BrushingModel(BaseEstimator):
         return self
 
     def predict_proba(self, features: EntityFeatures) -> dict[str, np.ndarray]:
-        """Per learned kind, every entity's probability of fraud: a feature this export does
+        """Per learned kind, every entity's calibrated probability: a feature this export does
         not inform is NaN to the classifier (:meth:`lacking` names them)."""
         check_is_fitted(self)
-        return {kind: model.predict_proba(self._columns(features, kind))[:, 1]
-                for kind, model in self.models_.items()}
+        return {kind: self.probability(kind, self._columns(features, kind)) for kind in self.models_}
+
+    def probability(self, kind: str, X: pd.DataFrame) -> np.ndarray:
+        """The calibrated probability of each row of ``X``, a frame of the columns
+        ``features_[kind]`` (rows an explanation varies, :mod:`~antifraud.learning.explain`).
+
+        It is the share of confirmed fraud among the training export's entities of ``kind``
+        scored alike out of fold, a lower bound on the share of fraud among them: the mean over
+        the folds' classifiers of their calibrated probabilities.
+        """
+        check_is_fitted(self)
+        return np.mean([calibrate(calibration, fitted.predict_proba(X)[:, 1])
+                        for fitted, calibration in zip(self.models_[kind], self.calibrations_[kind])], axis=0)
 
     def lacking(self, features: EntityFeatures) -> dict[str, list[str]]:
         """Per learned kind, the features the model was trained on that ``features`` leave

@@ -93,9 +93,11 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
 
 
 def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
-                   random_state: int | None = None, **row_params: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+                   random_state: int | None = None,
+                   **row_params: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
-    the other folds (:func:`grouped_folds`), and each row's fold.
+    the other folds (:func:`grouped_folds`), each row's fold, and the fitted clones (the
+    ``k``-th scored fold ``k``).
 
     ``model.fit(X, y, groups=..., **row_params)`` gets the labels as they are (1, 0, -1), and
     the training rows of ``groups`` and of every array of ``row_params``.
@@ -112,12 +114,13 @@ def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_spli
                          "cross-validation needs two confirmed fraud left on the training side of every fold")
     scores = np.full(len(y), np.nan)
     fold = np.full(len(y), -1, dtype=np.int64)
+    fitted = []
     for k, (train, test) in enumerate(splits):
-        fitted = clone(model).fit(take_rows(X, train), y[train], groups=groups[train],
-                                  **{name: values[train] for name, values in row_params.items()})
-        scores[test] = fitted.predict_proba(take_rows(X, test))[:, 1]
+        fitted.append(clone(model).fit(take_rows(X, train), y[train], groups=groups[train],
+                                       **{name: values[train] for name, values in row_params.items()}))
+        scores[test] = fitted[k].predict_proba(take_rows(X, test))[:, 1]
         fold[test] = k
-    return scores, fold
+    return scores, fold, fitted
 
 
 def ranking_figures(scores: np.ndarray, truth: np.ndarray) -> dict[str, float]:
