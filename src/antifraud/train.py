@@ -126,7 +126,7 @@ def train(
         timings["learn"] = time.perf_counter() - t0
         sio.dump(model, stage / "model.skops")
         scores = pd.concat([pd.DataFrame({"kind": kind, "id": ids[kind], "label": aligned[kind][0],
-                                          "group": groups[kind], "oof_probability": model.oof_[kind]})
+                                          "group": groups[kind], "oof_score": model.oof_[kind]})
                             for kind in model.models_], ignore_index=True)
         write_csv(scores, stage / "scores.csv")
         counts = cases.counts()
