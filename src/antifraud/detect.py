@@ -202,7 +202,7 @@ def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple
     says of the model (``sha256``: of its ``model.json``), and the model with the features it
     scored (which explain the rings, :func:`~antifraud.findings.model.build_findings`)."""
     model, trained = learned
-    features = entity_features(data, ensemble)
+    features = entity_features(data, ensemble, orders="orders" in model.models_)
     ensemble.set_evidence(model.predict_proba(features))
     return {"path": str(folder), "sha256": sha256,
             "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],

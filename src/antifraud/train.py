@@ -113,11 +113,13 @@ def train(
         data = prepare(result.table)
         with parallel_config(backend="threading", n_jobs=n_jobs):
             ensemble.fit(data)
-        features = entity_features(data, ensemble)
+        # Order frames are a row per order: built where orders are labelled (records name none).
+        features = entity_features(data, ensemble, orders=not cases.frames["orders"].empty)
         timings["detect"] = time.perf_counter() - t0
         if store is not None:
             cases = merge_labels([cases, store.labels(data)])
-        ids = {"accounts": features.accounts.index, "merchants": features.merchants.index}
+        ids = {"accounts": features.accounts.index, "merchants": features.merchants.index,
+               "orders": pd.Index([]) if features.orders is None else features.orders.index}
         aligned = {kind: cases.align(kind, ids[kind]) for kind in KINDS}
         groups = operation_groups(data, ensemble, {kind: a[1] for kind, a in aligned.items()})
         say("learning from the confirmed cases")

@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from antifraud.learning.features import ACCOUNT_COLUMNS, MERCHANT_COLUMNS, entity_features, feature_words, uninformed
+from antifraud.learning.features import (
+    ACCOUNT_COLUMNS,
+    MERCHANT_COLUMNS,
+    ORDER_COLUMNS,
+    entity_features,
+    feature_words,
+    uninformed,
+)
 
 
 def test_frames_have_every_column_by_id(fitted):
@@ -14,6 +21,23 @@ def test_frames_have_every_column_by_id(fitted):
     # detectors that score accounts only leave their merchant column uninformed
     assert "det_lockstep" in uninformed(features.merchants)
     assert not {"shops_max_n_orders", "cobuyers_ensemble", "identity_behaviour"} & set(uninformed(features.accounts))
+
+
+def test_orders_carry_their_buyer_and_shop_by_order_id(fitted):
+    data, ensemble = fitted
+    features = entity_features(data, ensemble, orders=True)
+    orders = features.orders
+    assert tuple(orders.columns) == ORDER_COLUMNS and len(orders) == data.table.num_rows
+    rows = data.table.to_pandas().set_index("order_id")
+    some = orders.index[::53]
+    buyers, sellers = rows.loc[some, "buyer_id"], rows.loc[some, "seller_id"]
+    assert np.array_equal(orders.loc[some, "buyer_n_orders"], features.accounts.loc[buyers, "n_orders"])
+    assert np.array_equal(orders.loc[some, "shop_n_buyers"], features.merchants.loc[sellers, "n_buyers"])
+    assert np.allclose(orders.loc[some, "rating"], rows.loc[some, "rating"], equal_nan=True)
+    deviation = rows.loc[some, "rating"].to_numpy() - features.merchants.loc[sellers, "mean_rating"].to_numpy()
+    assert np.allclose(orders.loc[some, "rating_deviation"], deviation, atol=1e-5, equal_nan=True)
+    with pytest.raises(ValueError, match="orders=True"):
+        entity_features(data, ensemble).frame("orders")
 
 
 def test_neighbourhoods_against_the_orders(fitted):
@@ -65,7 +89,7 @@ def test_identity_neighbours_over_the_shared_values(fitted):
 
 
 def test_every_learned_column_has_words_of_its_own():
-    for columns in (ACCOUNT_COLUMNS, MERCHANT_COLUMNS):
+    for columns in (ACCOUNT_COLUMNS, MERCHANT_COLUMNS, ORDER_COLUMNS):
         assert len({feature_words(c) for c in columns}) == len(columns)
     with pytest.raises(KeyError, match="not a column"):
         feature_words("shops_mean_is_fraud")

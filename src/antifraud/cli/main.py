@@ -217,8 +217,9 @@ def train(
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
     labels: Annotated[
         list[Path] | None,
-        typer.Option("--labels", "-l", help="Label CSV: account_id,label and/or seller_id,label (1 confirmed "
-                                            "fraud, 0 confirmed honest), optionally group (the case). Repeatable."),
+        typer.Option("--labels", "-l", help="Label CSV: account_id, seller_id and/or order_id, and label (1 "
+                                            "confirmed fraud, 0 confirmed honest), optionally group (the case). "
+                                            "Repeatable."),
     ] = None,
     labels_store: Annotated[
         Path | None,

@@ -73,10 +73,10 @@ def _number(value: float) -> float | None:
 
 
 def population_reference(model: BrushingModel, features: EntityFeatures) -> dict[str, pd.Series]:
-    """Per learned kind, the median of each feature the model reads over the entities of
-    ``features`` (NaN for a feature the export does not inform)."""
+    """Per learned kind a ring explains (accounts, merchants), the median of each feature the
+    model reads over the entities of ``features`` (NaN for a feature the export does not inform)."""
     return {kind: features.frame(kind).reindex(columns=model.features_[kind]).median().astype(np.float64)
-            for kind in model.models_}
+            for kind in model.models_ if kind in ("accounts", "merchants")}
 
 
 def explain_ring(model: BrushingModel, features: EntityFeatures, accounts: np.ndarray, merchants: np.ndarray,

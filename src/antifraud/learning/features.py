@@ -1,4 +1,4 @@
-"""What a learned model reads: per-account and per-merchant feature frames of a fitted ensemble.
+"""What a learned model reads: per-account, per-merchant and per-order feature frames of a fitted ensemble.
 
 Each frame has the same columns on every export, in the same order, so that a model trained on
 one platform's export applies to another's: a feature the export cannot inform (its columns are
@@ -24,6 +24,11 @@ that scores accounts only), the largest share a candidate ring had of its orders
 and the order-weighted mean and maximum of its buyers' own account columns
 (``buyers_mean_<column>``, ``buyers_max_<column>``).
 
+Order columns (built on request, ``entity_features(..., orders=True)``: one row per order):
+its rating and how far it lies from its shop's mean rating (``rating``, ``rating_deviation``),
+its ensemble and review scores (``ensemble``, ``reviews``, and ``reviews_own``, the review's own
+part), and its buyer's and its shop's own columns (``buyer_<column>``, ``shop_<column>``).
+
 :func:`feature_words` says what any of these columns measures, built from the features' own
 words (:data:`~antifraud.features.tables.FEATURE_WORDS`) and the other columns' (:data:`COLUMN_WORDS`).
 """
@@ -40,8 +45,8 @@ from antifraud.features.data import DetectionData
 from antifraud.features.kernels import scatter_max
 from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, MERCHANT_FEATURE_COLUMNS
 
-__all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "COLUMN_WORDS", "EntityFeatures",
-           "entity_features", "feature_words", "uninformed"]
+__all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "ORDER_COLUMNS", "COLUMN_WORDS",
+           "EntityFeatures", "entity_features", "feature_words", "uninformed"]
 
 _ACCOUNT_OWN = [*ACCOUNT_FEATURE_COLUMNS, "behaviour", "ensemble", "reviews", "reviews_propagated",
                 *(f"det_{name}" for name, _ in DETECTORS), "candidate"]
@@ -62,6 +67,12 @@ MERCHANT_COLUMNS: tuple[str, ...] = (
     *_MERCHANT_OWN,
     *(f"buyers_{stat}_{c}" for c in _ACCOUNT_OWN for stat in ("mean", "max")),
 )
+_ORDER_OWN = ["rating", "rating_deviation", "ensemble", "reviews", "reviews_own"]
+ORDER_COLUMNS: tuple[str, ...] = (
+    *_ORDER_OWN,
+    *(f"buyer_{c}" for c in _ACCOUNT_OWN),
+    *(f"shop_{c}" for c in _MERCHANT_OWN),
+)
 
 #: What each column that is neither a feature nor an aggregate measures, in words (a detector's
 #: score, ``det_<step>``, is named after its step).
@@ -73,6 +84,9 @@ COLUMN_WORDS: dict[str, str] = {
     "candidate": "score of the best candidate ring it is in",
     "candidate_share": "largest share of its orders from one candidate ring",
     "identity_n": "links to other accounts through shared devices, IPs, phones or addresses",
+    "rating": "rating",
+    "rating_deviation": "rating above its shop's mean rating",
+    "reviews_own": "review score of the review alone",
 }
 
 #: How an aggregate column's prefix reads, around the words of the column it aggregates.
@@ -83,11 +97,14 @@ _AGGREGATE_WORDS: dict[str, str] = {
     "buyers_max_": "{}, highest of its buyers",
     "cobuyers_": "{}, mean over the other buyers of its shops",
     "identity_": "{}, mean over the accounts sharing an identity with it",
+    "buyer_": "{} of its buyer",
+    "shop_": "{} of its shop",
 }
 
 
 def feature_words(column: str) -> str:
-    """What a column of :data:`ACCOUNT_COLUMNS` or :data:`MERCHANT_COLUMNS` measures, in words.
+    """What a column of :data:`ACCOUNT_COLUMNS`, :data:`MERCHANT_COLUMNS` or :data:`ORDER_COLUMNS`
+    measures, in words.
 
     Examples
     --------
@@ -111,22 +128,27 @@ def feature_words(column: str) -> str:
 @dataclass
 class EntityFeatures:
     """The account and merchant frames of one export, rows aligned with its order graph's
-    rows and columns (ids in the index), and per kind which of them the ensemble's reported
-    rings hold (``held``: the unsupervised accusation, never learned as honest)."""
+    rows and columns (ids in the index), per kind which of them the ensemble's reported rings
+    hold (``held``: the unsupervised accusation, never learned as honest), and the order frame
+    where it was asked for (rows in the export's order, ids in the index)."""
 
     accounts: pd.DataFrame
     merchants: pd.DataFrame
     held: dict[str, np.ndarray] = field(default_factory=dict)
+    orders: pd.DataFrame | None = None
 
     def frame(self, kind: str) -> pd.DataFrame:
-        """The ``"accounts"`` or ``"merchants"`` frame."""
-        if kind not in ("accounts", "merchants"):
-            raise ValueError(f"kind must be 'accounts' or 'merchants', got {kind!r}")
+        """The ``"accounts"``, ``"merchants"`` or ``"orders"`` frame."""
+        if kind not in ("accounts", "merchants", "orders"):
+            raise ValueError(f"kind must be 'accounts', 'merchants' or 'orders', got {kind!r}")
+        if kind == "orders" and self.orders is None:
+            raise ValueError("no order frame: build it with entity_features(..., orders=True)")
         return getattr(self, kind)
 
 
-def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFeatures:
-    """Feature frames of the accounts and merchants of ``data``, read from a fitted ``ensemble``.
+def entity_features(data: DetectionData, ensemble: BrushingEnsemble, *, orders: bool = False) -> EntityFeatures:
+    """Feature frames of the accounts and merchants of ``data`` (and its orders, with ``orders``:
+    a row per order, for a model that learns from confirmed orders), read from a fitted ``ensemble``.
 
     Parameters
     ----------
@@ -138,7 +160,8 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
     Returns
     -------
     EntityFeatures
-        Frames with the columns :data:`ACCOUNT_COLUMNS` and :data:`MERCHANT_COLUMNS` (float32).
+        Frames with the columns :data:`ACCOUNT_COLUMNS`, :data:`MERCHANT_COLUMNS` and
+        :data:`ORDER_COLUMNS` (float32).
     """
     graph = data.graph
     rows = graph.edge_rows
@@ -185,9 +208,19 @@ def entity_features(data: DetectionData, ensemble: BrushingEnsemble) -> EntityFe
             out.index = pd.Index(index, name="id")
         return out
 
+    order_frame = None
+    if orders:
+        rating = np.full(len(data.order_rows), np.nan) if data.ratings is None else data.ratings
+        per_order = {"rating": rating, "rating_deviation": rating - shop["mean_rating"].to_numpy()[data.order_cols],
+                     "ensemble": ensemble.order_scores_, "reviews": ensemble.reviews_.order_scores_,
+                     "reviews_own": ensemble.reviews_.own_scores_}
+        per_order |= {f"buyer_{c}": own[c].to_numpy()[data.order_rows] for c in _ACCOUNT_OWN}
+        per_order |= {f"shop_{c}": shop[c].to_numpy()[data.order_cols] for c in _MERCHANT_OWN}
+        order_frame = frame(per_order, ORDER_COLUMNS, data.order_ids.to_numpy(zero_copy_only=False))
     return EntityFeatures(frame(accounts, ACCOUNT_COLUMNS, graph.row_labels),
                           frame(merchants, MERCHANT_COLUMNS, graph.col_labels),
-                          {kind: ensemble.held_[kind].copy() for kind in ("accounts", "merchants")})
+                          {kind: ensemble.held_[kind].copy() for kind in ("accounts", "merchants", "orders")},
+                          order_frame)
 
 
 def uninformed(frame: pd.DataFrame) -> list[str]:

@@ -1,7 +1,7 @@
-"""Confirmed cases: label files read, checked and matched to an export's accounts and merchants.
+"""Confirmed cases: label files read, checked and matched to an export's accounts, merchants and orders.
 
-A label file is a CSV with a header: ``account_id,label`` or ``seller_id,label`` (one file may
-hold both id columns, one of them empty on each line), ``label`` 1 for confirmed fraud and 0 for
+A label file is a CSV with a header: ``account_id,label``, ``seller_id,label`` or
+``order_id,label`` (one file may hold several id columns, all but one empty on each line), ``label`` 1 for confirmed fraud and 0 for
 confirmed honest, and optionally ``group``: the case or operation the entity belongs to, which
 keeps the accounts of one operation on one side of a cross-validation split. Positive-only files
 (a black list) are the common case. An entity labelled both ways, or with two groups, is an
@@ -30,7 +30,7 @@ __all__ = ["KINDS", "UNLABELLED", "LabelError", "LabelSource", "Labels", "labels
            "read_labels"]
 
 #: Entity kinds a label can name, with the id column that names them.
-KINDS: dict[str, str] = {"accounts": "account_id", "merchants": "seller_id"}
+KINDS: dict[str, str] = {"accounts": "account_id", "merchants": "seller_id", "orders": "order_id"}
 #: How a label's value reads: confirmed fraud, confirmed honest.
 _VALUES = {"1": 1, "0": 0}
 #: Unlabelled, in a label vector (the scikit-learn convention for semi-supervised learning).
@@ -140,7 +140,7 @@ def merge_labels(parts: Sequence[Labels]) -> Labels:
     --------
     >>> def one(ids, group, where):
     ...     frame = pd.DataFrame({"label": 1, "group": group, "where": where}, index=pd.Index(ids, name="id"))
-    ...     return Labels({"accounts": frame, "merchants": frame.iloc[:0]}, ())
+    ...     return Labels({"accounts": frame, "merchants": frame.iloc[:0], "orders": frame.iloc[:0]}, ())
     >>> merged = merge_labels([one(["a", "b"], "op-1", "x"), one(["b", "c"], "R7", "y")])
     >>> merged.align("accounts", ["a", "b", "c"])[1].tolist()
     ['R7', 'R7', 'R7']

@@ -31,12 +31,13 @@ def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_group
     identity value of at most ``max_identity_group`` accounts (bigger ones are carrier gateways
     and parcel stations, which join strangers), by a reported ring (its accounts and target
     merchants) or by a case group of ``case_groups`` (per kind, a string per entity, empty for
-    none) share a code.
+    none) share a code. An order is in its buyer's operation, and an order's case group joins
+    its buyer to the case.
 
     Returns
     -------
     dict
-        ``"accounts"`` and ``"merchants"``: int64 codes, one per entity.
+        ``"accounts"``, ``"merchants"`` and ``"orders"``: int64 codes, one per entity.
     """
     n_a, n_m = data.graph.n_rows, data.graph.n_cols
     # A graph of entities (accounts, then merchants) and joining sets: an edge per membership.
@@ -53,19 +54,21 @@ def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_group
         nodes.append(np.concatenate([ring.accounts, n_a + ring.merchants]).astype(np.int64))
         sets.append(np.full(len(nodes[-1]), n_sets))
         n_sets += 1
-    for offset, kind in ((0, "accounts"), (n_a, "merchants")):
+    nodes_of = {"accounts": np.arange(n_a), "merchants": n_a + np.arange(n_m), "orders": data.order_rows}
+    for kind, entity_nodes in nodes_of.items():
         groups = np.asarray(case_groups.get(kind, np.zeros(0)), dtype=object).astype(str)
         named = np.flatnonzero(groups != "")
         if named.size:
             names, code = np.unique(groups[named], return_inverse=True)
-            nodes.append(offset + named)
+            nodes.append(entity_nodes[named].astype(np.int64))
             sets.append(n_sets + code)
             n_sets += len(names)
     n_nodes = n_a + n_m + n_sets
     rows, cols = np.concatenate(nodes), n_a + n_m + np.concatenate(sets)
     adjacency = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes, n_nodes))
     _, code = connected_components(adjacency, directed=False)
-    return {"accounts": code[:n_a].astype(np.int64), "merchants": code[n_a:n_a + n_m].astype(np.int64)}
+    accounts = code[:n_a].astype(np.int64)
+    return {"accounts": accounts, "merchants": code[n_a:n_a + n_m].astype(np.int64), "orders": accounts[data.order_rows]}
 
 
 def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
