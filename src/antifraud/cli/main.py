@@ -244,7 +244,7 @@ def train(
     Runs the detectors on the exports, learns from the labels (positive-only labels are the
     usual case) and writes MODEL_DIR: model.skops, model.json (what it was trained on, the
     label sources, the features, the cross-validated figures, by case so that one operation is
-    never on both sides) and scores.csv (every entity's out-of-fold probability).
+    never on both sides) and scores.csv (every entity's out-of-fold score).
 
     Example: antifraud train orders.csv --labels blacklist.csv --labels-store store/ --keyring keys/ --out model/
     """

@@ -5,7 +5,7 @@ which rebuilds only the types it is told to trust (a pickle runs whatever it hol
 folder from someone else is hostile until checked); ``model.json`` says what it was trained on
 (the exports' and label files' SHA-256, the label counts, the features of each kind, the toolkit
 version, the cross-validated figures) and holds the SHA-256 of ``model.skops`` and
-``scores.csv`` (every training entity's out-of-fold probability), which :func:`load_model`
+``scores.csv`` (every training entity's out-of-fold score), which :func:`load_model`
 checks before it reads anything.
 """
 
