@@ -163,3 +163,28 @@ def test_quarantine_keeps_columns_of_every_file(tmp_path):
     result = ingest([tmp_path / "a.csv", tmp_path / "b.csv"], PROFILES["generic"])
     assert result.quarantine.column("rating").to_pylist() == ["9"]
     assert "rating" not in result.table.column_names  # not in every file
+
+
+def test_excel_text_formulas_are_unwrapped_and_ids_excel_damaged_are_quarantined(tmp_path):
+    """An export that went through Excel: ``="..."`` keeps an id whole; ``3.8E+18`` has lost its
+    digits and cannot be matched to anything, so its row is quarantined, saying how to re-export."""
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        "order_id,buyer_id,seller_id,created_at,amount,tracking_no,review_text\n"
+        '="3800123456789012345",b1,s1,2024-11-11 10:00:00,10.5,="799434000123456","=""great"""\n'
+        "3.8E+18,b2,s1,2024-11-11 10:01:00,10.5,SF1,\n"
+        "o3,b3,s1,2024-11-11 10:02:00,10.5,7.99434E+13,\n"
+        "o4,2.5E+11,s1,2024-11-11 10:03:00,10.5,SF4,\n"
+        "o5,b5,s1,2024-11-11 10:04:00,10.5,2E5,\n", encoding="utf-8")
+    result = ingest([path], PROFILES["generic"])
+    orders = result.orders.set_index("order_id")
+    assert orders.loc["3800123456789012345", "tracking_no"] == "799434000123456"
+    assert orders.loc["3800123456789012345", "review_text"] == '="great"'  # free text as written
+    assert orders.loc["o5", "tracking_no"] == "2E5"  # too short for Excel to have rewritten it
+    bad = result.quarantine.select(["line", "column", "reason"]).to_pandas()
+    assert bad.to_dict("list") == {"line": [3, 4, 5], "column": ["order_id", "tracking_no", "buyer_id"],
+                                   "reason": ["excel_number"] * 3}
+    assert "export the file again" in result.quarantine.column("detail")[0].as_py()
+    rows = result.manifest()["rows"]
+    assert rows["read"] == 5 == rows["accepted"] + rows["quarantined"] and rows["quarantined_by_reason"] == {
+        "excel_number": 3}

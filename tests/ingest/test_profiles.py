@@ -23,6 +23,12 @@ def test_toml_profile_with_unknown_column(tmp_path):
 def test_unknown_profile():
     with pytest.raises(InputError, match="generic, taobao, yelp"):
         load_profile("amazon")
+    with pytest.raises(InputError, match="no such profile \\(did you mean 'taobao'\\?\\)"):
+        load_profile("TaoBoa")
+
+
+def test_profile_names_in_any_case():
+    assert load_profile("Taobao") is PROFILES["taobao"] and load_profile("GENERIC") is PROFILES["generic"]
 
 
 def test_overrides():

@@ -22,6 +22,8 @@ from antifraud.ingest.timeparse import parse_common_times
 __all__ = [
     "Issue",
     "clean_strings",
+    "excel_numbers",
+    "unwrap_excel_text",
     "nfkc",
     "to_dictionary",
     "encode_strings",
@@ -110,6 +112,42 @@ _COMPATIBILITY = (
     "[\u00a0-\u00be\u2000-\u206f\u2150-\u218f\u2460-\u24ff\u3000\u3200-\u33ff"
     "\uf900-\ufaff\ufe30-\ufe6f\uff00-\uffef]"
 )
+
+
+# ``="3800..."``: a value written as an Excel formula so that Excel shows it as text.
+_EXCEL_TEXT = r'^\s*="(.*)"\s*$'
+# What Excel's General format makes of a number of 12 digits or more: ``3.8E+18``, ``7.99434E+13``.
+_EXCEL_NUMBER = r"^[1-9](\.[0-9]+)?[eE]\+(1[1-9]|[2-9][0-9])$"
+
+
+def unwrap_excel_text(arr: pa.Array) -> pa.Array:
+    """Values written as Excel text formulas, ``="3800123456789"``, as the text inside.
+
+    Examples
+    --------
+    >>> unwrap_excel_text(pa.array(['="3800123456789"', "3800", ' ="00731" ', None])).to_pylist()
+    ['3800123456789', '3800', '00731', None]
+    """
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        return arr
+    return pc.replace_substring_regex(arr, _EXCEL_TEXT, r"\1")
+
+
+def excel_numbers(arr: pa.Array) -> Issue:
+    """Ids that Excel rewrote in scientific notation (``3.8E+18``): their last digits are lost,
+    so the row cannot be matched to anything, and the detail says how to export it again.
+
+    Examples
+    --------
+    >>> issue = excel_numbers(pa.array(["3.8E+18", "3800123456789", "7.99434E+13", "2E5", None]))
+    >>> issue.mask.tolist()
+    [True, False, True, False, False]
+    """
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        return Issue(np.zeros(len(arr), dtype=bool), "excel_number", lambda idx: [])
+    return Issue(_mask(pc.match_substring_regex(arr, _EXCEL_NUMBER)), "excel_number", _show(
+        arr, "is an id Excel rewrote as a number, losing its last digits: export the file again from the platform "
+             "and, if it must pass through Excel, import it with this column as Text instead of opening it"))
 
 
 def nfkc(arr: pa.Array) -> pa.Array:

@@ -29,12 +29,14 @@ from antifraud.ingest.convert import (
     Issue,
     clean_strings,
     encode_strings,
+    excel_numbers,
     parse_utc_offset,
     to_dictionary,
     to_number,
     to_rating,
     to_status,
     to_timestamp,
+    unwrap_excel_text,
 )
 from antifraud.ingest.manifest import now_iso, toolkit_info
 from antifraud.ingest.masking import MASKED_COLUMNS, MASKING_RULE, MISSING_SHARE, Masking, masked_rows
@@ -285,6 +287,10 @@ def _convert(batch: pa.RecordBatch, offset_s: int) -> tuple[dict[str, pa.Array],
         arr = batch.column(name)
         kind = COLUMN_BY_NAME[name].kind
         issues: list[Issue] = []
+        if kind != "text":  # free text keeps what its author wrote
+            arr = unwrap_excel_text(arr)
+        if kind in ("id", "key"):
+            issues.append(excel_numbers(arr))
         if kind == "id":
             out = to_dictionary(arr)
         elif kind == "key":

@@ -153,15 +153,17 @@ def load_profile(name_or_path: str) -> Profile:
 
     Examples
     --------
-    >>> load_profile("taobao").columns["buyer_id"][0]
+    >>> load_profile("Taobao").columns["buyer_id"][0]  # names in any case
     '买家会员名'
     """
-    if name_or_path in PROFILES:
-        return PROFILES[name_or_path]
+    built_in = {name.casefold(): profile for name, profile in PROFILES.items()}
+    if name_or_path.casefold() in built_in:
+        return built_in[name_or_path.casefold()]
     path = Path(name_or_path)
     if not path.is_file():
         known = ", ".join(PROFILES)
-        raise InputError(path, f"no such profile: give one of {known} or a TOML profile file")
+        raise InputError(path, f"no such profile{_did_you_mean(name_or_path.casefold(), PROFILES)}: give one of "
+                               f"{known} or a TOML profile file")
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
