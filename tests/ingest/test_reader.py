@@ -56,6 +56,19 @@ def test_unreadable_files_raise_one_line_errors(tmp_path, name, data, message):
     assert "\n" not in text
 
 
+@pytest.mark.parametrize(("data", "encoding", "message"), [
+    ((HEADER + "o1,买家一,s1,2024-01-01 00:00:00\n").encode("gbk"), "utf-8",
+     "this file is not utf-8; it looks like gbk: pass --encoding gbk"),
+    ((HEADER + "o1,b1,s1,2024-01-01 00:00:00\n").encode("utf-16"), "utf-16", "the file is UTF-16"),
+    ((HEADER + "o1,b1,s1,2024-01-01 00:00:00\n").encode(), "utf-9", "'utf-9' is not an encoding"),
+])
+def test_an_encoding_the_file_is_not_in_says_what_it_looks_like(tmp_path, data, encoding, message):
+    """A GBK file read as UTF-8 must not go on with garbled headers (a "missing column")."""
+    path = write(tmp_path, "orders.csv", data * 20_000)  # beyond the sample, where decoding once ignored errors
+    with pytest.raises(InputError, match=message):
+        open_export(path, GENERIC, encoding=encoding)
+
+
 def test_truncated_gzip(tmp_path):
     full = gzip.compress((HEADER + "o1,b1,s1,2024-01-01 00:00:00\n" * 5000).encode())
     path = write(tmp_path, "cut.csv.gz", full[: len(full) // 2])

@@ -15,10 +15,13 @@ from pathlib import Path
 
 from antifraud.ingest.errors import InputError
 
-__all__ = ["detect_format", "detect_encoding", "detect_json_encoding", "reject_binary", "read_sample"]
+__all__ = ["check_encoding", "detect_format", "detect_encoding", "detect_json_encoding", "reject_binary",
+           "read_sample"]
 
 SAMPLE_BYTES = 1 << 20
 _CANDIDATES = ("utf-8", "gbk", "gb18030")
+# Exports are read by byte-level record scanning, which needs an encoding that keeps ASCII as is.
+_WIDE = "the file is UTF-16, which cannot be read as it is; save it as UTF-8 or GBK (Excel: Save As, CSV UTF-8)"
 _BINARY_MAGIC = {
     b"PK\x03\x04": "a ZIP archive (an .xlsx workbook? save it as CSV)",
     b"\xd0\xcf\x11\xe0": "an old Excel/Office file (save it as CSV)",
@@ -72,7 +75,7 @@ def reject_binary(path: Path, sample: bytes) -> None:
         if sample.startswith(magic):
             raise InputError(path, f"this is {what}, not a text export")
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise InputError(path, "the file is UTF-16; save it as UTF-8 or GBK, or pass --encoding utf-16")
+        raise InputError(path, _WIDE)
 
 
 def detect_json_encoding(path: Path, sample: bytes) -> str:
@@ -116,3 +119,32 @@ def detect_encoding(path: Path, sample: bytes) -> str:
     best = from_bytes(sample).best()
     guess = f"; it looks like {best.encoding}, try --encoding {best.encoding}" if best else ""
     raise InputError(path, f"cannot decode the file as UTF-8, GBK or GB18030{guess}")
+
+
+def check_encoding(path: Path, sample: bytes, encoding: str) -> str:
+    """The encoding to read ``path`` with when the user names one: ``encoding`` if ``sample``
+    decodes under it, else :class:`InputError` saying what the bytes look like
+    (:func:`detect_encoding`); UTF-16 and UTF-32 are refused, as :func:`reject_binary` does.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> check_encoding(Path("x.csv"), "订单编号,买家会员名\\n".encode("gbk"), "utf-8")
+    Traceback (most recent call last):
+    ...
+    antifraud.ingest.errors.InputError: x.csv: this file is not utf-8; it looks like gbk: pass --encoding gbk, or leave --encoding out to detect it
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputError(path, f"{encoding!r} is not an encoding Python knows") from None
+    if name.startswith(("utf-16", "utf-32")):
+        raise InputError(path, _WIDE)
+    if _strict_decodes(sample, encoding):
+        return encoding
+    try:
+        found = detect_encoding(path, sample)
+    except InputError:
+        raise InputError(path, f"this file is not {encoding}, nor UTF-8, GBK or GB18030") from None
+    raise InputError(path, f"this file is not {encoding}; it looks like {found}: pass --encoding {found}, or leave "
+                           "--encoding out to detect it")

@@ -46,7 +46,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from antifraud.ingest.encoding import SAMPLE_BYTES, detect_encoding, detect_format, detect_json_encoding, read_sample
+from antifraud.ingest.encoding import (
+    SAMPLE_BYTES,
+    check_encoding,
+    detect_encoding,
+    detect_format,
+    detect_json_encoding,
+    read_sample,
+)
 from antifraud.ingest.errors import InputError
 from antifraud.ingest.jsonl import parse_lines
 from antifraud.ingest.manifest import sha256_file
@@ -168,7 +175,7 @@ class Export:
         sample = read_sample(path)
         if not sample.strip():
             raise InputError(path, "the file is empty")
-        self.encoding = encoding or detect_encoding(path, sample)
+        self.encoding = check_encoding(path, sample, encoding) if encoding else detect_encoding(path, sample)
         plain_name = path.name.lower().removesuffix(".gz")
         self.delimiter = "\t" if plain_name.endswith(".tsv") else self.profile.delimiter
         try:
