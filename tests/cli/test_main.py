@@ -39,6 +39,14 @@ def test_validate_gbk_fixture(fixtures, tmp_path):
     assert len(manifest["inputs"][0]["sha256"]) == 64
 
 
+def test_the_profile_comes_from_the_headers_unless_given(fixtures, tmp_path):
+    guessed = run("validate", fixtures / "taobao_gbk" / "orders.csv")
+    assert guessed.exit_code == 0, guessed.output
+    assert "Input (profile taobao)" in guessed.stdout and "21 read = 21 accepted + 0 quarantined" in guessed.stdout
+    chosen = run("validate", fixtures / "taobao_gbk" / "orders.csv", "--profile", "generic")
+    assert chosen.exit_code == 2 and "required column 'buyer_id' is missing (profile 'generic'" in chosen.output
+
+
 def test_validate_broken_fixture_and_fail_flag(fixtures, tmp_path):
     path = fixtures / "broken" / "orders.csv"
     assert run("validate", path).exit_code == 0

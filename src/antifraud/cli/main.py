@@ -46,8 +46,9 @@ def main(
 
 
 ProfileOpt = Annotated[
-    str,
-    typer.Option("--profile", "-p", help="Column profile: generic, taobao, yelp, or a TOML profile file."),
+    str | None,
+    typer.Option("--profile", "-p", help="Column profile: generic, taobao, yelp, or a TOML profile file "
+                                         "(default: the first built-in one the export's headers fit)."),
 ]
 MapOpt = Annotated[
     list[str] | None,
@@ -63,20 +64,29 @@ TimezoneOpt = Annotated[
 ]
 
 
-def _profile(profile: str, mapping: list[str] | None, timezone: str | None):  # noqa: ANN202
+def _profile(profile: str | None, mapping: list[str] | None, timezone: str | None,  # noqa: ANN202
+             exports: list[Path], encoding: str | None):
+    """The profile to read ``exports`` with: ``profile`` (a name or a TOML file) with ``--map``
+    and ``--timezone`` applied, or without ``profile`` the first built-in one whose columns the
+    first export's header holds (the summaries name it)."""
     from dataclasses import replace
 
-    from antifraud.ingest import load_profile
+    from antifraud.ingest import PROFILES, load_profile
+    from antifraud.ingest.reader import guess_profile
 
-    prof = load_profile(profile)
     pairs = {}
     for item in mapping or []:
         canon, sep, source = item.partition("=")
         if not sep or not canon.strip() or not source.strip():
             raise ValueError(f"--map takes canonical=source, got {item!r}")
         pairs[canon.strip()] = source.strip()
-    if pairs:
-        prof = prof.with_overrides(pairs)
+    if profile is None:
+        candidates = [p.with_overrides(pairs) if pairs else p for p in PROFILES.values()]
+        prof = guess_profile(exports[0], candidates, encoding)
+    else:
+        prof = load_profile(profile)
+        if pairs:
+            prof = prof.with_overrides(pairs)
     if timezone:
         prof = replace(prof, timezone=timezone)
     return prof
@@ -86,7 +96,7 @@ def _profile(profile: str, mapping: list[str] | None, timezone: str | None):  # 
 @user_errors
 def validate(
     exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
-    profile: ProfileOpt = "generic",
+    profile: ProfileOpt = None,
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
@@ -106,7 +116,7 @@ def validate(
     from antifraud.ingest import ingest
     from antifraud.ingest.pseudonym import Pseudonymizer
 
-    prof = _profile(profile, mapping, timezone)
+    prof = _profile(profile, mapping, timezone, exports, encoding)
     pseudonymizer = Pseudonymizer.from_environment()
     with stage_progress() as progress:
         result = ingest(exports, prof, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
@@ -121,7 +131,7 @@ def validate(
 def detect(
     exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the findings, quarantine and run.json.")],
-    profile: ProfileOpt = "generic",
+    profile: ProfileOpt = None,
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
@@ -189,7 +199,7 @@ def detect(
     from antifraud.records.issuing import Issuer, issuing_time
     from antifraud.signing import Signer
 
-    prof = _profile(profile, mapping, timezone)
+    prof = _profile(profile, mapping, timezone, exports, encoding)
     issued = issuing_time(issued_at)  # the option, else SOURCE_DATE_EPOCH, else the clock
     signer = Signer.from_file(signing_key) if signing_key is not None else None
     issuer = Issuer.from_environment(member_id=member_id, uscc=member_uscc, role=member_role,
@@ -232,7 +242,7 @@ def train(
         str | None, typer.Option("--platform", envvar="ANTIFRAUD_PLATFORM",
                                  help="Platform the export is from, for records naming shops (default: the profile).")
     ] = None,
-    profile: ProfileOpt = "generic",
+    profile: ProfileOpt = None,
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
     timezone: TimezoneOpt = None,
@@ -251,7 +261,7 @@ def train(
     from antifraud.cli.report import print_training_summary, stage_progress
     from antifraud.train import train as run_training
 
-    prof = _profile(profile, mapping, timezone)
+    prof = _profile(profile, mapping, timezone, exports, encoding)
     if not labels and labels_store is None:
         raise ValueError("nothing to learn from: give --labels FILE.csv or --labels-store STORE")
     store = None

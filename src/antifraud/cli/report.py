@@ -62,7 +62,7 @@ def stage_progress() -> Iterator[Callable[..., None]]:
 def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None:
     """Print files, row accounting, quarantine reasons, signals and credit-code checks."""
     out = console()
-    files = Table(title="Input", title_justify="left", show_edge=False)
+    files = Table(title=f"Input (profile {result.profile.name})", title_justify="left", show_edge=False)
     for col in ("file", "format", "encoding", "read", "accepted", "quarantined"):
         files.add_column(col, justify="right" if col in ("read", "accepted", "quarantined") else "left")
     for f in result.files:
@@ -114,7 +114,7 @@ def print_detection_summary(run: Detection) -> None:
     result, found = run.ingest, run.findings
     out.print(
         f"rows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + "
-        f"{result.quarantine.num_rows:,} quarantined"
+        f"{result.quarantine.num_rows:,} quarantined (profile {result.profile.name})"
     )
     missing = result.missing(run.ensemble.signals())
     _print_missing(missing)

@@ -60,7 +60,7 @@ from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.profiles import Profile, resolve_columns
 from antifraud.ingest.records import BLOCK_BYTES, MAX_RECORD_BYTES, RecordChunk, Truncated, iter_record_chunks
 
-__all__ = ["BadRecord", "Export", "ReadSummary", "open_export"]
+__all__ = ["BadRecord", "Export", "ReadSummary", "guess_profile", "open_export"]
 
 PARQUET_BATCH_ROWS = 1 << 20
 # pyarrow's parse block: above the longest record, even after JSON scalars gain their quotes.
@@ -428,6 +428,33 @@ def open_export(path: str | Path, profile: Profile, encoding: str | None = None)
     if path.stat().st_size == 0:
         raise InputError(path, "the file is empty")
     return Export(path, profile, encoding or profile.encoding)
+
+
+def guess_profile(path: str | Path, profiles: Iterable[Profile], encoding: str | None = None) -> Profile:
+    """The first of ``profiles`` whose required columns the header of ``path`` holds.
+
+    Raises
+    ------
+    InputError
+        The first profile's error where none fits (the file unreadable, or a column missing,
+        named with the closest header present).
+
+    Examples
+    --------
+    >>> from antifraud.ingest.profiles import PROFILES
+    >>> guess_profile("fixtures/taobao_gbk/orders.csv", PROFILES.values()).name
+    'taobao'
+    """
+    first = None
+    for profile in profiles:
+        try:
+            with open_export(path, profile, encoding):
+                return profile
+        except InputError as exc:
+            first = first or exc
+    if first is None:
+        raise ValueError("no profile to try")
+    raise first
 
 
 class _CsvOptions(NamedTuple):
