@@ -136,7 +136,7 @@ def test_different_seed_gives_different_export(export: SyntheticExport) -> None:
 
 def test_orders_csv_has_canonical_columns(export: SyntheticExport, out_dir: Path) -> None:
     assert list(export.orders.columns) == list(NAMES)
-    header = (out_dir / "orders.csv").read_text(encoding="utf-8").split("\n", 1)[0]
+    header = (out_dir / "orders.csv").read_text(encoding="utf-8-sig").split("\n", 1)[0]
     assert [h.strip('"') for h in header.split(",")] == list(NAMES)
     assert len(export.orders) == N_ORDERS
 

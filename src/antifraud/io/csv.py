@@ -6,7 +6,9 @@ carriage return) is prefixed with a single quote, following OWASP's advice on CS
 Plain numbers such as ``-12.5`` are left alone, and numeric columns are never touched.
 
 Every CSV the toolkit writes, to a file (:func:`write_csv`) or into an evidence bundle
-(:func:`csv_bytes`), goes through the same escaping and the same writer.
+(:func:`csv_bytes`), goes through the same escaping and the same writer. It starts with a UTF-8
+byte-order mark: without one, Excel on a Chinese Windows reads UTF-8 as GBK and garbles every
+Chinese name. CSV readers that know UTF-8 (pandas, pyarrow, ``encoding="utf-8-sig"``) skip it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ import pyarrow.csv as pacsv
 
 from antifraud.io.atomic import atomic_path
 
-__all__ = ["csv_bytes", "escape_formulas", "write_csv"]
+__all__ = ["BOM", "csv_bytes", "escape_formulas", "write_csv"]
+
+#: The UTF-8 byte-order mark every CSV starts with, for Excel.
+BOM = b"\xef\xbb\xbf"
 
 _FORMULA_START = pa.array(["=", "+", "-", "@", "\t", "\r"])
 _PLAIN_NUMBER = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
@@ -62,7 +67,7 @@ def csv_bytes(data: pd.DataFrame | pa.Table) -> bytes:
 
     Examples
     --------
-    >>> print(csv_bytes(pa.table({"id": ["=1+1", "o2"], "n": [1, -2]})).decode(), end="")
+    >>> print(csv_bytes(pa.table({"id": ["=1+1", "o2"], "n": [1, -2]})).decode("utf-8-sig"), end="")
     "id","n"
     "'=1+1",1
     "o2",-2
@@ -73,7 +78,7 @@ def csv_bytes(data: pd.DataFrame | pa.Table) -> bytes:
 
 
 def write_csv(data: pd.DataFrame | pa.Table, path: str | os.PathLike[str]) -> None:
-    """Write ``data`` as UTF-8 CSV with a header, formula-escaped, atomically.
+    """Write ``data`` as UTF-8 CSV with a byte-order mark and a header, formula-escaped, atomically.
 
     Timestamps are written in ISO 8601 with their offset; missing values as empty cells.
     """
@@ -83,4 +88,13 @@ def write_csv(data: pd.DataFrame | pa.Table, path: str | os.PathLike[str]) -> No
 
 def _write(data: pd.DataFrame | pa.Table, sink: Path | pa.NativeFile) -> None:
     table = data if isinstance(data, pa.Table) else pa.Table.from_pandas(data, preserve_index=False)
-    pacsv.write_csv(escape_formulas(table), sink, write_options=pacsv.WriteOptions(quoting_style="needed"))
+    if isinstance(sink, pa.NativeFile):
+        _write_stream(table, sink)
+        return
+    with pa.OSFile(str(sink), "wb") as out:
+        _write_stream(table, out)
+
+
+def _write_stream(table: pa.Table, out: pa.NativeFile) -> None:
+    out.write(BOM)
+    pacsv.write_csv(escape_formulas(table), out, write_options=pacsv.WriteOptions(quoting_style="needed"))
