@@ -135,7 +135,9 @@ class BrushingModel(BaseEstimator):
         for kind, y in labels.items():
             y = np.asarray(y)
             cases = len(np.unique(groups[kind][y == 1]))
-            if (y == 1).sum() < MIN_CASES or not grouped_folds(y, groups[kind], self.n_splits, self.random_state):
+            enough = (y == 1).sum() >= MIN_CASES
+            splits = grouped_folds(y, groups[kind], self.n_splits, self.random_state) if enough else []
+            if not splits:
                 continue
             frame = features.frame(kind)
             X = frame.drop(columns=uninformed(frame))
@@ -146,8 +148,7 @@ class BrushingModel(BaseEstimator):
                                    "the labels, or a label column in the export")
             model = PUClassifier(self.classifier, random_state=self.random_state)
             held = features.held.get(kind, np.zeros(len(y), dtype=bool))
-            scores, fold, self.models_[kind] = grouped_scores(model, X, y, groups[kind], self.n_splits,
-                                                              self.random_state, suspected=held)
+            scores, fold, self.models_[kind] = grouped_scores(model, X, y, groups[kind], splits=splits, suspected=held)
             self.features_[kind] = list(X.columns)
             confirmed = y == 1
             self.calibrations_[kind] = [fit_calibration(scores[fold == k], confirmed[fold == k])
@@ -172,8 +173,8 @@ class BrushingModel(BaseEstimator):
             }
         if not self.models_:
             counts = {kind: int((np.asarray(y) == 1).sum()) for kind, y in labels.items()}
-            raise ValueError(f"no entity kind has {MIN_CASES} confirmed fraud in case groups a cross-validation can split "
-                             f"(confirmed fraud: {counts})")
+            raise ValueError(f"no entity kind has {MIN_CASES} confirmed fraud in case groups a cross-validation "
+                             f"can split (confirmed fraud: {counts})")
         return self
 
     def predict_proba(self, features: EntityFeatures) -> dict[str, np.ndarray]:

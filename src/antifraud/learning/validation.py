@@ -68,7 +68,8 @@ def operation_groups(data: DetectionData, ensemble: BrushingEnsemble, case_group
     adjacency = sp.coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_nodes, n_nodes))
     _, code = connected_components(adjacency, directed=False)
     accounts = code[:n_a].astype(np.int64)
-    return {"accounts": accounts, "merchants": code[n_a:n_a + n_m].astype(np.int64), "orders": accounts[data.order_rows]}
+    return {"accounts": accounts, "merchants": code[n_a:n_a + n_m].astype(np.int64),
+            "orders": accounts[data.order_rows]}
 
 
 def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
@@ -96,11 +97,11 @@ def grouped_folds(y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
 
 
 def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_splits: int = 5,
-                   random_state: int | None = None,
+                   random_state: int | None = None, *, splits: list[tuple[np.ndarray, np.ndarray]] | None = None,
                    **row_params: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """Out-of-fold probabilities of fraud for every row, from clones of ``model`` fitted on
-    the other folds (:func:`grouped_folds`), each row's fold, and the fitted clones (the
-    ``k``-th scored fold ``k``).
+    the other folds (:func:`grouped_folds`, or ``splits`` it already gave: splitting many
+    groups takes seconds), each row's fold, and the fitted clones (the ``k``-th scored fold ``k``).
 
     ``model.fit(X, y, groups=..., **row_params)`` gets the labels as they are (1, 0, -1), and
     the training rows of ``groups`` and of every array of ``row_params``.
@@ -111,7 +112,7 @@ def grouped_scores(model: Any, X: Any, y: np.ndarray, groups: np.ndarray, n_spli
         Where no split by ``groups`` leaves two confirmed fraud on every training side.
     """
     y = np.asarray(y)
-    splits = grouped_folds(y, groups, n_splits, random_state)
+    splits = grouped_folds(y, groups, n_splits, random_state) if splits is None else splits
     if not splits:
         raise ValueError(f"{int((y == 1).sum())} confirmed fraud in {len(np.unique(groups[y == 1]))} case group(s): "
                          "cross-validation needs two confirmed fraud left on the training side of every fold")
