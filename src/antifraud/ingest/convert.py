@@ -94,6 +94,10 @@ class Issue:
     detail: Callable[[np.ndarray], list[str]]
 
 
+def _is_text(arr: pa.Array) -> bool:
+    return pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+
+
 def _mask(arr: pa.Array) -> np.ndarray:
     return arr.fill_null(False).to_numpy(zero_copy_only=False)
 
@@ -128,7 +132,8 @@ def unwrap_excel_text(arr: pa.Array) -> pa.Array:
     >>> unwrap_excel_text(pa.array(['="3800123456789"', "3800", ' ="00731" ', None])).to_pylist()
     ['3800123456789', '3800', '00731', None]
     """
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+    # A substring test first: the regular expression costs five times as much, on every column.
+    if not _is_text(arr) or not pc.any(pc.match_substring(arr, '="')).as_py():
         return arr
     return pc.replace_substring_regex(arr, _EXCEL_TEXT, r"\1")
 
@@ -143,7 +148,7 @@ def excel_numbers(arr: pa.Array) -> Issue:
     >>> issue.mask.tolist()
     [True, False, True, False, False]
     """
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+    if not _is_text(arr):
         return Issue(np.zeros(len(arr), dtype=bool), "excel_number", lambda idx: [])
     return Issue(_mask(pc.match_substring_regex(arr, _EXCEL_NUMBER)), "excel_number", _show(
         arr, "is an id Excel rewrote as a number, losing its last digits: export the file again from the platform "
@@ -172,7 +177,7 @@ def nfkc(arr: pa.Array) -> pa.Array:
 
 def clean_strings(arr: pa.Array) -> pa.Array:
     """NFKC-normalise (full-width to ASCII) and trim strings; empty becomes null."""
-    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+    if not _is_text(arr):
         arr = arr.cast(pa.string())
     arr = pc.utf8_trim_whitespace(nfkc(arr))
     return pc.if_else(pc.equal(arr, ""), pa.scalar(None, arr.type), arr)
