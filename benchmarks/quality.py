@@ -328,8 +328,9 @@ def _yelpchi_learned(run, reviews: pd.DataFrame, fake: pd.Series) -> None:
     groups = {"accounts": np.arange(len(users)), "orders": run.data.order_rows.astype(np.int64)}  # by user
     model = BrushingModel(random_state=0).fit(features, labels, groups)
     print("\nYelpChi, learned (BrushingModel, every review and user labelled, 5 folds by user; out of fold)")
-    print(pd.DataFrame([{"level": level, **model.cv_[kind]["fraud_vs_honest"]}
-                        for level, kind in (("review", "orders"), ("user", "accounts"))]).round(3).to_string(index=False))
+    figures = [{"level": level, **model.cv_[kind]["fraud_vs_honest"]}
+               for level, kind in (("review", "orders"), ("user", "accounts"))]
+    print(pd.DataFrame(figures).round(3).to_string(index=False))
     print("targets: review AUC >= 0.83, user AUC >= 0.75; the 57-feature probe in benchmarks/README.md reached 0.811 / "
           "0.724; published supervised review AUC (CARE-GNN 0.757, BWGNN 0.905) is on a feature-rich YelpChi with "
           "40 % of the labels")

@@ -159,7 +159,8 @@ def print_training_summary(trained: Training) -> None:
                       *("-" if f is None or f != f else f"{f:.3f}" for f in figures))
     out.print(table)
     for source in about["training"]["labels"]:
-        given = ", ".join(f"{kind} {n['fraud']:,} fraud / {n['honest']:,} honest" for kind, n in source["labels"].items())
+        given = ", ".join(f"{kind} {n['fraud']:,} fraud / {n['honest']:,} honest"
+                          for kind, n in source["labels"].items())
         out.print(f"  labels from {source['kind']} {source['path']}: {given}")
         for kind, n in source.get("unmatched", {}).items():
             if n:

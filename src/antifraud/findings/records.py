@@ -91,7 +91,8 @@ def _base(record_type: str, subject: dict, key: str, ctx: RunContext) -> dict[st
     """A version-1 record with its fields in the schema's order (``behavior`` and ``assessment``
     to be filled in)."""
     shared = ctx.shared_fields
-    return {"schema": shared["schema"], "id": record_id(ctx.issuer.member_id, ctx.run_id, record_type, key), "version": 1, "created": shared["created"],
+    rid = record_id(ctx.issuer.member_id, ctx.run_id, record_type, key)
+    return {"schema": shared["schema"], "id": rid, "version": 1, "created": shared["created"],
             "modified": shared["modified"], "prev_hash": None, "record_type": record_type, "status": "issued",
             "issuer": shared["issuer"], "subject": subject, "behavior": None, "assessment": None,
             "evidence": shared["evidence"], "events": list(shared["events"]), "sharing": dict(shared["sharing"]),

@@ -1,9 +1,10 @@
 """Confirmed cases: label files read, checked and matched to an export's accounts, merchants and orders.
 
 A label file is a CSV with a header: ``account_id,label``, ``seller_id,label`` or
-``order_id,label`` (one file may hold several id columns, all but one empty on each line), ``label`` 1 for confirmed fraud and 0 for
-confirmed honest, and optionally ``group``: the case or operation the entity belongs to, which
-keeps the accounts of one operation on one side of a cross-validation split. Positive-only files
+``order_id,label`` (one file may hold several id columns, all but one empty on each line),
+``label`` 1 for confirmed fraud and 0 for confirmed honest, and optionally ``group``: the case
+or operation the entity belongs to, which keeps the accounts of one operation on one side of a
+cross-validation split. Positive-only files
 (a black list) are the common case. An entity labelled both ways, or with two groups, is an
 error naming both lines.
 

@@ -204,7 +204,8 @@ class StoreCases:
         rows, unmatched = {}, {}
         for kind in KINDS:
             mine = claims[claims["kind"] == kind]
-            ids = pd.Series([sorted({i for ref in refs for i in by_key.get(kind, {}).get(ref, ())}) for refs in mine["refs"]],
+            named = by_key.get(kind, {})  # records name no order
+            ids = pd.Series([sorted({i for ref in refs for i in named.get(ref, ())}) for refs in mine["refs"]],
                             index=mine.index, dtype=object)
             unmatched[kind] = int((~ids.astype(bool).groupby(mine["refs"]).any()).sum())  # subjects, not records
             rows[kind] = mine.assign(id=ids).explode("id").dropna(subset=["id"])[["id", "label", "group", "where"]]
