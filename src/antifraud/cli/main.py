@@ -262,8 +262,6 @@ def train(
     from antifraud.train import train as run_training
 
     prof = _profile(profile, mapping, timezone, exports, encoding)
-    if not labels and labels_store is None:
-        raise ValueError("nothing to learn from: give --labels FILE.csv or --labels-store STORE")
     store = None
     if labels_store is not None:
         from antifraud.cli.records import alliance_pseudonymizer
