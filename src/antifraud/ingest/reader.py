@@ -376,7 +376,7 @@ class Export:
     def _excel_batches(self, sources: list[str]) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
         position = {h: i for i, h in reversed(list(enumerate(self.header)))}
         for numbers, cells in self._sheet.rows([position[src] for src in sources], EXCEL_BATCH_ROWS):
-            table = pa.table([pa.array(column, pa.string()) for column in cells], names=sources)
+            table = pa.table(cells, names=sources)
             yield table, np.asarray(numbers, dtype=np.int64), True
 
     def finish(self) -> ReadSummary:
