@@ -91,10 +91,16 @@ class Subjects:
     def __init__(self, current: Mapping[str, Mapping[str, Any]]) -> None:
         self.current = current
         self._names: dict[str, str] = {}  # merchant key -> shop name, from the merchant records
+        self._known: dict[str, set[str]] = {}  # merchant key -> what names the merchant, folded
         for record in current.values():
             merchant = record["subject"].get("merchant")
-            if merchant is not None and merchant.get("name"):
-                for key in _merchant_keys(merchant):
+            if merchant is None:
+                continue
+            keys = _merchant_keys(merchant)
+            known = {_fold(n) for n in (*keys, *merchant["shop_ids"], merchant.get("name") or "") if n}
+            for key in keys:
+                self._known.setdefault(key, set()).update(known)
+                if merchant.get("name"):
                     self._names.setdefault(key, merchant["name"])
 
     def merchant_keys(self, record: Mapping[str, Any]) -> list[str]:
@@ -112,14 +118,14 @@ class Subjects:
 
     def names_shop(self, record: Mapping[str, Any], shop: str) -> bool:
         """True when ``shop`` (a name, shop id, credit code or merchant key, in any case) is one of
-        the merchants ``record`` is about."""
+        the merchants ``record`` is about; a ring's merchants are known by what the store's
+        merchant records say of them."""
         wanted = _fold(shop)
         for key in self.merchant_keys(record):
-            names = {key, key.rpartition(":")[2] if key.startswith(_SHOP_PREFIX) else key, self._names.get(key, "")}
-            if wanted in {_fold(n) for n in names if n}:
+            own = _fold(key.rpartition(":")[2] if key.startswith(_SHOP_PREFIX) else key)
+            if wanted in (_fold(key), own) or wanted in self._known.get(key, ()):
                 return True
-        merchant = record["subject"].get("merchant")
-        return merchant is not None and _fold(merchant.get("name") or "") == wanted
+        return False
 
     def who(self, record: Mapping[str, Any]) -> str:
         """The subject in a few words (see :class:`Row`)."""
