@@ -38,18 +38,18 @@ feed_app = App(name="feed", help="Share records with alliance members: export an
 STATUSES = {
     "issued": "as issued, not changed since",
     "amended": "changed since: reviewed, amended, or an objection resolved without revoking it",
-    "under_objection": "the subject objected (异议) and the objection is pending; still in force",
+    "under_objection": "the subject objected (异议) and the objection is pending, still in force",
     "repaired": "credit repair granted (信用修复): no longer published or shared, history kept",
-    "revoked": "issued in error; final",
+    "revoked": "issued in error, final",
     "expired": "its publication and retention periods have passed",
 }
 #: What becomes of a version offered to a store (records add, feed import).
 VERDICTS = {
     "accepted": "valid, signed by its issuer, and the next version of its record",
-    "held": "waits for an earlier version of its record that the store does not hold yet (a delta feed imported "
-            "before the full one, say); accepted when that arrives",
-    "rejected": "never accepted: it breaks or forks its record's chain, changes a field that never changes, follows "
-                "a revocation, or fails the schema or its signature; set aside with the reason",
+    "held": "waits for an earlier version of its record that the store does not hold yet, as when a delta feed "
+            "comes before the full one, and is accepted when that arrives",
+    "rejected": "can never be accepted: it breaks or forks its record's chain, changes a field that never changes, "
+                "follows a revocation, or fails the schema or its signature; it is set aside with the reason",
 }
 
 
@@ -58,8 +58,8 @@ def _words(meanings: dict[str, str]) -> str:
 
 
 #: The statuses of a record, and what becomes of a version offered to a store, for the help.
-STATUS_HELP = f"Statuses: {_words(STATUSES)}."
-VERDICT_HELP = f"Each version is {', '.join(VERDICTS)}: {_words(VERDICTS)}."
+STATUS_HELP = f"What a status means. {_words(STATUSES)}."
+VERDICT_HELP = f"What becomes of a version. {_words(VERDICTS)}."
 _MEMBER = ("--member", "--member-id", "--as")  # one option; the old names are hidden (cli.conventions.ALIASES)
 _MEMBER_HELP = "Your alliance member id (or ANTIFRAUD_MEMBER_ID)."
 
@@ -197,7 +197,9 @@ def add(files: RecordFilesArg, store: StoreOpt, keyring: KeyringOpt = None,
         allow_unsigned: AllowUnsignedOpt = False) -> None:
     """Add records (your run's findings.jsonl) to the store, validating every line and signature.
 
-    {verdicts} Exit 1 when any version was held or rejected.
+    Exit 1 when any version was held or rejected.
+
+    {verdicts}
 
     Example: antifraud records add run/findings.jsonl --store store/ --keyring keys/
     """
@@ -296,8 +298,10 @@ def list_records(
     """List the store's records: id, subject (kind and who), ring, status and when issued.
 
     The record ids are what records show, review and the other record commands take; a ring id
-    (R0001) stands for its ring finding where it names one. {statuses} With --json, prints the
-    rows as a list.
+    (R0001) stands for its ring finding where it names one. With --json, prints the rows as a
+    list.
+
+    {statuses}
 
     Example: antifraud records list --store store/ --ring R0001
     """
@@ -517,8 +521,10 @@ def import_(
     """Validate other members' feeds line by line and merge the good versions (idempotent).
 
     A version is accepted only when signed with its issuer's key from the keyring, and a feed
-    only when its manifest checks and is signed by the feed's issuer. {verdicts} Exit 1 when any
-    line was rejected or held, or a manifest did not check.
+    only when its manifest checks and is signed by the feed's issuer. Exit 1 when any line was
+    rejected or held, or a manifest did not check.
+
+    {verdicts}
 
     Example: antifraud feed import peer-feed/ --store store/ --keyring keys/
     """
