@@ -27,12 +27,13 @@ demo: venv
 	$(BIN)/antifraud keys generate $(DEMO_DIR)/keys/demo-platform
 	@echo "== detecting brushing in it: scores, rings, evidence and signed acr/1 findings in $(DEMO_DIR)/run"
 	$(DEMO_ENV) $(BIN)/antifraud detect $(DEMO_DIR)/export/orders.csv --out $(DEMO_DIR)/run --seed 7 \
-	  --member-id demo-platform --member-uscc 91440300708461136T --signing-key $(DEMO_DIR)/keys/demo-platform
+	  --member demo-platform --member-uscc 91440300708461136T --signing-key $(DEMO_DIR)/keys/demo-platform
 	@echo "== how well that run did against the planted truth"
 	$(BIN)/antifraud evaluate $(DEMO_DIR)/run --truth $(DEMO_DIR)/export/truth
 	@echo "== the findings go into the member's record store and out as a feed; a peer imports it"
 	$(BIN)/antifraud records add $(DEMO_DIR)/run/findings.jsonl --store $(DEMO_DIR)/store --keyring $(DEMO_DIR)/keys
-	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --as demo-platform --out $(DEMO_DIR)/feed \
+	$(BIN)/antifraud records list --store $(DEMO_DIR)/store --ring R0001
+	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --member demo-platform --out $(DEMO_DIR)/feed \
 	  --signing-key $(DEMO_DIR)/keys/demo-platform
 	$(BIN)/antifraud feed import $(DEMO_DIR)/feed --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys
 	@echo "== what the alliance now holds on a merchant's credit code"

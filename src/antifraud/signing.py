@@ -63,6 +63,7 @@ __all__ = [
     "sign_json",
     "verify",
     "verify_json",
+    "write_new_file",
 ]
 
 ALG = "ed25519"
@@ -154,16 +155,16 @@ def generate_key(path: str | os.PathLike[str], *, passphrase: bytes | None = Non
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     )
     private_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_new(private_path, private_pem, 0o600)
+    write_new_file(private_path, private_pem, 0o600)
     try:
-        _write_new(public_path, public_pem, 0o644)
+        write_new_file(public_path, public_pem, 0o644)
     except BaseException:
         private_path.unlink(missing_ok=True)
         raise
     return KeyInfo(key_id(key.public_key()), private_path, public_path)
 
 
-def _write_new(path: Path, data: bytes, mode: int) -> None:
+def write_new_file(path: Path, data: bytes, mode: int) -> None:
     """Create ``path`` (never following or replacing anything) with ``mode`` and write ``data``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:

@@ -42,7 +42,7 @@ def store(tmp_path, record, members):
 
 
 def _as(member, store, members):
-    return "--store", store, "--as", member, "--signing-key", members.key(member), "--keyring", members.folder
+    return "--store", store, "--member", member, "--signing-key", members.key(member), "--keyring", members.folder
 
 
 def test_lifecycle_through_the_cli(store, record, members):
@@ -213,7 +213,7 @@ def test_detect_signs_its_records(fixtures, tmp_path):
 
     info = generate_key(tmp_path / "keys" / "member")
     result = run("detect", fixtures / "generic" / "orders.csv", "--out", tmp_path / "run", "--signing-key",
-                 info.private_path, "--member-id", "platform-a", "--member-uscc", "914403001922038216")
+                 info.private_path, "--member", "platform-a", "--member-uscc", "914403001922038216")
     assert result.exit_code == 0, result.output
     records = [json.loads(line) for line in (tmp_path / "run" / "findings.jsonl").read_text().splitlines()]
     keyring = Keyring.from_directory(tmp_path / "keys")

@@ -73,7 +73,7 @@ class StoreMachine(RuleBasedStateMachine):
         shutil.rmtree(self.root, ignore_errors=True)
 
     def _as_a(self) -> tuple:
-        return ("--store", self.own.path, "--as", "platform-a", "--signing-key", self.members.key("platform-a"),
+        return ("--store", self.own.path, "--member", "platform-a", "--signing-key", self.members.key("platform-a"),
                 "--keyring", self.members.folder)
 
     def _offer(self, store: RecordStore, path: Path, *, genuine: bool = True, **kwargs: object):  # noqa: ANN202

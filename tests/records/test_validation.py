@@ -145,3 +145,46 @@ def test_validator_agrees_with_the_reference_implementation(record, bad):
             target = target[key]
         target[path[-1]] = bad
         assert reference.is_valid(mutated) == _validator().is_valid(mutated), path
+
+
+def _patterns(node, parent=None):
+    """The field or definition name of every pattern in the schema."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "pattern" and isinstance(value, str):
+                yield parent
+            else:
+                yield from _patterns(value, key)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _patterns(item, parent)
+
+
+def test_every_pattern_of_the_schema_has_its_words():
+    from antifraud.records.validation import PATTERN_WORDS
+
+    assert set(_patterns(schema())) == set(PATTERN_WORDS)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "message"),
+    [
+        (("subject", "merchant", "uscc"), "91440300O0846113IT",
+         'subject.merchant.uscc: "91440300O0846113IT" is not a unified social credit code: 18 characters, digits and '
+         "capital letters except I, O, S, V, Z"),
+        (("created",), "2026-11-01", 'created: "2026-11-01" is not an RFC 3339 UTC time with milliseconds, e.g. '
+                                     "2026-11-01T08:00:00.000Z"),
+        (("sharing", "retention_until"), "2029/11/01",
+         'sharing.retention_until: "2029/11/01" is not a date, YYYY-MM-DD, e.g. 2026-11-01'),
+        (("status",), "held", 'status: "held" is not one of issued, amended, under_objection, repaired, revoked, '
+                              "expired"),
+    ],
+)
+def test_a_value_of_the_wrong_form_is_explained_in_words(record, path, value, message):
+    target = record
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    problems = [str(p) for p in record_problems(record)]
+    assert problems == [message]
+    assert "^" not in problems[0] and "{" not in problems[0]

@@ -8,9 +8,13 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-__all__ = ["EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "user_errors", "fail"]
+__all__ = ["EXIT_OK", "EXIT_FINDINGS", "EXIT_USAGE", "EXIT_CODES_HELP", "user_errors", "fail"]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: What the exit codes mean, at the end of every command's help.
+EXIT_CODES_HELP = (f"Exit codes: {EXIT_OK} success; {EXIT_FINDINGS} a check failed, or there were findings you asked "
+                   f"to fail on (as said above; never otherwise); {EXIT_USAGE} a usage or input error, reported in "
+                   f"one line on stderr.")
 
 P = ParamSpec("P")
 R = TypeVar("R")

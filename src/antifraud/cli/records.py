@@ -2,7 +2,9 @@
 keeps, changes, shares and looks them up.
 
 The store folder comes from ``--store`` or ``ANTIFRAUD_STORE``; the member acting from
-``--as`` or ``ANTIFRAUD_MEMBER_ID``. Acting as a member takes that member's signing key
+``--member`` or ``ANTIFRAUD_MEMBER_ID`` (``--as`` and ``--member-id`` are its old names). A record
+is named by its id or, in the commands that take one, by the run's ring id (``R0001``) when that
+names one ring finding (:meth:`~antifraud.records.subjects.Subjects.record_named`). Acting as a member takes that member's signing key
 (``--signing-key`` or ``ANTIFRAUD_SIGNING_KEY``): only the issuer of a record makes its next
 version, and every version it makes is signed. What enters the store is checked against the
 keyring (``--keyring`` or ``ANTIFRAUD_KEYRING``): only versions signed with their issuer's key
@@ -19,6 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from antifraud.cli import output
+from antifraud.cli.conventions import App
 from antifraud.cli.errors import EXIT_FINDINGS, fail, user_errors
 
 if TYPE_CHECKING:
@@ -26,24 +30,65 @@ if TYPE_CHECKING:
     from antifraud.records.store import RecordStore
     from antifraud.signing import Keyring, Signer
 
-records_app = typer.Typer(name="records", help="Keep and change your own credit records (acr/1).",
-                          no_args_is_help=True)
-feed_app = typer.Typer(name="feed", help="Share records with alliance members: export and import feeds.",
-                       no_args_is_help=True)
+records_app = App(name="records", help="Keep, list and change your credit records (acr/1).")
+feed_app = App(name="feed", help="Share records with alliance members: export and import feeds.")
 
-StoreOpt = Annotated[Path, typer.Option("--store", "-s", envvar="ANTIFRAUD_STORE",
+
+#: What each status of a record means (the statuses of the acr/1 schema).
+STATUSES = {
+    "issued": "as issued, not changed since",
+    "amended": "changed since: reviewed, amended, or an objection resolved without revoking it",
+    "under_objection": "the subject objected (异议) and the objection is pending, still in force",
+    "repaired": "credit repair granted (信用修复): no longer published or shared, history kept",
+    "revoked": "issued in error, final",
+    "expired": "its publication and retention periods have passed",
+}
+#: What becomes of a version offered to a store (records add, feed import).
+VERDICTS = {
+    "accepted": "valid, signed by its issuer, and the next version of its record",
+    "held": "waits for an earlier version of its record that the store does not hold yet, as when a delta feed "
+            "comes before the full one, and is accepted when that arrives",
+    "rejected": "can never be accepted: it breaks or forks its record's chain, changes a field that never changes, "
+                "follows a revocation, or fails the schema or its signature; it is set aside with the reason",
+}
+
+
+def _words(meanings: dict[str, str]) -> str:
+    return "; ".join(f"{name}: {meaning}" for name, meaning in meanings.items())
+
+
+#: The statuses of a record, and what becomes of a version offered to a store, for the help.
+STATUS_HELP = f"What a status means. {_words(STATUSES)}."
+VERDICT_HELP = f"What becomes of a version. {_words(VERDICTS)}."
+_MEMBER = ("--member", "--member-id", "--as")  # one option; the old names are hidden (cli.conventions.ALIASES)
+_MEMBER_HELP = "Your alliance member id (or ANTIFRAUD_MEMBER_ID)."
+
+StoreOpt = Annotated[Path, typer.Option("--store", "-s", envvar="ANTIFRAUD_STORE", metavar="DIR",
                                         help="Record store folder (or ANTIFRAUD_STORE).")]
-AsOpt = Annotated[str, typer.Option("--as", envvar="ANTIFRAUD_MEMBER_ID",
-                                    help="Your member id (or ANTIFRAUD_MEMBER_ID); only the issuer changes a record.")]
-AtOpt = Annotated[str | None, typer.Option("--at", help="Time of the change, RFC 3339 (default: now; never in the "
-                                                        "future).")]
-IdArg = Annotated[str, typer.Argument(help="Record id (acr--...).")]
+MemberOpt = Annotated[str, typer.Option(*_MEMBER, envvar="ANTIFRAUD_MEMBER_ID", metavar="ID",
+                                        help=f"{_MEMBER_HELP} Only a record's issuer changes it.")]
+OptionalMemberOpt = Annotated[str | None, typer.Option(*_MEMBER, envvar="ANTIFRAUD_MEMBER_ID", metavar="ID",
+                                                       help=f"{_MEMBER_HELP} The records are issued in its name.")]
+AtOpt = Annotated[str | None, typer.Option("--at", metavar="TIME", help="Time of the change, RFC 3339 (default: now; "
+                                                                        "never in the future).")]
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Record id (acr--...), or the run's ring id (R0001) "
+                                                         "when it names one ring finding.")]
 SigningKeyOpt = Annotated[Path | None, typer.Option(
-    "--signing-key", envvar="ANTIFRAUD_SIGNING_KEY",
+    "--signing-key", envvar="ANTIFRAUD_SIGNING_KEY", metavar="FILE",
     help="Your Ed25519 private key (or ANTIFRAUD_SIGNING_KEY); every version you make is signed with it.")]
 KeyringOpt = Annotated[Path | None, typer.Option(
-    "--keyring", "-k", envvar="ANTIFRAUD_KEYRING",
+    "--keyring", "-k", envvar="ANTIFRAUD_KEYRING", metavar="DIR",
     help="Folder of members' public keys, <member id>.pub (or ANTIFRAUD_KEYRING).")]
+
+
+def _explained(func: Callable[..., None]) -> Callable[..., None]:
+    """Fill the ``{statuses}`` and ``{verdicts}`` of a command's docstring with their words."""
+    func.__doc__ = (func.__doc__ or "").format(statuses=STATUS_HELP, verdicts=VERDICT_HELP)
+    return func
+
+
+RecordFilesArg = Annotated[list[Path], typer.Argument(metavar="FILE",
+                                                      help="Record files (JSON Lines), e.g. RUN/findings.jsonl.")]
 AllowUnsignedOpt = Annotated[bool, typer.Option(
     "--allow-unsigned", help="Also accept versions that are unsigned or signed with a key the keyring does not hold, "
                              "from members whose key it does not hold.")]
@@ -53,6 +98,16 @@ def _store(path: Path) -> RecordStore:
     from antifraud.records.store import RecordStore
 
     return RecordStore(path)
+
+
+def _record_id(store: Path, name: str, member: str | None = None) -> str:
+    """The record id ``name`` (a record id or a ring id) stands for in ``store``, among
+    ``member``'s records if given."""
+    from antifraud.records.subjects import Subjects
+
+    if name.startswith("acr--"):
+        return name
+    return Subjects(_store(store).resolution().current).record_named(name, member)
 
 
 def _keyring(path: Path | None) -> Keyring | None:
@@ -113,6 +168,7 @@ def _act(store_path: Path, record_id: str, member: str, signing_key: Path | None
     keyring = _keyring(keyring_path)
     signer = _member_signer(member, signing_key, keyring)
     at = _at(at)
+    record_id = _record_id(store_path, record_id, member)
 
     def signed_successor(current: dict) -> list[dict]:
         _own(current, member)
@@ -131,23 +187,29 @@ def _change(store_path: Path, record_id: str, member: str, signing_key: Path | N
 
     new = _act(store_path, record_id, member, signing_key, keyring, at,
                lambda current, when: getattr(lifecycle, action)(current, at=when, **kwargs))
-    typer.echo(f"{record_id}: version {new['version']}, {new['status']}")
+    output.result(new, essential=f"{new['id']}: version {new['version']}, {new['status']}")
 
 
 @records_app.command("add")
 @user_errors
-def add(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lines), e.g. RUN/findings.jsonl.")],
-        store: StoreOpt, keyring: KeyringOpt = None, allow_unsigned: AllowUnsignedOpt = False) -> None:
-    """Add records (your run's findings.jsonl) to the store, validating every line and signature."""
+@_explained
+def add(files: RecordFilesArg, store: StoreOpt, keyring: KeyringOpt = None,
+        allow_unsigned: AllowUnsignedOpt = False) -> None:
+    """Add records (your run's findings.jsonl) to the store, validating every line and signature.
+
+    Exit 1 when any version was held or rejected.
+
+    {verdicts}
+
+    Example: antifraud records add run/findings.jsonl --store store/ --keyring keys/
+    """
     from antifraud.records.feed import import_feed
 
     ring = _keyring(keyring)
-    bad = False
-    for path in files:
-        report = import_feed(_store(store), path, expect_manifest=False, keyring=ring, allow_unsigned=allow_unsigned)
-        _print_import(report)
-        bad |= bool(report.rejected or report.held)
-    if bad:
+    reports = [import_feed(_store(store), path, expect_manifest=False, keyring=ring, allow_unsigned=allow_unsigned)
+               for path in files]
+    _print_imports(reports)
+    if any(report.rejected or report.held for report in reports):
         raise typer.Exit(EXIT_FINDINGS)
 
 
@@ -156,9 +218,13 @@ def add(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lin
 def show(record_id: IdArg, store: StoreOpt,
          history: Annotated[bool, typer.Option("--history", help="Every version, not just the current one.")]
          = False) -> None:
-    """Print a record's current version (or whole chain) as JSON."""
+    """Print a record's current version (or whole chain) as JSON.
+
+    Example: antifraud records show R0001 --store store/ --history
+    """
     from antifraud.records.validation import schema
 
+    record_id = _record_id(store, record_id)
     chain = _store(store).resolution().chains.get(record_id)
     if chain is None:
         raise ValueError(f"{record_id}: not in the store {store}")
@@ -169,14 +235,18 @@ def show(record_id: IdArg, store: StoreOpt,
 
 @records_app.command("validate")
 @user_errors
-def validate_records(files: Annotated[list[Path], typer.Argument(help="Record files (JSON Lines).")],
-                     keyring: KeyringOpt = None, allow_unsigned: AllowUnsignedOpt = False) -> None:
-    """Check every line against acr/1, its signature and every chain of versions; name each broken field."""
+def validate_records(files: RecordFilesArg, keyring: KeyringOpt = None, allow_unsigned: AllowUnsignedOpt = False) -> None:
+    """Check every line against acr/1, its signature and every chain of versions; name each broken field.
+
+    Exit 1 when anything is wrong. With --json, prints the problems and the counts.
+
+    Example: antifraud records validate run/findings.jsonl --keyring keys/
+    """
     from antifraud.records.feed import read_feed, signature_problem
     from antifraud.records.store import resolve
 
     ring = _keyring(keyring)
-    problems, versions = 0, []
+    problems, versions = [], []
     for path in files:
         with open(path, "rb") as fh:
             for number, record, problem in read_feed(fh):
@@ -184,53 +254,106 @@ def validate_records(files: Annotated[list[Path], typer.Argument(help="Record fi
                     problem = signature_problem(record, record["issuer"]["member_id"], ring,
                                                 allow_unsigned=allow_unsigned)
                 if problem:
-                    problems += 1
-                    typer.echo(f"{path}:{number}: {problem}")
+                    problems.append(f"{path}:{number}: {problem}")
                 else:
                     versions.append(record)
     resolution = resolve(versions)
-    for version, reason in resolution.rejected + resolution.held:
-        problems += 1
-        typer.echo(f"{version['id']} version {version['version']}: {reason}")
-    typer.echo(f"{len(versions)} valid versions of {len(resolution.chains)} records; {problems} problems")
+    problems += [f"{version['id']} version {version['version']}: {reason}"
+                 for version, reason in resolution.rejected + resolution.held]
+    counts = f"{len(versions)} valid versions of {len(resolution.chains)} records; {len(problems)} problems"
+    output.result({"valid_versions": len(versions), "records": len(resolution.chains), "problems": problems},
+                  essential="\n".join([*problems, counts]))
     if problems:
         raise typer.Exit(EXIT_FINDINGS)
 
 
 @records_app.command("quarantine")
 @user_errors
-def quarantine(store: StoreOpt, as_json: Annotated[bool, typer.Option("--json", help="Print JSON Lines.")]
-               = False) -> None:
-    """List the versions the store set aside (forks, broken chains), with the reason for each."""
+def quarantine(store: StoreOpt) -> None:
+    """List the versions the store set aside (forks, broken chains), with the reason for each.
+
+    With --json, prints them as a list of reason and version.
+
+    Example: antifraud records quarantine --store store/
+    """
     entries = _store(store).quarantine()
-    if as_json:
-        for version, reason in entries:
-            typer.echo(json.dumps({"reason": reason, "version": version}, ensure_ascii=False))
-        return
-    typer.echo(f"{len(entries)} versions set aside in {store}")
-    for version, reason in entries:
-        typer.echo(f"{version['id']} version {version['version']} ({version['issuer']['member_id']}, "
-                   f"{version['modified']}): {reason}")
+    lines = [f"{len(entries)} versions set aside in {store}"]
+    lines += [f"{version['id']} version {version['version']} ({version['issuer']['member_id']}, "
+              f"{version['modified']}): {reason}" for version, reason in entries]
+    output.result([{"reason": reason, "version": version} for version, reason in entries], essential="\n".join(lines))
+
+
+@records_app.command("list")
+@user_errors
+@_explained
+def list_records(
+    store: StoreOpt,
+    ring: Annotated[str | None, typer.Option(metavar="RING", help="Only the records about this ring of a run (R0001): "
+                                                                  "its ring finding, its shops' and accounts'.")]
+    = None,
+    shop: Annotated[str | None, typer.Option(metavar="NAME|ID", help="Only the records about this shop: its name, "
+                                                                     "shop id or credit code, in any case.")] = None,
+    status: Annotated[str | None, typer.Option(metavar="STATUS", help=", ".join(STATUSES) + ".")] = None,
+) -> None:
+    """List the store's records: id, subject (kind and who), ring, status and when issued.
+
+    The record ids are what records show, review and the other record commands take; a ring id
+    (R0001) stands for its ring finding where it names one. With --json, prints the rows as a
+    list.
+
+    {statuses}
+
+    Example: antifraud records list --store store/ --ring R0001
+    """
+    from dataclasses import asdict
+
+    from antifraud.records.subjects import Subjects
+
+    if status is not None and status not in STATUSES:
+        raise ValueError(f"--status {status!r}: a status is one of {', '.join(STATUSES)}")
+    subjects = Subjects(_store(store).resolution().current)
+    rows = subjects.rows(subjects.select(ring=ring, shop=shop, status=status))
+    output.result([asdict(row) for row in rows], essential=f"{len(rows)} records in {store}",
+                  human=lambda: _print_rows(rows, store))
+
+
+def _print_rows(rows: list[Any], store: Path) -> None:
+    from rich.table import Table
+
+    from antifraud.cli.report import console
+
+    table = Table(title=f"{len(rows)} records in {store}", title_justify="left", show_edge=False)
+    for column in ("record", "subject", "who", "ring", "status", "issued"):
+        table.add_column(column, no_wrap=column == "record")
+    for row in rows:
+        table.add_row(row.id, row.kind, row.who, row.ring or "-", row.status, row.issued[:19].replace("T", " "))
+    console().print(table)
 
 
 @records_app.command("review")
 @user_errors
-def review(record_id: IdArg, store: StoreOpt, member: AsOpt,
+def review(record_id: IdArg, store: StoreOpt, member: MemberOpt,
            reviewer: Annotated[str, typer.Option(help="Who reviewed the finding.")],
            reason: Annotated[str, typer.Option(help="What the review found.")] = "", signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Record a person's review of a finding (needed to share beyond amber or to list it)."""
+    """Record a person's review of a finding (needed to share beyond amber or to list it).
+
+    Example: antifraud records review R0001 --store store/ --member platform-a --reviewer "analyst 7"
+    """
     _change(store, record_id, member, signing_key, keyring, at, "review", reviewer=reviewer, reason=reason)
 
 
 @records_app.command("amend")
 @user_errors
-def amend(record_id: IdArg, store: StoreOpt, member: AsOpt,
-          set_: Annotated[list[str], typer.Option("--set", help="field.path=JSON value (repeatable), e.g. "
+def amend(record_id: IdArg, store: StoreOpt, member: MemberOpt,
+          set_: Annotated[list[str], typer.Option("--set", metavar="FIELD=JSON", help="field.path=JSON value (repeatable), e.g. "
                                                   "sharing.level='\"green\"' or behavior.metrics.orders=412.")],
           reason: Annotated[str, typer.Option(help="Why the record changes.")], signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Change fields of a record; its identity and history stay."""
+    """Change fields of a record; its identity and history stay.
+
+    Example: antifraud records amend R0001 --member platform-a --set sharing.level=green --reason "reviewed"
+    """
     changes = {}
     for item in set_:
         path, sep, value = item.partition("=")
@@ -245,33 +368,42 @@ def amend(record_id: IdArg, store: StoreOpt, member: AsOpt,
 
 @records_app.command("object")
 @user_errors
-def object_(record_id: IdArg, store: StoreOpt, member: AsOpt,
+def object_(record_id: IdArg, store: StoreOpt, member: MemberOpt,
             by: Annotated[str, typer.Option(help="Who objects (the subject or its representative).")],
             statement: Annotated[str, typer.Option(help="The objection in the subject's words.")],
             signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Record an objection (异议) received from the subject; the record is under objection."""
+    """Record an objection (异议) received from the subject; the record is under objection.
+
+    Example: antifraud records object ID --member platform-a --by "the merchant" --statement "real buyers"
+    """
     _change(store, record_id, member, signing_key, keyring, at, "object_to", by=by, statement=statement)
 
 
 @records_app.command("resolve")
 @user_errors
-def resolve_objection(record_id: IdArg, store: StoreOpt, member: AsOpt,
+def resolve_objection(record_id: IdArg, store: StoreOpt, member: MemberOpt,
                       result: Annotated[str, typer.Option(help="upheld (revokes), rejected or partial.")],
                       reason: Annotated[str, typer.Option(help="Why.")], signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Resolve a pending objection."""
+    """Resolve a pending objection: upheld revokes the record, rejected or partial amends it.
+
+    Example: antifraud records resolve ID --member platform-a --result rejected --reason "orders confirmed fake"
+    """
     _change(store, record_id, member, signing_key, keyring, at, "resolve", result=result, by=member, reason=reason)
 
 
 @records_app.command("repair")
 @user_errors
-def repair(record_id: IdArg, store: StoreOpt, member: AsOpt,
+def repair(record_id: IdArg, store: StoreOpt, member: MemberOpt,
            commitment: Annotated[str, typer.Option(help="The subject's public credit promise.")],
-           applied_at: Annotated[str, typer.Option(help="When the subject applied, RFC 3339 UTC.")],
+           applied_at: Annotated[str, typer.Option(metavar="TIME", help="When the subject applied, RFC 3339 UTC.")],
            reason: Annotated[str, typer.Option(help="Why repair is granted.")] = "", signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Grant credit repair (信用修复): stop publishing and sharing, keep the history."""
+    """Grant credit repair (信用修复): stop publishing and sharing, keep the history.
+
+    Example: antifraud records repair ID --member platform-a --commitment "no more bought orders" --applied-at 2026-12-01
+    """
     from antifraud.records.lifecycle import parse_timestamp
 
     _change(store, record_id, member, signing_key, keyring, at, "repair", commitment=commitment,
@@ -280,62 +412,87 @@ def repair(record_id: IdArg, store: StoreOpt, member: AsOpt,
 
 @records_app.command("revoke")
 @user_errors
-def revoke(record_id: IdArg, store: StoreOpt, member: AsOpt,
+def revoke(record_id: IdArg, store: StoreOpt, member: MemberOpt,
            reason: Annotated[str, typer.Option(help="Why the record was issued in error.")],
            signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Revoke a record issued in error. Final."""
+    """Revoke a record issued in error. Final.
+
+    Example: antifraud records revoke ID --member platform-a --reason "issued in error"
+    """
     _change(store, record_id, member, signing_key, keyring, at, "revoke", by=member, reason=reason)
 
 
 @records_app.command("expire")
 @user_errors
-def expire(record_id: IdArg, store: StoreOpt, member: AsOpt, signing_key: SigningKeyOpt = None,
+def expire(record_id: IdArg, store: StoreOpt, member: MemberOpt, signing_key: SigningKeyOpt = None,
         keyring: KeyringOpt = None, at: AtOpt = None) -> None:
-    """Mark a record expired once its publication and retention periods have passed."""
+    """Mark a record expired once its publication and retention periods have passed.
+
+    Example: antifraud records expire ID --member platform-a
+    """
     _change(store, record_id, member, signing_key, keyring, at, "expire", by=member)
 
 
 @records_app.command("list-entry")
 @user_errors
 def list_entry(
-    record_id: IdArg, store: StoreOpt, member: AsOpt,
-    list_name: Annotated[str, typer.Option("--list", help="black, red or watch.")],
-    severity: Annotated[str, typer.Option(help="minor, general or serious.")],
-    basis: Annotated[str, typer.Option(help="platform_rule, administrative_penalty, court or alliance.")],
+    record_id: IdArg, store: StoreOpt, member: MemberOpt,
+    list_name: Annotated[str, typer.Option("--list", metavar="LIST", help="black, red or watch.")],
+    severity: Annotated[str, typer.Option(metavar="SEVERITY", help="minor, general or serious.")],
+    basis: Annotated[str, typer.Option(metavar="BASIS", help="platform_rule, administrative_penalty, court or "
+                                                             "alliance.")],
     authority: Annotated[str, typer.Option(help="Who decided (name).")],
-    decided_on: Annotated[str, typer.Option(help="Date of the decision, YYYY-MM-DD.")],
-    listed_on: Annotated[str, typer.Option(help="First day of publication, YYYY-MM-DD.")],
-    publish_until: Annotated[str, typer.Option(help="Last day of publication (公示截止期), YYYY-MM-DD.")],
+    decided_on: Annotated[str, typer.Option(metavar="DATE", help="Date of the decision, YYYY-MM-DD.")],
+    listed_on: Annotated[str, typer.Option(metavar="DATE", help="First day of publication, YYYY-MM-DD.")],
+    publish_until: Annotated[str, typer.Option(metavar="DATE", help="Last day of publication (公示截止期), "
+                                                                    "YYYY-MM-DD.")],
     measure: Annotated[list[str] | None, typer.Option(help="A measure taken (repeatable).")] = None,
-    authority_uscc: Annotated[str | None, typer.Option(help="The authority's credit code.")] = None,
+    authority_uscc: Annotated[str | None, typer.Option(metavar="CODE", help="The authority's credit code.")] = None,
     document_no: Annotated[str | None, typer.Option(help="Decision document number (决定书文号).")] = None,
     legal_basis: Annotated[str | None, typer.Option(help="The rule or law applied.")] = None,
     signing_key: SigningKeyOpt = None,
     keyring: KeyringOpt = None,
     at: AtOpt = None,
 ) -> None:
-    """Issue a list entry from a reviewed finding and the decision taken on it (once per list and day)."""
+    """Issue a list entry from a reviewed finding and the decision taken on it (once per list and day).
+
+    The finding must have been reviewed (records review) and be in force. Publication lasts 3
+    months to 1 year for a general case, 1 to 3 years for a serious one.
+
+    Example: antifraud records list-entry R0001 --member platform-a --list black --severity general
+    --basis platform_rule --authority platform-a --decided-on 2026-12-01 --listed-on 2026-12-01
+    --publish-until 2027-06-01
+    """
     from antifraud.records import lifecycle
 
     decision = {"basis": basis, "authority": {"name": authority} | ({"uscc": authority_uscc} if authority_uscc else {}),
                 "decided_on": decided_on, "measures": measure or [], "severity": severity}
     decision |= {k: v for k, v in (("document_no", document_no), ("legal_basis", legal_basis)) if v}
+    record_id = _record_id(store, record_id, member)
     entry = _act(store, record_id, member, signing_key, keyring, at,
                  lambda current, when: lifecycle.list_entry(current, list_name=list_name, determination=decision,
                                                             listed_on=listed_on, publish_until=publish_until,
                                                             by=member, at=when))
-    typer.echo(f"{entry['id']}: {list_name} list entry from {record_id}, published {listed_on} to {publish_until}")
+    output.result(entry, essential=f"{entry['id']}: {list_name} list entry from {record_id}, published {listed_on} "
+                                   f"to {publish_until}")
 
 
 @feed_app.command("export")
 @user_errors
-def export(store: StoreOpt, member: AsOpt,
-           out: Annotated[Path, typer.Option("--out", "-o", help="Folder for feed.jsonl and feed.manifest.json.")],
-           since: Annotated[str | None, typer.Option(help="Delta feed: versions modified after this RFC 3339 time, "
+def export(store: StoreOpt, member: MemberOpt,
+           out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR",
+                                             help="Folder for feed.jsonl and feed.manifest.json.")],
+           since: Annotated[str | None, typer.Option(metavar="TIME", help="Delta feed: versions modified after this RFC 3339 time, "
                                                           "e.g. 2026-12-01T00:00:00+08:00.")] = None,
            signing_key: SigningKeyOpt = None, keyring: KeyringOpt = None) -> None:
-    """Write your records as a full feed, or a delta feed with --since; the manifest is signed with your key."""
+    """Write your records as a full feed, or a delta feed with --since; the manifest is signed with your key.
+
+    Records whose pseudonyms are under a run key (detect without the alliance key) cannot be
+    shared. With --json, prints the manifest.
+
+    Example: antifraud feed export --store store/ --member platform-a --out feed/ --signing-key keys/platform-a
+    """
     from antifraud.records.feed import export_feed
 
     ring = _keyring(keyring)
@@ -345,13 +502,15 @@ def export(store: StoreOpt, member: AsOpt,
     _check_signed_with(signer, ring, member, own)
     manifest = export_feed(records, out, member_id=member, since=since, signer=signer)
     kind = f"delta since {manifest['since']}" if since else "full"
-    typer.echo(f"wrote {manifest['records']} versions ({kind}) to {out}; sha256 {manifest['sha256']}")
+    output.result(manifest, essential=f"wrote {manifest['records']} versions ({kind}) to {out}; "
+                                      f"sha256 {manifest['sha256']}")
 
 
 @feed_app.command("import")
 @user_errors
+@_explained
 def import_(
-    feeds: Annotated[list[Path], typer.Argument(help="Feed folders or feed.jsonl files.")],
+    feeds: Annotated[list[Path], typer.Argument(metavar="FEED", help="Feed folders or feed.jsonl files.")],
     store: StoreOpt,
     keyring: KeyringOpt = None,
     allow_unsigned: AllowUnsignedOpt = False,
@@ -364,49 +523,67 @@ def import_(
     A version is accepted only when signed with its issuer's key from the keyring, and a feed
     only when its manifest checks and is signed by the feed's issuer. Exit 1 when any line was
     rejected or held, or a manifest did not check.
+
+    {verdicts}
+
+    Example: antifraud feed import peer-feed/ --store store/ --keyring keys/
     """
     from antifraud.records.feed import import_feed
 
     if require_signatures and allow_unsigned:
         raise ValueError("--require-signatures and --allow-unsigned contradict each other")
     ring = _keyring(keyring)
-    clean = True
-    for path in feeds:
-        report = import_feed(_store(store), path, keyring=ring, allow_unsigned=allow_unsigned)
-        _print_import(report)
-        clean &= report.ok
-    if not clean:
+    reports = [import_feed(_store(store), path, keyring=ring, allow_unsigned=allow_unsigned) for path in feeds]
+    _print_imports(reports)
+    if not all(report.ok for report in reports):
         raise typer.Exit(EXIT_FINDINGS)
 
 
-def _print_import(report: Any) -> None:
-    typer.echo(f"{report.source}: {report.lines} lines, {report.accepted} accepted, {report.new} new, "
-               f"{report.duplicates} already held, {len(report.held)} held, {len(report.rejected)} rejected")
-    for problem in report.feed_problems:
-        typer.echo(f"  feed: {problem}")
-    for item in report.rejected:
-        typer.echo(f"  rejected {item}")
-    for item in report.held:
-        typer.echo(f"  held {item}")
+def _print_imports(reports: list[Any]) -> None:
+    """The result of importing record files or feeds: per file its counts and every line not accepted."""
+    from dataclasses import asdict
+
+    lines, documents = [], []
+    for report in reports:
+        lines.append(f"{report.source}: {report.lines} lines, {report.accepted} accepted, {report.new} new, "
+                     f"{report.duplicates} already held, {len(report.held)} held, {len(report.rejected)} rejected")
+        lines += [f"  feed: {problem}" for problem in report.feed_problems]
+        lines += [f"  rejected {item}" for item in report.rejected]
+        lines += [f"  held {item}" for item in report.held]
+        documents.append({"source": report.source, "lines": report.lines, "accepted": report.accepted,
+                          "new": report.new, "already_held": report.duplicates, "feed_problems": report.feed_problems,
+                          "held": [asdict(item) for item in report.held],
+                          "rejected": [asdict(item) for item in report.rejected]})
+    output.result(documents, essential="\n".join(lines))
 
 
 def query(
     store: StoreOpt,
-    uscc: Annotated[str | None, typer.Option(help="A merchant's unified social credit code.")] = None,
-    pseudonym: Annotated[str | None, typer.Option(help="An account pseudonym (64 hex characters).")] = None,
-    account: Annotated[str | None, typer.Option(help="A raw account id, pseudonymised here under the alliance "
-                                                "key (ANTIFRAUD_PSEUDONYM_KEY); it never leaves this machine.")]
+    uscc: Annotated[str | None, typer.Option(metavar="CODE", help="A merchant's unified social credit code.")] = None,
+    shop: Annotated[str | None, typer.Option(metavar="NAME|ID", help="A shop: its name, shop id or credit code, "
+                                                                     "in any case.")] = None,
+    ring: Annotated[str | None, typer.Option(metavar="RING", help="A ring of a run (R0001): its ring finding and "
+                                                                  "the findings on its shops and accounts.")] = None,
+    pseudonym: Annotated[str | None, typer.Option(metavar="HEX", help="An account pseudonym (64 hex characters).")]
     = None,
-    kind: Annotated[str, typer.Option(help="Kind of --account: platform_account, phone, device, payment, address.")]
-    = "platform_account",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the records as JSON Lines.")] = False,
+    account: Annotated[str | None, typer.Option(metavar="ID", help="A raw account id, pseudonymised here under the "
+                                                "alliance key (ANTIFRAUD_PSEUDONYM_KEY_FILE or _KEY); it never leaves "
+                                                "this machine.")] = None,
+    kind: Annotated[str, typer.Option(metavar="KIND", help="Kind of --account: platform_account, phone, device, "
+                                                           "payment, address.")] = "platform_account",
 ) -> None:
-    """What the alliance holds on a credit code or an account: every current record about it."""
+    """What the alliance holds on a credit code, a shop, a ring or an account: every current record about it.
+
+    In force first, then newest first. With --json, prints the records as a list.
+
+    Example: antifraud query --store store/ --shop 某某旗舰店
+    """
     from antifraud import uscc as codes
     from antifraud.records.store import IN_FORCE, holdings
+    from antifraud.records.subjects import Subjects
 
-    if sum(x is not None for x in (uscc, pseudonym, account)) != 1:
-        raise ValueError("give exactly one of --uscc, --pseudonym or --account")
+    if sum(x is not None for x in (uscc, shop, ring, pseudonym, account)) != 1:
+        raise ValueError("give exactly one of --uscc, --shop, --ring, --pseudonym or --account")
     if uscc is not None:
         result = codes.validate(uscc)
         if not result.valid:
@@ -414,18 +591,19 @@ def query(
         uscc = result.code
     if account is not None:
         pseudonym = _pseudonym_of(account, kind)
-    found = holdings(_store(store).resolution().current, uscc=uscc, pseudonym=pseudonym)
-    if as_json:
-        for record in found:
-            typer.echo(json.dumps(record, ensure_ascii=False))
-        return
-    typer.echo(f"{len(found)} records ({sum(r['status'] in IN_FORCE for r in found)} in force)")
+    current = _store(store).resolution().current
+    if shop is None and ring is None:
+        found = holdings(current, uscc=uscc, pseudonym=pseudonym)
+    else:
+        found = holdings(current, ids=[r["id"] for r in Subjects(current).select(shop=shop, ring=ring)])
+    lines = [f"{len(found)} records ({sum(r['status'] in IN_FORCE for r in found)} in force)"]
     for r in found:
         a = r["assessment"]
-        typer.echo(f"{r['id']}  v{r['version']}  {r['status']:<15} {r['record_type']:<16} "
-                   f"{r['issuer']['member_id']:<14} {r['behavior']['category']:<24} "
-                   f"confidence {a['confidence']:>3}  {'reviewed' if a['human_reviewed'] else 'unreviewed'}  "
-                   f"{r['behavior']['period']['start'][:10]}..{r['behavior']['period']['end'][:10]}")
+        lines.append(f"{r['id']}  v{r['version']}  {r['status']:<15} {r['record_type']:<16} "
+                     f"{r['issuer']['member_id']:<14} {r['behavior']['category']:<24} "
+                     f"confidence {a['confidence']:>3}  {'reviewed' if a['human_reviewed'] else 'unreviewed'}  "
+                     f"{r['behavior']['period']['start'][:10]}..{r['behavior']['period']['end'][:10]}")
+    output.result(found, essential="\n".join(lines))
 
 
 def alliance_pseudonymizer(needed_by: str) -> Pseudonymizer:

@@ -14,11 +14,13 @@ bytes or more) or the file named by ``ANTIFRAUD_PSEUDONYM_KEY_FILE``, with
 ``ANTIFRAUD_PSEUDONYM_KEY_ID`` naming it (by default its fingerprint); nothing else reads the
 environment. Without a key, a random one is generated for the run (:meth:`Pseudonymizer.for_run`):
 its pseudonyms link only within that run, and its key id starts with ``run-`` so that they are
-never shared. The key itself is never written anywhere; outputs record only its key id.
+never shared. The key itself is never written anywhere but in the key file
+:func:`generate_key_file` creates; outputs record only its key id.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import hmac
@@ -34,11 +36,14 @@ import pyarrow.compute as pc
 from antifraud.ingest.convert import map_chunks, nfkc, shared_dictionary, to_dictionary
 from antifraud.ingest.masking import is_masked
 
-__all__ = ["Pseudonymizer", "normalize_personal", "KINDS", "KEY_ENV", "KEY_FILE_ENV", "KEY_ID_ENV"]
+__all__ = ["Pseudonymizer", "generate_key_file", "normalize_personal", "KINDS", "KEY_ENV", "KEY_FILE_ENV",
+           "KEY_ID_ENV", "KEY_BYTES"]
 
 KEY_ENV = "ANTIFRAUD_PSEUDONYM_KEY"
 KEY_FILE_ENV = "ANTIFRAUD_PSEUDONYM_KEY_FILE"
 KEY_ID_ENV = "ANTIFRAUD_PSEUDONYM_KEY_ID"
+#: The size of a generated key.
+KEY_BYTES = 32
 #: The identifier kind (``acr/1`` ``id_kind``, plus ``ip``) of each canonical column.
 KINDS: dict[str, str] = {
     "buyer_id": "platform_account",
@@ -140,7 +145,7 @@ class Pseudonymizer:
         >>> p.key_id.startswith("run-"), p.shareable, p.key_id == Pseudonymizer.for_run().key_id
         (True, False, False)
         """
-        key = secrets.token_bytes(32)
+        key = secrets.token_bytes(KEY_BYTES)
         return cls(key, source="generated run key", key_id="run-" + hashlib.sha256(key).hexdigest()[:16])
 
     def pseudonymize(self, kind: str, values: Sequence[str]) -> pa.StringArray:
@@ -170,6 +175,40 @@ class Pseudonymizer:
         encoded = to_dictionary(values, functools.partial(normalize_personal, kind))
         hashed = self.pseudonymize(kind, shared_dictionary(encoded).to_pylist())
         return map_chunks(encoded, lambda chunk: pa.DictionaryArray.from_arrays(chunk.indices, hashed))
+
+
+def generate_key_file(path: str | os.PathLike[str], key_id: str | None = None) -> Pseudonymizer:
+    """Write a new random alliance key to ``path``: :data:`KEY_BYTES` bytes in hex, readable by its
+    owner only, never overwriting a file.
+
+    ``ANTIFRAUD_PSEUDONYM_KEY_FILE=path`` (and ``ANTIFRAUD_PSEUDONYM_KEY_ID=key_id``, if given)
+    then reads it back as the returned pseudonymizer.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> made = generate_key_file(f"{folder}/alliance.key")
+    >>> read = Pseudonymizer.from_environment({KEY_FILE_ENV: f"{folder}/alliance.key"})
+    >>> read.key_id == made.key_id and read.shareable
+    True
+    """
+    from antifraud.signing import write_new_file
+
+    if key_id is not None and key_id.startswith("run-"):
+        raise ValueError("key ids starting with 'run-' are kept for generated run keys")
+    key = secrets.token_bytes(KEY_BYTES)
+    target = Path(path)
+    if target.exists() or target.is_symlink():
+        raise FileExistsError(errno.EEXIST, "a key file already exists; refusing to overwrite it", str(target))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    write_new_file(target, (key.hex() + "\n").encode("ascii"), 0o600)
+    return Pseudonymizer(key, source=f"key file {target}", key_id=key_id)
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)

@@ -320,14 +320,15 @@ def _order(record: Mapping[str, Any]) -> tuple[str, int]:
 
 
 def holdings(current: Mapping[str, Mapping[str, Any]], *, uscc: str | None = None,
-             pseudonym: str | None = None) -> list[dict]:
-    """The current versions that concern a credit code or an account pseudonym.
+             pseudonym: str | None = None, ids: Iterable[str] | None = None) -> list[dict]:
+    """The current versions that concern a credit code or an account pseudonym, or those of
+    some record ids (:class:`~antifraud.records.subjects.Subjects` selects them by shop or ring).
 
     A merchant finding matches its code; an account finding its pseudonym; a ring finding any
     member. Results are ordered in force first, then newest first.
     """
-    if (uscc is None) == (pseudonym is None):
-        raise ValueError("ask about exactly one of a credit code or a pseudonym")
+    if sum(x is not None for x in (uscc, pseudonym, ids)) != 1:
+        raise ValueError("ask about exactly one of a credit code, a pseudonym or record ids")
     wanted = uscc if uscc is not None else pseudonym
 
     def concerns(subject: Mapping[str, Any]) -> bool:
@@ -338,7 +339,10 @@ def holdings(current: Mapping[str, Mapping[str, Any]], *, uscc: str | None = Non
         kind = "merchant" if uscc is not None else "account"
         return any(m["kind"] == kind and m["ref"] == wanted for m in subject["ring"]["members"])
 
-    found = [dict(v) for v in current.values() if concerns(v["subject"])]
+    if ids is not None:
+        found = [dict(current[rid]) for rid in dict.fromkeys(ids)]
+    else:
+        found = [dict(v) for v in current.values() if concerns(v["subject"])]
     found.sort(key=lambda v: v["modified"], reverse=True)
     found.sort(key=lambda v: v["status"] not in IN_FORCE)
     return found

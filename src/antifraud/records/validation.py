@@ -5,7 +5,9 @@ Every record the toolkit writes and every record it reads passes through :func:`
 Problems name the field they concern with a dotted path (``subject.merchant.uscc``,
 ``assessment.signals.0.value``) so that a hand-edited record says exactly what was broken.
 
-The schema checks shapes, enumerations and formats. The rules checked here in code:
+The schema checks shapes, enumerations and formats; a value that does not have its pattern is
+reported with what is expected in words (:data:`PATTERN_WORDS`), never the regular expression.
+The rules checked here in code:
 
 - ``schema`` must be ``acr/1``: other versions are refused with their version named;
 - version 1 has no ``prev_hash``; later versions have one; ``modified`` is not before ``created``
@@ -34,7 +36,7 @@ from typing import Any
 
 from antifraud import uscc
 
-__all__ = ["SCHEMA_VERSION", "RecordError", "Problem", "schema", "record_problems", "validate_record"]
+__all__ = ["SCHEMA_VERSION", "PATTERN_WORDS", "RecordError", "Problem", "schema", "record_problems", "validate_record"]
 
 SCHEMA_VERSION = "acr/1"
 _TIGHT_SHARING = frozenset({"amber", "amber+strict", "red"})
@@ -129,17 +131,44 @@ def validate_record(record: Any) -> dict[str, Any]:
     return record
 
 
+_HEX64 = "64 hexadecimal characters (0-9, a-f)"
+#: What a value of each pattern of the schema must be, in words, by the field or definition the
+#: pattern is given for (the tests check that every pattern of the schema has its words here).
+PATTERN_WORDS = {
+    "uscc": "a unified social credit code: 18 characters, digits and capital letters except I, O, S, V, Z",
+    "timestamp": "an RFC 3339 UTC time with milliseconds, e.g. 2026-11-01T08:00:00.000Z",
+    "date": "a date, YYYY-MM-DD, e.g. 2026-11-01",
+    "sha256": f"a SHA-256 digest: {_HEX64}",
+    "prev_hash": f"the SHA-256 of the previous version: {_HEX64}",
+    "name": "a name of up to 128 letters, digits and . _ : + - (starting with a letter or digit)",
+    "id": "a record id: acr-- and a lower-case UUID, e.g. acr--0b9a4a34-4c1e-5d0e-9d2a-6c3f8f1e2a10",
+    "path": "a relative path inside the bundle, without .. or backslashes",
+    "media_type": "a media type, e.g. text/html",
+}
+
+
 def _schema_problem(error: Any) -> Problem:
     import jsonschema_rs
 
+    kinds = jsonschema_rs.ValidationErrorKind
     path = list(error.instance_path)
-    if isinstance(error.kind, jsonschema_rs.ValidationErrorKind.Required):
+    if isinstance(error.kind, kinds.Required):
         path.append(error.kind.property)  # name the missing field itself
     field = ".".join(str(part) for part in path)
     message = error.message
+    if isinstance(error.kind, kinds.Pattern) and (words := PATTERN_WORDS.get(list(error.schema_path)[-2])):
+        message = f"{_shown(error.instance)} is not {words}"
+    elif isinstance(error.kind, kinds.Enum):
+        message = f"{_shown(error.instance)} is not one of {', '.join(map(str, error.kind.options))}"
     if len(message) > _MAX_MESSAGE:  # values may be huge (or personal): never echo them whole
         message = message[: _MAX_MESSAGE - 3] + "..."
     return Problem(field, message)
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value as a problem quotes it: JSON, cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _rule_problems(record: Mapping[str, Any]) -> Iterator[Problem]:
