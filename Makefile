@@ -36,18 +36,27 @@ demo: venv
 	$(BIN)/antifraud feed export --store $(DEMO_DIR)/store --member demo-platform --out $(DEMO_DIR)/feed \
 	  --signing-key $(DEMO_DIR)/keys/demo-platform
 	$(BIN)/antifraud feed import $(DEMO_DIR)/feed --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys
-	@echo "== what the alliance now holds on a merchant's credit code"
-	$(BIN)/antifraud query --store $(DEMO_DIR)/peer-store --uscc 92350203MAEYBT2R6Y
+	@echo "== what the peer now holds on ring R0001, and the merchants' credit grades (A-D) its records give"
+	$(BIN)/antifraud query --store $(DEMO_DIR)/peer-store --ring R0001
+	$(BIN)/antifraud records grades --store $(DEMO_DIR)/peer-store --keyring $(DEMO_DIR)/keys
 	@echo "== an evidence bundle for a regulator, signed, then verified"
 	$(BIN)/antifraud bundle $(DEMO_DIR)/run --finding R0001 --out $(DEMO_DIR)/bundle-R0001.zip \
 	  --signing-key $(DEMO_DIR)/keys/demo-platform
 	$(BIN)/antifraud verify $(DEMO_DIR)/bundle-R0001.zip --keyring $(DEMO_DIR)/keys
-	@echo "== credit codes checked, with what is wrong"
-	-$(BIN)/antifraud uscc 91440300708461136T 91350211M0000XUF46 914403001922038217
-	@echo "== a Taobao-style GBK report with Chinese headers"
-	$(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --profile taobao --out $(DEMO_DIR)/taobao-run
+	@echo "== credit codes checked, with what is wrong (exit code 1: one of them is invalid, as it should be)"
+	$(BIN)/antifraud uscc 91440300708461136T 91350211M0000XUF46 914403001922038217 || [ $$? -eq 1 ]
+	@echo "== a Taobao-style GBK report with Chinese headers (the profile is found from the headers)"
+	$(DEMO_ENV) $(BIN)/antifraud validate fixtures/taobao_gbk/orders.csv --out $(DEMO_DIR)/taobao-run
+	@echo "== the same report after Excel, as a workbook: ids Excel rewrote as numbers are quarantined"
+	$(DEMO_ENV) $(BIN)/antifraud validate fixtures/taobao_excel/orders.xlsx --out $(DEMO_DIR)/taobao-excel-run
 	@echo "== a broken export: bad rows go to quarantine.csv with file, line, column and reason"
-	$(BIN)/antifraud validate fixtures/broken/orders.csv --out $(DEMO_DIR)/broken-run
+	$(DEMO_ENV) $(BIN)/antifraud validate fixtures/broken/orders.csv --out $(DEMO_DIR)/broken-run
+	@echo
+	@echo "Done. Next:"
+	@echo "  read the run summary:        $(DEMO_DIR)/run/summary.md"
+	@echo "  open the regulator's report: unzip $(DEMO_DIR)/bundle-R0001.zip, then open index.html"
+	@echo "  run on your own export:      $(BIN)/antifraud detect YOUR-EXPORT.csv --out run/"
+	@echo "  every command's options:     $(BIN)/antifraud -h, $(BIN)/antifraud COMMAND -h"
 
 # The evidence report's test renders pages in headless Chromium. On Debian, as root, install it
 # when missing; elsewhere that test is skipped with a message.

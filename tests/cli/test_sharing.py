@@ -177,3 +177,22 @@ def test_statuses_and_verdicts_are_explained_in_the_help():
         text = " ".join(run(*words, "-h").stdout.replace("│", " ").split())
         for name, meaning in meanings.items():
             assert f"{name}: {' '.join(meaning.split())}" in text
+
+
+def test_records_grades_holds_unreviewed_shops_at_b_and_a_reviewed_one_at_c(store, shared):
+    members = shared[1]
+    merchants = [r for r in _rows("--store", store) if r["kind"] == "merchant"]
+    before = json.loads(run("records", "grades", "--store", store, "--keyring", members.folder, "--json").stdout)
+    assert len(before) == len({r["who"] for r in merchants}) and {g["grade"] for g in before} == {"B"}
+    first = merchants[0]
+    reviewed = run("records", "review", first["id"], "--store", store, "--member", "platform-a", "--reviewer", "a",
+                   "--signing-key", members.key("platform-a"), "--keyring", members.folder)
+    assert reviewed.exit_code == 0, reviewed.output
+    after = run("records", "grades", "--store", store, "--keyring", members.folder)
+    assert after.exit_code == 0, after.output
+    rows = [line.split("│") for line in after.stdout.splitlines() if "│" in line]  # worst first
+    assert rows[0][0].strip() == "C" and rows[0][3].strip() == "1" and "a finding a person reviewed" in rows[0][4]
+    assert {row[0].strip() for row in rows[1:]} == {"B"}
+    graded = json.loads(run("records", "grades", "--store", store, "--json").stdout)
+    assert graded[0]["grade"] == "C" and [r["record_id"] for r in graded[0]["records"]] == [first["id"]]
+    assert run("records", "grades", "--store", store, "--quiet").stdout == f"A 0, B {len(before) - 1}, C 1, D 0\n"

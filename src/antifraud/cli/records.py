@@ -323,10 +323,57 @@ def _print_rows(rows: list[Any], store: Path) -> None:
     from antifraud.cli.report import console
 
     table = Table(title=f"{len(rows)} records in {store}", title_justify="left", show_edge=False)
-    for column in ("record", "subject", "who", "ring", "status", "issued"):
+    for column in ("record", "subject", "who", "ring", "status", "issued (UTC)"):
         table.add_column(column, no_wrap=column == "record")
     for row in rows:
         table.add_row(row.id, row.kind, row.who, row.ring or "-", row.status, row.issued[:19].replace("T", " "))
+    console().print(table)
+
+
+@records_app.command("grades")
+@user_errors
+def grades(
+    store: StoreOpt,
+    keyring: KeyringOpt = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", metavar="DATE",
+                                              help="The day publication periods are judged on (default: today, UTC).")]
+    = None,
+) -> None:
+    """Grade every merchant the store's records are about, A to D, with the records behind each grade.
+
+    D: on a black list, or a reviewed finding determined serious. C: another reviewed finding, or on
+    a watch list. B: a finding nobody reviewed, or a record under objection. A: nothing in force
+    against it. The worst record decides; docs/credit-grades.md gives the rule. With --keyring, a
+    record counts only when its issuer signed it.
+
+    Example: antifraud records grades --store store/ --keyring keys/
+    """
+    from datetime import date
+
+    from antifraud.records.grades import grade_merchants
+    from antifraud.records.lifecycle import utc_now
+
+    day = date.fromisoformat(as_of).isoformat() if as_of else utc_now()[:10]
+    found = grade_merchants(_store(store).resolution().current.values(), day, _keyring(keyring))
+    counts = {g: sum(1 for x in found if x.grade == g) for g in "ABCD"}
+    output.result([g.to_json() for g in found], essential=", ".join(f"{g} {n}" for g, n in counts.items()),
+                  human=lambda: _print_grades(found, day))
+
+
+def _print_grades(found: list[Any], day: str) -> None:
+    from rich.table import Table
+
+    from antifraud.cli.report import console
+    from antifraud.records.grades import GRADES
+
+    table = Table(title=f"{len(found)} merchants graded on {day} (--json: every record behind each grade)",
+                  title_justify="left", show_edge=False)
+    for column in ("grade", "merchant", "name", "records", "why"):
+        table.add_column(column, no_wrap=column != "why", justify="right" if column == "records" else "left")
+    for g in found:
+        deciding = g.reasons[0]
+        table.add_row(g.grade, g.key, g.name or "-", str(len(g.reasons)),
+                      deciding["why"] if deciding["grade"] == g.grade else GRADES["A"])
     console().print(table)
 
 

@@ -29,6 +29,7 @@ from antifraud.findings.words import Signal
 from antifraud.records.issuing import RunContext
 from antifraud.records.lifecycle import timestamp
 from antifraud.records.model import Record
+from antifraud.records.subjects import merchant_keys as subject_keys
 from antifraud.records.validation import validate_record
 from antifraud.signing import sign_json
 
@@ -62,7 +63,8 @@ def build_records(findings: Findings, ctx: RunContext) -> list[Record]:
 
 def merchant_keys(shop: Shop, platform: str) -> list[str]:
     """The keys a record may name a merchant by, the one its records are issued under first: its
-    credit code where it has a valid one, and ``shop:<platform>:<shop id>``.
+    credit code where it has a valid one, and ``shop:<platform>:<shop id>``
+    (:func:`antifraud.records.subjects.merchant_keys`).
 
     Examples
     --------
@@ -71,8 +73,7 @@ def merchant_keys(shop: Shop, platform: str) -> list[str]:
     >>> merchant_keys(Shop("s7", None, "91440300708461136T", "ok"), "taobao")
     ['91440300708461136T', 'shop:taobao:s7']
     """
-    shop_key = f"shop:{platform}:{shop.seller_id}"
-    return [shop.uscc, shop_key] if shop.uscc else [shop_key]
+    return subject_keys({"uscc": shop.uscc, "platform": platform, "shop_ids": [shop.seller_id]})
 
 
 def record_id(member_id: str, run_id: str, record_type: str, key: str) -> str:

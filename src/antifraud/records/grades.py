@@ -10,7 +10,7 @@ objection) or A (nothing in force against it). ``docs/credit-grades.md`` gives t
 A record is believed only when its issuer signed it (with a keyring; see
 :func:`~antifraud.records.feed.signature_problem`): one that is not gives no grade and is listed
 with the reason. Merchants are keyed by credit code where their records carry one, else by the
-shop key ``shop:<platform>:<shop id>`` (:func:`~antifraud.findings.records.merchant_keys`).
+shop key ``shop:<platform>:<shop id>`` (:func:`~antifraud.records.subjects.merchant_keys`).
 
 Examples
 --------
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from antifraud.records.subjects import merchant_keys
 from antifraud.signing import Keyring
 
 __all__ = ["GRADES", "Grade", "grade_merchants", "record_grade"]
@@ -88,12 +89,6 @@ class Grade:
                 "records": list(self.reasons)}
 
 
-def _key(merchant: Mapping[str, Any]) -> str:
-    if merchant["uscc"]:
-        return merchant["uscc"]
-    return f"shop:{merchant['platform']}:{merchant['shop_ids'][0]}"
-
-
 def grade_merchants(current: Iterable[Mapping[str, Any]], as_of: str,
                     keyring: Keyring | None = None) -> list[Grade]:
     """The grade of every merchant the records ``current`` (current versions) are about.
@@ -125,7 +120,7 @@ def grade_merchants(current: Iterable[Mapping[str, Any]], as_of: str,
         grade, why = record_grade(version, as_of)
         if keyring is not None and (problem := signature_problem(version, version["issuer"]["member_id"], keyring)):
             grade, why = None, f"not counted: {problem}"
-        by_key.setdefault(_key(merchant), []).append((version, grade, why))
+        by_key.setdefault(merchant_keys(merchant)[0], []).append((version, grade, why))
     out = []
     for key, records in by_key.items():
         records.sort(key=lambda r: (r[1] is None, "DCBA".find(r[1] or "A"), r[0]["id"]))

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Row", "Subjects", "ring_of", "subject_kind"]
+__all__ = ["Row", "Subjects", "merchant_keys", "ring_of", "subject_kind"]
 
 _SHOP_PREFIX = "shop:"
 _KINDS = ("ring", "merchant", "account")
@@ -45,7 +45,15 @@ def _fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
-def _merchant_keys(merchant: Mapping[str, Any]) -> list[str]:
+def merchant_keys(merchant: Mapping[str, Any]) -> list[str]:
+    """The keys a record's ``subject.merchant`` names its merchant by, the one it is issued under
+    first: its credit code where it has one, then ``shop:<platform>:<shop id>`` of each shop.
+
+    Examples
+    --------
+    >>> merchant_keys({"uscc": None, "platform": "taobao", "shop_ids": ["s7"]})
+    ['shop:taobao:s7']
+    """
     keys = [merchant["uscc"]] if merchant["uscc"] else []
     return keys + [f"{_SHOP_PREFIX}{merchant['platform']}:{shop}" for shop in merchant["shop_ids"]]
 
@@ -96,7 +104,7 @@ class Subjects:
             merchant = record["subject"].get("merchant")
             if merchant is None:
                 continue
-            keys = _merchant_keys(merchant)
+            keys = merchant_keys(merchant)
             known = {_fold(n) for n in (*keys, *merchant["shop_ids"], merchant.get("name") or "") if n}
             for key in keys:
                 self._known.setdefault(key, set()).update(known)
@@ -107,7 +115,7 @@ class Subjects:
         """The keys of the merchants a record is about (a merchant's own; a ring's members')."""
         subject = record["subject"]
         if "merchant" in subject:
-            return _merchant_keys(subject["merchant"])
+            return merchant_keys(subject["merchant"])
         if "ring" in subject:
             return [m["ref"] for m in subject["ring"]["members"] if m["kind"] == "merchant"]
         return []
