@@ -116,20 +116,14 @@ def main() -> None:
     if args.excel:
         excel(path, ensure_workbook(path), args.repeat)
         return
-    size_mb = path.stat().st_size / 2**20
     _run("antifraud", path)  # warm numba's cache and the page cache
     results = {}
     for kind in ("pyarrow", "pandas", "antifraud"):
         runs = [_run(kind, path) for _ in range(args.repeat)]
         results[kind] = min(runs, key=lambda r: r["seconds"])
 
-    print(f"\n{path} ({size_mb:,.0f} MB, {results['antifraud']['rows']:,} rows); "
-          f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'reader':<12}{'seconds':>9}{'rows/s':>14}{'peak MB':>10}{'time / pyarrow':>16}")
+    _table(path, results, "pyarrow")
     base = results["pyarrow"]["seconds"]
-    for kind, r in results.items():
-        print(f"{kind:<12}{r['seconds']:>9.2f}{r['rows'] / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}"
-              f"{r['seconds'] / base:>16.2f}")
     ours, pandas = results["antifraud"], results["pandas"]
     print(f"\ntarget time <= 2x pyarrow: {'met' if ours['seconds'] <= 2 * base else 'NOT met'} "
           f"({ours['seconds'] / base:.2f}x); target peak <= pandas: "
@@ -143,13 +137,17 @@ def excel(csv_path: Path, workbook: Path, repeat: int) -> None:
     readers = {"calamine": workbook, "antifraud": workbook, "antifraud csv": csv_path}
     results = {name: min((_run(name.split()[0], path) for _ in range(repeat)), key=lambda r: r["seconds"])
                for name, path in readers.items()}
-    print(f"\n{workbook} ({workbook.stat().st_size / 2**20:,.0f} MB, {results['antifraud']['rows']:,} rows); "
+    _table(workbook, results, "calamine")
+
+
+def _table(path: Path, results: dict[str, dict[str, float]], base: str) -> None:
+    """Print each reader's figures on ``path``, and its time against the ``base`` reader's."""
+    print(f"\n{path} ({path.stat().st_size / 2**20:,.0f} MB, {results['antifraud']['rows']:,} rows); "
           f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'reader':<15}{'seconds':>9}{'rows/s':>14}{'peak MB':>10}{'time / calamine':>17}")
-    base = results["calamine"]["seconds"]
+    print(f"{'reader':<15}{'seconds':>9}{'rows/s':>14}{'peak MB':>10}{'time / ' + base:>17}")
     for name, r in results.items():
         print(f"{name:<15}{r['seconds']:>9.2f}{r['rows'] / r['seconds']:>14,.0f}{r['peak_mb']:>10,.0f}"
-              f"{r['seconds'] / base:>17.2f}")
+              f"{r['seconds'] / results[base]['seconds']:>17.2f}")
 
 
 if __name__ == "__main__":

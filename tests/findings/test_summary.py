@@ -13,7 +13,7 @@ from antifraud.findings.summary import local_time
     ("+08:00", "2024-11-10 10:05 +08:00"), ("-05:30", "2024-11-09 20:35 -05:30"), ("UTC", "2024-11-10 02:05 +00:00"),
 ])
 def test_local_time(timezone, text):
-    assert local_time(dt.datetime(2024, 11, 10, 2, 5, 59, tzinfo=dt.timezone.utc).timestamp(), timezone) == text
+    assert local_time(dt.datetime(2024, 11, 10, 2, 5, 59, tzinfo=dt.UTC).timestamp(), timezone) == text
 
 
 @pytest.fixture(scope="module")

@@ -94,7 +94,7 @@ def test_numbers_dates_and_row_numbers_are_read_as_the_sheet_shows_them(tmp_path
     assert _quarantined(result) == [(4, "order_id", "excel_number")]  # the sheet's own row number
     row = result.table.to_pylist()[0]
     assert row["buyer_id"] == "13812341234" and row["amount"] == 12.5
-    assert row["created_at"] == dt.datetime(2024, 11, 1, 1, 5, tzinfo=dt.timezone.utc)  # +08:00 by default
+    assert row["created_at"] == dt.datetime(2024, 11, 1, 1, 5, tzinfo=dt.UTC)  # +08:00 by default
     assert result.files[0].sheet == "orders"  # the empty first sheet is passed over
 
 

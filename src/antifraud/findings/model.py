@@ -23,7 +23,6 @@ from antifraud import uscc
 from antifraud.detectors.ensemble import SUSPICIOUS_DIRECTION, BrushingEnsemble, Ring
 from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
-from antifraud.kinds import category
 from antifraud.findings.rings import ring_ids, ring_targets, target_role
 from antifraud.findings.words import (
     MERCHANT_DIRECTION,
@@ -33,6 +32,7 @@ from antifraud.findings.words import (
     main_reason,
     model_signals,
 )
+from antifraud.kinds import category
 from antifraud.learning.explain import Explanation, explain_rings
 from antifraud.learning.features import EntityFeatures
 from antifraud.learning.model import BrushingModel
