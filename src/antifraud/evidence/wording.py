@@ -50,7 +50,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "inputs": {"zh": "输入文件", "en": "Inputs"},
     "glossary": {"zh": "术语表", "en": "Glossary"},
     "limitations": {"zh": "局限性：本发现能说明什么、不能说明什么", "en": "Limitations: what this finding does and does not show"},
-    # summary sentences
+    # summary sentences, and what separates them
+    "sentence_gap": {"zh": "", "en": " "},
     "summary_orders": {
         "zh": "检测发现 {accounts}在 {start} 至 {end} 期间于 {shops}（{targets}）共下了 {orders}。",
         "en": "The detection found {accounts} that placed {orders} at {shops} ({targets}) between {start} and {end}.",
@@ -147,12 +148,22 @@ TEXTS: dict[str, dict[str, str]] = {
     "human_reviewed": {"zh": "人工复核", "en": "reviewed by a person"},
     "sharing": {"zh": "共享级别", "en": "sharing"},
     "file": {"zh": "文件", "en": "file"},
+    "sha256": {"zh": "SHA-256", "en": "sha256"},
     "bytes": {"zh": "字节数", "en": "bytes"},
     "rows_read": {"zh": "读取行数", "en": "rows read"},
     "subject_merchant": {"zh": "商户 {key}", "en": "merchant {key}"},
     "subject_account": {"zh": "账户 {key}", "en": "account {key}"},
     "subject_ring": {"zh": "由 {accounts}和 {merchants}组成的团伙", "en": "ring of {accounts} and {merchants}"},
+    # the bundle's index
+    "index_title": {"zh": "证据包：运行 {run}", "en": "Evidence bundle: run {run}"},
+    "index_note": {
+        "zh": "本证据包涵盖 {rings}。每个文件及其 SHA-256 列于 manifest.json，可用 antifraud verify 核验；"
+              "账户仅以联盟假名出现。",
+        "en": "This bundle covers {rings}. Every file is listed with its SHA-256 in manifest.json; check them with "
+              "antifraud verify. Accounts appear only as alliance pseudonyms.",
+    },
     # counted nouns: singular|plural
+    "n_rings": {"zh": "{n} 个团伙", "en": "{n} ring|{n} rings"},
     "n_accounts": {"zh": "{n} 个账户", "en": "{n} account|{n} accounts"},
     "n_shops": {"zh": "{n} 家店铺", "en": "{n} shop|{n} shops"},
     "n_orders": {"zh": "{n} 笔订单", "en": "{n} order|{n} orders"},
@@ -315,7 +326,7 @@ LIMITATIONS: tuple[dict[str, str], ...] = (
 )
 
 
-def text(key: str, lang: str, **fields: object) -> str:
+def text(key: str, lang: str, /, **fields: object) -> str:
     """The text ``key`` of :data:`TEXTS` in ``lang``, its fields filled in.
 
     Examples

@@ -21,7 +21,7 @@ Three kinds of reasons:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -97,11 +97,6 @@ def _phrase(kind: str, **fields: str | Mapping[str, str]) -> dict[str, str]:
     return {lang: PHRASES[kind][lang].format(**{k: v[lang] if isinstance(v, Mapping) else v
                                                  for k, v in fields.items()})
             for lang in LANGUAGES}
-
-
-def _per_language(make: Callable[[str], str]) -> dict[str, str]:
-    """``make(lang)`` for every language."""
-    return {lang: make(lang) for lang in LANGUAGES}
 
 
 @dataclass(frozen=True)
@@ -192,9 +187,9 @@ def feature_signals(table: pd.DataFrame, groups: Sequence[np.ndarray], direction
             value = float(values[n, k])
             feature = columns[k]
             signals.append(Signal(feature, round(value, 4), round(float(pcts[n, k]), 1), _phrase(
-                "feature", feature=_per_language(lambda lang: _FEATURES[lang][feature]),
+                "feature", feature={lang: _FEATURES[lang][feature] for lang in LANGUAGES},
                 median=_MEDIAN if len(groups[n]) > 1 else "", value=f"{value:.3g}", side=_SIDES[int(signs[k])],
-                strength=f"{strength[n, k]:.0f}", noun=_per_language(lambda lang: _NOUNS[noun][lang][1]))))
+                strength=f"{strength[n, k]:.0f}", noun={lang: _NOUNS[noun][lang][1] for lang in LANGUAGES})))
         out.append(signals)
     return out
 
@@ -248,7 +243,7 @@ def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
         for c in explained.contributions:
             value = _UNKNOWN if np.isnan(c.value) else f"{c.value:.3g}"
             out.append(Signal(f"model:{explained.kind}:{c.feature}", round(c.contribution, 4), None, _phrase(
-                "model", feature=_per_language(lambda lang: feature_words(c.feature, lang)), median=median,
-                value=value, reference=f"{c.reference:.3g}", many=_per_language(lambda lang: nouns[lang][1]),
+                "model", feature={lang: feature_words(c.feature, lang) for lang in LANGUAGES}, median=median,
+                value=value, reference=f"{c.reference:.3g}", many={lang: nouns[lang][1] for lang in LANGUAGES},
                 whose=whose, contribution=f"{c.contribution:.2f}", probability=f"{explained.probability:.2f}")))
     return out
