@@ -5,6 +5,7 @@ import hashlib
 import html
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -206,8 +207,9 @@ def _chromium() -> str:
     return found
 
 
-def _browse(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProcess:
-    """Open ``page`` in headless Chromium with every network route blocked."""
+def _browse(tmp_path: Path, page: Path, *extra: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Open ``page`` in headless Chromium with every network route blocked (``env``: more
+    environment variables)."""
     args = [
         _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -215,7 +217,8 @@ def _browse(tmp_path: Path, page: Path, *extra: str) -> subprocess.CompletedProc
         "--proxy-server=127.0.0.1:9", "--host-resolver-rules=MAP * ~NOTFOUND",
         "--virtual-time-budget=10000", *extra, page.as_uri(),
     ]
-    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path)
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, check=True, cwd=tmp_path,
+                          env={**os.environ, **(env or {})})
 
 
 # Probes added to a copy of the page only: one allowed by its hash in the CSP, one not.
@@ -234,19 +237,25 @@ window.addEventListener("load", () => {
 _INTRUDER = 'document.body.setAttribute("data-intruder", "ran");'
 
 
-def test_chromium_decodes_every_picture_and_finds_the_signals(inputs, page, tmp_path):
-    ring = inputs[0]
-    digest = base64.b64encode(hashlib.sha256(_PROBE.encode()).digest()).decode()
+def _probe(tmp_path: Path, page: str, script: str, *extra: str) -> tuple[dict, str]:
+    """What ``script`` (allowed by its hash in the CSP of a copy of ``page``, beside an intruder
+    script that is not) writes into ``<pre id="probe">``, and the DOM Chromium ends with."""
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
     csp = html.escape(CSP)
     probed = page.replace(csp, f"{csp}; script-src &#x27;sha256-{digest}&#x27;", 1).replace(
-        "</body>", f"<script>{_PROBE}</script><script>{_INTRUDER}</script></body>", 1)
+        "</body>", f"<script>{script}</script><script>{_INTRUDER}</script></body>", 1)
     assert probed.count(digest) == 1
     path = tmp_path / "probed.html"
     path.write_text(probed, encoding="utf-8")
-    dom = _browse(tmp_path, path, "--dump-dom").stdout
+    dom = _browse(tmp_path, path, "--dump-dom", *extra).stdout
     probe = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
     assert probe, "the hashed probe script did not run"
-    found = json.loads(html.unescape(probe.group(1)))
+    return json.loads(html.unescape(probe.group(1))), dom
+
+
+def test_chromium_decodes_every_picture_and_finds_the_signals(inputs, page, tmp_path):
+    ring = inputs[0]
+    found, dom = _probe(tmp_path, page, _PROBE)
     for image_id in IMAGE_IDS:
         complete, width, height = found[image_id]
         assert complete and width > 300 and height > 150, (image_id, found[image_id])
@@ -264,3 +273,75 @@ def test_chromium_screenshot_shows_the_pictures(page, tmp_path):
     assert pixels.std() > 0.05  # not a blank page
     red = (np.abs(pixels - RING_RED) < 0.08).all(axis=-1)
     assert red.sum() > 200  # only the embedded pictures draw in the ring's red
+
+
+# Where an element's right edge lies beyond the page's width, and how wide the document scrolls.
+_WIDTH_PROBE = """
+window.addEventListener("load", () => {
+  const root = document.documentElement;
+  const wide = [];
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.getBoundingClientRect().right > root.clientWidth + 0.5) wide.push(el.id || el.tagName);
+  }
+  const pre = document.createElement("pre");
+  pre.id = "probe";
+  pre.textContent = JSON.stringify({scroll: root.scrollWidth, client: root.clientWidth, wide: wide});
+  document.body.appendChild(pre);
+});
+"""
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_nothing_is_wider_than_a_narrow_page(inputs, records, tmp_path, lang):
+    """At 600 px, narrower than A4's printable width (about 690 px at 96 dpi), no table, id or
+    picture sticks out and the document does not scroll sideways."""
+    ring, orders, manifest = inputs
+    long_id = "acr--" + "0123456789abcdef" * 6  # far longer than any line: must wrap, not widen its table
+    page = render_report(ring, [dict(records[0], id=long_id), *records[1:]], orders, manifest, lang=lang)
+    found, _ = _probe(tmp_path, page, _WIDTH_PROBE, "--window-size=600,900", "--hide-scrollbars")
+    assert found["client"] == 600
+    assert found["wide"] == [] and found["scroll"] <= found["client"], found
+
+
+_CJK = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+def _cjk_font_installed() -> None:
+    listed = shutil.which("fc-list") and subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True,
+                                                          text=True).stdout.strip()
+    if not listed:
+        pytest.skip("no CJK font installed (make system installs fonts-wqy-microhei on Debian as root): "
+                    "Chinese rendering check skipped")
+
+
+def _heading_change(tmp_path: Path, page: str, env: dict | None = None) -> float:
+    """Share of the pixels of the title and review status (the top 130 px at 800 px wide) that
+    change when every Chinese character of ``page`` is replaced by a private-use character, which
+    no font draws: 0 where the Chinese was drawn as the same missing-glyph boxes."""
+    shots = []
+    for name, html_text in (("chinese", page), ("boxes", _CJK.sub("\ue000", page))):
+        path = tmp_path / f"{name}.html"
+        path.write_text(html_text, encoding="utf-8")
+        shot = tmp_path / f"{name}.png"
+        _browse(tmp_path, path, f"--screenshot={shot}", "--window-size=800,700", "--hide-scrollbars", env=env)
+        shots.append(matplotlib.image.imread(io.BytesIO(shot.read_bytes()), format="png")[:130, :, :3])
+    return float((np.abs(shots[0] - shots[1]).max(axis=-1) > 0.1).mean())
+
+
+def test_chromium_draws_the_chinese_heading_not_boxes(page, tmp_path):
+    _chromium()
+    _cjk_font_installed()
+    assert "未经人工复核" in page and _CJK.search(re.search(r'<h1 id="title">(.*?)</h1>', page).group(1))
+    assert _heading_change(tmp_path, page) > 0.02
+
+
+def test_the_heading_check_sees_boxes_without_a_cjk_font(page, tmp_path):
+    """The check above fails where Chromium has no CJK font: here, only DejaVu."""
+    _chromium()
+    dejavu = Path("/usr/share/fonts/truetype/dejavu")
+    if not dejavu.is_dir():
+        pytest.skip(f"{dejavu} absent: no known font without CJK to check against")
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(f"<?xml version='1.0'?><fontconfig><dir>{dejavu}</dir>"
+                    f"<cachedir>{tmp_path / 'fc-cache'}</cachedir></fontconfig>", encoding="utf-8")
+    assert _heading_change(tmp_path, page, env={"FONTCONFIG_FILE": str(conf)}) < 0.001
