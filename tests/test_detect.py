@@ -122,7 +122,7 @@ def test_the_clock_when_nothing_fixes_the_time():
 
 
 RUN_FILES = ["accounts.csv", "evidence", "findings.jsonl", "merchants.csv", "orders.csv", "quarantine.csv",
-             "rings.jsonl", "run.json"]
+             "rings.jsonl", "run.json", "summary.md"]
 
 
 def test_a_run_writes_exactly_its_files(fixtures, tmp_path):

@@ -30,10 +30,11 @@ from antifraud.findings.evidence import write_evidence_tables
 from antifraud.findings.model import Findings, build_findings
 from antifraud.findings.outputs import write_findings
 from antifraud.findings.records import build_records
+from antifraud.findings.summary import run_summary, summary_markdown
 from antifraud.ingest import IngestResult, Profile, ingest
 from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.pseudonym import Pseudonymizer
-from antifraud.io import write_csv, write_json, write_jsonl
+from antifraud.io import write_csv, write_json, write_jsonl, write_text
 from antifraud.io.run_folder import staged_folder
 from antifraud.learning.features import EntityFeatures, entity_features
 from antifraud.learning.folder import load_model
@@ -47,7 +48,7 @@ __all__ = ["Detection", "NothingToDetect", "RUN_FILES", "detect"]
 
 #: What a detection run writes at the top of its folder.
 RUN_FILES: tuple[str, ...] = ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl", "findings.jsonl",
-                              "evidence", "quarantine.csv", "run.json")
+                              "evidence", "quarantine.csv", "run.json", "summary.md")
 
 
 class NothingToDetect(ValueError):
@@ -65,6 +66,7 @@ class Detection:
     timings: dict[str, float]
     paths: dict[str, Path]
     model: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
 
 
 def detect(
@@ -96,8 +98,9 @@ def detect(
         Export files, read with ``profile``.
     out_dir : path
         The run folder: ``accounts.csv``, ``merchants.csv``, ``orders.csv``, ``rings.jsonl``,
-        ``findings.jsonl``, ``evidence/orders.parquet``, ``quarantine.csv`` and ``run.json``
-        (:data:`RUN_FILES`). They replace the folder's previous outputs as a whole, and only once
+        ``findings.jsonl``, ``evidence/orders.parquet``, ``quarantine.csv``, ``run.json`` and
+        ``summary.md``, the run summary for people (:data:`RUN_FILES`;
+        :mod:`antifraud.findings.summary`). They replace the folder's previous outputs as a whole, and only once
         all are written (:func:`~antifraud.io.run_folder.staged_folder`); a second run into the
         same folder meanwhile is refused.
     seed : int
@@ -182,18 +185,24 @@ def detect(
                                  toolkit_version=__version__, issued_at=issued.at, signer=signer)
             findings, written, summary = _timed(result.timings, "write", _write_findings, stage, result, data,
                                                 ensemble, context, explained)
+            summary["summary"] = run_summary(findings, result.quarantine, result.profile.timezone, result.table)
         else:
             findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
         written["manifest"] = stage / "run.json"
+        if data is not None:
+            written["summary"] = stage / "summary.md"
         outputs = {k: p.relative_to(stage).as_posix() for k, p in written.items()}
-        write_json(written["manifest"], result.manifest("detect", about | summary | {"outputs": outputs},
-                                                           signals=ensemble.signals()))
+        manifest = result.manifest("detect", about | summary | {"outputs": outputs}, signals=ensemble.signals())
+        write_json(written["manifest"], manifest)
+        if data is not None:
+            write_text(written["summary"], summary_markdown(manifest))
     paths = {k: out / name for k, name in outputs.items()}
     if data is None:
         raise NothingToDetect(f"{out}: 0 of {result.rows_read:,} rows accepted: nothing to detect; "
                               f"each row's reason is in {paths['quarantine']}")
-    return Detection(result, data, ensemble, findings, dict(result.timings), paths, about.get("model"))
+    return Detection(result, data, ensemble, findings, dict(result.timings), paths, about.get("model"),
+                     summary["summary"])
 
 
 def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],

@@ -7,7 +7,7 @@ the synthetic generator plants rings of each kind (its ground truth uses the sam
 
 from __future__ import annotations
 
-__all__ = ["RING_KINDS", "category"]
+__all__ = ["KIND_WORDS", "RING_KINDS", "category"]
 
 #: Every kind of ring, as described in the domain notes, with its ``acr/1`` behaviour category.
 RING_KINDS: dict[str, str] = {
@@ -25,6 +25,18 @@ RING_KINDS: dict[str, str] = {
     "empty_parcel": "empty_parcel",
     # bursts of bad reviews at a competitor, who is the victim (恶意差评)
     "negative_attack": "malicious_negative_review",
+}
+
+
+#: What a ring of each kind is, in a few words, for the summaries people read.
+KIND_WORDS: dict[str, str] = {
+    "dense_block": "paid buyers ordering from the same shops in the same windows",
+    "camouflage": "paid buyers hiding among purchases at popular shops",
+    "hijacked_accounts": "long-lived accounts taken over and used together",
+    "account_farm": "accounts registered in bulk that share identities",
+    "mutual_brushing": "shops whose operators buy from each other",
+    "empty_parcel": "orders shipped as empty parcels",
+    "negative_attack": "a burst of bad reviews at a competitor",
 }
 
 

@@ -117,11 +117,11 @@ def test_detect_writes_identical_files_for_the_same_seed(fixtures, tmp_path):
                      "--issued-at", "2026-11-01T08:00:00Z")
         assert result.exit_code == 0, result.output
     for name in ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl", "findings.jsonl", "quarantine.csv",
-                 "evidence/orders.parquet"):
+                 "evidence/orders.parquet", "summary.md"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     accounts = (tmp_path / "a" / "accounts.csv").read_text(encoding="utf-8").splitlines()
     # with a byte-order mark, which Excel on a Chinese Windows needs to read UTF-8
-    assert accounts[0] == '\ufeff"account_id","score","flagged","ring_ids"' and len(accounts) == 348
+    assert accounts[0] == '\ufeff"account_id","score","flagged","ring_ids","reason"' and len(accounts) == 348
     manifest = json.loads((tmp_path / "a" / "run.json").read_text())
     assert manifest["command"] == "detect" and manifest["rows"]["read"] == 2000
     assert manifest["issued"] == {"at": "2026-11-01T08:00:00.000Z", "source": "given"}

@@ -95,7 +95,7 @@ def _profile(profile: str | None, mapping: list[str] | None, timezone: str | Non
 @app.command()
 @user_errors
 def validate(
-    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Excel (.xlsx, .xls), Parquet or JSON Lines.")],
     profile: ProfileOpt = None,
     mapping: MapOpt = None,
     encoding: EncodingOpt = None,
@@ -129,7 +129,7 @@ def validate(
 @app.command()
 @user_errors
 def detect(
-    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Excel (.xlsx, .xls), Parquet or JSON Lines.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the findings, quarantine and run.json.")],
     profile: ProfileOpt = None,
     mapping: MapOpt = None,
@@ -223,7 +223,7 @@ def detect(
 @app.command()
 @user_errors
 def train(
-    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Parquet or JSON Lines.")],
+    exports: Annotated[list[Path], typer.Argument(help="Export files: CSV (.gz), Excel (.xlsx, .xls), Parquet or JSON Lines.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Model folder to write.")],
     labels: Annotated[
         list[Path] | None,

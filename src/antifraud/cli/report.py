@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import shlex
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from antifraud.detect import Detection
+from antifraud.findings.summary import RUN, SHOWN_RINGS, shops_text
 from antifraud.ingest import IngestResult
 from antifraud.ingest.missing import MissingColumn
 from antifraud.train import Training
@@ -109,13 +111,17 @@ def print_ingest_summary(result: IngestResult, written: dict[str, Path]) -> None
 
 
 def print_detection_summary(run: Detection) -> None:
-    """Print the accounting line, what was flagged, the best rings and where files went."""
+    """Print the run summary (:mod:`antifraud.findings.summary`): the accounting and the first
+    quarantined row of each reason, what the export lacks, the strongest rings with their shops
+    and reasons, the next commands, and where the files went."""
     out = console()
-    result, found = run.ingest, run.findings
+    result, found, summary = run.ingest, run.findings, run.summary
     out.print(
         f"rows: {result.rows_read:,} read = {result.rows_accepted:,} accepted + "
         f"{result.quarantine.num_rows:,} quarantined (profile {result.profile.name})"
     )
+    for reason, example in summary["quarantine_examples"].items():
+        out.print(f"  {reason}: {result.quarantined_by_reason[reason]:,} rows, e.g. {example}")
     missing = result.missing(run.ensemble.signals())
     _print_missing(missing)
     explained = {name for m in missing for name in m.disables}
@@ -132,16 +138,23 @@ def print_detection_summary(run: Detection) -> None:
     scores = found.scores
     flagged = [f"{int(s.flagged.sum()):,} of {len(s.score):,} {kind}" for kind, s in scores.items()]
     out.print(f"flagged: {', '.join(flagged)}; {len(found.rings):,} rings")
-    table = Table(title="Strongest rings", title_justify="left", show_edge=False)
-    for col in ("ring", "score", "kind", "accounts", "merchants", "why"):
-        table.add_column(col, justify="right" if col in ("score", "accounts", "merchants") else "left")
-    for ring in found.rings[:5]:
-        why = ring.signals[0].text if ring.signals else ""
-        table.add_row(ring.ring_id, f"{ring.score:.2f}", ring.kind, str(len(ring.accounts)), str(len(ring.targets)),
-                      why)
-    out.print(table)
+    rings = summary["rings"]
+    if rings:
+        out.print(f"\n[bold]Rings by strength[/bold] (times {summary['timezone']})")
+        for ring in rings[:SHOWN_RINGS]:
+            period = " to ".join(t.rsplit(" ", 1)[0] for t in ring["period"]) if ring["period"] else "-"
+            out.print(f"[bold]{ring['ring_id']}[/bold]  score {ring['score']:.2f}  {ring['kind']}: {ring['what']}\n"
+                      f"  {ring['accounts']:,} accounts, {ring['orders']:,} orders, {period}\n"
+                      f"  shops: {shops_text(ring)}\n  why: {ring['reason']}")
+        if len(rings) > SHOWN_RINGS:
+            out.print(f"... and {len(rings) - SHOWN_RINGS:,} more rings in summary.md")
     folder = run.paths["manifest"].parent
     out.print("wrote " + ", ".join(p.relative_to(folder).as_posix() for p in run.paths.values()) + f" to {folder}")
+    if summary["next"]:
+        out.print("next:")
+        for step in summary["next"]:
+            command = step["command"].replace(RUN, shlex.quote(str(folder)))
+            out.print(f"  {command}\n      {step['why']}", soft_wrap=True, markup=False)
 
 
 def print_training_summary(trained: Training) -> None:

@@ -25,7 +25,14 @@ from antifraud.features.data import DetectionData
 from antifraud.features.kernels import group_by
 from antifraud.kinds import category
 from antifraud.findings.rings import ring_ids, ring_targets, target_role
-from antifraud.findings.words import MERCHANT_DIRECTION, Signal, evidence_signals, feature_signals, model_signals
+from antifraud.findings.words import (
+    MERCHANT_DIRECTION,
+    Signal,
+    evidence_signals,
+    feature_signals,
+    main_reason,
+    model_signals,
+)
 from antifraud.learning.explain import Explanation, explain_rings
 from antifraud.learning.features import EntityFeatures
 from antifraud.learning.model import BrushingModel
@@ -174,6 +181,11 @@ class Findings:
         :class:`Shop` of every merchant code that a finding names.
     skipped : dict
         Detectors that could not run, with the reason.
+    seller_names : ndarray of object
+        The shop name of every merchant code (None where the export has none).
+    reasons : dict
+        For ``"accounts"`` and ``"merchants"``, the main reason of every flagged entity in words
+        (:func:`~antifraud.findings.words.main_reason`), ``""`` for the others.
     """
 
     account_ids: np.ndarray
@@ -185,6 +197,8 @@ class Findings:
     accounts: list[AccountFinding]
     shops: dict[int, Shop] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    seller_names: np.ndarray | None = None
+    reasons: dict[str, np.ndarray] = field(default_factory=dict)
 
     def ring_json(self, ring: RingFinding) -> dict:
         """``ring`` as in ``rings.jsonl`` (its period in ``acr/1`` times, as in the records; with a
@@ -227,22 +241,41 @@ def build_findings(data: DetectionData, ensemble: BrushingEnsemble,
     rings = [_ring(rid, ring, data, ensemble.min_ring_score, signals, explained)
              for rid, ring, signals, explained in zip(ring_ids(len(found)), found, ring_signals, learned)]
     indptr, by_merchant = group_by(data.order_cols, graph.n_cols)  # each merchant's orders, in order
+    # each merchant's first order (every merchant code has one)
+    first = pa.array(by_merchant[indptr[:-1]], pa.int64())
+    names = np.asarray(_column(data, "seller_name", first), dtype=object)
     flagged = np.flatnonzero(scores["merchants"].flagged)
     named = np.unique(np.concatenate([flagged, *(r.merchants for r in rings), *(r.victims for r in rings)]))
-    shops = _shops(data, named.astype(np.int64), (indptr, by_merchant))
+    shops = _shops(data, named.astype(np.int64), first, names)
     merchant_ring = _best_ring(rings, lambda r: r.merchants)
     signals = feature_signals(data.merchants, [[j] for j in flagged.tolist()], MERCHANT_DIRECTION, "shops")
     merchants = [_merchant(j, shops[j], by_merchant[indptr[j]:indptr[j + 1]], data, scores, merchant_ring.get(j), sig)
                  for j, sig in zip(flagged.tolist(), signals)]
+    reasons = {"merchants": _reasons(graph.n_cols, flagged, merchant_ring, signals)}
     account_ring = _best_ring(rings, lambda r: r.accounts)
     flagged = np.flatnonzero(scores["accounts"].flagged)
-    flagged = flagged[np.isin(flagged, np.fromiter(account_ring, np.int64, len(account_ring)))]
     signals = feature_signals(data.accounts, [[i] for i in flagged.tolist()], SUSPICIOUS_DIRECTION, "accounts")
+    reasons["accounts"] = _reasons(graph.n_rows, flagged, account_ring, signals)
+    in_ring = np.isin(flagged, np.fromiter(account_ring, np.int64, len(account_ring)))
+    signals = [sig for sig, keep in zip(signals, in_ring) if keep]
+    flagged = flagged[in_ring]
     account = scores["accounts"]
     accounts = [AccountFinding(i, float(account.score[i]), account.threshold, account_ring[i], *activity, sig)
                 for i, activity, sig in zip(flagged.tolist(), _activity(graph, flagged), signals)]
     return Findings(graph.row_labels, graph.col_labels, data.order_ids, scores, rings, merchants, accounts,
-                    shops, dict(ensemble.skipped_))
+                    shops, dict(ensemble.skipped_), names, reasons)
+
+
+def _reasons(n: int, flagged: np.ndarray, ring_of: Mapping[int, RingFinding],
+             signals: list[list[Signal]]) -> np.ndarray:
+    """The main reason of each of ``n`` entities: that of its best ring, else of its own signals
+    where it is ``flagged``, else ``""``."""
+    out = np.full(n, "", dtype=object)
+    for i, own in zip(flagged.tolist(), signals):
+        out[i] = main_reason(None, own)
+    for i, ring in ring_of.items():
+        out[i] = main_reason(ring, ring.signals)
+    return out
 
 
 def _ring(rid: str, ring: Ring, data: DetectionData, threshold: float, signals: list[Signal],
@@ -300,20 +333,25 @@ def _activity(graph, rows: np.ndarray) -> list[tuple[int, int, tuple[int, int]]]
 
 def merchant_shops(data: DetectionData) -> dict[int, Shop]:
     """Every merchant of ``data`` as records name it (:class:`Shop`), by merchant code."""
-    return _shops(data, np.arange(data.graph.n_cols), group_by(data.order_cols, data.graph.n_cols))
+    indptr, orders = group_by(data.order_cols, data.graph.n_cols)
+    first = pa.array(orders[indptr[:-1]], pa.int64())
+    return _shops(data, np.arange(data.graph.n_cols), first, np.asarray(_column(data, "seller_name", first), object))
 
 
-def _shops(data: DetectionData, needed: np.ndarray, by_merchant: tuple[np.ndarray, np.ndarray]) -> dict[int, Shop]:
-    """The :class:`Shop` of each ``needed`` merchant code, read from its first order in
-    ``by_merchant`` (:func:`~antifraud.features.kernels.group_by` of the orders' merchant codes)."""
-    indptr, orders = by_merchant
-    rows = pa.array(orders[indptr[needed]], pa.int64())
-    columns = {c: data.table.column(c).take(rows).to_pylist() if c in data.table.column_names else [None] * len(needed)
-               for c in ("seller_uscc", "seller_name")}
+def _column(data: DetectionData, name: str, rows: pa.Array) -> list:
+    """Column ``name`` of ``data``'s orders at ``rows``, as Python values (None where it is absent)."""
+    if name not in data.table.column_names:
+        return [None] * len(rows)
+    return data.table.column(name).take(rows).to_pylist()
+
+
+def _shops(data: DetectionData, needed: np.ndarray, first: pa.Array, names: np.ndarray) -> dict[int, Shop]:
+    """The :class:`Shop` of each ``needed`` merchant code: its name in ``names``, and its credit code
+    read from its ``first`` order."""
     out = {}
-    for j, code, name in zip(needed.tolist(), columns["seller_uscc"], columns["seller_name"]):
+    for j, code in zip(needed.tolist(), _column(data, "seller_uscc", first.take(pa.array(needed, pa.int64())))):
         result = uscc.validate(code) if code else None
         valid = result.code if result is not None and result.valid else None
         check = "absent" if valid is None else ("pilot_exception" if result.pilot_exception else "ok")
-        out[j] = Shop(str(data.graph.col_labels[j]), name, valid, check)
+        out[j] = Shop(str(data.graph.col_labels[j]), names[j], valid, check)
     return out

@@ -1,7 +1,7 @@
 """Findings of a detection run as files: per-entity scores and the rings, atomically written.
 
-- ``accounts.csv``: ``account_id,score,flagged,ring_ids``, one row per account;
-- ``merchants.csv``: ``seller_id,score,flagged,ring_ids``, one row per merchant;
+- ``accounts.csv``: ``account_id,score,flagged,ring_ids,reason``, one row per account;
+- ``merchants.csv``: ``seller_id,seller_name,score,flagged,ring_ids,reason``, one row per merchant;
 - ``orders.csv``: ``order_id,score,flagged`` (orders without an id are numbered ``row:N``);
 - ``rings.jsonl``: one ring per line with its accounts, merchants (beneficiaries), victims,
   orders, score, kind, detectors, signals in words, the detectors' evidence (named values) and
@@ -9,7 +9,8 @@
 
 All are read from one :class:`~antifraud.findings.model.Findings`. Scores are rounded to six
 decimals and rings numbered by decreasing score, so two runs with the same seed write
-identical files.
+identical files. ``reason`` is a flagged entity's main reason in words
+(:func:`~antifraud.findings.words.main_reason`), empty for the others.
 """
 
 from __future__ import annotations
@@ -66,12 +67,15 @@ def write_findings(findings: Findings, out_dir: str | Path) -> dict[str, Path]:
         "score": np.round(scores["accounts"].score, 6),
         "flagged": scores["accounts"].flagged.astype(np.int8),
         "ring_ids": _memberships(len(findings.account_ids), [r.accounts for r in rings], ids),
+        "reason": findings.reasons["accounts"],
     })
     merchants = pd.DataFrame({
         "seller_id": findings.seller_ids,
+        "seller_name": findings.seller_names,
         "score": np.round(scores["merchants"].score, 6),
         "flagged": scores["merchants"].flagged.astype(np.int8),
         "ring_ids": _memberships(len(findings.seller_ids), [r.merchants for r in rings], ids),
+        "reason": findings.reasons["merchants"],
     })
     orders = pa.table({
         "order_id": findings.order_ids,

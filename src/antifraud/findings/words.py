@@ -23,19 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import pandas as pd
 
 from antifraud.features.tables import FEATURE_WORDS, FEATURE_WORDS_ZH
+from antifraud.kinds import KIND_WORDS
 from antifraud.learning.features import feature_words
 
 if TYPE_CHECKING:
     from antifraud.learning.explain import Explanation
 
 __all__ = ["LANGUAGES", "MERCHANT_DIRECTION", "PHRASES", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
-           "feature_signals", "model_signals"]
+           "feature_signals", "main_reason", "model_signals"]
 
 #: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
 #: accounts' directions are the ensemble's :data:`~antifraud.detectors.ensemble.SUSPICIOUS_DIRECTION`).
@@ -247,3 +248,29 @@ def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
                 value=value, reference=f"{c.reference:.3g}", many={lang: nouns[lang][1] for lang in LANGUAGES},
                 whose=whose, contribution=f"{c.contribution:.2f}", probability=f"{explained.probability:.2f}")))
     return out
+
+
+class _Ring(Protocol):
+    ring_id: str
+    kind: str
+
+
+def main_reason(ring: _Ring | None, signals: Sequence[Signal]) -> str:
+    """The one-line reason an entity is flagged: its ring (id and kind in words) and the ring's
+    first reason, or without a ring its own first reason.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> lift = evidence_signals({"co_purchase_lift": 42.0, "co_purchase_log10_p": 12.3})
+    >>> print(main_reason(SimpleNamespace(ring_id="R0001", kind="dense_block"), lift))
+    ring R0001 (paid buyers ordering from the same shops in the same windows): its shops share buyers 42 times as \
+often as their buyers' activity explains (p < 1e-12)
+    >>> main_reason(None, [])
+    'its score reaches the threshold, though no one feature stands out'
+    """
+    first = signals[0].text if signals else None
+    if ring is None:
+        return first or "its score reaches the threshold, though no one feature stands out"
+    about = f"ring {ring.ring_id} ({KIND_WORDS[ring.kind]})"
+    return f"{about}: {first}" if first else about

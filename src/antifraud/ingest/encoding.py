@@ -14,6 +14,7 @@ import zlib
 from pathlib import Path
 
 from antifraud.ingest.errors import InputError
+from antifraud.ingest.excel import EXCEL_SUFFIXES
 
 __all__ = ["check_encoding", "detect_format", "detect_encoding", "detect_json_encoding", "reject_binary",
            "read_sample"]
@@ -23,8 +24,8 @@ _CANDIDATES = ("utf-8", "gbk", "gb18030")
 # Exports are read by byte-level record scanning, which needs an encoding that keeps ASCII as is.
 _WIDE = "the file is UTF-16, which cannot be read as it is; save it as UTF-8 or GBK (Excel: Save As, CSV UTF-8)"
 _BINARY_MAGIC = {
-    b"PK\x03\x04": "a ZIP archive (an .xlsx workbook? save it as CSV)",
-    b"\xd0\xcf\x11\xe0": "an old Excel/Office file (save it as CSV)",
+    b"PK\x03\x04": "a ZIP archive (an Excel workbook? name it .xlsx to read it as one)",
+    b"\xd0\xcf\x11\xe0": "an old Excel/Office file (name it .xls to read it as one)",
     b"%PDF": "a PDF document",
     b"\x89PNG": "a PNG image",
     b"\x7fELF": "an executable",
@@ -44,10 +45,13 @@ def read_sample(path: Path, size: int = SAMPLE_BYTES) -> bytes:
 
 
 def detect_format(path: Path) -> str:
-    """Return ``"csv"``, ``"parquet"`` or ``"jsonl"`` for ``path``, from its name or its bytes."""
+    """Return ``"csv"``, ``"parquet"``, ``"jsonl"`` or ``"excel"`` for ``path``, from its name or
+    its bytes."""
     name = path.name.lower().removesuffix(".gz")
     if name.endswith((".parquet", ".pq")):
         return "parquet"
+    if name.endswith(EXCEL_SUFFIXES):
+        return "excel"
     if name.endswith((".jsonl", ".ndjson", ".json")):
         return "jsonl"
     if name.endswith((".csv", ".tsv", ".txt")):
@@ -56,6 +60,8 @@ def detect_format(path: Path) -> str:
         head = fh.read(4)
     if head == b"PAR1":
         return "parquet"
+    if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return "excel"
     return "csv"
 
 

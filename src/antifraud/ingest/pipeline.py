@@ -68,6 +68,7 @@ class FileReport:
     rows_read: int
     rows_accepted: int = 0
     quarantined: Counter = field(default_factory=Counter)
+    sheet: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form for the run manifest."""
@@ -77,6 +78,7 @@ class FileReport:
             "bytes": self.size_bytes,
             "format": self.format,
             "encoding": self.encoding,
+            "sheet": self.sheet,
             "columns_found": self.columns,
             "columns_ignored": self.ignored_columns,
             "rows": {
@@ -550,7 +552,8 @@ def ingest(
     for path in paths:
         export, summary, parts = _read_one(path, profile, encoding, offset, say)
         reports.append(FileReport(path, export.format, export.encoding, summary.sha256, path.stat().st_size,
-                                  export.columns, export.ignored_columns, summary.rows_read, 0, parts.reasons))
+                                  export.columns, export.ignored_columns, summary.rows_read, 0, parts.reasons,
+                                  export.sheet))
         all_parts.append(parts)
         line_arrays.append(summary.lines)
         quarantine_parts.extend(parts.quarantine(path, summary))

@@ -1,11 +1,13 @@
-"""Reading one export file (CSV, Parquet or JSON Lines) as a stream of raw Arrow batches.
+"""Reading one export file (CSV, Parquet, JSON Lines or an Excel workbook) as a stream of raw
+Arrow batches.
 
 The reader maps source headers to canonical names and reads only the columns it will use, in
 batches, so memory stays bounded whatever the file's size. For CSV, a background thread reads
 and hashes the bytes and cuts them into chunks of whole records with their line numbers
 (:mod:`antifraud.ingest.records`); each chunk is then parsed by pyarrow on all cores while the
 next one is being scanned. JSON Lines are split into lines the same way and parsed by
-:mod:`antifraud.ingest.jsonl`.
+:mod:`antifraud.ingest.jsonl`. A workbook's cells are read as text by :mod:`antifraud.ingest.excel`,
+its row numbers standing for line numbers.
 
 One bad record never stops the read: it is reported with its line and a reason, and the rest are
 read. A record is bad when it cannot be parsed (``wrong_field_count``, ``bad_json``,
@@ -55,6 +57,7 @@ from antifraud.ingest.encoding import (
     read_sample,
 )
 from antifraud.ingest.errors import InputError
+from antifraud.ingest.excel import open_sheet
 from antifraud.ingest.jsonl import parse_lines
 from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.profiles import Profile, resolve_columns
@@ -63,6 +66,7 @@ from antifraud.ingest.records import BLOCK_BYTES, MAX_RECORD_BYTES, RecordChunk,
 __all__ = ["BadRecord", "Export", "ReadSummary", "guess_profile", "open_export"]
 
 PARQUET_BATCH_ROWS = 1 << 20
+EXCEL_BATCH_ROWS = 1 << 16
 # pyarrow's parse block: above the longest record, even after JSON scalars gain their quotes.
 PARSE_BLOCK_BYTES = 4 * MAX_RECORD_BYTES
 
@@ -109,9 +113,11 @@ class Export:
     ----------
     path : Path
     format : str
-        ``"csv"``, ``"parquet"`` or ``"jsonl"``.
+        ``"csv"``, ``"parquet"``, ``"jsonl"`` or ``"excel"``.
     encoding : str or None
-        Text encoding (``None`` for Parquet).
+        Text encoding (``None`` for Parquet and Excel).
+    sheet : str or None
+        The worksheet read, for Excel.
     header : list of str
         Every column the file has, as written.
     columns : dict
@@ -123,6 +129,7 @@ class Export:
         self.profile = profile
         self.format = detect_format(path)
         self.encoding: str | None = None
+        self.sheet: str | None = None
         self.header: list[str] = []
         self.columns: dict[str, str] = {}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="antifraud-hash")
@@ -137,6 +144,8 @@ class Export:
                 self._open_csv(encoding)
             elif self.format == "parquet":
                 self._open_parquet()
+            elif self.format == "excel":
+                self._open_excel()
             else:
                 self._open_jsonl(encoding)
         except BaseException:
@@ -154,6 +163,8 @@ class Export:
         """How much of the file has been read (0-1), where that is known."""
         if self.format == "parquet":
             return self._rows / max(self._parquet.metadata.num_rows, 1)
+        if self.format == "excel":
+            return self._rows / max(self._sheet.height, 1)
         if self.path.suffix != ".gz":
             return self._bytes_done / max(self.path.stat().st_size, 1)
         return None
@@ -206,6 +217,12 @@ class Export:
             if pa.types.is_nested(kind) or pa.types.is_union(kind):
                 raise InputError(self.path, f"holds {kind}, not text, numbers or times", column=canon)
 
+    def _open_excel(self) -> None:
+        self._hash = self._pool.submit(sha256_file, self.path)
+        self._sheet = open_sheet(self.path)
+        self.sheet, self.header = self._sheet.name, self._sheet.header
+        self.columns = resolve_columns(self.header, self.profile, self.path)
+
     def _open_jsonl(self, encoding: str | None) -> None:
         sample = read_sample(self.path)
         if not sample.strip():
@@ -230,6 +247,8 @@ class Export:
             stream = self._csv_batches(sources)
         elif self.format == "parquet":
             stream = self._parquet_batches(sources)
+        elif self.format == "excel":
+            stream = self._excel_batches(sources)
         else:
             stream = self._jsonl_batches(sources)
         try:
@@ -353,6 +372,12 @@ class Export:
                 start += batch.num_rows
         except (pa.ArrowException, OSError) as exc:
             raise InputError(self.path, f"cannot read the Parquet file: {_first_line(exc)}") from exc
+
+    def _excel_batches(self, sources: list[str]) -> Iterator[tuple[pa.Table, np.ndarray, bool]]:
+        position = {h: i for i, h in reversed(list(enumerate(self.header)))}
+        for numbers, cells in self._sheet.rows([position[src] for src in sources], EXCEL_BATCH_ROWS):
+            table = pa.table(cells, names=sources)
+            yield table, np.asarray(numbers, dtype=np.int64), True
 
     def finish(self) -> ReadSummary:
         """Line numbers, unparseable records and hash, once all batches were read.

@@ -1,4 +1,5 @@
-"""Alliance feeds: ``feed.jsonl`` (one record version per line) and ``feed.manifest.json``.
+"""Alliance feeds: ``feed.jsonl`` (one record version per line), ``grades.jsonl`` (the merchant credit
+grades those records give, :mod:`antifraud.records.grades`) and ``feed.manifest.json``.
 
 A *full* feed holds every accepted version of the issuer's own records; a *delta* feed those
 modified after ``since``. Applying a full feed and then deltas gives the same state as one later
@@ -22,15 +23,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from antifraud.io import atomic_path, write_json
+from antifraud.records.grades import grade_merchants
 from antifraud.records.lifecycle import parse_timestamp, utc_now
 from antifraud.records.store import RecordStore
 from antifraud.records.validation import SCHEMA_VERSION, record_problems
 from antifraud.signing import Keyring, SignatureStatus, Signer, sign_json, verify_json
 
-__all__ = ["FEED", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed",
+__all__ = ["FEED", "GRADES", "MANIFEST", "FeedLine", "ImportReport", "export_feed", "read_feed", "import_feed",
            "signature_problem"]
 
-FEED, MANIFEST = "feed.jsonl", "feed.manifest.json"
+FEED, GRADES, MANIFEST = "feed.jsonl", "grades.jsonl", "feed.manifest.json"
 MAX_LINE_BYTES = 4 << 20
 MAX_MANIFEST_BYTES = 1 << 20
 #: The largest integer an RFC 8785 (I-JSON) number holds exactly; a version with a larger one has
@@ -73,8 +75,11 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
                 signer: Signer | None = None) -> dict:
     """Write the member's own accepted versions (modified after ``since``, if given) as a feed.
 
-    With ``signer`` the manifest is signed too, binding the feed's completeness (its SHA-256 and
-    count) to the member's key.
+    Beside them, ``grades.jsonl`` holds the credit grade of every merchant the member's own records
+    in the store are about, today (:func:`~antifraud.records.grades.grade_merchants`, over all its
+    records, not only the delta's), which platforms take as the flagged-merchant list. With
+    ``signer`` the manifest is signed too, binding the feed's completeness (the SHA-256 and count of
+    both files) to the member's key.
 
     Refuses records that must not leave the member: issued without a configured credit code,
     with pseudonyms under a run's generated key, or at TLP ``red`` (for named recipients only).
@@ -101,9 +106,20 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
             line = (json.dumps(v, ensure_ascii=False) + "\n").encode("utf-8")
             digest.update(line)
             fh.write(line)
+    generated = utc_now()
+    own = [v for v in store.resolution().current.values() if v["issuer"]["member_id"] == member_id]
+    grades = [g.to_json() for g in grade_merchants(own, generated[:10])]
+    with atomic_path(out / GRADES) as tmp, open(tmp, "wb") as fh:
+        graded = hashlib.sha256()
+        for grade in grades:
+            line = (json.dumps(grade, ensure_ascii=False) + "\n").encode("utf-8")
+            graded.update(line)
+            fh.write(line)
     issuer = versions[0]["issuer"] if versions else {"member_id": member_id}
-    manifest = {"schema": SCHEMA_VERSION, "issuer": issuer, "generated_at": utc_now(), "records": len(versions),
-                "sha256": digest.hexdigest(), "since": since}
+    manifest = {"schema": SCHEMA_VERSION, "issuer": issuer, "generated_at": generated, "records": len(versions),
+                "sha256": digest.hexdigest(), "since": since,
+                "grades": {"file": GRADES, "merchants": len(grades), "sha256": graded.hexdigest(),
+                           "as_of": generated[:10]}}
     if signer is not None:
         manifest["signature"] = sign_json(manifest, signer)
     write_json(out / MANIFEST, manifest)
@@ -225,6 +241,7 @@ def import_feed(store: RecordStore, source: str | Path, *, expect_manifest: bool
     if manifest is not None:
         problems += _manifest_problems(manifest, manifest_path.name, digest.hexdigest(),
                                        len(good) + len(report.rejected), keyring, allow_unsigned)
+        problems += _grades_problems(manifest, manifest_path)
     elif expect_manifest:
         problems.append("no feed.manifest.json beside the feed: completeness cannot be checked")
     report.feed_problems = problems
@@ -317,6 +334,30 @@ def _manifest_problems(manifest: Mapping[str, Any], name: str, sha256: str, line
         problems.append(f"{name}: names no issuer")
     elif problem := signature_problem(manifest, issuer, keyring, allow_unsigned=allow_unsigned, noun="feed"):
         problems.append(f"{name}: {problem}")
+    return problems
+
+
+def _grades_problems(manifest: Mapping[str, Any], manifest_path: Path) -> list[str]:
+    """What is wrong with the grades file a manifest names (nothing if it names none): it must be
+    beside the manifest, as long and with the SHA-256 the (signed) manifest says."""
+    said = manifest.get("grades")
+    if said is None:
+        return []
+    if not isinstance(said, Mapping) or said.get("file") != GRADES:
+        return [f"{manifest_path.name}: grades: expected {{'file': {GRADES!r}, ...}}"]
+    path = manifest_path.with_name(GRADES)
+    if not path.is_file():
+        return [f"{manifest_path.name} names {GRADES}, which is not beside it"]
+    digest, lines = hashlib.sha256(), 0
+    with open(path, "rb") as fh:
+        for line in fh:
+            digest.update(line)
+            lines += 1
+    problems = []
+    if said.get("sha256") != digest.hexdigest():
+        problems.append(f"{GRADES}: sha256 does not match the manifest (altered or truncated in transit)")
+    if said.get("merchants") != lines:
+        problems.append(f"{GRADES}: the manifest says {said.get('merchants')!r} merchants, the file has {lines} lines")
     return problems
 
 
