@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from antifraud.evidence.report import CSP, MAX_REVIEWS, render_report
-from antifraud.evidence.wording import KIND_WORDS, LIMITATIONS, text
+from antifraud.evidence.wording import KIND_TEXTS, LIMITATIONS, text
 
 IMAGE_IDS = ("ring-graph", "timeline", "rating-history")
 RING_RED = np.array([0xC6, 0x28, 0x28]) / 255
@@ -164,10 +164,10 @@ def test_review_status_is_large_and_says_reviewed_only_when_every_record_does(in
     assert "未经人工复核" in render_report(ring, [], orders, manifest)
 
 
-@pytest.mark.parametrize("kind", sorted(KIND_WORDS))
+@pytest.mark.parametrize("kind", sorted(KIND_TEXTS))
 def test_title_and_caveat_follow_the_ring_kind(inputs, kind):
     ring, orders, manifest = inputs
-    words = KIND_WORDS[kind]
+    words = KIND_TEXTS[kind]
     for lang in ("zh", "en"):
         page = render_report(dict(ring, kind=kind), [], orders, manifest, lang=lang)
         assert f'<h1 id="title">{html.escape(words.title[lang])} <code>' in page

@@ -2,8 +2,17 @@
 
 import string
 
-from antifraud.evidence.wording import GLOSSARY, KIND_WORDS, LANGUAGES, LIMITATIONS, TEXTS, counted, kind_words
-from antifraud.kinds import RING_KINDS
+from antifraud.evidence.wording import (
+    GLOSSARY,
+    KIND_TEXTS,
+    LANGUAGES,
+    LIMITATIONS,
+    TEXTS,
+    counted,
+    kind_meaning,
+    kind_texts,
+)
+from antifraud.kinds import KIND_WORDS, KIND_WORDS_ZH, RING_KINDS
 
 
 def _fields(template: str) -> set[str]:
@@ -18,13 +27,14 @@ def test_every_text_is_in_every_language_with_the_same_fields():
 
 
 def test_every_ring_kind_has_a_title_and_meaning_in_every_language():
-    assert set(KIND_WORDS) == set(RING_KINDS)
-    for kind, words in KIND_WORDS.items():
-        for part in (words.title, words.meaning, words.caveat or dict.fromkeys(LANGUAGES, "-")):
+    assert set(KIND_TEXTS) == set(KIND_WORDS) == set(KIND_WORDS_ZH) == set(RING_KINDS)
+    for kind, texts in KIND_TEXTS.items():
+        for part in (texts.title, texts.caveat or dict.fromkeys(LANGUAGES, "-")):
             assert set(part) == set(LANGUAGES) and all(part.values()), kind
-    assert len({words.title["zh"] for words in KIND_WORDS.values()}) == len(KIND_WORDS)
-    assert KIND_WORDS["account_farm"].caveat is not None  # accounts sharing an address may be one household
-    assert kind_words("no_such_kind").title == KIND_WORDS["dense_block"].title
+        assert all(kind_meaning(kind, lang) != kind for lang in LANGUAGES)
+    assert len({texts.title["zh"] for texts in KIND_TEXTS.values()}) == len(KIND_TEXTS)
+    assert KIND_TEXTS["account_farm"].caveat is not None  # accounts sharing an address may be one household
+    assert kind_texts("no_such_kind").title == KIND_TEXTS["dense_block"].title
 
 
 def test_glossary_and_limitations_in_every_language():

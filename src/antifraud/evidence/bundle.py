@@ -43,7 +43,7 @@ from joblib import Parallel, delayed
 from antifraud.evidence.archive import write_archive
 from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches
 from antifraud.evidence.report import CSP, render_report, ring_pictures
-from antifraud.evidence.wording import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, counted, kind_words, text
+from antifraud.evidence.wording import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, counted, kind_texts, text
 from antifraud.findings.rings import listed_targets
 from antifraud.io import csv_bytes
 from antifraud.io.run_folder import RUN_TIMINGS
@@ -243,7 +243,7 @@ def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: M
     e = html.escape
     rows = "".join(
         f'<tr><td><a href="rings/{e(rid)}/report.html">{e(rid)}</a></td>'
-        f'<td>{e(kind_words(str(rings[rid]["kind"])).title[lang])} ({e(str(rings[rid]["kind"]))})</td>'
+        f'<td>{e(kind_texts(str(rings[rid]["kind"])).title[lang])} ({e(str(rings[rid]["kind"]))})</td>'
         f'<td>{float(rings[rid]["score"]):.3f}</td><td>{len(rings[rid]["accounts"])}</td>'
         f'<td>{e(", ".join(listed_targets(rings[rid])))}</td></tr>'
         for rid in chosen)

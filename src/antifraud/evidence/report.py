@@ -25,7 +25,8 @@ from antifraud.evidence.wording import (
     HTML_LANG,
     LIMITATIONS,
     counted,
-    kind_words,
+    kind_meaning,
+    kind_texts,
     text,
 )
 from antifraud.findings.rings import listed_targets, target_role
@@ -325,8 +326,7 @@ def _summary(ring: dict, orders: pd.DataFrame, targets: list[str], lang: str) ->
 
 
 def _glossary(kind: str, lang: str) -> str:
-    words = kind_words(kind)
-    terms = [(words.title[lang], words.meaning[lang]), *(entry[lang] for entry in GLOSSARY)]
+    terms = [(kind_texts(kind).title[lang], kind_meaning(kind, lang)), *(entry[lang] for entry in GLOSSARY)]
     return '<dl class="glossary">' + "".join(f"<dt>{_e(t)}</dt><dd>{_e(d)}</dd>" for t, d in terms) + "</dl>"
 
 
@@ -368,7 +368,7 @@ def render_report(
     """
     rid = str(ring["ring_id"])
     kind = str(ring.get("kind"))
-    words = kind_words(kind)
+    words = kind_texts(kind)
     title = words.title[lang]
     targets = listed_targets(ring)
     frame = _ring_orders(orders, rid, targets)

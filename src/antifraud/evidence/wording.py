@@ -1,9 +1,10 @@
 """Every fixed text of the evidence report and its pictures, in Chinese and English.
 
 The one place the report is worded: :data:`TEXTS` holds each text in both languages side by side
-(a template where it has fields), :data:`KIND_WORDS` how a ring of each kind is titled and, where
-an honest explanation is common, the caveat its page opens with. The reasons a finding gives
-come from :mod:`antifraud.findings.words` in the same languages.
+(a template where it has fields), :data:`KIND_TEXTS` how a ring of each kind is titled and, where
+an honest explanation is common, the caveat its page opens with. What each kind means comes from
+:mod:`antifraud.kinds`, and the reasons a finding gives from :mod:`antifraud.findings.words`, in the
+same languages.
 
 Chinese (``"zh"``) is the default: regulators read the report in Chinese.
 """
@@ -13,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from antifraud.findings.words import LANGUAGES
+from antifraud.kinds import KIND_WORDS, KIND_WORDS_ZH
 
-__all__ = ["DEFAULT_LANGUAGE", "GLOSSARY", "HTML_LANG", "KIND_WORDS", "LANGUAGES", "LIMITATIONS", "TEXTS",
-           "KindWords", "counted", "kind_words", "text"]
+__all__ = ["DEFAULT_LANGUAGE", "GLOSSARY", "HTML_LANG", "KIND_TEXTS", "LANGUAGES", "LIMITATIONS", "TEXTS",
+           "KindTexts", "counted", "kind_meaning", "kind_texts", "text"]
 
 #: The report's language unless asked otherwise.
 DEFAULT_LANGUAGE = "zh"
@@ -227,57 +229,41 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 @dataclass(frozen=True)
-class KindWords:
-    """How a ring of one kind is named: a title, what the kind means, and a caveat (or ``None``)
-    where an honest explanation is common, each by language."""
+class KindTexts:
+    """How the report names a ring of one kind: a title, and a caveat (or ``None``) where an honest
+    explanation is common, each by language."""
 
     title: dict[str, str]
-    meaning: dict[str, str]
     caveat: dict[str, str] | None = None
 
 
-#: The words of each ring kind of :data:`antifraud.kinds.RING_KINDS`.
-KIND_WORDS: dict[str, KindWords] = {
-    "dense_block": KindWords(
-        {"zh": "刷单团伙", "en": "Brushing ring"},
-        {"zh": "一批账户在相同时段集中向相同店铺下单（刷手）。",
-         "en": "accounts ordering from the same shops in the same windows (paid buyers)."}),
-    "camouflage": KindWords(
-        {"zh": "伪装型刷单团伙", "en": "Camouflaged brushing ring"},
-        {"zh": "刷单订单隐藏在热门正常店铺的购买之中。",
-         "en": "brushing orders hidden among purchases at popular honest shops."}),
-    "hijacked_accounts": KindWords(
+#: The report's title and caveat for each ring kind of :data:`antifraud.kinds.RING_KINDS`; what a
+#: kind means is :data:`antifraud.kinds.KIND_WORDS` (and its Chinese, ``KIND_WORDS_ZH``).
+KIND_TEXTS: dict[str, KindTexts] = {
+    "dense_block": KindTexts({"zh": "刷单团伙", "en": "Brushing ring"}),
+    "camouflage": KindTexts({"zh": "伪装型刷单团伙", "en": "Camouflaged brushing ring"}),
+    "hijacked_accounts": KindTexts(
         {"zh": "被盗用账户团伙", "en": "Ring of taken-over accounts"},
-        {"zh": "长期存在的账户被他人接管后一起用于下单。",
-         "en": "long-lived accounts taken over and used together."},
         {"zh": "账户行为的突变也可能源于换机、换号或家人代为使用，未必是账户被盗。",
          "en": "A sudden change in an account's behaviour can also come from a new phone or a relative using it, "
                "not necessarily a takeover."}),
-    "account_farm": KindWords(
+    "account_farm": KindTexts(
         {"zh": "共用身份信息的账户群（疑似批量注册）", "en": "Accounts sharing identities (possible account farm)"},
-        {"zh": "一批账户共用设备、IP、手机号或地址，且多为新注册或很少下单的账户（恶意注册）。",
-         "en": "accounts sharing devices, IPs, phones or addresses, mostly new or with few orders (mass "
-               "registration)."},
         {"zh": "请注意：共用地址、IP 或设备的账户可能只是同一家庭、宿舍或办公室的成员，一起在同一家店铺购物是正常的。"
                "这类发现本身并不说明存在刷单，须经人工核实这些账户是否属于同一家庭。",
          "en": "Caution: accounts that share an address, IP or device may simply be the members of one household, "
                "dormitory or office, who shop together at the same shop. This finding alone does not show "
                "brushing; a person must check whether the accounts are one household."}),
-    "mutual_brushing": KindWords(
+    "mutual_brushing": KindTexts(
         {"zh": "互刷团伙", "en": "Mutual brushing ring"},
-        {"zh": "几家店铺的经营者账户相互购买对方的商品（互刷）。",
-         "en": "shops whose operators' accounts buy from each other."},
         {"zh": "相互关联的经营者之间也可能存在真实的采购往来。",
          "en": "Linked operators may also trade with each other for real."}),
-    "empty_parcel": KindWords(
-        {"zh": "空包裹团伙", "en": "Empty-parcel ring"},
-        {"zh": "有物流单号却没有实际货物的订单（空包裹）。",
-         "en": "orders with tracking numbers but no goods (empty parcels)."}),
-    "negative_attack": KindWords(
-        {"zh": "恶意差评团伙", "en": "Malicious negative-review ring"},
-        {"zh": "针对竞争对手店铺集中发布差评，店铺是受害方。",
-         "en": "bursts of bad reviews at a competitor, who is the victim."}),
+    "empty_parcel": KindTexts({"zh": "空包裹团伙", "en": "Empty-parcel ring"}),
+    "negative_attack": KindTexts({"zh": "恶意差评团伙", "en": "Malicious negative-review ring"}),
 }
+
+#: What a ring of each kind is, by language.
+_MEANINGS: dict[str, dict[str, str]] = {"zh": KIND_WORDS_ZH, "en": KIND_WORDS}
 
 #: The terms the page uses, each with its meaning, by language.
 GLOSSARY: tuple[dict[str, tuple[str, str]], ...] = (
@@ -351,17 +337,25 @@ def counted(key: str, n: int, lang: str) -> str:
     return forms[0 if n == 1 or len(forms) == 1 else 1].format(n=f"{n:,}")
 
 
-def kind_words(kind: str) -> KindWords:
-    """The words of ring ``kind``; a kind outside :data:`KIND_WORDS` is titled as a brushing ring
-    with its name as meaning.
+def kind_texts(kind: str) -> KindTexts:
+    """The report's title and caveat for ring ``kind``; a kind outside :data:`KIND_TEXTS` is titled
+    as a brushing ring, without caveat.
 
     Examples
     --------
-    >>> kind_words("account_farm").caveat is not None, kind_words("dense_block").caveat
+    >>> kind_texts("account_farm").caveat is not None, kind_texts("dense_block").caveat
     (True, None)
     """
-    known = KIND_WORDS.get(kind)
-    if known is not None:
-        return known
-    return KindWords(KIND_WORDS["dense_block"].title, {lang: kind for lang in LANGUAGES})
+    return KIND_TEXTS.get(kind, KIND_TEXTS["dense_block"])
 
+
+def kind_meaning(kind: str, lang: str) -> str:
+    """What a ring of ``kind`` is (:data:`antifraud.kinds.KIND_WORDS`), in ``lang``; the kind's own
+    name where it has no words.
+
+    Examples
+    --------
+    >>> kind_meaning("empty_parcel", "zh"), kind_meaning("empty_parcel", "en")
+    ('以空包裹发货的订单', 'orders shipped as empty parcels')
+    """
+    return _MEANINGS[lang].get(kind, kind)
