@@ -4,7 +4,8 @@ import numpy as np
 import pandas as pd
 
 from antifraud.features.tables import FEATURE_WORDS, FEATURE_WORDS_ZH
-from antifraud.findings.words import LANGUAGES, MAX_FEATURE_SIGNALS, PHRASES, feature_signals
+from antifraud.findings.words import MAX_FEATURE_SIGNALS, PHRASES, feature_signals
+from antifraud.languages import LANGUAGES
 
 
 def test_a_group_is_described_by_its_median_in_the_suspicious_direction():

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from antifraud.findings.words import LANGUAGES
 from antifraud.kinds import KIND_WORDS, KIND_WORDS_ZH
+from antifraud.languages import LANGUAGES
 
 __all__ = ["DEFAULT_LANGUAGE", "GLOSSARY", "HTML_LANG", "KIND_TEXTS", "LANGUAGES", "LIMITATIONS", "TEXTS",
            "KindTexts", "counted", "kind_meaning", "kind_texts", "text"]

@@ -5,8 +5,8 @@ means (:data:`~antifraud.features.tables.FEATURE_WORDS`, and for a learned model
 Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records, in the terminal
 summary and in the regulator's report, is a :class:`Signal` built here, so a feature is described
 the same way everywhere and in one place. Each kind of reason has one template per language
-(:data:`PHRASES`); a signal carries its phrasing in every language of :data:`LANGUAGES`
-(``texts``), English being its ``text``.
+(:data:`PHRASES`); a signal carries its phrasing in every language of
+:data:`~antifraud.languages.LANGUAGES` (``texts``), English being its ``text``.
 
 Three kinds of reasons:
 
@@ -30,12 +30,13 @@ import pandas as pd
 
 from antifraud.features.tables import FEATURE_WORDS, FEATURE_WORDS_ZH
 from antifraud.kinds import KIND_WORDS
+from antifraud.languages import LANGUAGES
 from antifraud.learning.features import feature_words
 
 if TYPE_CHECKING:
     from antifraud.learning.explain import Explanation
 
-__all__ = ["LANGUAGES", "MERCHANT_DIRECTION", "PHRASES", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
+__all__ = ["MERCHANT_DIRECTION", "PHRASES", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
            "feature_signals", "main_reason", "model_signals"]
 
 #: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
@@ -53,9 +54,6 @@ SIGNAL_PERCENTILE = 90.0
 #: At most this many feature reasons per finding, most extreme first.
 MAX_FEATURE_SIGNALS = 4
 
-
-#: The languages every reason is phrased in: English (the records' and terminal's) and Chinese.
-LANGUAGES: tuple[str, ...] = ("en", "zh")
 
 #: How each kind of reason is phrased, one template per language; a field given per language
 #: (a ``{language: text}`` mapping) is filled in with that language's text.
@@ -103,7 +101,7 @@ def _phrase(kind: str, **fields: str | Mapping[str, str]) -> dict[str, str]:
 @dataclass(frozen=True)
 class Signal:
     """One reason for a finding: a named value, its population percentile if it has one, in words
-    (``texts``: by language, every one of :data:`LANGUAGES`)."""
+    (``texts``: by language, every one of :data:`~antifraud.languages.LANGUAGES`)."""
 
     name: str
     value: float | str
