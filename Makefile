@@ -6,7 +6,7 @@ DEMO_DIR := demo-output
 # A fixed alliance pseudonym key, for the demo only: real members get theirs from the alliance.
 DEMO_ENV := ANTIFRAUD_PSEUDONYM_KEY=demo-alliance-key-not-for-real-use ANTIFRAUD_PSEUDONYM_KEY_ID=demo-alliance
 
-.PHONY: browser demo test venv clean
+.PHONY: browser cjk-font system demo test venv clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
-demo: venv
+demo: venv system
 	@rm -rf $(DEMO_DIR)
 	@echo "== a synthetic export with known brushing rings (truth in $(DEMO_DIR)/export/truth)"
 	$(BIN)/antifraud synth --out $(DEMO_DIR)/export --seed 7 --orders 50000
@@ -58,20 +58,34 @@ demo: venv
 	@echo "  run on your own export:      $(BIN)/antifraud detect YOUR-EXPORT.csv --out run/"
 	@echo "  every command's options:     $(BIN)/antifraud -h, $(BIN)/antifraud COMMAND -h"
 
+# Installs Debian package $(2) with apt-get when the check $(1) fails, as root; otherwise says which
+# tests ($(3)) will be skipped.
+define apt_install
+	@$(1) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "== installing $(2) for $(3) (apt-get)"; \
+	    { apt-get update -qq >/dev/null && \
+	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null; } || \
+	      echo "== could not install $(2): $(3) will be skipped"; \
+	  else \
+	    echo "== $(2) not found (needs root and apt-get to install): $(3) will be skipped"; \
+	  fi; }
+endef
+
 # The evidence report's test renders pages in headless Chromium. On Debian, as root, install it
 # when missing; elsewhere that test is skipped with a message.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "== installing chromium for the browser test (apt-get)"; \
-	    { apt-get update -qq >/dev/null && \
-	      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
-	      echo "== could not install chromium: the browser test will be skipped"; \
-	  else \
-	    echo "== chromium not found (needs root and apt-get to install): the browser test will be skipped"; \
-	  fi; }
+	$(call apt_install,command -v chromium >/dev/null 2>&1,chromium,the browser test)
 
-test: venv browser
+# The report and its pictures are in Chinese by default: without a CJK font, matplotlib and
+# Chromium draw shop names and headings as boxes. Installed like Chromium, else those checks skip.
+cjk-font:
+	$(call apt_install,fc-list :lang=zh family 2>/dev/null | grep -q .,fonts-wqy-microhei,the Chinese rendering tests)
+
+# Everything outside Python that the tests and the demo use.
+system: browser cjk-font
+
+test: venv system
 	$(BIN)/python -m pytest -q
 
 clean:

@@ -7,7 +7,7 @@ the synthetic generator plants rings of each kind (its ground truth uses the sam
 
 from __future__ import annotations
 
-__all__ = ["KIND_WORDS", "RING_KINDS", "category"]
+__all__ = ["KIND_WORDS", "KIND_WORDS_ZH", "RING_KINDS", "category"]
 
 #: Every kind of ring, as described in the domain notes, with its ``acr/1`` behaviour category.
 RING_KINDS: dict[str, str] = {
@@ -37,6 +37,17 @@ KIND_WORDS: dict[str, str] = {
     "mutual_brushing": "shops whose operators buy from each other",
     "empty_parcel": "orders shipped as empty parcels",
     "negative_attack": "a burst of bad reviews at a competitor",
+}
+
+#: :data:`KIND_WORDS` in Chinese, for the regulator's report (same keys).
+KIND_WORDS_ZH: dict[str, str] = {
+    "dense_block": "刷手在相同时段集中向相同店铺下单",
+    "camouflage": "刷手混在热门店铺的正常购买之中下单",
+    "hijacked_accounts": "长期存在的账户被他人接管后一起使用",
+    "account_farm": "批量注册且共用身份信息的账户",
+    "mutual_brushing": "几家店铺的经营者相互购买对方的商品",
+    "empty_parcel": "以空包裹发货的订单",
+    "negative_attack": "针对竞争对手店铺集中发布差评",
 }
 
 

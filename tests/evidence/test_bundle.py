@@ -114,6 +114,25 @@ def test_cli_bundle_then_verify(small_run, keys, tmp_path):
     assert (tmp_path / "x" / "rings" / "R0001" / "report.html").is_file()
 
 
+def test_cli_bundle_in_chinese_by_default_and_english_on_request(small_run, tmp_path):
+    pages = {}
+    for lang in ("zh", "en", None):
+        out = tmp_path / f"{lang}.zip"
+        extra = [] if lang is None else ["--lang", lang]
+        result = runner.invoke(app, ["bundle", str(small_run.run), "--out", str(out), "--finding", "R0001", *extra])
+        assert result.exit_code == 0, result.output
+        with zipfile.ZipFile(out) as archive:
+            pages[lang] = archive.read("rings/R0001/report.html").decode(), archive.read("index.html").decode()
+    assert pages[None] == pages["zh"]
+    report, index = pages["zh"]
+    assert '<html lang="zh-CN">' in report and "未经人工复核" in report and '<html lang="zh-CN">' in index
+    report, index = pages["en"]
+    assert '<html lang="en">' in report and "Not reviewed by a person" in report and "未经人工复核" not in report
+    assert '<html lang="en">' in index
+    result = runner.invoke(app, ["bundle", str(small_run.run), "--out", str(tmp_path / "fr.zip"), "--lang", "fr"])
+    assert result.exit_code == 2 and "'fr'" in result.output and not (tmp_path / "fr.zip").exists()
+
+
 @pytest.fixture(scope="module")
 def formula_run(tmp_path_factory):
     """A run of the generic fixture whose order ids all start with ``=``, in a folder whose path

@@ -38,7 +38,8 @@ def test_rows_are_the_ring_shops_orders_once_each_with_scores(small_run):
 def test_columns_and_no_raw_personal_values(small_run):
     table = pq.read_table(small_run.evidence)
     assert table.column_names == [
-        "order_id", "buyer_id", "seller_id", "created_at", "amount", "rating", "reviewed_at",
+        "order_id", "buyer_id", "seller_id", "seller_name", "created_at", "amount", "rating", "review_text",
+        "reviewed_at",
         "buyer_ip", "device_id", "ship_phone", "ship_address", "score", "ring_ids", "weight",
     ]
     raw = pd.read_csv(small_run.export / "orders.csv", dtype=str,

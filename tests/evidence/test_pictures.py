@@ -1,11 +1,18 @@
 import io
+import warnings
 
 import matplotlib
 import matplotlib.image
 import numpy as np
 import pytest
 
-from antifraud.evidence.pictures import rating_history_png, ring_graph_png, timeline_png
+from antifraud.evidence.pictures import (
+    cjk_font,
+    picture_language,
+    rating_history_png,
+    ring_graph_png,
+    timeline_png,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -72,3 +79,44 @@ def test_long_histories_are_weekly_and_short_ones_daily():
     daily = rating_history_png(days[:30], np.full(30, 5.0), np.arange(30) % 2 == 0, shop="s0")
     assert weekly != daily
     assert weekly.startswith(PNG_SIGNATURE) and daily.startswith(PNG_SIGNATURE)
+
+
+SHOP = "恒汇玩具旗舰店"
+
+
+def _draw_chinese(lang: str) -> list[str]:
+    """The glyph warnings matplotlib gives while drawing every picture with a Chinese shop name."""
+    times = 1_730_000_000 + np.arange(6) * 86400
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ring_graph_png(["b1", "b2", "b2"], [SHOP, SHOP, "s2"], [SHOP], lang=lang)
+        timeline_png(times, [SHOP, "s2"] * 3, [True, False] * 3, lang=lang)
+        rating_history_png(times, [5, 5, 1, 5, 3, 5], [True, False] * 3, shop=SHOP, lang=lang)
+    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+
+
+def test_chinese_shop_names_and_labels_are_drawn_without_missing_glyphs():
+    if cjk_font() is None:
+        pytest.skip("no font covering Chinese is installed (make system installs fonts-wqy-microhei on Debian "
+                    "as root): Chinese picture check skipped")
+    assert picture_language("zh") == "zh"
+    assert _draw_chinese("zh") == []
+
+
+def test_without_a_cjk_font_chinese_goes_missing_and_labels_fall_back_to_english(monkeypatch):
+    """The check above can fail: drawn in DejaVu alone, the shop name's glyphs are missing."""
+    import antifraud.evidence.pictures as pictures
+
+    monkeypatch.setattr(pictures, "cjk_font", lambda: None)
+    assert picture_language("zh") == "en"
+    missing = _draw_chinese("zh")
+    assert missing and {chr(int(m.split()[1])) for m in missing} <= set(SHOP)  # "Glyph 24658 (...) missing ..."
+
+
+def test_labels_follow_the_language():
+    if cjk_font() is None:
+        pytest.skip("no font covering Chinese is installed: Chinese labels fall back to English")
+    buyers, sellers, _, _, in_ring = _ring()
+    zh = ring_graph_png(buyers, sellers, ["s0"], lang="zh")
+    assert zh != ring_graph_png(buyers, sellers, ["s0"], lang="en")
+    assert zh == ring_graph_png(buyers, sellers, ["s0"])  # Chinese by default

@@ -2,7 +2,7 @@ import pandas as pd
 import pyarrow as pa
 
 from antifraud.features import account_features, merchant_features
-from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, MERCHANT_FEATURE_COLUMNS
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, FEATURE_WORDS_ZH, MERCHANT_FEATURE_COLUMNS
 from antifraud.graphs import order_graph
 from antifraud.ingest import PROFILES, ingest
 
@@ -38,6 +38,7 @@ def test_features_are_the_declared_ones_and_skipped_by_their_columns(fixtures):
     assert list(account_features(table, graph).columns) == list(ACCOUNT_FEATURE_COLUMNS)
     assert list(merchant_features(table, graph).columns) == list(MERCHANT_FEATURE_COLUMNS)
     assert set(FEATURE_WORDS) == set(ACCOUNT_FEATURE_COLUMNS) | set(MERCHANT_FEATURE_COLUMNS)  # each one worded
+    assert set(FEATURE_WORDS_ZH) == set(FEATURE_WORDS)  # in both languages
     # The review delay reads the review and receipt (or payment) times, not the rating.
     table = table.drop_columns(["rating", "confirmed_at"])
     accounts = account_features(table, graph)

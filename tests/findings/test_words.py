@@ -1,8 +1,11 @@
+import string
+
 import numpy as np
 import pandas as pd
 
-from antifraud.features.tables import FEATURE_WORDS
-from antifraud.findings.words import MAX_FEATURE_SIGNALS, feature_signals
+from antifraud.features.tables import FEATURE_WORDS, FEATURE_WORDS_ZH
+from antifraud.findings.words import MAX_FEATURE_SIGNALS, PHRASES, feature_signals
+from antifraud.languages import LANGUAGES
 
 
 def test_a_group_is_described_by_its_median_in_the_suspicious_direction():
@@ -14,6 +17,15 @@ def test_a_group_is_described_by_its_median_in_the_suspicious_direction():
     assert [s.name for s in signals] == ["review_delay_h"]
     assert signals[0].value == 0.1 and signals[0].percentile == 2.5
     assert signals[0].text == f"{FEATURE_WORDS['review_delay_h']}: median 0.1, lower than 98% of accounts"
+    assert signals[0].texts["zh"] == f"{FEATURE_WORDS_ZH['review_delay_h']}：中位数 0.1，低于98%的账户"
+    assert signals[0].to_json()["texts"] == {"en": signals[0].text, "zh": signals[0].texts["zh"]}
+
+
+def test_every_kind_of_reason_has_a_template_in_every_language_with_the_same_fields():
+    for kind, templates in PHRASES.items():
+        assert set(templates) == set(LANGUAGES), kind
+        fields = [{f for _, f, _, _ in string.Formatter().parse(templates[lang]) if f} for lang in LANGUAGES]
+        assert all(f == fields[0] for f in fields), kind
 
 
 def test_at_most_the_most_extreme_features_and_nothing_where_unknown():

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -90,6 +92,8 @@ def test_identity_neighbours_over_the_shared_values(fitted):
 
 def test_every_learned_column_has_words_of_its_own():
     for columns in (ACCOUNT_COLUMNS, MERCHANT_COLUMNS, ORDER_COLUMNS):
-        assert len({feature_words(c) for c in columns}) == len(columns)
+        for lang in ("en", "zh"):
+            assert len({feature_words(c, lang) for c in columns}) == len(columns)
+        assert not any(re.search(r"[a-z]{3}", feature_words(c, "zh")) for c in columns if "det_" not in c)
     with pytest.raises(KeyError, match="not a column"):
         feature_words("shops_mean_is_fraud")

@@ -424,6 +424,9 @@ def bundle(
         typer.Option("--signing-key", envvar="ANTIFRAUD_SIGNING_KEY", metavar="FILE",
                      help="Ed25519 private key to sign the manifest."),
     ] = None,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the reports: zh (Chinese, the default) or en (English).")
+    ] = "zh",
 ) -> None:
     """Write a self-contained evidence bundle for a regulator: report, pictures, orders, subgraph,
     signals and finding records, with a manifest of every file's SHA-256 (signed with a key).
@@ -436,7 +439,7 @@ def bundle(
     from antifraud.signing import Signer
 
     signer = Signer.from_file(signing_key) if signing_key is not None else None
-    manifest = write_bundle(run_dir, out, finding=finding, signer=signer)
+    manifest = write_bundle(run_dir, out, finding=finding, signer=signer, lang=lang)
     signed = f"signed with {signer.key_id}" if signer else "unsigned (antifraud verify needs --allow-unsigned)"
     output.result(manifest, essential=f"wrote {out}: {len(manifest['rings'])} rings, {len(manifest['files'])} files, "
                                       f"{signed}")

@@ -43,6 +43,7 @@ from joblib import Parallel, delayed
 from antifraud.evidence.archive import write_archive
 from antifraud.evidence.consistency import FINDINGS_NAME, evidence_mismatches
 from antifraud.evidence.report import CSP, render_report, ring_pictures
+from antifraud.evidence.wording import DEFAULT_LANGUAGE, HTML_LANG, LANGUAGES, counted, kind_texts, text
 from antifraud.findings.rings import listed_targets
 from antifraud.io import csv_bytes
 from antifraud.io.run_folder import RUN_TIMINGS
@@ -77,7 +78,7 @@ def select_rings(records: Sequence[Mapping[str, Any]], rings: Sequence[Mapping[s
 
 
 def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = None,
-                 signer: Signer | None = None) -> dict[str, Any]:
+                 signer: Signer | None = None, lang: str = DEFAULT_LANGUAGE) -> dict[str, Any]:
     """Write the evidence bundle of a detection run (or of one finding) to ``out``.
 
     Parameters
@@ -90,6 +91,8 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
         A ring id or finding record id: bundle that ring only.
     signer : Signer, optional
         Sign the manifest with this key.
+    lang : {"zh", "en"}
+        Language of the reports, their pictures and the index: Chinese by default.
 
     Returns
     -------
@@ -100,8 +103,11 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
     ------
     ValueError
         If the folder's files are not all of one run: findings of another run than ``run.json``'s,
-        or citing another ``evidence/orders.parquet`` than the folder holds.
+        or citing another ``evidence/orders.parquet`` than the folder holds; or ``lang`` is not
+        one of :data:`~antifraud.evidence.wording.LANGUAGES`.
     """
+    if lang not in LANGUAGES:
+        raise ValueError(f"language {lang!r}: the report is written in {' or '.join(LANGUAGES)}")
     run_dir = Path(run_dir)
     run = shareable_run(json.loads(_read(run_dir / "run.json")))
     rings = [json.loads(line) for line in _read(run_dir / "rings.jsonl").decode("utf-8").splitlines()]
@@ -122,11 +128,11 @@ def write_bundle(run_dir: str | Path, out: str | Path, *, finding: str | None = 
     about: dict[str, list[dict]] = {}
     for record in records:
         about.setdefault(_ring_of(record), []).append(record)
-    jobs = [delayed(_ring_files)(by_id[rid], about.get(rid, []), _shop_orders(orders, by_id[rid]), run)
+    jobs = [delayed(_ring_files)(by_id[rid], about.get(rid, []), _shop_orders(orders, by_id[rid]), run, lang)
             for rid in chosen]
     for ring_files in Parallel(n_jobs=min(len(jobs), os.cpu_count() or 1))(jobs):  # pictures take ~1 s a ring
         files.update(ring_files)
-    files["index.html"] = _index(chosen, by_id, run).encode("utf-8")
+    files["index.html"] = _index(chosen, by_id, run, lang).encode("utf-8")
     included = [r["id"] for r in records if _ring_of(r) in chosen]
     manifest = {
         "bundle_id": "bundle--" + str(uuid.uuid5(_NAMESPACE, f"{run.get('run_id')}|{','.join(chosen)}")),
@@ -196,7 +202,7 @@ def _shop_orders(orders: pa.Table, ring: Mapping[str, Any]) -> pa.Table:
 
 
 def _ring_files(ring: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], orders: pa.Table,
-                run: Mapping[str, Any]) -> dict[str, bytes]:
+                run: Mapping[str, Any], lang: str) -> dict[str, bytes]:
     """Every file of one ring's folder in a bundle, from the records about it and its shops' orders."""
     rid = ring["ring_id"]
     ring_record = next((r for r in mine if r["record_type"] == "ring_finding"), None)
@@ -204,10 +210,11 @@ def _ring_files(ring: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], orde
         raise ValueError(f"findings.jsonl has no ring finding for {rid}")
     members = ring_record["subject"]["ring"]["members"]
     shared = {**ring, "accounts": [m["ref"] for m in members if m["kind"] == "account"]}
-    pictures = ring_pictures(shared, orders, run)
+    pictures = ring_pictures(shared, orders, run, lang=lang)
     prefix = f"rings/{rid}/"
     files = {prefix + p.name: p.png for p in pictures}
-    files[prefix + "report.html"] = render_report(shared, list(mine), orders, dict(run), pictures).encode("utf-8")
+    page = render_report(shared, list(mine), orders, dict(run), pictures, lang=lang)
+    files[prefix + "report.html"] = page.encode("utf-8")
     files[prefix + "findings.jsonl"] = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in mine).encode()
     ring_subgraph = ring_record["subject"]["ring"]
     files[prefix + "edges.csv"] = csv_bytes(pa.Table.from_pylist(ring_subgraph["edges"], _EDGES))
@@ -231,24 +238,27 @@ def _ring_orders_csv(orders: pa.Table, rid: str) -> bytes:
     return csv_bytes(table.add_column(table.num_columns - 1, "in_ring", pa.array(in_ring)))
 
 
-def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: Mapping[str, Any]) -> str:
+def _index(chosen: Sequence[str], rings: Mapping[str, Mapping[str, Any]], run: Mapping[str, Any],
+           lang: str) -> str:
     e = html.escape
     rows = "".join(
-        f'<tr><td><a href="rings/{e(rid)}/report.html">{e(rid)}</a></td><td>{e(str(rings[rid]["kind"]))}</td>'
+        f'<tr><td><a href="rings/{e(rid)}/report.html">{e(rid)}</a></td>'
+        f'<td>{e(kind_texts(str(rings[rid]["kind"])).title[lang])} ({e(str(rings[rid]["kind"]))})</td>'
         f'<td>{float(rings[rid]["score"]):.3f}</td><td>{len(rings[rid]["accounts"])}</td>'
         f'<td>{e(", ".join(listed_targets(rings[rid])))}</td></tr>'
         for rid in chosen)
     inputs = "".join(f"<li><code>{e(i['path'])}</code> sha256 <code>{e(i['sha256'])}</code></li>"
                      for i in run.get("inputs", []))
+    title = e(text("index_title", lang, run=run.get("run_id")))
+    head = "".join(f"<th>{e(text(h, lang))}</th>" for h in ("ring", "kind", "score", "accounts", "shop"))
     return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{HTML_LANG[lang]}"><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="{e(CSP)}">
-<title>Evidence bundle: run {e(str(run.get("run_id")))}</title>
-<style>body{{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:2em auto}}
+<title>{title}</title>
+<style>body{{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:2em auto;overflow-wrap:anywhere}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:.25em .5em}}</style></head>
-<body><h1>Evidence bundle: run <code>{e(str(run.get("run_id")))}</code></h1>
-<p>Every file is listed with its SHA-256 in <code>manifest.json</code>; check them with
-<code>antifraud verify</code>. Accounts appear only as alliance pseudonyms.</p>
-<table><tr><th>ring</th><th>kind</th><th>score</th><th>accounts</th><th>shops</th></tr>{rows}</table>
-<h2>Inputs</h2><ul>{inputs}</ul></body></html>
+<body><h1>{title}</h1>
+<p>{e(text("index_note", lang, rings=counted("n_rings", len(chosen), lang)))}</p>
+<table><tr>{head}</tr>{rows}</table>
+<h2>{e(text("inputs", lang))}</h2><ul>{inputs}</ul></body></html>
 """

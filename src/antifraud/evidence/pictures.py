@@ -6,11 +6,15 @@ or from the caller's matplotlib state, and the same input gives the same bytes (
 carries no software version or date).
 
 Times are anything :class:`numpy.datetime64` accepts (epoch seconds included) and are drawn in
-UTC.
+UTC. Labels are in the language asked for (:mod:`antifraud.evidence.wording`, Chinese by default).
+Latin text is drawn in DejaVu Sans, and Chinese (labels and shop names alike) in the first
+installed font that covers it (:func:`cjk_font`, e.g. WenQuanYi Micro Hei from ``make system``);
+without one, Chinese labels fall back to English, so that the pictures draw no boxes of their own.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -24,16 +28,22 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
+from matplotlib.font_manager import findSystemFonts, fontManager
+from matplotlib.ft2font import FT2Font
 from numpy.typing import ArrayLike
 
-__all__ = ["rating_history_png", "ring_graph_png", "timeline_png"]
+from antifraud.evidence.wording import DEFAULT_LANGUAGE, counted, text
+
+__all__ = ["CJK_SAMPLE", "cjk_font", "picture_language", "rating_history_png", "ring_graph_png", "timeline_png"]
 
 RING_COLOUR = "#c62828"
 ORGANIC_COLOUR = "#90a4ae"
 ACCOUNT_COLOUR = "#1565c0"
 
+#: Characters a font must cover to draw the pictures' Chinese: common ones of labels and shop names.
+CJK_SAMPLE = "店铺账户订单评价团伙旗舰专营"
+
 _STYLE = {
-    "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.spines.top": False,
@@ -44,10 +54,51 @@ _STYLE = {
 }
 
 
+def _covers(path: str, sample: str) -> bool:
+    """Whether the font file at ``path`` has a glyph of its own for each character of ``sample``
+    (distinct glyphs: a last-resort font maps a whole block to one placeholder box)."""
+    try:
+        charmap = FT2Font(path).get_charmap()
+    except (OSError, RuntimeError):  # a font file FreeType cannot read is no candidate
+        return False
+    glyphs = [charmap.get(ord(c), 0) for c in set(sample)]
+    return 0 not in glyphs and len(set(glyphs)) == len(glyphs)
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of the first installed font (by name) that covers :data:`CJK_SAMPLE`, or
+    ``None`` when there is none.
+
+    Fonts installed after matplotlib built its font cache are added to its font manager first,
+    so a font installed by ``make system`` is found without clearing the cache.
+    """
+    known = {entry.fname for entry in fontManager.ttflist}
+    for path in sorted(set(findSystemFonts()) - known):
+        if _covers(path, CJK_SAMPLE):
+            fontManager.addfont(path)
+    covering = sorted({(entry.name, entry.fname) for entry in fontManager.ttflist if _covers(entry.fname, CJK_SAMPLE)})
+    return covering[0][0] if covering else None
+
+
+def picture_language(lang: str) -> str:
+    """The language the pictures are labelled in when ``lang`` is asked for: Chinese only with a
+    font that draws it (:func:`cjk_font`), English otherwise.
+
+    Examples
+    --------
+    >>> picture_language("en")
+    'en'
+    """
+    return "en" if lang == "zh" and cjk_font() is None else lang
+
+
 @contextmanager
 def _figure(width: float, height: float) -> Iterator[Figure]:
-    """A figure on an Agg canvas, drawn under the module's fixed style."""
-    with matplotlib.rc_context(_STYLE):
+    """A figure on an Agg canvas, drawn under the module's fixed style; Latin text in DejaVu Sans,
+    the rest in the CJK font where one is installed."""
+    cjk = cjk_font()
+    with matplotlib.rc_context({**_STYLE, "font.family": ["DejaVu Sans", *([cjk] if cjk else [])]}):
         fig = Figure(figsize=(width, height), layout="constrained")
         FigureCanvasAgg(fig)
         yield fig
@@ -81,8 +132,8 @@ def _empty(ax: Axes, message: str) -> None:
 
 
 def ring_graph_png(
-    buyers: ArrayLike, sellers: ArrayLike, merchants: Sequence[str], *, role: str = "ring merchants",
-    seed: int = 0, max_labels: int = 30,
+    buyers: ArrayLike, sellers: ArrayLike, merchants: Sequence[str], *, role: str = "merchants",
+    seed: int = 0, max_labels: int = 30, lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """The ring as a bipartite graph: accounts and shops, one edge per pair weighted by orders.
 
@@ -92,12 +143,14 @@ def ring_graph_png(
         Account and shop of each of the ring's orders.
     merchants : sequence of str
         The ring's merchants (or victims): drawn as large red squares; other shops grey.
-    role : str
-        What ``merchants`` are, for the legend ("ring merchants", "victims").
+    role : {"merchants", "victims"}
+        What ``merchants`` are, for the legend.
     seed : int
         Seed of the spring layout.
     max_labels : int
         Accounts are labelled only when there are at most this many (shops always are).
+    lang : {"zh", "en"}
+        Language of the labels (:func:`picture_language`).
 
     Returns
     -------
@@ -118,11 +171,12 @@ def ring_graph_png(
     graph.add_nodes_from(("a", a) for a in accounts)
     graph.add_nodes_from(("s", s) for s in shops)
     graph.add_weighted_edges_from((("a", b), ("s", s), int(n)) for (b, s), n in counts.items())
+    lang = picture_language(lang)
     with _figure(7.5, 6.0) as fig:
         ax = fig.add_subplot()
         ax.set_axis_off()
         if not accounts:
-            _empty(ax, "no orders")
+            _empty(ax, text("no_orders", lang))
             return _png(fig)
         # Shops fixed on a circle, so that accounts ordering from all of them cannot pile them up.
         angles = 2 * np.pi * np.arange(len(shops)) / len(shops)
@@ -134,14 +188,16 @@ def ring_graph_png(
         ax.add_collection(LineCollection(segments, linewidths=0.4 + 2.6 * weights / weights.max(),
                                          colors="#78909c", alpha=0.6, zorder=1))
         acc = np.array([pos[("a", a)] for a in accounts])
-        ax.scatter(acc[:, 0], acc[:, 1], s=18, c=ACCOUNT_COLOUR, zorder=2, label=f"accounts ({len(accounts)})")
+        ax.scatter(acc[:, 0], acc[:, 1], s=18, c=ACCOUNT_COLOUR, zorder=2,
+                   label=text("legend_accounts", lang, n=len(accounts)))
         ours = set(merchants)
-        for flag, colour, label in ((True, RING_COLOUR, role), (False, ORGANIC_COLOUR, "other shops")):
+        for flag, colour, label in ((True, RING_COLOUR, text(f"role_{role}", lang)),
+                                    (False, ORGANIC_COLOUR, text("other_shops", lang))):
             chosen = [s for s in shops if (s in ours) == flag]
             if chosen:
                 xy = np.array([pos[("s", s)] for s in chosen])
                 ax.scatter(xy[:, 0], xy[:, 1], s=160, marker="s", c=colour, edgecolors="black", zorder=3,
-                           label=f"{label} ({len(chosen)})")
+                           label=text("legend_count", lang, label=label, n=len(chosen)))
         labelled = [("s", s) for s in shops] + ([("a", a) for a in accounts] if len(accounts) <= max_labels else [])
         for node in labelled:
             x, y = pos[node]
@@ -150,15 +206,16 @@ def ring_graph_png(
             ax.annotate(node[1], (x, y), xytext=(0, 9), textcoords="offset points", ha="center",
                         fontsize=8 if shop else 6, zorder=5 if shop else 4, bbox=box if shop else None)
         ax.legend(loc="lower left", fontsize=8, frameon=False)
-        ax.set_title(f"{len(accounts)} accounts, {len(shops)} shop{'s' * (len(shops) != 1)}, {len(pairs)} orders "
-                     "(edge width: orders per account and shop)")
+        ax.set_title(text("graph_title", lang, accounts=counted("n_accounts", len(accounts), lang),
+                          shops=counted("n_shops", len(shops), lang), orders=counted("n_orders", len(pairs), lang)))
         ax.autoscale()
         ax.margins(0.08)
         return _png(fig)
 
 
 def timeline_png(
-    times: ArrayLike, sellers: ArrayLike, in_ring: ArrayLike, *, merchants: Sequence[str] | None = None
+    times: ArrayLike, sellers: ArrayLike, in_ring: ArrayLike, *, merchants: Sequence[str] | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """Orders on a time line, one row per shop: the ring's orders against the shop's organic ones.
 
@@ -172,6 +229,8 @@ def timeline_png(
         Whether each order is one of the ring's.
     merchants : sequence of str, optional
         The shops to show, top to bottom (default: every shop, sorted).
+    lang : {"zh", "en"}
+        Language of the labels (:func:`picture_language`).
 
     Returns
     -------
@@ -193,23 +252,24 @@ def timeline_png(
     shown = y >= 0
     # Spread the points of a row a little (seeded) so that simultaneous orders stay visible.
     y = y + np.random.default_rng(0).uniform(-0.3, 0.3, y.size)
+    lang = picture_language(lang)
     with _figure(8.0, 1.6 + 0.45 * max(len(rows), 1)) as fig:
         ax = fig.add_subplot()
         if not shown.any():
-            _empty(ax, "no orders")
+            _empty(ax, text("no_orders", lang))
             return _png(fig)
         organic = shown & ~ring
         ax.scatter(when[organic], y[organic], s=6, c=ORGANIC_COLOUR, alpha=0.6, linewidths=0,
-                   label=f"organic orders ({int(organic.sum())})")
+                   label=text("organic_orders", lang, n=int(organic.sum())))
         ours = shown & ring
         ax.scatter(when[ours], y[ours], s=12, c=RING_COLOUR, alpha=0.8, linewidths=0,
-                   label=f"ring orders ({int(ours.sum())})")
+                   label=text("ring_orders_legend", lang, n=int(ours.sum())))
         ax.set_yticks(range(len(rows)), rows)
         ax.set_ylim(len(rows) - 0.5, -0.5)
         _date_axis(ax)
-        ax.set_xlabel("order created (UTC)")
+        ax.set_xlabel(text("order_created", lang))
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
-        ax.set_title("Orders per shop over time")
+        ax.set_title(text("timeline_title", lang))
         return _png(fig)
 
 
@@ -232,7 +292,8 @@ def _bins(seconds: np.ndarray, daily: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def rating_history_png(
-    times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike, *, shop: str, weights: ArrayLike | None = None
+    times: ArrayLike, ratings: ArrayLike, in_ring: ArrayLike, *, shop: str, weights: ArrayLike | None = None,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> bytes:
     """A shop's rating history: average and count per day (or week, over long spans), ring vs organic.
 
@@ -249,6 +310,8 @@ def rating_history_png(
     weights : array-like of float, optional
         How many reviews each stands for (a sample of a big shop's organic reviews); counts are
         weighted, averages are not (a sample spread evenly over time keeps the average).
+    lang : {"zh", "en"}
+        Language of the labels (:func:`picture_language`).
 
     Returns
     -------
@@ -267,10 +330,11 @@ def rating_history_png(
     weight = np.ones(rating.size) if weights is None else np.asarray(weights, dtype=float)
     known = ~np.isnan(rating) & ~np.isnat(when)
     when, rating, ring, weight = when[known], rating[known], ring[known], weight[known]
+    lang = picture_language(lang)
     with _figure(8.0, 5.0) as fig:
         top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
         if not rating.size:
-            _empty(top, f"no reviews at {shop}")
+            _empty(top, text("no_reviews_at", lang, shop=shop))
             bottom.set_axis_off()
             return _png(fig)
         seconds = when.astype(np.int64)
@@ -288,18 +352,19 @@ def rating_history_png(
             count = np.bincount(codes[mine], weights=weight[mine], minlength=n_bins)
             # NaN where a bin has no review breaks the line instead of bridging the gap.
             top.plot(centres, mean, marker="o", ms=3, lw=1.2, color=colour,
-                     label=f"{label} reviews ({count.sum():,.0f})")
-            bottom.bar(starts, count, width=0.9 * days, bottom=below, align="edge", color=colour, label=label)
+                     label=text(f"{label}_reviews", lang, n=f"{count.sum():,.0f}"))
+            bottom.bar(starts, count, width=0.9 * days, bottom=below, align="edge", color=colour,
+                       label=text(label, lang))
             below = below + count
         if (~ring).any():
             top.axhline(rating[~ring].mean(), color=ORGANIC_COLOUR, ls="--", lw=1,
-                        label=f"organic baseline {rating[~ring].mean():.2f}")
+                        label=text("organic_baseline", lang, mean=f"{rating[~ring].mean():.2f}"))
         top.set_ylim(0.8, 5.2)
-        top.set_ylabel("average rating")
+        top.set_ylabel(text("average_rating", lang))
         top.legend(loc="lower left", fontsize=8, frameon=False)
         period = "day" if daily else "week"
-        top.set_title(f"Reviews at {shop} per {period}")
-        bottom.set_ylabel(f"reviews per {period}")
-        bottom.set_xlabel("review posted (UTC)")
+        top.set_title(text(f"rating_title_{period}", lang, shop=shop))
+        bottom.set_ylabel(text(f"reviews_per_{period}", lang))
+        bottom.set_xlabel(text("review_posted", lang))
         _date_axis(bottom)
         return _png(fig)

@@ -51,7 +51,8 @@ from antifraud.graphs import BipartiteGraph, IdentityGroups, encode, identity_gr
 from antifraud.schema import PERSONAL, REQUIRED, Requirement, missing_columns
 
 __all__ = [
-    "ACCOUNT_FEATURE_COLUMNS", "FEATURE_WORDS", "MERCHANT_FEATURE_COLUMNS", "account_features", "merchant_features",
+    "ACCOUNT_FEATURE_COLUMNS", "FEATURE_WORDS", "FEATURE_WORDS_ZH", "MERCHANT_FEATURE_COLUMNS", "account_features",
+    "merchant_features",
 ]
 
 HOUR, DAY = 3600, 86400
@@ -77,6 +78,28 @@ FEATURE_WORDS: dict[str, str] = {
     "identity_degree": "links to other accounts through shared identities",
     "fresh_buyer_share": "share of buyers whose accounts were under 7 days old at their first order",
     "top_buyer_share": "share of orders from its five most frequent buyers",
+}
+
+#: :data:`FEATURE_WORDS` in Chinese, for the regulator's report (same keys).
+FEATURE_WORDS_ZH: dict[str, str] = {
+    "n_orders": "下单数",
+    "n_shops": "下单的不同店铺数",
+    "n_buyers": "不同买家数",
+    "top3_share": "在其最常下单的三家店铺的订单占比",
+    "burst_1h": "任一小时内的最多订单数",
+    "gap_median_h": "订单间隔的中位数（小时）",
+    "shop_popularity": "所下单店铺的热门程度（买家数的对数）",
+    "age_first_order_d": "首次下单时的账户年龄（天）",
+    "five_star_share": "五星评价占比",
+    "one_star_share": "一星评价占比",
+    "mean_rating": "平均评分",
+    "rating_extremity": "评分偏离店铺平均分的程度",
+    "review_delay_h": "从确认收货到评价的时间中位数（小时）",
+    "confirm_delay_h": "从付款到确认收货的时间中位数（小时）",
+    "parcel_weight_kg": "包裹重量中位数（千克）",
+    "identity_degree": "通过共用身份信息与其他账户的关联数",
+    "fresh_buyer_share": "首次下单时注册不足7天的买家占比",
+    "top_buyer_share": "其最常下单的五位买家的订单占比",
 }
 
 #: The canonical columns each account feature reads (a tuple item: any one of its columns).

@@ -6,8 +6,9 @@ orders can be set against the shops' organic baseline. A shop with more than ``m
 other orders (a big shop a ring used for camouflage) keeps an even sample of them over time, each
 row's ``weight`` saying how many orders it stands for (1 for every ring order), so counts stay
 right and the table stays small. Its columns are ``order_id, buyer_id,
-seller_id, created_at, amount, rating, reviewed_at`` (``buyer_id`` as the account's alliance
-pseudonym, as in the finding records), whichever pseudonymised personal fields the export had (``buyer_ip, device_id, ship_phone, ship_address``: keyed pseudonyms, as in the
+seller_id, seller_name, created_at, amount, rating, review_text, reviewed_at`` (``buyer_id`` as the
+account's alliance pseudonym, as in the finding records; the shop's name and the review's text so
+that the regulator's report can show them), whichever pseudonymised personal fields the export had (``buyer_ip, device_id, ship_phone, ship_address``: keyed pseudonyms, as in the
 canonical table; raw values never reach it), the order's ``score`` (as in ``orders.csv``) and
 ``ring_ids``, the rings the order belongs to (empty for organic orders), and ``weight``.
 
@@ -34,7 +35,7 @@ __all__ = ["EVIDENCE_COLUMNS", "write_evidence_tables"]
 
 #: The order columns copied into the evidence table, where the export has them.
 EVIDENCE_COLUMNS: tuple[str, ...] = (
-    "buyer_id", "seller_id", "created_at", "amount", "rating", "reviewed_at", *PERSONAL,
+    "buyer_id", "seller_id", "seller_name", "created_at", "amount", "rating", "review_text", "reviewed_at", *PERSONAL,
 )
 
 

@@ -2,9 +2,11 @@
 means (:data:`~antifraud.features.tables.FEATURE_WORDS`, and for a learned model's columns
 :func:`~antifraud.learning.features.feature_words`, built on it).
 
-Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records and in the terminal
-summary, is a :class:`Signal` built here, so a feature is described the same way everywhere
-and in one place.
+Every reason a finding gives, in ``rings.jsonl``, in the ``acr/1`` records, in the terminal
+summary and in the regulator's report, is a :class:`Signal` built here, so a feature is described
+the same way everywhere and in one place. Each kind of reason has one template per language
+(:data:`PHRASES`); a signal carries its phrasing in every language of
+:data:`~antifraud.languages.LANGUAGES` (``texts``), English being its ``text``.
 
 Three kinds of reasons:
 
@@ -26,14 +28,15 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 import pandas as pd
 
-from antifraud.features.tables import FEATURE_WORDS
+from antifraud.features.tables import FEATURE_WORDS, FEATURE_WORDS_ZH
 from antifraud.kinds import KIND_WORDS
+from antifraud.languages import LANGUAGES
 from antifraud.learning.features import feature_words
 
 if TYPE_CHECKING:
     from antifraud.learning.explain import Explanation
 
-__all__ = ["MERCHANT_DIRECTION", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
+__all__ = ["MERCHANT_DIRECTION", "PHRASES", "SIGNAL_PERCENTILE", "Signal", "evidence_signals",
            "feature_signals", "main_reason", "model_signals"]
 
 #: +1 where a merchant feature's high value is the suspicious one, -1 where a low one is (the
@@ -52,18 +55,69 @@ SIGNAL_PERCENTILE = 90.0
 MAX_FEATURE_SIGNALS = 4
 
 
+#: How each kind of reason is phrased, one template per language; a field given per language
+#: (a ``{language: text}`` mapping) is filled in with that language's text.
+PHRASES: dict[str, dict[str, str]] = {
+    "feature": {
+        "en": "{feature}: {median}{value}, {side} than {strength}% of {noun}",
+        "zh": "{feature}：{median}{value}，{side}{strength}%的{noun}",
+    },
+    "co_purchase_lift": {
+        "en": "its shops share buyers {lift} times as often as their buyers' activity explains (p < 1e-{p})",
+        "zh": "其店铺之间共有买家的频率是买家自身活跃度所能解释的 {lift} 倍（p < 1e-{p}）",
+    },
+    "suspicious_crowd": {
+        "en": "{share} of its shop's buyers behave suspiciously, against {base} of all accounts (p < 1e-{p})",
+        "zh": "其店铺有 {share} 的买家行为可疑，而全部账户中仅 {base}（p < 1e-{p}）",
+    },
+    "model": {
+        "en": "learned model: {feature}: {median}{value} against {reference} (median of all {many}), raises "
+              "{whose} probability of confirmed fraud by {contribution}, to {probability}",
+        "zh": "学习模型：{feature}：{median}{value}，全部{many}的中位数为 {reference}；使{whose}被确认为欺诈的"
+              "概率提高 {contribution}，达到 {probability}",
+    },
+}
+
+#: Words that fill the templates, by language.
+_SIDES = {+1: {"en": "higher", "zh": "高于"}, -1: {"en": "lower", "zh": "低于"}}
+_MEDIAN = {"en": "median ", "zh": "中位数 "}
+_UNKNOWN = {"en": "unknown", "zh": "未知"}
+_FEATURES = {"en": FEATURE_WORDS, "zh": FEATURE_WORDS_ZH}
+#: What one and many entities of each population are called.
+_NOUNS: dict[str, dict[str, tuple[str, str]]] = {
+    "accounts": {"en": ("account", "accounts"), "zh": ("账户", "账户")},
+    "shops": {"en": ("shop", "shops"), "zh": ("店铺", "店铺")},
+}
+_NOUNS["merchants"] = _NOUNS["shops"]  # a learned model's name for the shops' kind
+
+
+def _phrase(kind: str, **fields: str | Mapping[str, str]) -> dict[str, str]:
+    """A reason of ``kind`` in every language, its fields filled in (a mapping: per language)."""
+    return {lang: PHRASES[kind][lang].format(**{k: v[lang] if isinstance(v, Mapping) else v
+                                                 for k, v in fields.items()})
+            for lang in LANGUAGES}
+
+
 @dataclass(frozen=True)
 class Signal:
-    """One reason for a finding: a named value, its population percentile if it has one, in words."""
+    """One reason for a finding: a named value, its population percentile if it has one, in words
+    (``texts``: by language, every one of :data:`~antifraud.languages.LANGUAGES`)."""
 
     name: str
     value: float | str
     percentile: float | None
-    text: str
+    texts: Mapping[str, str]
+
+    @property
+    def text(self) -> str:
+        """The reason in English."""
+        return self.texts["en"]
 
     def to_json(self) -> dict:
-        """The signal as in ``rings.jsonl``: ``signal``, ``value``, ``percentile``, ``text``."""
-        return {"signal": self.name, "value": self.value, "percentile": self.percentile, "text": self.text}
+        """The signal as in ``rings.jsonl``: ``signal``, ``value``, ``percentile``, ``text`` (English)
+        and ``texts`` (by language)."""
+        return {"signal": self.name, "value": self.value, "percentile": self.percentile, "text": self.text,
+                "texts": dict(self.texts)}
 
 
 def _percentiles(population: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -94,8 +148,8 @@ def feature_signals(table: pd.DataFrame, groups: Sequence[np.ndarray], direction
         Row positions of each group (a ring's accounts; ``[i]`` for entity ``i`` alone).
     directions : mapping
         The features to consider: +1 where high is suspicious, -1 where low is.
-    noun : str
-        What the population is (``"accounts"``, ``"shops"``).
+    noun : {"accounts", "shops"}
+        What the population is.
 
     Examples
     --------
@@ -125,15 +179,16 @@ def feature_signals(table: pd.DataFrame, groups: Sequence[np.ndarray], direction
     order = np.argsort(-strength, axis=1, kind="stable")[:, :MAX_FEATURE_SIGNALS]
     out = []
     for n, picks in enumerate(order.tolist()):
-        signals, median = [], "median " if len(groups[n]) > 1 else ""
+        signals = []
         for k in picks:
             if strength[n, k] < SIGNAL_PERCENTILE:
                 break
-            side = "higher" if signs[k] > 0 else "lower"
             value = float(values[n, k])
-            signals.append(Signal(columns[k], round(value, 4), round(float(pcts[n, k]), 1),
-                                  f"{FEATURE_WORDS[columns[k]]}: {median}{value:.3g}, {side} than "
-                                  f"{strength[n, k]:.0f}% of {noun}"))
+            feature = columns[k]
+            signals.append(Signal(feature, round(value, 4), round(float(pcts[n, k]), 1), _phrase(
+                "feature", feature={lang: _FEATURES[lang][feature] for lang in LANGUAGES},
+                median=_MEDIAN if len(groups[n]) > 1 else "", value=f"{value:.3g}", side=_SIDES[int(signs[k])],
+                strength=f"{strength[n, k]:.0f}", noun={lang: _NOUNS[noun][lang][1] for lang in LANGUAGES})))
         out.append(signals)
     return out
 
@@ -143,26 +198,23 @@ def evidence_signals(evidence: Mapping[str, float]) -> list[Signal]:
 
     Examples
     --------
-    >>> print(evidence_signals({"co_purchase_lift": 42.0, "co_purchase_log10_p": 12.3})[0].text)
+    >>> (lift,) = evidence_signals({"co_purchase_lift": 42.0, "co_purchase_log10_p": 12.3})
+    >>> print(lift.text)
     its shops share buyers 42 times as often as their buyers' activity explains (p < 1e-12)
+    >>> print(lift.texts["zh"])
+    其店铺之间共有买家的频率是买家自身活跃度所能解释的 42 倍（p < 1e-12）
     """
     out = []
     lift, p_co = evidence.get("co_purchase_lift", 0.0), evidence.get("co_purchase_log10_p", 0.0)
     if lift > 0:
         out.append(Signal("co_purchase_lift", round(lift, 1), None,
-                          f"its shops share buyers {lift:,.0f} times as often as their buyers' activity explains "
-                          f"(p < 1e-{int(p_co)})"))
+                          _phrase("co_purchase_lift", lift=f"{lift:,.0f}", p=str(int(p_co)))))
     p_crowd = evidence.get("crowd_log10_p", 0.0)
     if p_crowd > 0:
         share, base = evidence.get("crowd_share", 0.0), evidence.get("crowd_base_rate", 0.0)
         out.append(Signal("suspicious_crowd", round(share, 4), None,
-                          f"{share:.0%} of its shop's buyers behave suspiciously, against {base:.0%} of all "
-                          f"accounts (p < 1e-{int(p_crowd)})"))
+                          _phrase("suspicious_crowd", share=f"{share:.0%}", base=f"{base:.0%}", p=str(int(p_crowd)))))
     return out
-
-
-#: What one and many entities of each kind are called in words.
-_NOUNS = {"accounts": ("account", "accounts"), "merchants": ("shop", "shops")}
 
 
 def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
@@ -180,15 +232,19 @@ def model_signals(explanations: Sequence[Explanation]) -> list[Signal]:
     """
     out = []
     for explained in explanations:
-        one, many = _NOUNS[explained.kind]
-        single = explained.members == 1
-        whose, median = (f"its {one}'s", "") if single else (f"its {explained.members} {many}' mean", "median ")
+        nouns = _NOUNS[explained.kind]
+        if explained.members == 1:
+            whose = {"en": f"its {nouns['en'][0]}'s", "zh": f"该{nouns['zh'][0]}"}
+        else:
+            whose = {"en": f"its {explained.members} {nouns['en'][1]}' mean",
+                     "zh": f"其 {explained.members} 个{nouns['zh'][1]}的平均"}
+        median = "" if explained.members == 1 else _MEDIAN
         for c in explained.contributions:
-            value = "unknown" if np.isnan(c.value) else f"{c.value:.3g}"
-            out.append(Signal(f"model:{explained.kind}:{c.feature}", round(c.contribution, 4), None,
-                              f"learned model: {feature_words(c.feature)}: {median}{value} against {c.reference:.3g} "
-                              f"(median of all {many}), raises {whose} probability of confirmed fraud by "
-                              f"{c.contribution:.2f}, to {explained.probability:.2f}"))
+            value = _UNKNOWN if np.isnan(c.value) else f"{c.value:.3g}"
+            out.append(Signal(f"model:{explained.kind}:{c.feature}", round(c.contribution, 4), None, _phrase(
+                "model", feature={lang: feature_words(c.feature, lang) for lang in LANGUAGES}, median=median,
+                value=value, reference=f"{c.reference:.3g}", many={lang: nouns[lang][1] for lang in LANGUAGES},
+                whose=whose, contribution=f"{c.contribution:.2f}", probability=f"{explained.probability:.2f}")))
     return out
 
 

@@ -43,10 +43,10 @@ import pandas as pd
 from antifraud.detectors.ensemble import DETECTORS, BrushingEnsemble
 from antifraud.features.data import DetectionData
 from antifraud.features.kernels import scatter_max
-from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, MERCHANT_FEATURE_COLUMNS
+from antifraud.features.tables import ACCOUNT_FEATURE_COLUMNS, FEATURE_WORDS, FEATURE_WORDS_ZH, MERCHANT_FEATURE_COLUMNS
 
 __all__ = ["ACCOUNT_COLUMNS", "MERCHANT_COLUMNS", "NEIGHBOUR_COLUMNS", "ORDER_COLUMNS", "COLUMN_WORDS",
-           "EntityFeatures", "entity_features", "feature_words", "uninformed"]
+           "COLUMN_WORDS_ZH", "EntityFeatures", "entity_features", "feature_words", "uninformed"]
 
 _ACCOUNT_OWN = [*ACCOUNT_FEATURE_COLUMNS, "behaviour", "ensemble", "reviews", "reviews_propagated",
                 *(f"det_{name}" for name, _ in DETECTORS), "candidate"]
@@ -89,22 +89,57 @@ COLUMN_WORDS: dict[str, str] = {
     "reviews_own": "review score of the review alone",
 }
 
-#: How an aggregate column's prefix reads, around the words of the column it aggregates.
-_AGGREGATE_WORDS: dict[str, str] = {
-    "shops_mean_": "{}, mean over its shops",
-    "shops_max_": "{}, highest of its shops",
-    "buyers_mean_": "{}, mean over its buyers",
-    "buyers_max_": "{}, highest of its buyers",
-    "cobuyers_": "{}, mean over the other buyers of its shops",
-    "identity_": "{}, mean over the accounts sharing an identity with it",
-    "buyer_": "{} of its buyer",
-    "shop_": "{} of its shop",
+#: :data:`COLUMN_WORDS` in Chinese (same keys).
+COLUMN_WORDS_ZH: dict[str, str] = {
+    "behaviour": "行为得分",
+    "ensemble": "综合得分",
+    "reviews": "评价得分",
+    "reviews_propagated": "由其店铺的评价传递而来的评价得分",
+    "candidate": "其所在最佳候选团伙的得分",
+    "candidate_share": "来自同一候选团伙的订单的最大占比",
+    "identity_n": "通过共用设备、IP、手机号或地址与其他账户的关联数",
+    "rating": "评分",
+    "rating_deviation": "评分高出其店铺平均分的幅度",
+    "reviews_own": "仅凭该条评价本身的评价得分",
+}
+
+#: How an aggregate column's prefix reads, around the words of the column it aggregates, and how
+#: a detector's score (``det_<step>``) reads, by language.
+_AGGREGATE_WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "shops_mean_": "{}, mean over its shops",
+        "shops_max_": "{}, highest of its shops",
+        "buyers_mean_": "{}, mean over its buyers",
+        "buyers_max_": "{}, highest of its buyers",
+        "cobuyers_": "{}, mean over the other buyers of its shops",
+        "identity_": "{}, mean over the accounts sharing an identity with it",
+        "buyer_": "{} of its buyer",
+        "shop_": "{} of its shop",
+        "det_": "{} detector's score",
+    },
+    "zh": {
+        "shops_mean_": "{}（其店铺的平均值）",
+        "shops_max_": "{}（其店铺中的最高值）",
+        "buyers_mean_": "{}（其买家的平均值）",
+        "buyers_max_": "{}（其买家中的最高值）",
+        "cobuyers_": "{}（其店铺其他买家的平均值）",
+        "identity_": "{}（与其共用身份信息的账户的平均值）",
+        "buyer_": "其买家的{}",
+        "shop_": "其店铺的{}",
+        "det_": "检测器 {} 的得分",
+    },
+}
+
+#: The words of the features and of the other columns, by language.
+_OWN_WORDS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
+    "en": (COLUMN_WORDS, FEATURE_WORDS),
+    "zh": (COLUMN_WORDS_ZH, FEATURE_WORDS_ZH),
 }
 
 
-def feature_words(column: str) -> str:
+def feature_words(column: str, lang: str = "en") -> str:
     """What a column of :data:`ACCOUNT_COLUMNS`, :data:`MERCHANT_COLUMNS` or :data:`ORDER_COLUMNS`
-    measures, in words.
+    measures, in words, in English (``"en"``) or Chinese (``"zh"``).
 
     Examples
     --------
@@ -112,17 +147,20 @@ def feature_words(column: str) -> str:
     "dense block detector's score, highest of its shops"
     >>> feature_words("cobuyers_age_first_order_d")
     'account age at first order (days), mean over the other buyers of its shops'
+    >>> feature_words("buyer_five_star_share", "zh")
+    '其买家的五星评价占比'
     """
-    if column in COLUMN_WORDS:
-        return COLUMN_WORDS[column]
-    if column in FEATURE_WORDS:
-        return FEATURE_WORDS[column]
+    for words in _OWN_WORDS[lang]:
+        if column in words:
+            return words[column]
+    aggregates = _AGGREGATE_WORDS[lang]
     if column.startswith("det_"):
-        return f"{column[4:].replace('_', ' ')} detector's score"
-    prefix = next((p for p in _AGGREGATE_WORDS if column.startswith(p)), None)
+        step = column[4:]
+        return aggregates["det_"].format(step.replace("_", " ") if lang == "en" else step)
+    prefix = next((p for p in aggregates if column.startswith(p)), None)
     if prefix is None:
         raise KeyError(f"{column!r} is not a column of the learned model's features")
-    return _AGGREGATE_WORDS[prefix].format(feature_words(column[len(prefix):]))
+    return aggregates[prefix].format(feature_words(column[len(prefix):], lang))
 
 
 @dataclass
