@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.image
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -120,7 +121,10 @@ def test_summary_counts_and_amount_are_the_data_s(inputs, records, page, page_en
     assert len(ours) == len(ring["orders"]) > 0
     summary = re.search(r'<p id="summary">(.*?)</p>', page_en).group(1)
     assert f"{len(ring['accounts'])} accounts that placed {len(ours)} orders" in summary
-    assert f"between {ring['period'][0][:10]} and {ring['period'][1][:10]}" in summary
+    china = [(pd.Timestamp(t) + pd.Timedelta(hours=8)).strftime("%Y-%m-%d") for t in ring["period"]]  # the export's zone
+    assert f"between {china[0]} and {china[1]}" in summary
+    names = ours.groupby("seller_id")["seller_name"].first()
+    assert all(html.escape(f"{names[shop]} ({shop})") in summary for shop in ring["merchants"])
     total = f"{ours['amount'].sum():,.2f}"
     assert f"paid {total} yuan in total" in summary
     zh = re.search(r'<p id="summary">(.*?)</p>', page).group(1)

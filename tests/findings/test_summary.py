@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from antifraud.findings.summary import local_time
+from antifraud.times import local_time
 
 
 @pytest.mark.parametrize(("timezone", "text"), [

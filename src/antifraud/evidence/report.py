@@ -30,6 +30,7 @@ from antifraud.evidence.wording import (
     text,
 )
 from antifraud.findings.rings import listed_targets, target_role
+from antifraud.times import local_time
 
 __all__ = ["CSP", "MAX_REVIEWS", "Picture", "render_report", "ring_pictures"]
 
@@ -117,6 +118,21 @@ def _ring_orders(orders: pa.Table | pd.DataFrame, ring_id: str, targets: Sequenc
     for name in ("buyer_id", "seller_id"):
         frame[name] = frame[name].astype(str)
     return frame
+
+
+def _local(stamp: str, run_manifest: dict) -> str:
+    """An ``acr/1`` time (RFC 3339, UTC) as people read it, in the export's time zone (its profile's)."""
+    zone = run_manifest.get("profile", {}).get("timezone") or "+00:00"
+    return local_time(pd.Timestamp(stamp).timestamp(), zone)
+
+
+def _shops(ids: Sequence[str], orders: pd.DataFrame) -> str:
+    """Shops as people know them: name and id, where the evidence orders give a name."""
+    names = {}
+    if "seller_name" in orders.columns:
+        named = orders.dropna(subset=["seller_name"])
+        names = dict(zip(named["seller_id"], named["seller_name"].astype(str)))
+    return ", ".join(f"{names[i]} ({i})" if names.get(i) else str(i) for i in ids)
 
 
 def _utc(series: pd.Series) -> np.ndarray:
@@ -258,7 +274,7 @@ def _reviews(orders: pd.DataFrame, lang: str) -> str:
             + _table(["review_text", "times_used", "shop", "mean_rating"], rows, lang, table_id="reviews"))
 
 
-def _records(records: list[dict], lang: str) -> str:
+def _records(records: list[dict], run_manifest: dict, lang: str) -> str:
     """One row per ``acr/1`` record about the ring (the full records are in the bundle's
     ``findings.jsonl``)."""
     if not records:
@@ -269,7 +285,8 @@ def _records(records: list[dict], lang: str) -> str:
         rows.append((r["id"], r["record_type"], _subject(r["subject"], lang),
                      text("status_version", lang, status=r["status"], version=r["version"]),
                      assessment["confidence"], assessment["human_reviewed"], r["sharing"]["level"],
-                     text("period_range", lang, start=period["start"][:10], end=period["end"][:10])))
+                     text("period_range", lang, start=_local(period["start"], run_manifest)[:10],
+                          end=_local(period["end"], run_manifest)[:10])))
     return (f"<p>{_e(text('records_note', lang, n=len(records), issuer=records[0]['issuer']['member_id']))}</p>"
             + _table(["record", "record_type", "subject", "status", "confidence", "human_reviewed", "sharing",
                       "period"], rows, lang, table_id="records", id_columns=1))
@@ -305,15 +322,15 @@ def _review_status(records: list[dict], lang: str) -> str:
             f"</p><p>{_e(text('reviewed_note', lang))}</p>")
 
 
-def _summary(ring: dict, orders: pd.DataFrame, targets: list[str], lang: str) -> str:
+def _summary(ring: dict, orders: pd.DataFrame, targets: list[str], run_manifest: dict, lang: str) -> str:
     """The finding in plain sentences: who, how many, where, when, how much, found how."""
     accounts = counted("n_accounts", len(ring.get("accounts", [])), lang)
     period = ring.get("period")
     if period:
         sentences = [text("summary_orders", lang, accounts=accounts, orders=counted("n_orders", len(ring["orders"]),
                                                                                     lang),
-                          shops=counted("n_shops", len(targets), lang), targets=", ".join(targets),
-                          start=period[0][:10], end=period[1][:10]),
+                          shops=counted("n_shops", len(targets), lang), targets=_shops(targets, orders),
+                          start=_local(period[0], run_manifest)[:10], end=_local(period[1], run_manifest)[:10]),
                      text(f"summary_{target_role(ring.get('victims') or [])}", lang)]
     else:
         sentences = [text("summary_no_orders", lang, accounts=accounts)]
@@ -380,11 +397,12 @@ def render_report(
     facts = [
         ("kind", f"{title} ({kind})"),
         ("score", f"{float(ring['score']):.3f}"),
-        ("period", text("period_range", lang, start=period[0], end=period[1]) if period else text("no_orders", lang)),
+        ("period", text("period_range", lang, start=_local(period[0], run_manifest), end=_local(period[1], run_manifest))
+         if period else text("no_orders", lang)),
         ("detectors", ", ".join(ring.get("detectors", []))),
         ("accounts", len(ring.get("accounts", []))),
-        ("beneficiaries", ", ".join(ring.get("merchants", [])) or none),
-        ("victims", ", ".join(ring.get("victims", [])) or none),
+        ("beneficiaries", _shops(ring.get("merchants", []), frame) or none),
+        ("victims", _shops(ring.get("victims", []), frame) or none),
         ("ring_orders", len(ring.get("orders", []))),
     ]
     signals = _table(
@@ -415,7 +433,7 @@ def render_report(
 <h1 id="title">{_e(title)} <code>{_e(rid)}</code></h1>
 {_review_status(records, lang)}
 {caveat}
-<section><h2>{_e(text("summary", lang))}</h2>{_summary(ring, frame, targets, lang)}</section>
+<section><h2>{_e(text("summary", lang))}</h2>{_summary(ring, frame, targets, run_manifest, lang)}</section>
 <dl class="facts">{''.join(f'<dt>{_e(text(k, lang))}</dt><dd>{_e(v)}</dd>' for k, v in facts)}</dl>
 </header>
 <section><h2>{_e(text("why", lang))}</h2>{signals}</section>
@@ -425,7 +443,7 @@ def render_report(
 <section><h2>{_e(text("members", lang))}</h2>
 <p>{_e(text("pseudonyms_note", lang, key=text("key_id", lang, key_id=key_id) if key_id else ""))}</p>
 {_members(ring, frame, targets, lang)}</section>
-<section><h2>{_e(text("records", lang))}</h2>{_records(records, lang)}</section>
+<section><h2>{_e(text("records", lang))}</h2>{_records(records, run_manifest, lang)}</section>
 <section><h2>{_e(text("inputs", lang))}</h2>{_inputs(run_manifest, lang)}</section>
 <section><h2>{_e(text("glossary", lang))}</h2>{_glossary(kind, lang)}</section>
 <section><h2>{_e(text("limitations", lang))}</h2><ul id="limitations">{limitations}</ul></section>

@@ -4,17 +4,11 @@ strength with their shops and reasons, and what to do next.
 :func:`run_summary` gathers it once, into ``run.json`` (key ``summary``); :func:`summary_markdown`
 writes ``summary.md`` from ``run.json`` alone, and the terminal prints the same. Times for people
 are in the export's time zone (the profile's, ``+08:00`` for China time), written by
-:func:`local_time`; the machine records keep UTC, as ``acr/1`` requires.
-
-Examples
---------
->>> local_time(1731204300, "+08:00")
-'2024-11-10 10:05 +08:00'
+:func:`~antifraud.times.local_time`; the machine records keep UTC, as ``acr/1`` requires.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -24,10 +18,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.findings.model import Findings
-from antifraud.ingest.convert import parse_utc_offset
 from antifraud.kinds import KIND_WORDS
+from antifraud.times import local_time
 
-__all__ = ["RUN", "SHOWN_RINGS", "local_time", "run_summary", "shops_text", "summary_markdown"]
+__all__ = ["RUN", "SHOWN_RINGS", "run_summary", "shops_text", "summary_markdown"]
 
 #: Rings the terminal lists; ``summary.md`` lists every ring.
 SHOWN_RINGS = 10
@@ -36,15 +30,6 @@ SHOWN_RINGS = 10
 #: files name no local path (they go into evidence bundles), and two runs of the same inputs into
 #: two folders write the same summary. The terminal puts the folder in.
 RUN = "RUN"
-
-
-def local_time(epoch_s: float, timezone: str) -> str:
-    """``epoch_s`` as a person reads it: minutes, in ``timezone`` (a UTC offset), offset shown."""
-    offset = dt.timedelta(seconds=parse_utc_offset(timezone))
-    when = dt.datetime.fromtimestamp(int(epoch_s), dt.timezone(offset))
-    sign = "-" if offset < dt.timedelta(0) else "+"
-    minutes = abs(int(offset.total_seconds())) // 60
-    return f"{when:%Y-%m-%d %H:%M} {sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def _quarantine_examples(quarantine: pa.Table) -> dict[str, str]:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from antifraud.ingest.timeparse import parse_common_times
+from antifraud.times import MAX_UTC_OFFSET_S, parse_utc_offset
 
 __all__ = [
     "Issue",
@@ -53,8 +54,6 @@ TIME_FORMATS: tuple[str, ...] = (
     "%Y-%m-%dT%H:%M:%S%z",
     "%Y-%m-%d %H:%M:%S%z",
 )
-# The widest offset of any time zone in use (Kiribati, UTC+14).
-MAX_UTC_OFFSET_S = 14 * 3600
 _EARLIEST = np.datetime64("1990-01-01", "s").astype(np.int64)
 _LATEST = np.datetime64("2100-01-01", "s").astype(np.int64)
 
@@ -437,27 +436,3 @@ def _status_words(values: pa.Array) -> pa.Array:
 def to_status(arr: pa.Array) -> pa.DictionaryArray:
     """Order statuses, with common Chinese statuses renamed to canonical English words."""
     return to_dictionary(arr, _status_words)
-
-
-def parse_utc_offset(text: str) -> int:
-    """Return the offset in seconds of ``+08:00``-style text (``UTC`` and ``Z`` are zero).
-
-    Offsets beyond :data:`MAX_UTC_OFFSET_S` (14 hours, the widest in use) are rejected.
-
-    Examples
-    --------
-    >>> parse_utc_offset("+08:00"), parse_utc_offset("-05:30"), parse_utc_offset("UTC")
-    (28800, -19800, 0)
-    """
-    text = text.strip().upper()
-    if text in ("UTC", "Z", "GMT"):
-        return 0
-    if text in ("ASIA/SHANGHAI", "CST", "PRC"):
-        return 8 * 3600
-    m = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?([0-5]\d))?", text)
-    if not m:
-        raise ValueError(f"not a UTC offset: {text!r} (use e.g. +08:00)")
-    seconds = int(m.group(2)) * 3600 + int(m.group(3) or 0) * 60
-    if seconds > MAX_UTC_OFFSET_S:
-        raise ValueError(f"UTC offset {text!r} is beyond the widest in use, -14:00 to +14:00")
-    return seconds if m.group(1) == "+" else -seconds
