@@ -305,7 +305,7 @@ def test_a_run_interrupted_in_the_detectors_resumes_after_its_ingest_with_the_sa
     assert (calls.ingests, calls.fits) == (1, 2)  # nor the fit, once finished
     manifest = json.loads(again.paths["manifest"].read_text())
     assert manifest["work"]["resumed"] == ["ingest", "detectors"] and manifest["work"]["computed"] == []
-    assert {"resume_ingest", "resume_detectors"} <= set(manifest["timings_s"])
+    assert {"hash_inputs", "resume_ingest", "resume_detectors"} <= set(manifest["timings_s"])
     assert _same_outputs(tmp_path / "plain", tmp_path / "again")
 
 

@@ -187,7 +187,8 @@ def detect(
     config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
     pseudonymizer = pseudonymizer or Pseudonymizer.for_run()  # before the ingest: it is part of the ingest's key
     with staged_folder(out, RUN_FILES) as stage, _work_folder(work_dir) as work:
-        keys = {} if work is None else _stage_keys(paths, profile, encoding, pseudonymizer, parameters, say)
+        keys = {} if work is None else _timed(work.timings, "hash_inputs", _stage_keys, paths, profile, encoding,
+                                              pseudonymizer, parameters, say)
 
         def resumable(name: str, compute: Callable[[], Any], save: Callable[[Any, Path], None],
                       load: Callable[[Path], Any]) -> Any:
@@ -231,8 +232,8 @@ def detect(
             findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
         if work is not None:
-            about["work"] = {"folder": str(work.path), "resumed": list(work.resumed), "computed": work.written}
-            result.timings.update({f"resume_{name}": seconds for name, seconds in work.resumed.items()})
+            about["work"] = {"folder": str(work.path), "resumed": work.resumed, "computed": work.written}
+            result.timings.update(work.timings)
         written["manifest"] = stage / "run.json"
         if data is not None:
             written["summary"] = stage / "summary.md"

@@ -62,10 +62,12 @@ class WorkFolder:
     def __init__(self, path: str | os.PathLike[str], stages: Sequence[str]) -> None:
         self.path = Path(path).resolve()
         self.stages = tuple(stages)
-        #: Seconds spent loading (and checking) each stage reused so far.
-        self.resumed: dict[str, float] = {}
-        #: The stages computed and kept so far.
+        #: The stages reused so far, and those computed and kept.
+        self.resumed: list[str] = []
         self.written: list[str] = []
+        #: Seconds spent checking and loading each reused stage (``resume_<stage>``) and saving each
+        #: computed one (``save_<stage>``).
+        self.timings: dict[str, float] = {}
 
     @contextlib.contextmanager
     def open(self) -> Iterator[WorkFolder]:
@@ -108,12 +110,15 @@ class WorkFolder:
         if folder is not None:
             say(f"resuming {stage} from {self.path}")
             value = load(folder)
-            self.resumed[stage] = time.perf_counter() - t0
+            self.resumed.append(stage)
+            self.timings[f"resume_{stage}"] = time.perf_counter() - t0
             return value
         value = compute()
+        t0 = time.perf_counter()
         with self.writing(stage, key) as folder:
             save(value, folder)
         self.written.append(stage)
+        self.timings[f"save_{stage}"] = time.perf_counter() - t0
         return value
 
     def finished(self, stage: str, key: str) -> Path | None:
