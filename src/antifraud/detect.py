@@ -214,10 +214,12 @@ def detect(
             ensemble = resumable("detectors", fit, _dump("ensemble.joblib"), _load("ensemble.joblib"))
             explained = None  # the learned model and the features it scored, to explain the rings by
             if learned is not None:
-                say("scoring with the learned model")
-                features, evidence = resumable(
-                    "model", lambda: _timed(result.timings, "model", _learned_evidence, data, ensemble, learned[0]),
-                    _dump("learned.joblib"), _load("learned.joblib"))
+
+                def score() -> tuple[EntityFeatures, dict[str, np.ndarray]]:
+                    say("scoring with the learned model")
+                    return _timed(result.timings, "model", _learned_evidence, data, ensemble, learned[0])
+
+                features, evidence = resumable("model", score, _dump("learned.joblib"), _load("learned.joblib"))
                 ensemble.set_evidence(evidence)
                 about["model"] = _about_model(learned, features, Path(model), parameters["model"])
                 explained = learned[0], features
@@ -270,6 +272,8 @@ def _stage_keys(paths: Sequence[str | Path], profile: Profile, encoding: str | N
                 parameters: dict[str, Any], say: Callable[..., None]) -> dict[str, str]:
     """The key of each of :data:`STAGES`: what its result depends on, each stage's including the
     key of the stage before. Reads every input in full, to hash it."""
+    if not pseudonymizer.shareable:
+        say("the pseudonym key is this run's own: no later run can resume from the work folder")
     say("hashing the inputs to check the work folder")
     settings = {f.name: getattr(profile, f.name) for f in fields(profile) if f.compare}
     settings["columns"] = {name: list(headers) for name, headers in profile.columns.items()}

@@ -62,7 +62,7 @@ def test_a_stage_interrupted_while_saved_is_not_finished(tmp_path):
 def test_a_folder_with_other_files_or_in_use_is_refused(tmp_path):
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "notes.txt").write_text("not a stage")
-    with pytest.raises(ValueError, match="notes.txt"):
+    with pytest.raises(ValueError, match="notes.txt, which a run does not write; it removes the stages"):
         WorkFolder(tmp_path / "mine", STAGES).open().__enter__()
     assert [p.name for p in (tmp_path / "mine").iterdir()] == ["notes.txt"]  # untouched
     with WorkFolder(tmp_path / "work", STAGES).open(), pytest.raises(FolderBusyError):

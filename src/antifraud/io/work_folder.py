@@ -82,7 +82,8 @@ class WorkFolder:
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _locked(self.path):
-            _check_owned(self.path, {name for s in self.stages for name in (s, self._marker(s).name)})
+            _check_owned(self.path, {name for s in self.stages for name in (s, self._marker(s).name)},
+                         "it removes the stages it recomputes")
             self.path.mkdir(mode=0o700, exist_ok=True)
             self.path.chmod(0o700)
             yield self
