@@ -198,20 +198,27 @@ def test_run_json_reports_the_signals_of_the_ensemble_that_ran(fixtures, tmp_pat
     assert "dense_block" not in reported and {"lockstep", "promoted_shops", "reviews"} <= set(reported)
 
 
-def test_detect_with_a_model_explains_each_ring_by_the_models_contributions(fixtures, tmp_path):
+def _train(fixtures, tmp_path):
+    """A model learned from the generic fixture's first four rings, in ``tmp_path / "model"``."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    from antifraud.learning.explain import MIN_CONTRIBUTION
     from antifraud.learning.model import BrushingModel
     from antifraud.train import train
 
-    export = fixtures / "generic" / "orders.csv"
     rings = [json.loads(line) for line in (fixtures / "generic" / "truth" / "rings.jsonl").read_text().splitlines()]
     labels = tmp_path / "black.csv"
     labels.write_text("\n".join(["account_id,label,group", *(f"{a},1,{r['kind']}" for r in rings[:4]
                                                             for a in r["accounts"])]) + "\n")
     model = BrushingModel(HistGradientBoostingClassifier(max_iter=50, random_state=0), n_splits=3, random_state=0)
-    trained = train([export], PROFILES["generic"], labels=[labels], out_dir=tmp_path / "model", model=model, n_jobs=1)
+    return train([fixtures / "generic" / "orders.csv"], PROFILES["generic"], labels=[labels],
+                 out_dir=tmp_path / "model", model=model, n_jobs=1)
+
+
+def test_detect_with_a_model_explains_each_ring_by_the_models_contributions(fixtures, tmp_path):
+    from antifraud.learning.explain import MIN_CONTRIBUTION
+
+    export = fixtures / "generic" / "orders.csv"
+    trained = _train(fixtures, tmp_path)
     plain = detect([export], PROFILES["generic"], out_dir=tmp_path / "plain", n_jobs=1)
     run = detect([export], PROFILES["generic"], out_dir=tmp_path / "run", model=tmp_path / "model", n_jobs=1)
     lines = [json.loads(line) for line in run.paths["rings"].read_text().splitlines()]
@@ -228,3 +235,164 @@ def test_detect_with_a_model_explains_each_ring_by_the_models_contributions(fixt
         assert [s["signal"] for s in said] == [f"model:accounts:{c['feature']}" for c in explained["contributions"]]
         assert all(json.dumps(s["text"], ensure_ascii=False) in records for s in said)  # in the shared records too
     assert any(ring["model"]["accounts"]["contributions"] for ring in lines)
+
+
+KEY = Pseudonymizer(bytes.fromhex("00" * 16 + "ab" * 16), key_id="alliance-test")
+
+
+class _Calls:
+    """Counts the ingests and ensemble fits of the runs of a test; ``interrupt`` makes the next
+    fit raise KeyboardInterrupt, as Ctrl-C in the detectors would."""
+
+    def __init__(self, monkeypatch):
+        import antifraud.detect as job
+        from antifraud.detectors.ensemble import BrushingEnsemble
+
+        self.ingests = self.fits = 0
+        self.interrupt = False
+        ingest, fit = job.ingest, BrushingEnsemble.fit
+
+        def counted_ingest(*args, **kwargs):
+            self.ingests += 1
+            return ingest(*args, **kwargs)
+
+        def counted_fit(ensemble, data, y=None):
+            self.fits += 1
+            if self.interrupt:
+                self.interrupt = False
+                raise KeyboardInterrupt
+            return fit(ensemble, data, y)
+
+        monkeypatch.setattr(job, "ingest", counted_ingest)
+        monkeypatch.setattr(BrushingEnsemble, "fit", counted_fit)
+
+
+def _run(export, out, work=None, **given):
+    from antifraud.records.issuing import issuing_time
+
+    settings = {"seed": 1, "pseudonymizer": KEY, "n_jobs": 1,
+                "issued_at": issuing_time(environ={"SOURCE_DATE_EPOCH": "1764547200"})} | given
+    return detect([export], PROFILES["generic"], out_dir=out, work_dir=work, **settings)
+
+
+def _same_outputs(a, b):
+    """Whether two run folders hold the same files, byte for byte but for run.json's timings
+    and its note of what the work folder resumed."""
+    a, b = _files(a), _files(b)
+    assert set(a) == set(b) and "evidence/orders.parquet" in a
+    assert {name for name in a if a[name] != b[name]} <= {"run.json"}
+    first, second = ({k: v for k, v in _without_timings(f["run.json"]).items() if k != "work"} for f in (a, b))
+    return first == second
+
+
+def test_a_run_interrupted_in_the_detectors_resumes_after_its_ingest_with_the_same_outputs(
+        fixtures, tmp_path, monkeypatch):
+    export = fixtures / "generic" / "orders.csv"
+    _run(export, tmp_path / "plain")  # uninterrupted, without a work folder
+    calls = _Calls(monkeypatch)
+    calls.interrupt = True
+    with pytest.raises(KeyboardInterrupt):
+        _run(export, tmp_path / "run", tmp_path / "work")
+    assert not (tmp_path / "run").exists() or not any((tmp_path / "run").iterdir())
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["ingest", "ingest.done.json"]
+    assert (calls.ingests, calls.fits) == (1, 1)
+    resumed = _run(export, tmp_path / "run", tmp_path / "work")
+    assert (calls.ingests, calls.fits) == (1, 2)  # the ingest was not redone
+    work = json.loads(resumed.paths["manifest"].read_text())["work"]
+    assert work == {"folder": str(tmp_path / "work"), "resumed": ["ingest"], "computed": ["detectors"]}
+    assert _same_outputs(tmp_path / "plain", tmp_path / "run")
+    again = _run(export, tmp_path / "again", tmp_path / "work")
+    assert (calls.ingests, calls.fits) == (1, 2)  # nor the fit, once finished
+    manifest = json.loads(again.paths["manifest"].read_text())
+    assert manifest["work"]["resumed"] == ["ingest", "detectors"] and manifest["work"]["computed"] == []
+    assert {"hash_inputs", "resume_ingest", "resume_detectors"} <= set(manifest["timings_s"])
+    assert _same_outputs(tmp_path / "plain", tmp_path / "again")
+
+
+def _edited(export, path):
+    """``export`` with the amount of its first order changed."""
+    text = export.read_text(encoding="utf-8").splitlines(keepends=True)
+    assert ",42.00," in text[1]
+    path.write_text("".join([text[0], text[1].replace(",42.00,", ",43.00,"), *text[2:]]), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("change", "computed"), [
+    ("input", ["ingest", "detectors"]),
+    ("seed", ["detectors"]),
+    ("parameters", ["detectors"]),
+    ("key", ["ingest", "detectors"]),  # another key under the same key id
+])
+def test_a_stage_is_recomputed_when_what_it_depends_on_changes(fixtures, tmp_path, monkeypatch, change, computed):
+    from antifraud.detectors import BrushingEnsemble
+
+    export = tmp_path / "orders.csv"
+    export.write_bytes((fixtures / "generic" / "orders.csv").read_bytes())
+    _run(export, tmp_path / "first", tmp_path / "work")
+    given = {"seed": {"seed": 2},
+             "parameters": {"ensemble": BrushingEnsemble(random_state=1).set_params(dense_block="drop")},
+             "key": {"pseudonymizer": Pseudonymizer(b"another key of 32 bytes, same id", key_id=KEY.key_id)},
+             }.get(change, {})
+    if change == "input":
+        _edited(fixtures / "generic" / "orders.csv", export)
+    calls = _Calls(monkeypatch)
+    run = _run(export, tmp_path / "changed", tmp_path / "work", **given)
+    assert json.loads(run.paths["manifest"].read_text())["work"]["computed"] == computed
+    assert (calls.ingests, calls.fits) == ("ingest" in computed, 1)
+    _run(export, tmp_path / "fresh", **given)  # without the work folder
+    assert _same_outputs(tmp_path / "fresh", tmp_path / "changed")
+
+
+def test_the_work_folder_is_the_owners_and_holds_pseudonyms_not_personal_values(fixtures, tmp_path):
+    import pyarrow.parquet as pq
+
+    export = tmp_path / "orders.csv"
+    raw = (fixtures / "generic" / "orders.csv").read_text(encoding="utf-8")
+    # one row quarantined, its phone and address with it
+    export.write_text(raw.replace("2024-10-01 09:21:29", "not a time", 1), encoding="utf-8")
+    _run(export, tmp_path / "run", tmp_path / "work")
+    work = tmp_path / "work"
+    assert work.stat().st_mode & 0o777 == 0o700
+    orders = pd.read_csv(fixtures / "generic" / "orders.csv", dtype=str)
+    table, quarantine = (pq.read_table(work / "ingest" / f"{name}.parquet") for name in ("table", "quarantine"))
+    assert quarantine.num_rows == 1 and quarantine.column("reason")[0].as_py() == "bad_timestamp"
+    for column in ("ship_phone", "ship_address", "buyer_ip", "device_id"):
+        for kept in (table, quarantine):
+            values = set(kept.column(column).to_pylist()) - {None}
+            assert values and not values & set(orders[column]) and all(len(v) == 64 for v in values)
+    everything = b"".join(p.read_bytes() for p in work.rglob("*") if p.is_file())
+    key = bytes.fromhex("00" * 16 + "ab" * 16)
+    assert key not in everything and key.hex().encode() not in everything
+    assert b"18614487322" not in everything  # the quarantined row's phone
+
+
+def test_detect_with_a_model_resumes_its_stages(fixtures, tmp_path, monkeypatch):
+    import antifraud.detect as job
+
+    export = fixtures / "generic" / "orders.csv"
+    _train(fixtures, tmp_path)
+    _run(export, tmp_path / "plain", model=tmp_path / "model")
+    scored, learned_evidence = [], job._learned_evidence
+    monkeypatch.setattr(job, "_learned_evidence", lambda *args: scored.append(1) or learned_evidence(*args))
+    first = _run(export, tmp_path / "first", tmp_path / "work", model=tmp_path / "model")
+    second = _run(export, tmp_path / "second", tmp_path / "work", model=tmp_path / "model")
+    assert len(scored) == 1
+    assert json.loads(first.paths["manifest"].read_text())["work"]["computed"] == ["ingest", "detectors", "model"]
+    assert json.loads(second.paths["manifest"].read_text())["work"]["resumed"] == ["ingest", "detectors", "model"]
+    assert _same_outputs(tmp_path / "plain", tmp_path / "second")
+
+
+def test_detect_work_on_the_command_line(fixtures, tmp_path):
+    export = fixtures / "generic" / "orders.csv"
+    for out in ("a", "b"):
+        result = _cli("detect", export, "--out", tmp_path / out, "--work", tmp_path / "work", "--issued-at",
+                      "2026-12-01T00:00:00Z", "--jobs", "1")
+        assert result.exit_code == 0, result.output
+    assert json.loads((tmp_path / "b" / "run.json").read_text())["work"]["resumed"] == ["ingest", "detectors"]
+    assert _same_outputs(tmp_path / "a", tmp_path / "b")
+
+
+def test_a_work_folder_inside_the_output_folder_is_refused(fixtures, tmp_path):
+    with pytest.raises(ValueError, match="one in the other"):
+        _run(fixtures / "generic" / "orders.csv", tmp_path / "run", tmp_path / "run" / "work")
+    assert not (tmp_path / "run").exists()

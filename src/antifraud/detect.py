@@ -13,14 +13,17 @@ Everything a run depends on is passed in; only the command line reads the enviro
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+import joblib
+import numpy as np
 from joblib import parallel_config
 
 from antifraud import __version__
@@ -36,6 +39,7 @@ from antifraud.ingest.manifest import sha256_file
 from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.io import write_csv, write_json, write_jsonl, write_text
 from antifraud.io.run_folder import staged_folder
+from antifraud.io.work_folder import WorkFolder, stage_key
 from antifraud.learning.features import EntityFeatures, entity_features
 from antifraud.learning.folder import load_model
 from antifraud.learning.model import BrushingModel
@@ -44,11 +48,13 @@ from antifraud.records.issuing import Issuer, IssuingTime, RunContext, issuing_t
 from antifraud.records.lifecycle import timestamp
 from antifraud.signing import Signer
 
-__all__ = ["Detection", "NothingToDetect", "RUN_FILES", "detect"]
+__all__ = ["Detection", "NothingToDetect", "RUN_FILES", "STAGES", "detect"]
 
 #: What a detection run writes at the top of its folder.
 RUN_FILES: tuple[str, ...] = ("accounts.csv", "merchants.csv", "orders.csv", "rings.jsonl", "findings.jsonl",
                               "evidence", "quarantine.csv", "run.json", "summary.md")
+#: The stages whose results a work folder keeps (:mod:`antifraud.io.work_folder`), in order.
+STAGES: tuple[str, ...] = ("ingest", "detectors", "model")
 
 
 class NothingToDetect(ValueError):
@@ -86,6 +92,7 @@ def detect(
     config_file: str | Path | None = None,
     n_jobs: int | None = -1,
     model: str | Path | None = None,
+    work_dir: str | Path | None = None,
 ) -> Detection:
     """Ingest ``paths``, run the ensemble and write findings, quarantine and ``run.json``.
 
@@ -137,13 +144,28 @@ def detect(
         A model folder written by :func:`antifraud.train.train`: its probabilities of fraud
         become the accounts' and merchants' evidence (:meth:`BrushingEnsemble.set_evidence`);
         ``run.json`` says which model, and which of its features this export leaves uninformed.
+    work_dir : path, optional
+        A work folder (:class:`~antifraud.io.work_folder.WorkFolder`, created owner-only, 0700)
+        that keeps the result of each finished stage: ``ingest`` (the canonical table and
+        quarantine as Parquet, the rest of the :class:`IngestResult` as JSON, never the key),
+        ``detectors`` (the fitted ensemble, joblib) and ``model`` (the learned model's features
+        and evidence). A rerun after a crash or an interrupt reuses each stage finished with
+        the same inputs (their SHA-256, which costs a full read of them), profile, encoding,
+        pseudonym key (id and fingerprint), ensemble parameters, seed, contamination, model and
+        toolkit version, and recomputes and replaces the others; the outputs are the same as an
+        uninterrupted run's, and ``run.json`` says under ``work`` which stages were resumed.
+        Without an alliance key nothing is reused, since every run has a key of its own. The
+        graphs and features are rebuilt from the table on every run. A resumed ``detectors``
+        stage is loaded, not fitted: the returned :attr:`Detection.ensemble` is then not the
+        ``ensemble`` given.
 
     Raises
     ------
     NothingToDetect
         If every row was quarantined; ``quarantine.csv`` and ``run.json`` are written first.
     ValueError
-        If an input lies inside ``out_dir``, or ``out_dir`` is busy or holds other files.
+        If an input lies inside ``out_dir``, ``out_dir`` and ``work_dir`` lie one in the other, or
+        either is busy or holds other files.
     """
     say = progress or (lambda *_args: None)
     learned = load_model(model) if model is not None else None
@@ -152,6 +174,8 @@ def detect(
     for path in paths:
         if Path(path).resolve().is_relative_to(out.resolve()):
             raise ValueError(f"{path}: the input is inside the output folder {out}, which a run replaces as a whole")
+    if work_dir is not None and _nested(Path(work_dir), out):
+        raise ValueError(f"{work_dir}: the work folder and the output folder {out} must not lie one in the other")
     if ensemble is None:
         ensemble = BrushingEnsemble(contamination=contamination, random_state=seed)
     parameters = {"seed": ensemble.random_state, "contamination": ensemble.contamination,
@@ -161,8 +185,18 @@ def detect(
     if issuer is None:
         issuer = Issuer(platform=profile.name)
     config = {} if config_file is None else {"config": {"path": str(config_file), "sha256": sha256_file(config_file)}}
-    with staged_folder(out, RUN_FILES) as stage:
-        result = ingest(paths, profile, encoding=encoding, pseudonymizer=pseudonymizer, progress=progress)
+    pseudonymizer = pseudonymizer or Pseudonymizer.for_run()  # before the ingest: it is part of the ingest's key
+    with staged_folder(out, RUN_FILES) as stage, _work_folder(work_dir) as work:
+        keys = {} if work is None else _timed(work.timings, "hash_inputs", _stage_keys, paths, profile, encoding,
+                                              pseudonymizer, parameters, say)
+
+        def resumable(name: str, compute: Callable[[], Any], save: Callable[[Any, Path], None],
+                      load: Callable[[Path], Any]) -> Any:
+            return compute() if work is None else work.reuse_or_run(name, keys[name], compute, save, load, say)
+
+        result = resumable("ingest", lambda: ingest(paths, profile, encoding=encoding, pseudonymizer=pseudonymizer,
+                                                    progress=progress),
+                           IngestResult.save, lambda folder: IngestResult.load(folder, profile, pseudonymizer))
         inputs = tuple(f.sha256 for f in result.files)
         run_id = "run-" + hashlib.sha256(canonical_bytes([list(inputs), parameters])).hexdigest()[:16]
         about = {"run_id": run_id, "issuer": issuer.to_record() | {"platform": issuer.platform},
@@ -171,14 +205,24 @@ def detect(
         if result.rows_accepted:
             say("building graphs and features")
             data = _timed(result.timings, "graphs_and_features", prepare, result.table)
-            say("running detectors")
-            with parallel_config(backend="threading", n_jobs=n_jobs):
-                _timed(result.timings, "detectors", ensemble.fit, data)
+
+            def fit() -> BrushingEnsemble:
+                say("running detectors")
+                with parallel_config(backend="threading", n_jobs=n_jobs):
+                    return _timed(result.timings, "detectors", ensemble.fit, data)
+
+            ensemble = resumable("detectors", fit, _dump("ensemble.joblib"), _load("ensemble.joblib"))
             explained = None  # the learned model and the features it scored, to explain the rings by
             if learned is not None:
-                say("scoring with the learned model")
-                about["model"], explained = _timed(result.timings, "model", _add_learned, data, ensemble, learned,
-                                                   Path(model), parameters["model"])
+
+                def score() -> tuple[EntityFeatures, dict[str, np.ndarray]]:
+                    say("scoring with the learned model")
+                    return _timed(result.timings, "model", _learned_evidence, data, ensemble, learned[0])
+
+                features, evidence = resumable("model", score, _dump("learned.joblib"), _load("learned.joblib"))
+                ensemble.set_evidence(evidence)
+                about["model"] = _about_model(learned, features, Path(model), parameters["model"])
+                explained = learned[0], features
             say("writing findings")
             context = RunContext(issuer=issuer, pseudonymizer=result.pseudonymizer, run_id=run_id,
                                  input_sha256=inputs, data_as_of=timestamp(data.times.max()),
@@ -189,6 +233,9 @@ def detect(
         else:
             findings, written, summary = None, {"quarantine": stage / "quarantine.csv"}, {"findings": None}
             write_csv(result.quarantine, written["quarantine"])
+        if work is not None:
+            about["work"] = {"folder": str(work.path), "resumed": work.resumed, "computed": work.written}
+            result.timings.update(work.timings)
         written["manifest"] = stage / "run.json"
         if data is not None:
             written["summary"] = stage / "summary.md"
@@ -205,17 +252,64 @@ def detect(
                      summary["summary"])
 
 
-def _add_learned(data: DetectionData, ensemble: BrushingEnsemble, learned: tuple[BrushingModel, dict],
-                 folder: Path, sha256: str) -> tuple[dict[str, Any], tuple[BrushingModel, EntityFeatures]]:
-    """Make a learned model's probabilities the fitted ensemble's evidence; what ``run.json``
-    says of the model (``sha256``: of its ``model.json``), and the model with the features it
-    scored (which explain the rings, :func:`~antifraud.findings.model.build_findings`)."""
-    model, trained = learned
+def _nested(a: Path, b: Path) -> bool:
+    """Whether either folder is, or lies in, the other."""
+    a, b = a.resolve(), b.resolve()
+    return a.is_relative_to(b) or b.is_relative_to(a)
+
+
+@contextlib.contextmanager
+def _work_folder(path: str | Path | None) -> Iterator[WorkFolder | None]:
+    """The work folder at ``path``, held for the run; None without one."""
+    if path is None:
+        yield None
+        return
+    with WorkFolder(path, STAGES).open() as work:
+        yield work
+
+
+def _stage_keys(paths: Sequence[str | Path], profile: Profile, encoding: str | None, pseudonymizer: Pseudonymizer,
+                parameters: dict[str, Any], say: Callable[..., None]) -> dict[str, str]:
+    """The key of each of :data:`STAGES`: what its result depends on, each stage's including the
+    key of the stage before. Reads every input in full, to hash it."""
+    if not pseudonymizer.shareable:
+        say("the pseudonym key is this run's own: no later run can resume from the work folder")
+    say("hashing the inputs to check the work folder")
+    settings = {f.name: getattr(profile, f.name) for f in fields(profile) if f.compare}
+    settings["columns"] = {name: list(headers) for name, headers in profile.columns.items()}
+    keys = {"ingest": stage_key("ingest", __version__, [str(Path(p)) for p in paths], [sha256_file(p) for p in paths],
+                                settings, encoding, pseudonymizer.key_id, pseudonymizer.fingerprint)}
+    keys["detectors"] = stage_key("detectors", keys["ingest"], {k: v for k, v in parameters.items() if k != "model"})
+    keys["model"] = stage_key("model", keys["detectors"], parameters.get("model"))
+    return keys
+
+
+def _dump(name: str) -> Callable[[Any, Path], None]:
+    """Save a stage's result as ``name`` (joblib) in its folder."""
+    return lambda value, folder: joblib.dump(value, folder / name)
+
+
+def _load(name: str) -> Callable[[Path], Any]:
+    """Load what :func:`_dump` saved as ``name``."""
+    return lambda folder: joblib.load(folder / name)
+
+
+def _learned_evidence(data: DetectionData, ensemble: BrushingEnsemble, model: BrushingModel,
+                      ) -> tuple[EntityFeatures, dict[str, np.ndarray]]:
+    """The features a learned model scores (which explain the rings,
+    :func:`~antifraud.findings.model.build_findings`) and its probabilities of fraud, the fitted
+    ensemble's new evidence."""
     features = entity_features(data, ensemble, orders="orders" in model.models_)
-    ensemble.set_evidence(model.predict_proba(features))
+    return features, model.predict_proba(features)
+
+
+def _about_model(learned: tuple[BrushingModel, dict], features: EntityFeatures, folder: Path,
+                 sha256: str) -> dict[str, Any]:
+    """What ``run.json`` says of the learned model (``sha256``: of its ``model.json``)."""
+    model, trained = learned
     return {"path": str(folder), "sha256": sha256,
             "created_at": trained["created_at"], "toolkit_version": trained["toolkit_version"],
-            "kinds": sorted(model.models_), "lacking": model.lacking(features)}, (model, features)
+            "kinds": sorted(model.models_), "lacking": model.lacking(features)}
 
 
 def _timed(timings: dict[str, float], stage: str, func: Callable[..., Any], *args: Any) -> Any:

@@ -214,6 +214,11 @@ def detect(
         typer.Option("--model", metavar="DIR", help="Model folder from antifraud train: its probabilities join the accounts' and "
                                      "merchants' evidence (rings still come from the detectors)."),
     ] = None,
+    work: Annotated[
+        Path | None,
+        typer.Option("--work", metavar="DIR", help="Work folder (owner-only) keeping each finished stage: a rerun "
+                                    "with the same inputs, key and parameters resumes after the last one."),
+    ] = None,
 ) -> None:
     """Find brushing rings and score every account, merchant and order.
 
@@ -221,7 +226,8 @@ def detect(
     findings.jsonl (acr/1 credit records issued by your member id, accounts pseudonymised under
     the alliance key; without one, a run key is used, with a warning, and the records cannot be
     shared). Options given here win over the --config file. With --json, prints the run
-    manifest (run.json). Exit 1 with --fail-on-findings when anything was flagged.
+    manifest (run.json). Exit 1 with --fail-on-findings when anything was flagged. With --work,
+    an interrupted run rerun the same way resumes from its last finished stage.
 
     Example: antifraud detect orders.csv --out run/ --member platform-a --signing-key keys/platform-a
     """
@@ -246,7 +252,7 @@ def detect(
         run = run_detection(
             exports, prof, out_dir=out, encoding=encoding, issuer=issuer, signer=signer, issued_at=issued,
             progress=progress, ensemble=ensemble, pseudonymizer=pseudonymizer, config_file=config,
-            n_jobs=jobs, model=model,
+            n_jobs=jobs, model=model, work_dir=work,
         )
     flagged = ", ".join(f"{int(s.flagged.sum()):,} {kind}" for kind, s in run.findings.scores.items())
     output.result(json.loads(run.paths["manifest"].read_text(encoding="utf-8")),

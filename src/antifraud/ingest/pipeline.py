@@ -11,11 +11,12 @@ a personal column masked in (nearly) every row is left out of the canonical tabl
 from __future__ import annotations
 
 import functools
+import json
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,39 @@ class IngestResult:
             doc.update(extra)
         return doc
 
+    def save(self, folder: str | Path) -> None:
+        """Keep this result in ``folder`` for :meth:`load`: ``table.parquet`` and ``quarantine.parquet``
+        (dictionaries, hence the codes, as they are) and ``ingest.json`` with the rest, which names
+        the pseudonym key by its key id and source only.
+
+        The table and quarantine hold personal fields (phone, address, IP, device) as pseudonyms,
+        never raw; ids, order and tracking numbers, shop names and review texts are as written."""
+        folder = Path(folder)
+        _save_table(self.table, folder / "table.parquet")
+        _save_table(self.quarantine, folder / "quarantine.parquet")
+        files = [{f.name: getattr(report, f.name) for f in fields(FileReport)} | {"path": str(report.path)}
+                 for report in self.files]
+        write_json(folder / "ingest.json", {
+            "files": files, "uscc": self.uscc, "timings": self.timings, "started_at": self.started_at,
+            "masking": {name: asdict(m) for name, m in self.masking.items()},
+            "profile": {"name": self.profile.name, "source": self.profile.source},
+            "pseudonymizer": {"key_id": self.pseudonymizer.key_id, "source": self.pseudonymizer.source},
+        })
+
+    @classmethod
+    def load(cls, folder: str | Path, profile: Profile, pseudonymizer: Pseudonymizer) -> IngestResult:
+        """The result :meth:`save` kept in ``folder``, read with ``profile`` under ``pseudonymizer``,
+        which must be the profile and key it was made with (the caller checks: the key itself is
+        not kept)."""
+        folder = Path(folder)
+        about = json.loads((folder / "ingest.json").read_text(encoding="utf-8"))
+        files = [FileReport(**(f | {"path": Path(f["path"]), "quarantined": Counter(f["quarantined"])}))
+                 for f in about["files"]]
+        return cls(table=_load_table(folder / "table.parquet"), quarantine=_load_table(folder / "quarantine.parquet"),
+                   files=files, profile=profile, uscc=about["uscc"], pseudonymizer=pseudonymizer,
+                   timings=about["timings"], started_at=about["started_at"],
+                   masking={name: Masking(**m) for name, m in about["masking"].items()})
+
     def write(self, out_dir: str | Path, command: str = "validate") -> dict[str, Path]:
         """Write ``quarantine.csv`` and ``run.json`` to ``out_dir`` (atomically); return paths."""
         out = Path(out_dir)
@@ -232,6 +266,22 @@ class IngestResult:
         manifest["outputs"] = {k: p.name for k, p in paths.items()}
         write_json(paths["manifest"], manifest)
         return paths
+
+
+def _save_table(table: pa.Table, path: Path) -> None:
+    """Write ``table`` as Parquet, and its Arrow schema beside it (``.schema``): Parquet has no
+    timestamps in seconds, which the canonical table holds."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(table, path)
+    path.with_suffix(".schema").write_bytes(table.schema.serialize().to_pybytes())
+
+
+def _load_table(path: Path) -> pa.Table:
+    """The table :func:`_save_table` wrote, in its own schema."""
+    import pyarrow.parquet as pq
+
+    return pq.read_table(path).cast(pa.ipc.read_schema(pa.py_buffer(path.with_suffix(".schema").read_bytes())))
 
 
 class _Problems:

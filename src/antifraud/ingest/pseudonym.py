@@ -110,7 +110,13 @@ class Pseudonymizer:
             raise ValueError("a pseudonymisation key needs at least 16 bytes")
         self._key = key
         self.source = source
-        self.key_id = key_id or "k-" + hashlib.sha256(b"antifraud-key-id\x00" + key).hexdigest()[:16]
+        self.key_id = key_id or "k-" + self.fingerprint[:16]
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the key (domain-separated), hex: tells keys apart without revealing them,
+        whatever their key ids say; the default key id is ``k-`` and its first 16 digits."""
+        return hashlib.sha256(b"antifraud-key-id\x00" + self._key).hexdigest()
 
     @property
     def shareable(self) -> bool:

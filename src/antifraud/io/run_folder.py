@@ -123,7 +123,8 @@ def _same_file(fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _check_owned(out: Path, owned: Collection[str]) -> None:
+def _check_owned(out: Path, owned: Collection[str], why: str = "it replaces the folder as a whole") -> None:
+    """Refuse an ``out`` holding anything but ``owned`` names (and leftovers), saying ``why``."""
     if not out.exists():
         return
     if not out.is_dir():
@@ -131,7 +132,7 @@ def _check_owned(out: Path, owned: Collection[str]) -> None:
     foreign = sorted(p.name for p in out.iterdir() if p.name not in owned and not _leftover(p.name))
     if foreign:
         raise ValueError(f"{out}: holds {', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}, which a run "
-                         "does not write; it replaces the folder as a whole, so choose a new or empty one")
+                         f"does not write; {why}, so choose a new or empty one")
 
 
 def _leftover(name: str) -> bool:
