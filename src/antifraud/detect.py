@@ -147,7 +147,7 @@ def detect(
     work_dir : path, optional
         A work folder (:class:`~antifraud.io.work_folder.WorkFolder`, created owner-only, 0700)
         that keeps the result of each finished stage: ``ingest`` (the canonical table and
-        quarantine as Parquet, the rest of the :class:`IngestResult` as JSON, never the key),
+        quarantine as Arrow IPC files, the rest of the :class:`IngestResult` as JSON, never the key),
         ``detectors`` (the fitted ensemble, joblib) and ``model`` (the learned model's features
         and evidence). A rerun after a crash or an interrupt reuses each stage finished with
         the same inputs (their SHA-256, which costs a full read of them), profile, encoding,

@@ -222,15 +222,15 @@ class IngestResult:
         return doc
 
     def save(self, folder: str | Path) -> None:
-        """Keep this result in ``folder`` for :meth:`load`: ``table.parquet`` and ``quarantine.parquet``
-        (dictionaries, hence the codes, as they are) and ``ingest.json`` with the rest, which names
+        """Keep this result in ``folder`` for :meth:`load`: ``table.arrow`` and ``quarantine.arrow``
+        (Arrow IPC files: dictionaries, hence the codes, as they are) and ``ingest.json`` with the rest, which names
         the pseudonym key by its key id and source only.
 
         The table and quarantine hold personal fields (phone, address, IP, device) as pseudonyms,
         never raw; ids, order and tracking numbers, shop names and review texts are as written."""
         folder = Path(folder)
-        _save_table(self.table, folder / "table.parquet")
-        _save_table(self.quarantine, folder / "quarantine.parquet")
+        _save_table(self.table, folder / "table.arrow")
+        _save_table(self.quarantine, folder / "quarantine.arrow")
         files = [{f.name: getattr(report, f.name) for f in fields(FileReport)} | {"path": str(report.path)}
                  for report in self.files]
         write_json(folder / "ingest.json", {
@@ -249,7 +249,7 @@ class IngestResult:
         about = json.loads((folder / "ingest.json").read_text(encoding="utf-8"))
         files = [FileReport(**(f | {"path": Path(f["path"]), "quarantined": Counter(f["quarantined"])}))
                  for f in about["files"]]
-        return cls(table=_load_table(folder / "table.parquet"), quarantine=_load_table(folder / "quarantine.parquet"),
+        return cls(table=_load_table(folder / "table.arrow"), quarantine=_load_table(folder / "quarantine.arrow"),
                    files=files, profile=profile, uscc=about["uscc"], pseudonymizer=pseudonymizer,
                    timings=about["timings"], started_at=about["started_at"],
                    masking={name: Masking(**m) for name, m in about["masking"].items()})
@@ -269,19 +269,22 @@ class IngestResult:
 
 
 def _save_table(table: pa.Table, path: Path) -> None:
-    """Write ``table`` as Parquet, and its Arrow schema beside it (``.schema``): Parquet has no
-    timestamps in seconds, which the canonical table holds."""
-    import pyarrow.parquet as pq
+    """Write ``table`` as an Arrow IPC file (LZ4): its dictionaries, hence its codes, and its
+    timestamps in seconds are kept as they are, which Parquet does not do.
 
-    pq.write_table(table, path)
-    path.with_suffix(".schema").write_bytes(table.schema.serialize().to_pybytes())
+    The chunks are combined first: the writer compares each batch's dictionaries with the last
+    ones written, and the 173 batches of a 10M-order table, sharing dictionaries of millions of
+    pseudonyms, took 175 s to write against 7 s combined."""
+    import pyarrow.feather as feather
+
+    feather.write_feather(table.combine_chunks(), path, compression="lz4", chunksize=1 << 20)
 
 
 def _load_table(path: Path) -> pa.Table:
-    """The table :func:`_save_table` wrote, in its own schema."""
-    import pyarrow.parquet as pq
+    """The table :func:`_save_table` wrote."""
+    import pyarrow.feather as feather
 
-    return pq.read_table(path).cast(pa.ipc.read_schema(pa.py_buffer(path.with_suffix(".schema").read_bytes())))
+    return feather.read_table(path, memory_map=False)
 
 
 class _Problems:
