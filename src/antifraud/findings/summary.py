@@ -36,14 +36,10 @@ def _quarantine_examples(quarantine: pa.Table) -> dict[str, str]:
     """The first quarantined row of each reason, as ``file:line column: detail``."""
     if not quarantine.num_rows:
         return {}
-    reasons = quarantine.column("reason").to_pylist()
-    first = dict.fromkeys(reasons)
-    for index, reason in enumerate(reasons):
-        if first[reason] is None:
-            first[reason] = index
+    reasons = quarantine.column("reason").to_pandas().drop_duplicates()  # the first row of each, in order
     out = {}
-    for reason, index in first.items():
-        row = quarantine.slice(index, 1).to_pylist()[0]
+    for reason, index in zip(reasons, reasons.index):
+        row = quarantine.slice(int(index), 1).to_pylist()[0]
         where = f"{Path(str(row['source_file'])).name}:{row['line']}"
         column = f" {row['column']}" if row["column"] else ""
         out[reason] = f"{where}{column}: {row['detail']}"

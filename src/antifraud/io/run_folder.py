@@ -42,7 +42,7 @@ from pathlib import Path
 
 from antifraud.io.atomic import _umask
 
-__all__ = ["FolderBusyError", "RUN_TIMINGS", "staged_folder"]
+__all__ = ["FolderBusyError", "RUN_TIMINGS", "check_owned", "folder_lock", "staged_folder"]
 
 #: The members of ``run.json`` that say when and how long the run took: they vary run to run.
 RUN_TIMINGS: tuple[str, ...] = ("started_at", "finished_at", "timings_s")
@@ -73,8 +73,8 @@ def staged_folder(out: str | os.PathLike[str], owned: Collection[str]) -> Iterat
     """
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(out):
-        _check_owned(out, owned)
+    with folder_lock(out):
+        check_owned(out, owned)
         for kind in ("staging", "old"):
             for leftover in out.parent.glob(f"{glob.escape(f'.{out.name}.{kind}-')}*"):
                 shutil.rmtree(leftover)
@@ -88,7 +88,7 @@ def staged_folder(out: str | os.PathLike[str], owned: Collection[str]) -> Iterat
 
 
 @contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
+def folder_lock(out: Path) -> Iterator[None]:
     """Hold ``.<name>.lock`` beside ``out`` (naming the holder's process id); remove it when done."""
     path = out.parent / f".{out.name}.lock"
     while True:
@@ -123,7 +123,7 @@ def _same_file(fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
 
-def _check_owned(out: Path, owned: Collection[str], why: str = "it replaces the folder as a whole") -> None:
+def check_owned(out: Path, owned: Collection[str], why: str = "it replaces the folder as a whole") -> None:
     """Refuse an ``out`` holding anything but ``owned`` names (and leftovers), saying ``why``."""
     if not out.exists():
         return

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 from antifraud.ingest.manifest import now_iso, sha256_file
 from antifraud.io.atomic import write_json
 from antifraud.io.canonical import canonical_bytes
-from antifraud.io.run_folder import _check_owned, _locked
+from antifraud.io.run_folder import check_owned, folder_lock
 
 __all__ = ["WorkFolder", "stage_key"]
 
@@ -81,8 +81,8 @@ class WorkFolder:
             If the folder holds files that are not stages'.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _locked(self.path):
-            _check_owned(self.path, {name for s in self.stages for name in (s, self._marker(s).name)},
+        with folder_lock(self.path):
+            check_owned(self.path, {name for s in self.stages for name in (s, self._marker(s).name)},
                          "it removes the stages it recomputes")
             self.path.mkdir(mode=0o700, exist_ok=True)
             self.path.chmod(0o700)

@@ -59,6 +59,7 @@ from antifraud.ingest.pseudonym import Pseudonymizer
 from antifraud.learning.labels import KINDS, LabelError, Labels, LabelSource, labels_of
 from antifraud.records.feed import signature_problem
 from antifraud.records.store import IN_FORCE, RecordStore
+from antifraud.records.subjects import merchant_keys as subject_keys
 from antifraud.signing import Keyring
 
 __all__ = ["CONFIRMING", "UNSIGNED", "StoreCases", "case_group", "record_label"]
@@ -223,11 +224,7 @@ def _subjects(version: Mapping[str, Any]) -> Iterator[tuple[str, tuple[str, ...]
         if account["id_kind"] == "platform_account":
             yield "accounts", (account["pseudonym"],), account["key_id"], role
     elif "merchant" in subject:
-        merchant = subject["merchant"]
-        codes = (merchant["uscc"],) if merchant["uscc"] else ()
-        shops = tuple(merchant_keys(Shop(s, None, None, "absent"), merchant["platform"])[0]
-                      for s in merchant["shop_ids"])
-        yield "merchants", codes + shops, "", role
+        yield "merchants", tuple(subject_keys(subject["merchant"])), "", role
     else:
         for member in subject["ring"]["members"]:
             kind = "accounts" if member["kind"] == "account" else "merchants"

@@ -91,8 +91,8 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
         The manifest written.
     """
     since = parse_timestamp(since) if since is not None else None
-    chains = store.resolution().chains
-    versions = [v for chain in chains.values() for v in chain
+    resolution = store.resolution()
+    versions = [v for chain in resolution.chains.values() for v in chain
                 if v["issuer"]["member_id"] == member_id and (since is None or v["modified"] > since)]
     problems = [p for v in versions if (p := _unshareable(v))]
     if problems:
@@ -100,30 +100,31 @@ def export_feed(store: RecordStore, out_dir: str | Path, *, member_id: str, sinc
     versions.sort(key=lambda v: (v["modified"], v["id"], v["version"]))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    digest = hashlib.sha256()
-    with atomic_path(out / FEED) as tmp, open(tmp, "wb") as fh:
-        for v in versions:
-            line = (json.dumps(v, ensure_ascii=False) + "\n").encode("utf-8")
-            digest.update(line)
-            fh.write(line)
+    feed_sha256 = _write_lines(out / FEED, versions)
     generated = utc_now()
-    own = [v for v in store.resolution().current.values() if v["issuer"]["member_id"] == member_id]
+    own = [v for v in resolution.current.values() if v["issuer"]["member_id"] == member_id]
     grades = [g.to_json() for g in grade_merchants(own, generated[:10])]
-    with atomic_path(out / GRADES) as tmp, open(tmp, "wb") as fh:
-        graded = hashlib.sha256()
-        for grade in grades:
-            line = (json.dumps(grade, ensure_ascii=False) + "\n").encode("utf-8")
-            graded.update(line)
-            fh.write(line)
     issuer = versions[0]["issuer"] if versions else {"member_id": member_id}
     manifest = {"schema": SCHEMA_VERSION, "issuer": issuer, "generated_at": generated, "records": len(versions),
-                "sha256": digest.hexdigest(), "since": since,
-                "grades": {"file": GRADES, "merchants": len(grades), "sha256": graded.hexdigest(),
+                "sha256": feed_sha256, "since": since,
+                "grades": {"file": GRADES, "merchants": len(grades), "sha256": _write_lines(out / GRADES, grades),
                            "as_of": generated[:10]}}
     if signer is not None:
         manifest["signature"] = sign_json(manifest, signer)
     write_json(out / MANIFEST, manifest)
     return manifest
+
+
+def _write_lines(path: Path, objects: list[Mapping[str, Any]]) -> str:
+    """Write ``objects`` to ``path`` atomically, one JSON object per line; return the SHA-256 (hex)
+    of the bytes written, for the manifest."""
+    digest = hashlib.sha256()
+    with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+        for obj in objects:
+            line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+            digest.update(line)
+            fh.write(line)
+    return digest.hexdigest()
 
 
 def _unshareable(version: Mapping[str, Any]) -> str | None:
